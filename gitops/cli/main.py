@@ -1,0 +1,75 @@
+"""Entry point: the command group and the single error handler that maps errors to exit codes."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import click
+
+from gitops import __version__
+from gitops.cli.options import to_json
+from gitops.errors import EXIT_EXTERNAL, EXIT_USAGE, GitopsError, redact
+
+# verb module -> attribute holding its click command (or group). One module per verb.
+VERBS: tuple[tuple[str, str], ...] = (
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(__version__, prog_name="odoo-gitops")
+def cli() -> None:
+    """odoo-gitops: build, sign, scan, promote and verify Odoo releases through GitOps."""
+
+
+def _register() -> None:
+    for module_name, attr in VERBS:
+        module = importlib.import_module(module_name)
+        cli.add_command(getattr(module, attr))
+
+
+_register()
+
+
+def _wants_json(argv: list[str]) -> bool:
+    return "--json" in argv
+
+
+def _fail(payload: dict[str, object], text: str, code: int, as_json: bool) -> int:
+    if as_json:
+        sys.stdout.write(to_json(payload) + "\n")
+    click.echo(f"error: {text}", err=True)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return the exit code; never lets a traceback reach the user."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    as_json = _wants_json(args)
+    try:
+        cli.main(args=args, prog_name="odoo-gitops", standalone_mode=False)
+    except GitopsError as exc:
+        return _fail(exc.to_dict(), exc.render(), exc.exit_code, as_json)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        message = redact(exc.format_message())
+        return _fail({"error": "usage", "message": message}, message, EXIT_USAGE, as_json)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return 130
+    except Exception as exc:  # the last line of defence: report, never dump a traceback
+        if os.environ.get("ODOO_GITOPS_DEBUG"):
+            raise
+        message = redact(f"internal error: {type(exc).__name__}: {exc}")
+        return _fail({"error": "internal", "message": message}, message + " (set ODOO_GITOPS_DEBUG=1 for a traceback)",
+                     EXIT_EXTERNAL, as_json)
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())

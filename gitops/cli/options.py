@@ -1,0 +1,60 @@
+"""Options shared by every verb and the one way a verb prints its result."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from pydantic import BaseModel
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")(func)
+
+
+def config_repo_option(func: F) -> F:
+    return click.option("--config-repo", "config_repo", default=".", show_default=True, metavar="PATH|URL",
+                        help="Config repository: a directory or a git URL.")(func)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, default=_default, indent=2, sort_keys=False, ensure_ascii=False)
+
+
+def emit(data: Any, *, as_json: bool, human: Callable[[], str] | str, exit_code: int = 0) -> None:
+    """Print the result: JSON on stdout with --json, otherwise human text. Then exit with `exit_code`."""
+    if as_json:
+        sys.stdout.write(to_json(data) + "\n")
+    else:
+        text = human() if callable(human) else human
+        if text:
+            click.echo(text)
+    if exit_code:
+        raise click.exceptions.Exit(exit_code)
+
+
+def info(message: str) -> None:
+    """Progress text for humans; always stderr, so stdout stays one JSON document."""
+    click.echo(message, err=True)

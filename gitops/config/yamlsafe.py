@@ -1,0 +1,153 @@
+"""Safe YAML loading that remembers where every value came from.
+
+Values are built with PyYAML's SafeLoader (no arbitrary objects). Alias bombs and oversized documents are
+refused before anything is expanded. Every mapping key and sequence item is mapped to its 1-based line so
+that validation errors can name file and line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gitops.errors import ConfigError, Problem
+
+MAX_BYTES = 1_048_576
+MAX_NODES = 100_000
+MAX_ALIASES = 100
+
+YamlPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Document:
+    """A parsed YAML file: its data, the file name to report, and the line of every path in it."""
+
+    file: str
+    data: Any
+    lines: dict[YamlPath, int] = field(default_factory=dict)
+
+    def line_of(self, path: YamlPath) -> int:
+        """Line of the longest prefix of `path` that the document knows; 1 for the document itself."""
+        for end in range(len(path), 0, -1):
+            line = self.lines.get(tuple(path[:end]))
+            if line:
+                return line
+        return 1
+
+    def problem(self, path: YamlPath, message: str) -> Problem:
+        return Problem(self.file, self.line_of(path), message)
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int], on_stack: set[int]) -> int:
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    if key in on_stack:  # recursive alias: infinite expansion
+        return MAX_NODES + 1
+    on_stack.add(key)
+    size = 1
+    if isinstance(node, yaml.SequenceNode):
+        size += sum(_expanded_size(child, memo, on_stack) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size += sum(_expanded_size(k, memo, on_stack) + _expanded_size(v, memo, on_stack) for k, v in node.value)
+    on_stack.discard(key)
+    memo[key] = min(size, MAX_NODES + 1)
+    return memo[key]
+
+
+class _CountingLoader(yaml.SafeLoader):
+    """SafeLoader that counts alias references while composing."""
+
+    aliases_seen = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            self.aliases_seen += 1
+            if self.aliases_seen > MAX_ALIASES:
+                mark = self.peek_event().start_mark
+                raise _Refused(mark.line + 1, f"more than {MAX_ALIASES} YAML aliases; refusing to expand")
+        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+
+
+class _Refused(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def _collect_lines(node: yaml.Node, path: YamlPath, loader: yaml.SafeLoader, doc: Document,
+                   problems: list[Problem]) -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[object, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = loader.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            hashable = key if isinstance(key, str | int | float | bool) or key is None else str(key)
+            if hashable in seen:
+                problems.append(Problem(doc.file, line, f"duplicate key {key!r} (first at line {seen[hashable]})"))
+            seen[hashable] = line
+            child = (*path, str(key) if not isinstance(key, int) else key)
+            doc.lines.setdefault(child, line)
+            _collect_lines(value_node, child, loader, doc, problems)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            child = (*path, index)
+            doc.lines.setdefault(child, item.start_mark.line + 1)
+            _collect_lines(item, child, loader, doc, problems)
+
+
+def parse_yaml(text: str, file: str) -> Document:
+    """Parse one YAML document safely. Raises ConfigError naming the file and line on any problem."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise ConfigError([Problem(file, 0, f"file is larger than {MAX_BYTES} bytes; refusing to load")])
+    loader = _CountingLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return Document(file, None, {})
+        if _expanded_size(node, {}, set()) > MAX_NODES:
+            raise _Refused(node.start_mark.line + 1,
+                           f"document expands to more than {MAX_NODES} nodes (YAML alias bomb?); refusing to load")
+        doc = Document(file, None, {(): node.start_mark.line + 1})
+        problems: list[Problem] = []
+        _collect_lines(node, (), loader, doc, problems)
+        data = loader.construct_document(node)
+    except _Refused as refused:
+        raise ConfigError([Problem(file, refused.line, refused.message)]) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        reason = exc.problem or exc.context or "invalid YAML"
+        raise ConfigError([Problem(file, line, f"YAML syntax error: {reason}")]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([Problem(file, 0, f"YAML error: {exc}")]) from None
+    finally:
+        loader.dispose()
+    if problems:
+        raise ConfigError(problems)
+    return Document(file, data, doc.lines)
+
+
+def load_yaml(path: Path, *, display: str | None = None) -> Document:
+    """Read and parse a YAML file; a missing or unreadable file is a ConfigError naming it."""
+    name = display or str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError([Problem(name, 0, "file not found")]) from None
+    except OSError as exc:
+        raise ConfigError([Problem(name, 0, f"cannot read file: {exc.strerror}")]) from None
+    if len(raw) > MAX_BYTES:
+        raise ConfigError([Problem(name, 0, f"file is larger than {MAX_BYTES} bytes; refusing to load")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError([Problem(name, 0, f"not UTF-8 text (byte {exc.start})")]) from None
+    return parse_yaml(text, name)
