@@ -13,8 +13,7 @@ from gitops.cli.options import to_json
 from gitops.errors import EXIT_EXTERNAL, EXIT_USAGE, GitopsError, redact
 
 # verb module -> attribute holding its click command (or group). One module per verb.
-VERBS: tuple[tuple[str, str], ...] = (
-)
+VERBS: tuple[tuple[str, str], ...] = (("gitops.cli.plan", "plan"),)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -66,8 +65,12 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("ODOO_GITOPS_DEBUG"):
             raise
         message = redact(f"internal error: {type(exc).__name__}: {exc}")
-        return _fail({"error": "internal", "message": message}, message + " (set ODOO_GITOPS_DEBUG=1 for a traceback)",
-                     EXIT_EXTERNAL, as_json)
+        return _fail(
+            {"error": "internal", "message": message},
+            message + " (set ODOO_GITOPS_DEBUG=1 for a traceback)",
+            EXIT_EXTERNAL,
+            as_json,
+        )
     return 0
 
 
