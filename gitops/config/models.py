@@ -187,6 +187,11 @@ class ReleaseRecord(Strict):
     backup: BackupRecord | None = None
     previous: ReleaseRef | None = None
     tenants: dict[str, TenantRelease] = {}
+    accepted_digests: tuple[Digest, ...] = Field(
+        default=(),
+        description="digests that also prove this release runs: the platform manifests of a multi-arch "
+        "index (nodes may report either the index or the platform manifest digest)",
+    )
 
     @property
     def digest(self) -> str:

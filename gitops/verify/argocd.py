@@ -1,0 +1,100 @@
+"""Verdict on an Argo CD Application (argoproj.io/v1alpha1): did it reconcile the promoted commit?
+
+Argo CD's own `argocd app wait` never compares revisions, so this does: the revision in `status.sync`
+(or `revisions[]` for multi-source apps) and in the last operation's `syncResult` must be the promoted
+SHA or a descendant of it; the app must be Synced and Healthy, the last operation Succeeded, and
+`reconciledAt` not older than that operation's `finishedAt`. A requested refresh must have been consumed
+(the controller removes the annotation) so the status is fresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from gitops.verify.revision import RevisionFilter, git_sha, short
+from gitops.verify.verdict import Verdict, describe, dig, parse_time
+
+REFRESH_ANNOTATION = "argocd.argoproj.io/refresh"
+FATAL_CONDITIONS = frozenset({"SyncError", "InvalidSpecError"})
+FAILED_PHASES = frozenset({"Failed", "Error"})
+
+
+def _revisions(section: Mapping[str, Any] | None) -> list[str]:
+    """Git SHAs named by a sync or syncResult section (single- or multi-source)."""
+    if not isinstance(section, Mapping):
+        return []
+    raw = [section.get("revision"), *(section.get("revisions") or [])]
+    return [sha for sha in (git_sha(r) for r in raw) if sha]
+
+
+def _accepted(section: Mapping[str, Any] | None, accepts: RevisionFilter) -> bool:
+    return any(accepts(sha) for sha in _revisions(section))
+
+
+def _named(section: Mapping[str, Any] | None) -> str:
+    return ", ".join(short(s) for s in _revisions(section)) or "(none)"
+
+
+def _failure(app: Mapping[str, Any], accepts: RevisionFilter) -> list[str]:
+    health = dig(app, "status", "health") or {}
+    reasons = []
+    if health.get("status") == "Degraded":
+        reasons.append(f"health Degraded: {health.get('message') or 'no message'}")
+    for cond in dig(app, "status", "conditions") or ():
+        if cond.get("type") in FATAL_CONDITIONS:
+            reasons.append(f"{cond['type']}: {cond.get('message', '')}".rstrip(": "))
+    op = dig(app, "status", "operationState") or {}
+    op_revisions = dig(op, "syncResult") or dig(op, "operation", "sync")
+    if op.get("phase") in FAILED_PHASES and _accepted(op_revisions, accepts):
+        reasons.append(
+            f"sync of {_named(op_revisions)} {op['phase']}: {op.get('message') or 'no message'}"
+        )
+    return reasons
+
+
+def _operation_missing(app: Mapping[str, Any], accepts: RevisionFilter) -> list[str]:
+    op = dig(app, "status", "operationState")
+    if app.get("operation"):
+        return ["an operation is in progress"]
+    if not isinstance(op, Mapping):
+        return ["no sync operation recorded yet"]
+    if op.get("phase") != "Succeeded":
+        return [f"last operation is {op.get('phase') or 'unknown'}, not Succeeded"]
+    if not _accepted(op.get("syncResult"), accepts):
+        return [f"last successful sync was of {_named(op.get('syncResult'))}, not the promoted revision"]
+    finished = parse_time(op.get("finishedAt"))
+    reconciled = parse_time(dig(app, "status", "reconciledAt"))
+    if finished is None:
+        return ["last operation has not finished"]
+    if reconciled is None or reconciled < finished:
+        return ["not reconciled since the last operation finished"]
+    return []
+
+
+def application_verdict(app: Mapping[str, Any], *, accepts: RevisionFilter) -> Verdict:
+    """ok / pending / failed for one Application object (a dict as the API returns it)."""
+    subject = describe(app, "Application")
+    if dig(app, "metadata", "deletionTimestamp"):
+        return Verdict.failed(subject, "the Application is being deleted")
+    reasons = _failure(app, accepts)
+    if reasons:
+        return Verdict.failed(subject, *reasons)
+    missing = []
+    if (dig(app, "metadata", "annotations") or {}).get(REFRESH_ANNOTATION):
+        missing.append("requested refresh not yet processed by the controller")
+    sync = dig(app, "status", "sync") or {}
+    if not _accepted(sync, accepts):
+        missing.append(f"sync revision is {_named(sync)}, not the promoted revision or a descendant")
+    if sync.get("status") != "Synced":
+        missing.append(f"sync status is {sync.get('status') or 'unknown'}, not Synced")
+    health = dig(app, "status", "health", "status")
+    if health != "Healthy":
+        missing.append(f"health is {health or 'unknown'}, not Healthy")
+    missing += _operation_missing(app, accepts)
+    return Verdict.pending(subject, *missing) if missing else Verdict.ok(subject)
+
+
+def destination_namespace(app: Mapping[str, Any]) -> str | None:
+    value = dig(app, "spec", "destination", "namespace")
+    return value if isinstance(value, str) and value else None

@@ -1,0 +1,262 @@
+"""The verification loop: request a refresh, then watch until every target is decided or time runs out.
+
+Reads go through informers (one LIST + one WATCH per kind and namespace, whatever the number of
+tenants); after each batch of changes only the targets those changes touch are re-evaluated by the pure
+verdict functions. The reconciler object must prove the revision before the workloads are judged.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from gitops.verify import argocd, flux
+from gitops.verify.kube import (
+    APPLICATIONS,
+    DEPLOYMENTS,
+    GITREPOSITORIES,
+    HELMRELEASES,
+    KUSTOMIZATIONS,
+    PODS,
+    REPLICASETS,
+    KubeApi,
+    Resource,
+)
+from gitops.verify.revision import RevisionFilter, git_sha
+from gitops.verify.rollout import HASH_LABEL, deployment_verdict, pods_verdict
+from gitops.verify.targets import Target
+from gitops.verify.verdict import State, Verdict, combine, dig
+from gitops.verify.watcher import Change, InformerSet, WatchSpec
+
+REFRESH = {argocd.REFRESH_ANNOTATION: "normal"}
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    target: Target
+    verdict: Verdict
+    reconciled_revision: str | None = None
+    workload_namespace: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tenant": self.target.tenant,
+            "target": self.target.subject,
+            "state": self.verdict.state.value,
+            "missing": list(self.verdict.missing),
+            "reasons": list(self.verdict.reasons),
+            "reconciled_revision": self.reconciled_revision,
+            "workload_namespace": self.workload_namespace,
+            "workloads": list(self.target.workloads),
+            "digest": self.target.digest,
+        }
+
+
+@dataclass
+class Outcome:
+    results: list[TargetResult]
+    timed_out: bool
+    reconciler_objects: dict[Target, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def verified(self) -> bool:
+        return all(r.verdict.state is State.OK for r in self.results) and bool(self.results)
+
+
+def rfc3339_nano(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f000Z")
+
+
+def _owner_name(obj: dict[str, Any] | None) -> str | None:
+    refs = dig(obj, "metadata", "ownerReferences") or []
+    return str(refs[0].get("name")) if refs else None
+
+
+class Verification:
+    """One run over a set of targets against one cluster."""
+
+    def __init__(
+        self,
+        api: KubeApi,
+        targets: Iterable[Target],
+        *,
+        accepts: RevisionFilter,
+        clock: Callable[[], float] = time.monotonic,
+        base_backoff: float = 0.2,
+    ) -> None:
+        self.api = api
+        self.targets = list(targets)
+        self.accepts = accepts
+        self.clock = clock
+        self.informers = InformerSet(api, base_backoff=base_backoff)
+        self.requested_at: dict[Target, str] = {}
+        self.not_found: set[Target] = set()
+        self.results: dict[Target, TargetResult] = {
+            t: TargetResult(t, Verdict.pending(t.subject, "not evaluated yet")) for t in self.targets
+        }
+        self._by_object = {(t.resource, t.namespace, t.name): t for t in self.targets}
+        self._by_workload: dict[str, list[Target]] = {}
+        for target in self.targets:
+            for workload in target.workloads:
+                self._by_workload.setdefault(workload, []).append(target)
+
+    # ------------------------------------------------------------ refresh
+
+    def request_refresh(self) -> None:
+        """Merge-patch the refresh annotation on every target (and each Flux source once)."""
+        token = rfc3339_nano(datetime.now(UTC))
+        sources: set[tuple[str, str]] = set()
+        for target in self.targets:
+            if target.resource is APPLICATIONS:
+                patched = self.api.patch_annotations(target.resource, target.namespace, target.name, REFRESH)
+            else:
+                annotations = {flux.REQUESTED_AT_ANNOTATION: token}
+                patched = self.api.patch_annotations(target.resource, target.namespace, target.name, annotations)
+                self.requested_at[target] = token
+                source = target.source or (flux.source_name(patched) if patched else None)
+                if source:
+                    sources.add((target.namespace, source))
+            if patched is None:
+                self.not_found.add(target)
+        for namespace, name in sorted(sources):
+            self.api.patch_annotations(GITREPOSITORIES, namespace, name, {flux.REQUESTED_AT_ANNOTATION: token})
+
+    # ------------------------------------------------------------ watching
+
+    def _start_reconciler_watches(self) -> None:
+        groups: dict[tuple[Resource, str], list[str]] = {}
+        for target in self.targets:
+            groups.setdefault((target.resource, target.namespace), []).append(target.name)
+        for (resource, namespace), names in groups.items():
+            selector = f"metadata.name={names[0]}" if len(names) == 1 else None
+            self.informers.ensure(WatchSpec(resource, namespace, field_selector=selector))
+            if resource is not APPLICATIONS:
+                self.informers.ensure(WatchSpec(GITREPOSITORIES, namespace))
+
+    def _workload_informers(self, namespace: str) -> None:
+        self.informers.ensure(WatchSpec(DEPLOYMENTS, namespace))
+        self.informers.ensure(WatchSpec(REPLICASETS, namespace, label_selector=HASH_LABEL))
+        self.informers.ensure(WatchSpec(PODS, namespace, label_selector=HASH_LABEL))
+
+    def _cached(self, resource: Resource, namespace: str, name: str) -> dict[str, Any] | None:
+        for informer in self.informers.find(resource, namespace):
+            obj = informer.get(name)
+            if obj is not None:
+                return obj
+        return None
+
+    def _all(self, resource: Resource, namespace: str) -> list[dict[str, Any]]:
+        return [obj for informer in self.informers.find(resource, namespace) for obj in informer.items()]
+
+    # ------------------------------------------------------------ evaluation
+
+    def _source(self, target: Target, obj: dict[str, Any]) -> dict[str, Any] | None:
+        name = target.source or flux.source_name(obj)
+        return self._cached(GITREPOSITORIES, target.namespace, name) if name else None
+
+    def _reconciler(self, target: Target, obj: dict[str, Any]) -> tuple[Verdict, str | None, str | None]:
+        """(verdict, reconciled revision, namespace of the workloads) for the reconciler object."""
+        if target.resource is APPLICATIONS:
+            verdict = argocd.application_verdict(obj, accepts=self.accepts)
+            return verdict, git_sha(dig(obj, "status", "sync", "revision")), argocd.destination_namespace(obj)
+        source = self._source(target, obj)
+        requested = self.requested_at.get(target)
+        if target.resource is KUSTOMIZATIONS:
+            verdict = flux.kustomization_verdict(
+                obj,
+                accepts=self.accepts,
+                requested_at=requested,
+                source_revision=dig(source, "status", "artifact", "revision") if source else None,
+            )
+            return verdict, git_sha(dig(obj, "status", "lastAppliedRevision")), flux.target_namespace(obj)
+        parts = [flux.helmrelease_verdict(obj, requested_at=requested, chart_version=target.chart_version)]
+        if source is None:
+            parts.append(Verdict.pending(target.subject, "its GitRepository source is not visible yet"))
+        else:
+            parts.append(flux.gitrepository_verdict(source, accepts=self.accepts))
+        revision = git_sha(dig(source, "status", "artifact", "revision")) if source else None
+        return combine(target.subject, parts), revision, flux.target_namespace(obj)
+
+    def _workloads(self, target: Target, namespace: str) -> Verdict:
+        self._workload_informers(namespace)
+        replicasets = self._all(REPLICASETS, namespace)
+        pods = self._all(PODS, namespace)
+        parts = []
+        for name in target.workloads:
+            deploy = self._cached(DEPLOYMENTS, namespace, name)
+            if deploy is None:
+                parts.append(Verdict.pending(f"Deployment {namespace}/{name}", "not found"))
+                continue
+            parts.append(deployment_verdict(deploy))
+            parts.append(
+                pods_verdict(
+                    deploy,
+                    replicasets,
+                    pods,
+                    repository=target.repository,
+                    accepted_digests=target.accepted_digests,
+                )
+            )
+        return combine("workloads", parts)
+
+    def evaluate(self, target: Target) -> TargetResult:
+        if target in self.not_found:
+            return TargetResult(target, Verdict.failed(target.subject, "not found in the cluster"))
+        obj = self._cached(target.resource, target.namespace, target.name)
+        if obj is None:
+            return TargetResult(target, Verdict.pending(target.subject, "not found yet"))
+        verdict, revision, namespace = self._reconciler(target, obj)
+        namespace = namespace or target.default_namespace
+        if verdict.state is State.OK:
+            verdict = combine(target.subject, [verdict, self._workloads(target, namespace)])
+        return TargetResult(target, verdict, revision, namespace)
+
+    def _affected(self, changes: list[Change]) -> set[Target]:
+        dirty: set[Target] = set()
+        for change in changes:
+            resource = change.spec.resource
+            if change.name is None or resource is GITREPOSITORIES:
+                return set(self.targets)
+            if resource in (APPLICATIONS, KUSTOMIZATIONS, HELMRELEASES):
+                target = self._by_object.get((resource, change.spec.namespace, change.name))
+                dirty.update([target] if target else [])
+                continue
+            deployment = change.name
+            if resource is REPLICASETS:
+                deployment = _owner_name(change.object) or ""
+            elif resource is PODS:
+                deployment = (_owner_name(change.object) or "").rpartition("-")[0]
+            dirty.update(self._by_workload.get(deployment, []))
+        return dirty
+
+    def _undecided(self) -> list[Target]:
+        return [t for t, r in self.results.items() if not r.verdict.done]
+
+    def run(self, timeout: float) -> Outcome:
+        """Refresh, watch and evaluate until every target is ok or failed, or `timeout` seconds pass."""
+        deadline = self.clock() + timeout
+        try:
+            self.request_refresh()
+            self._start_reconciler_watches()
+            while self._undecided():
+                changes = self.informers.drain(deadline - self.clock())
+                self.informers.raise_errors()
+                if not self.informers.synced:
+                    if self.clock() >= deadline:
+                        break
+                    continue
+                for target in self._affected(changes) if changes else []:
+                    self.results[target] = self.evaluate(target)
+                if self.clock() >= deadline:
+                    break
+        finally:
+            self.informers.close()
+        objects = {}
+        for target in self.targets:
+            obj = self._cached(target.resource, target.namespace, target.name)
+            if obj is not None:
+                objects[target] = obj
+        return Outcome(list(self.results.values()), bool(self._undecided()), objects)

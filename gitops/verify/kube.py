@@ -1,0 +1,272 @@
+"""The one module that talks to the Kubernetes API (the official `kubernetes` client).
+
+Everything it returns is plain JSON-shaped dicts, so the verdicts never see client models. Core kinds are
+read through the typed APIs (the client's own models validate them) and converted back to API dicts.
+Errors become `KubeError` (an ExternalError) carrying the HTTP status; `ResourceGone` is the 410 that
+tells a watcher to relist. Bearer tokens from the kubeconfig are registered as secrets, so `redact`
+removes them from every message, and messages carry only status and reason, never request headers.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import urllib3
+from kubernetes import client, config, watch
+from kubernetes.client.exceptions import ApiException
+from kubernetes.config.config_exception import ConfigException
+
+from gitops.errors import ExternalError, UsageError, redact, register_secret
+
+CONNECT_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class Resource:
+    group: str  # "" for the core API group
+    version: str
+    plural: str
+    kind: str
+
+
+APPLICATIONS = Resource("argoproj.io", "v1alpha1", "applications", "Application")
+KUSTOMIZATIONS = Resource("kustomize.toolkit.fluxcd.io", "v1", "kustomizations", "Kustomization")
+HELMRELEASES = Resource("helm.toolkit.fluxcd.io", "v2", "helmreleases", "HelmRelease")
+GITREPOSITORIES = Resource("source.toolkit.fluxcd.io", "v1", "gitrepositories", "GitRepository")
+DEPLOYMENTS = Resource("apps", "v1", "deployments", "Deployment")
+REPLICASETS = Resource("apps", "v1", "replicasets", "ReplicaSet")
+PODS = Resource("", "v1", "pods", "Pod")
+JOBS = Resource("batch", "v1", "jobs", "Job")
+CUSTOM = frozenset({APPLICATIONS, KUSTOMIZATIONS, HELMRELEASES, GITREPOSITORIES})
+
+
+class KubeError(ExternalError):
+    """The API answered with an error, or could not be reached (status None)."""
+
+    def __init__(self, message: str, *, status: int | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+
+    @property
+    def transient(self) -> bool:
+        """Worth retrying: unreachable, throttled or a server-side error."""
+        return self.status is None or self.status == 429 or self.status >= 500
+
+
+class ResourceGone(KubeError):
+    """410 Gone: the resourceVersion is too old; list again and watch from the new one."""
+
+
+@dataclass(frozen=True)
+class Listing:
+    items: list[dict[str, Any]]
+    resource_version: str
+
+
+@dataclass(frozen=True)
+class WatchEvent:
+    type: str  # ADDED | MODIFIED | DELETED | BOOKMARK
+    object: dict[str, Any]
+
+    @property
+    def resource_version(self) -> str | None:
+        value = (self.object.get("metadata") or {}).get("resourceVersion")
+        return str(value) if value else None
+
+
+def _wrap(exc: Exception, what: str) -> KubeError:
+    if isinstance(exc, ApiException):
+        status = int(exc.status or 0) or None
+        cls = ResourceGone if status == 410 else KubeError
+        hint = "check the kubeconfig credentials and RBAC" if status in (401, 403) else None
+        return cls(f"Kubernetes API: {what}: HTTP {status} {redact(str(exc.reason or ''))}", status=status, hint=hint)
+    return KubeError(f"Kubernetes API unreachable: {what}: {type(exc).__name__}: {redact(str(exc))[:300]}")
+
+
+_TRANSPORT_ERRORS = (urllib3.exceptions.HTTPError, OSError, ValueError)
+
+
+def _configuration(kubeconfig: Path | None, context: str | None) -> client.Configuration:
+    cfg = client.Configuration()
+    in_cluster = kubeconfig is None and "KUBERNETES_SERVICE_HOST" in os.environ and not os.environ.get(
+        "KUBECONFIG"
+    )
+    try:
+        if in_cluster:
+            config.load_incluster_config(client_configuration=cfg)
+        else:
+            config.load_kube_config(
+                config_file=str(kubeconfig) if kubeconfig else None,
+                context=context,
+                client_configuration=cfg,
+                persist_config=False,
+            )
+    except (ConfigException, OSError, TypeError, ValueError) as exc:
+        where = "in-cluster service account" if in_cluster else f"kubeconfig {kubeconfig or '(default)'}"
+        raise UsageError(f"cannot load Kubernetes credentials from {where}: {redact(str(exc))}") from None
+    for value in (cfg.api_key or {}).values():
+        register_secret(str(value).removeprefix("Bearer ").strip())
+        register_secret(str(value))
+    cfg.retries = 0  # we retry ourselves, with back-off, where it is safe
+    return cfg
+
+
+class KubeApi:
+    """List, watch, get and merge-patch the few kinds verification needs."""
+
+    def __init__(self, api_client: client.ApiClient, *, request_timeout: float = 30.0) -> None:
+        self._client = api_client
+        self._custom = client.CustomObjectsApi(api_client)
+        self._apps = client.AppsV1Api(api_client)
+        self._core = client.CoreV1Api(api_client)
+        self._batch = client.BatchV1Api(api_client)
+        self._timeout = request_timeout
+        self._watches: set[watch.Watch] = set()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def connect(
+        cls,
+        *,
+        kubeconfig: Path | None = None,
+        context: str | None = None,
+        expected_server: str | None = None,
+        request_timeout: float = 30.0,
+    ) -> KubeApi:
+        """A client for `context` of `kubeconfig` (or the in-cluster service account)."""
+        cfg = _configuration(kubeconfig, context)
+        if expected_server and cfg.host.rstrip("/") != expected_server.rstrip("/"):
+            raise UsageError(
+                f"the Kubernetes context points at {cfg.host}, but env.yaml says cluster.server "
+                f"{expected_server}",
+                hint="pass --context for the right cluster or fix cluster.server in env.yaml",
+            )
+        return cls(client.ApiClient(cfg), request_timeout=request_timeout)
+
+    @property
+    def host(self) -> str:
+        return str(self._client.configuration.host)
+
+    def close(self) -> None:
+        self.stop_watches()
+        self._client.close()
+
+    # ------------------------------------------------------------ requests
+
+    def _list_call(self, res: Resource) -> Any:
+        if res in CUSTOM:
+            return self._custom.list_namespaced_custom_object
+        return {
+            DEPLOYMENTS: self._apps.list_namespaced_deployment,
+            REPLICASETS: self._apps.list_namespaced_replica_set,
+            PODS: self._core.list_namespaced_pod,
+            JOBS: self._batch.list_namespaced_job,
+        }[res]
+
+    def _list_args(self, res: Resource, namespace: str) -> tuple[str, ...]:
+        return (res.group, res.version, namespace, res.plural) if res in CUSTOM else (namespace,)
+
+    @staticmethod
+    def _selectors(label_selector: str | None, field_selector: str | None) -> dict[str, str]:
+        out = {}
+        if label_selector:
+            out["label_selector"] = label_selector
+        if field_selector:
+            out["field_selector"] = field_selector
+        return out
+
+    def _as_dict(self, value: Any) -> dict[str, Any]:
+        data = value if isinstance(value, dict) else self._client.sanitize_for_serialization(value)
+        return dict(data)
+
+    def list(
+        self,
+        res: Resource,
+        namespace: str,
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+    ) -> Listing:
+        what = f"list {res.plural} in {namespace}"
+        try:
+            result = self._list_call(res)(
+                *self._list_args(res, namespace),
+                **self._selectors(label_selector, field_selector),
+                _request_timeout=(CONNECT_TIMEOUT, self._timeout),
+            )
+        except (ApiException, *_TRANSPORT_ERRORS) as exc:
+            raise _wrap(exc, what) from None
+        data = self._as_dict(result)
+        items = [self._as_dict(item) for item in data.get("items") or []]
+        return Listing(items, str((data.get("metadata") or {}).get("resourceVersion") or ""))
+
+    def watch(
+        self,
+        res: Resource,
+        namespace: str,
+        *,
+        resource_version: str,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        timeout_seconds: int = 60,
+    ) -> Iterator[WatchEvent]:
+        """Events after `resource_version` until the server ends the stream (or `stop_watches`)."""
+        what = f"watch {res.plural} in {namespace}"
+        stream = watch.Watch()
+        with self._lock:
+            self._watches.add(stream)
+        try:
+            for event in stream.stream(
+                self._list_call(res),
+                *self._list_args(res, namespace),
+                resource_version=resource_version,
+                allow_watch_bookmarks=True,
+                timeout_seconds=timeout_seconds,
+                _request_timeout=(CONNECT_TIMEOUT, timeout_seconds + self._timeout),
+                **self._selectors(label_selector, field_selector),
+            ):
+                raw = event.get("raw_object")
+                if isinstance(raw, Mapping):
+                    yield WatchEvent(str(event.get("type")), dict(raw))
+        except (ApiException, *_TRANSPORT_ERRORS) as exc:
+            raise _wrap(exc, what) from None
+        finally:
+            with self._lock:
+                self._watches.discard(stream)
+
+    def stop_watches(self) -> None:
+        """Ask every open watch stream to end (used when verification is decided)."""
+        with self._lock:
+            streams = list(self._watches)
+        for stream in streams:
+            stream.stop()
+
+    def patch_annotations(
+        self, res: Resource, namespace: str, name: str, annotations: Mapping[str, str]
+    ) -> dict[str, Any] | None:
+        """Merge-patch metadata.annotations; None when the object does not exist."""
+        if res not in CUSTOM:
+            raise ValueError(f"patching {res.kind} is not supported")
+        body = {"metadata": {"annotations": dict(annotations)}}
+        try:
+            result = self._custom.patch_namespaced_custom_object(
+                res.group,
+                res.version,
+                namespace,
+                res.plural,
+                name,
+                body,
+                _request_timeout=(CONNECT_TIMEOUT, self._timeout),
+            )
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise _wrap(exc, f"patch {res.kind} {namespace}/{name}") from None
+        except _TRANSPORT_ERRORS as exc:
+            raise _wrap(exc, f"patch {res.kind} {namespace}/{name}") from None
+        return self._as_dict(result)

@@ -1,0 +1,203 @@
+"""Rollback readiness as a pure decision over facts the adapters gathered.
+
+Ready when every check holds:
+
+- `previous-release`: a previous release is recorded in release.yaml and was itself verified;
+- `previous-image`: its digest still exists in the registry;
+- `previous-signature`: its signature verifies with the environment's public key;
+- `reconciler`: the reconciler can go back (see `argocd_can_go_back` / `flux_can_go_back`);
+- `backup`: when the current release changed the database schema, a pre-migration backup Job for this
+  release completed after the migration started (after the promotion's `promoted_at`). A release that did
+  not change the schema needs none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from gitops.config.models import ReleaseRecord
+from gitops.verify import backup_contract as contract
+from gitops.verify.revision import git_sha, short
+from gitops.verify.verdict import dig, parse_time
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "ok": self.ok, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class BackupEvidence:
+    """A completed backup Job, as read from the cluster."""
+
+    id: str
+    release_version: str
+    completed_at: datetime
+    job: str
+
+
+@dataclass(frozen=True)
+class Readiness:
+    checks: tuple[Check, ...]
+
+    @property
+    def ready(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return tuple(f"{c.name}: {c.detail}" for c in self.checks if not c.ok)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ready": self.ready, "checks": [c.to_dict() for c in self.checks]}
+
+
+def previous_release_check(release: ReleaseRecord | None) -> Check:
+    previous = release.previous if release else None
+    if previous is None:
+        return Check("previous-release", False, "no previous release recorded in release.yaml")
+    if previous.verification is None:
+        return Check("previous-release", False, f"previous release {previous.version} was never verified")
+    return Check(
+        "previous-release",
+        True,
+        f"{previous.version} verified at {previous.verification.verified_at.isoformat()}",
+    )
+
+
+def image_check(exists: bool | None, image: str) -> Check:
+    if exists is None:
+        return Check("previous-image", False, "no previous image to look up")
+    if not exists:
+        return Check("previous-image", False, f"{image} no longer exists in the registry")
+    return Check("previous-image", True, f"{image} exists in the registry")
+
+
+def signature_check(ok: bool | None, reason: str) -> Check:
+    if ok is None:
+        return Check("previous-signature", False, reason or "signature not checked")
+    return Check("previous-signature", ok, reason or ("signature verifies" if ok else "bad signature"))
+
+
+def argocd_can_go_back(app: Mapping[str, Any], previous_revision: str | None) -> Check:
+    """Argo CD: a rollback PR (git revert) is applied by auto-sync; without auto-sync only
+    `argocd app rollback` to a history entry holding the previous revision brings it back."""
+    automated = dig(app, "spec", "syncPolicy", "automated") is not None
+    history = dig(app, "status", "history") or ()
+    revisions = {git_sha(entry.get("revision")) for entry in history} | {
+        git_sha(r) for entry in history for r in entry.get("revisions") or ()
+    }
+    in_history = previous_revision is not None and previous_revision in revisions
+    if automated:
+        return Check("reconciler", True, "auto-sync is on: a rollback PR (git revert) is applied by Argo CD")
+    if in_history:
+        return Check(
+            "reconciler",
+            True,
+            f"auto-sync is off; history holds {short(previous_revision)} for `argocd app rollback`",
+        )
+    return Check(
+        "reconciler",
+        False,
+        f"auto-sync is off and history has no entry for {short(previous_revision)}: nothing would apply a "
+        "rollback PR and `argocd app rollback` has nothing to go back to",
+    )
+
+
+def flux_can_go_back(obj: Mapping[str, Any], kind: str) -> Check:
+    """Flux applies whatever the branch holds, so a git revert always works unless reconciliation is
+    suspended. HelmReleases additionally report whether Helm itself can roll back (an earlier snapshot)."""
+    if dig(obj, "spec", "suspend"):
+        return Check("reconciler", False, f"the {kind} is suspended: a rollback PR would not be applied")
+    if kind != "HelmRelease":
+        return Check("reconciler", True, "Flux applies the branch: a rollback PR (git revert) is applied")
+    history = dig(obj, "status", "history") or ()
+    earlier = [h for h in history[1:] if h.get("status") in ("deployed", "superseded")]
+    strategy = dig(obj, "spec", "upgrade", "remediation", "strategy")
+    helm = (
+        f"; Helm can also roll back to v{earlier[0].get('version')}"
+        if earlier
+        else "; no earlier Helm snapshot"
+    )
+    remediation = " (automatic rollback on failed upgrade)" if strategy == "rollback" else ""
+    return Check("reconciler", True, f"a rollback PR (git revert) is applied{helm}{remediation}")
+
+
+def schema_changed(release: ReleaseRecord) -> bool:
+    """The current release changed the schema when its fingerprint differs from the previous one's
+    (unknown on either side counts as changed only if the current one has a fingerprint)."""
+    current = release.schema_fingerprint
+    previous = release.previous.schema_fingerprint if release.previous else None
+    return current is not None and current != previous
+
+
+def backup_evidence(jobs: Iterable[Mapping[str, Any]], version: str) -> list[BackupEvidence]:
+    """Completed backup Jobs (per the chart's contract) for release `version`, newest first."""
+    found = []
+    for job in jobs:
+        annotations = dig(job, "metadata", "annotations") or {}
+        completed = parse_time(dig(job, "status", "completionTime"))
+        if (
+            annotations.get(contract.RELEASE_VERSION_ANNOTATION) == version
+            and contract.job_completed(job)
+            and completed is not None
+        ):
+            found.append(
+                BackupEvidence(
+                    id=str(annotations.get(contract.BACKUP_ID_ANNOTATION) or dig(job, "metadata", "name")),
+                    release_version=version,
+                    completed_at=completed,
+                    job=str(dig(job, "metadata", "name")),
+                )
+            )
+    return sorted(found, key=lambda b: b.completed_at, reverse=True)
+
+
+def backup_check(release: ReleaseRecord, evidence: Iterable[BackupEvidence]) -> Check:
+    if not schema_changed(release):
+        return Check("backup", True, "the release does not change the database schema; no backup needed")
+    started = release.promoted_at
+    fresh = [b for b in evidence if started is None or b.completed_at >= started]
+    if fresh:
+        return Check(
+            "backup",
+            True,
+            f"pre-migration backup {fresh[0].id} (Job {fresh[0].job}) completed at "
+            f"{fresh[0].completed_at.isoformat()}",
+        )
+    since = f" after the migration started ({started.isoformat()})" if started else ""
+    return Check(
+        "backup",
+        False,
+        f"the release changes the schema but no completed pre-migration backup for {release.version}"
+        f"{since} was found (Job label {contract.LABEL_SELECTOR})",
+    )
+
+
+def rollback_readiness(
+    release: ReleaseRecord | None,
+    *,
+    image_exists: bool | None,
+    signature: tuple[bool | None, str],
+    reconciler: Check,
+    backups: Iterable[BackupEvidence] = (),
+) -> Readiness:
+    """Combine the facts into the readiness report."""
+    previous = release.previous if release else None
+    checks = [
+        previous_release_check(release),
+        image_check(image_exists, previous.image if previous else "(none)"),
+        signature_check(*signature),
+        reconciler,
+    ]
+    if release is not None:
+        checks.append(backup_check(release, backups))
+    return Readiness(tuple(checks))

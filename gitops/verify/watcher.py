@@ -1,0 +1,191 @@
+"""Informers: for each (kind, namespace, selectors) ONE list, then ONE watch stream kept open.
+
+The stream is re-opened from the last resourceVersion (bookmarks included) when the server ends it,
+relisted on 410 Gone, and retried with exponential back-off on transient API errors (unreachable,
+429, 5xx). A non-transient error (401, 403, 404 of the kind) is kept and re-raised by the waiter.
+Every change is pushed onto one queue so the waiter re-evaluates only what changed.
+"""
+
+from __future__ import annotations
+
+import copy
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from gitops.verify.kube import KubeApi, KubeError, Resource, ResourceGone
+
+WATCH_TIMEOUT_SECONDS = 300
+MAX_BACKOFF = 10.0
+
+
+@dataclass(frozen=True)
+class WatchSpec:
+    resource: Resource
+    namespace: str
+    label_selector: str | None = None
+    field_selector: str | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    spec: WatchSpec
+    name: str | None  # None: the whole cache was (re)listed
+    object: dict[str, Any] | None
+
+
+class Informer:
+    """A local cache of one watched collection, kept current by a daemon thread."""
+
+    def __init__(
+        self,
+        api: KubeApi,
+        spec: WatchSpec,
+        changes: queue.Queue[Change],
+        *,
+        stop: threading.Event,
+        max_attempts: int = 6,
+        base_backoff: float = 0.2,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.api = api
+        self.spec = spec
+        self.changes = changes
+        self.stop = stop
+        self.max_attempts = max_attempts
+        self.base_backoff = base_backoff
+        self.sleep = sleep
+        self.synced = threading.Event()
+        self.error: KubeError | None = None
+        self._objects: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, daemon=True, name=f"watch-{spec.resource.plural}")
+
+    def start(self) -> Informer:
+        self._thread.start()
+        return self
+
+    def join(self, timeout: float) -> None:
+        self._thread.join(timeout)
+
+    def get(self, name: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self._objects.get(name)
+
+    def items(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._objects.values())
+
+    # ------------------------------------------------------------ thread
+
+    def _relist(self) -> str:
+        listing = self.api.list(
+            self.spec.resource,
+            self.spec.namespace,
+            label_selector=self.spec.label_selector,
+            field_selector=self.spec.field_selector,
+        )
+        with self._lock:
+            self._objects = {str(o["metadata"]["name"]): o for o in listing.items}
+        self.synced.set()
+        self.changes.put(Change(self.spec, None, None))
+        return listing.resource_version
+
+    def _apply(self, event_type: str, obj: dict[str, Any]) -> None:
+        name = str((obj.get("metadata") or {}).get("name"))
+        with self._lock:
+            if event_type == "DELETED":
+                self._objects.pop(name, None)
+            else:
+                self._objects[name] = obj
+        self.changes.put(Change(self.spec, name, copy.deepcopy(obj)))
+
+    def _follow(self, resource_version: str) -> str:
+        """Consume one watch stream; returns the last resourceVersion seen."""
+        for event in self.api.watch(
+            self.spec.resource,
+            self.spec.namespace,
+            resource_version=resource_version,
+            label_selector=self.spec.label_selector,
+            field_selector=self.spec.field_selector,
+            timeout_seconds=WATCH_TIMEOUT_SECONDS,
+        ):
+            resource_version = event.resource_version or resource_version
+            if event.type in ("ADDED", "MODIFIED", "DELETED"):
+                self._apply(event.type, event.object)
+            if self.stop.is_set():
+                break
+        return resource_version
+
+    def _run(self) -> None:
+        resource_version: str | None = None
+        failures = 0
+        while not self.stop.is_set():
+            try:
+                if resource_version is None:
+                    resource_version = self._relist()
+                resource_version = self._follow(resource_version)
+                failures = 0
+            except ResourceGone:
+                resource_version = None
+            except KubeError as exc:
+                failures += 1
+                if self.stop.is_set():
+                    return
+                if not exc.transient or failures >= self.max_attempts:
+                    self.error = exc
+                    self.changes.put(Change(self.spec, None, None))
+                    return
+                self.sleep(min(MAX_BACKOFF, self.base_backoff * 2 ** (failures - 1)))
+
+
+class InformerSet:
+    """The informers of one verification, created on demand, one per WatchSpec."""
+
+    def __init__(self, api: KubeApi, *, base_backoff: float = 0.2) -> None:
+        self.api = api
+        self.changes: queue.Queue[Change] = queue.Queue()
+        self.stop = threading.Event()
+        self.base_backoff = base_backoff
+        self._informers: dict[WatchSpec, Informer] = {}
+
+    def ensure(self, spec: WatchSpec) -> Informer:
+        informer = self._informers.get(spec)
+        if informer is None:
+            informer = Informer(self.api, spec, self.changes, stop=self.stop, base_backoff=self.base_backoff)
+            self._informers[spec] = informer.start()
+        return informer
+
+    def find(self, resource: Resource, namespace: str) -> Iterable[Informer]:
+        return [i for s, i in self._informers.items() if s.resource == resource and s.namespace == namespace]
+
+    @property
+    def synced(self) -> bool:
+        return all(i.synced.is_set() for i in self._informers.values())
+
+    def raise_errors(self) -> None:
+        for informer in self._informers.values():
+            if informer.error is not None:
+                raise informer.error
+
+    def drain(self, timeout: float) -> list[Change]:
+        """Wait up to `timeout` for at least one change, then take every queued change."""
+        try:
+            first = self.changes.get(timeout=max(0.0, timeout))
+        except queue.Empty:
+            return []
+        batch = [first]
+        while True:
+            try:
+                batch.append(self.changes.get_nowait())
+            except queue.Empty:
+                return batch
+
+    def close(self) -> None:
+        self.stop.set()
+        self.api.stop_watches()
+        for informer in self._informers.values():
+            informer.join(timeout=2.0)
