@@ -47,9 +47,7 @@ def _failure(app: Mapping[str, Any], accepts: RevisionFilter) -> list[str]:
     op = dig(app, "status", "operationState") or {}
     op_revisions = dig(op, "syncResult") or dig(op, "operation", "sync")
     if op.get("phase") in FAILED_PHASES and _accepted(op_revisions, accepts):
-        reasons.append(
-            f"sync of {_named(op_revisions)} {op['phase']}: {op.get('message') or 'no message'}"
-        )
+        reasons.append(f"sync of {_named(op_revisions)} {op['phase']}: {op.get('message') or 'no message'}")
     return reasons
 
 

@@ -114,7 +114,9 @@ class Verification:
                 patched = self.api.patch_annotations(target.resource, target.namespace, target.name, REFRESH)
             else:
                 annotations = {flux.REQUESTED_AT_ANNOTATION: token}
-                patched = self.api.patch_annotations(target.resource, target.namespace, target.name, annotations)
+                patched = self.api.patch_annotations(
+                    target.resource, target.namespace, target.name, annotations
+                )
                 self.requested_at[target] = token
                 source = target.source or (flux.source_name(patched) if patched else None)
                 if source:
@@ -122,7 +124,9 @@ class Verification:
             if patched is None:
                 self.not_found.add(target)
         for namespace, name in sorted(sources):
-            self.api.patch_annotations(GITREPOSITORIES, namespace, name, {flux.REQUESTED_AT_ANNOTATION: token})
+            self.api.patch_annotations(
+                GITREPOSITORIES, namespace, name, {flux.REQUESTED_AT_ANNOTATION: token}
+            )
 
     # ------------------------------------------------------------ watching
 

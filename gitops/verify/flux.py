@@ -62,7 +62,9 @@ def gitrepository_verdict(repo: Mapping[str, Any], *, accepts: RevisionFilter) -
     if condition_is(repo, "FetchFailed", "True"):
         missing.append(f"fetch failing: {(condition(repo, 'FetchFailed') or {}).get('message', '')}")
     if sha is None or not accepts(sha):
-        missing.append(f"artifact revision is {revision or '(none)'}, not the promoted revision or a descendant")
+        missing.append(
+            f"artifact revision is {revision or '(none)'}, not the promoted revision or a descendant"
+        )
     return Verdict.pending(subject, *missing) if missing else Verdict.ok(subject)
 
 
@@ -151,9 +153,8 @@ def helmrelease_verdict(
         if latest.get("status") != "deployed":
             missing.append(f"newest Helm release is {latest.get('status')}, not deployed")
         if latest.get("chartVersion") != status.get("lastAttemptedRevision"):
-            missing.append(
-                f"attempted chart {status.get('lastAttemptedRevision')}, deployed {latest.get('chartVersion')}"
-            )
+            attempted = status.get("lastAttemptedRevision")
+            missing.append(f"attempted chart {attempted}, deployed {latest.get('chartVersion')}")
         if latest.get("configDigest") != status.get("lastAttemptedConfigDigest"):
             missing.append("the last attempted values are not the deployed ones")
         if chart_version and not _chart_matches(latest.get("chartVersion"), chart_version):

@@ -84,7 +84,9 @@ def _wrap(exc: Exception, what: str) -> KubeError:
         status = int(exc.status or 0) or None
         cls = ResourceGone if status == 410 else KubeError
         hint = "check the kubeconfig credentials and RBAC" if status in (401, 403) else None
-        return cls(f"Kubernetes API: {what}: HTTP {status} {redact(str(exc.reason or ''))}", status=status, hint=hint)
+        return cls(
+            f"Kubernetes API: {what}: HTTP {status} {redact(str(exc.reason or ''))}", status=status, hint=hint
+        )
     return KubeError(f"Kubernetes API unreachable: {what}: {type(exc).__name__}: {redact(str(exc))[:300]}")
 
 
@@ -93,14 +95,14 @@ _TRANSPORT_ERRORS = (urllib3.exceptions.HTTPError, OSError, ValueError)
 
 def _configuration(kubeconfig: Path | None, context: str | None) -> client.Configuration:
     cfg = client.Configuration()
-    in_cluster = kubeconfig is None and "KUBERNETES_SERVICE_HOST" in os.environ and not os.environ.get(
-        "KUBECONFIG"
+    in_cluster = (
+        kubeconfig is None and "KUBERNETES_SERVICE_HOST" in os.environ and not os.environ.get("KUBECONFIG")
     )
     try:
         if in_cluster:
-            config.load_incluster_config(client_configuration=cfg)
+            config.load_incluster_config(client_configuration=cfg)  # type: ignore[no-untyped-call]
         else:
-            config.load_kube_config(
+            config.load_kube_config(  # type: ignore[no-untyped-call]
                 config_file=str(kubeconfig) if kubeconfig else None,
                 context=context,
                 client_configuration=cfg,
@@ -154,7 +156,7 @@ class KubeApi:
 
     def close(self) -> None:
         self.stop_watches()
-        self._client.close()
+        self._client.close()  # type: ignore[no-untyped-call]
 
     # ------------------------------------------------------------ requests
 
@@ -181,7 +183,7 @@ class KubeApi:
         return out
 
     def _as_dict(self, value: Any) -> dict[str, Any]:
-        data = value if isinstance(value, dict) else self._client.sanitize_for_serialization(value)
+        data = value if isinstance(value, dict) else self._client.sanitize_for_serialization(value)  # type: ignore[no-untyped-call]
         return dict(data)
 
     def list(
@@ -217,11 +219,11 @@ class KubeApi:
     ) -> Iterator[WatchEvent]:
         """Events after `resource_version` until the server ends the stream (or `stop_watches`)."""
         what = f"watch {res.plural} in {namespace}"
-        stream = watch.Watch()
+        stream = watch.Watch()  # type: ignore[no-untyped-call]
         with self._lock:
             self._watches.add(stream)
         try:
-            for event in stream.stream(
+            for event in stream.stream(  # type: ignore[no-untyped-call]
                 self._list_call(res),
                 *self._list_args(res, namespace),
                 resource_version=resource_version,
@@ -244,7 +246,7 @@ class KubeApi:
         with self._lock:
             streams = list(self._watches)
         for stream in streams:
-            stream.stop()
+            stream.stop()  # type: ignore[no-untyped-call]
 
     def patch_annotations(
         self, res: Resource, namespace: str, name: str, annotations: Mapping[str, str]

@@ -73,7 +73,9 @@ def new_replicaset(
     owned = [rs for rs in replicasets if _owned_by(rs, deploy)]
     if revision is None:
         return None
-    return next((rs for rs in owned if dig(rs, "metadata", "annotations", REVISION_ANNOTATION) == revision), None)
+    return next(
+        (rs for rs in owned if dig(rs, "metadata", "annotations", REVISION_ANNOTATION) == revision), None
+    )
 
 
 def image_repository(image: str) -> str:
@@ -126,7 +128,9 @@ def _template_reasons(deploy: Mapping[str, Any], repository: str, accepted: Coll
     if not ours:
         return [f"no container of the pod template uses {repository} (images: {', '.join(images)})"]
     pinned = [image.rpartition("@")[2] for image in ours if "@" in image]
-    return [f"pod template pins {digest}, not the release digest" for digest in pinned if digest not in accepted]
+    return [
+        f"pod template pins {digest}, not the release digest" for digest in pinned if digest not in accepted
+    ]
 
 
 def pods_verdict(

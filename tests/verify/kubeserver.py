@@ -181,11 +181,15 @@ class FakeKubeAPI:
         key = (plural, meta["namespace"], meta["name"])
         with self.state.cond:
             existed = key in self.state.objects
-            meta.setdefault("uid", (self.state.objects.get(key) or {}).get("metadata", {}).get("uid") or str(uuid.uuid4()))
+            meta.setdefault(
+                "uid", (self.state.objects.get(key) or {}).get("metadata", {}).get("uid") or str(uuid.uuid4())
+            )
             self._commit(key, obj, "MODIFIED" if existed else "ADDED")
         return obj
 
-    def update(self, plural: str, namespace: str, name: str, change: Callable[[dict[str, Any]], None]) -> None:
+    def update(
+        self, plural: str, namespace: str, name: str, change: Callable[[dict[str, Any]], None]
+    ) -> None:
         """Mutate a stored object in place (through `change`) and record a MODIFIED event."""
         with self.state.cond:
             obj = copy.deepcopy(self.state.objects[(plural, namespace, name)])
@@ -244,7 +248,7 @@ class FakeKubeAPI:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
             def do_GET(self) -> None:
@@ -264,8 +268,14 @@ class FakeKubeAPI:
         h.wfile.write(data)
 
     def _status(self, h: BaseHTTPRequestHandler, code: int, reason: str, message: str) -> None:
-        body = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": message,
-                "reason": reason, "code": code}
+        body = {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "status": "Failure",
+            "message": message,
+            "reason": reason,
+            "code": code,
+        }
         self._reply(h, code, body)
 
     def _serve(self, h: BaseHTTPRequestHandler, method: str) -> None:
@@ -276,7 +286,15 @@ class FakeKubeAPI:
             self._status(h, 404, "NotFound", f"no route {url.path}")
             return
         plural, ns, name = match["plural"], match["ns"], match["name"]
-        verb = "patch" if method == "PATCH" else "get" if name else "watch" if query.get("watch") == "true" else "list"
+        verb = (
+            "patch"
+            if method == "PATCH"
+            else "get"
+            if name
+            else "watch"
+            if query.get("watch") == "true"
+            else "list"
+        )
         with self.state.cond:
             self.state.requests[(verb, plural)] += 1
             failure = self.fail_next.pop(0) if self.fail_next else None
@@ -305,12 +323,22 @@ class FakeKubeAPI:
                 if p == plural and n == ns and self._selected(o, query)
             ]
             rv = self.state.rv
-        self._reply(h, 200, {"kind": f"{kind.kind}List", "apiVersion": kind.api_version,
-                             "metadata": {"resourceVersion": str(rv)}, "items": items})
+        self._reply(
+            h,
+            200,
+            {
+                "kind": f"{kind.kind}List",
+                "apiVersion": kind.api_version,
+                "metadata": {"resourceVersion": str(rv)},
+                "items": items,
+            },
+        )
 
     def _selected(self, obj: dict[str, Any], query: dict[str, str]) -> bool:
         labels = (obj.get("metadata") or {}).get("labels") or {}
-        return _labels_match(query.get("labelSelector"), labels) and _fields_match(query.get("fieldSelector"), obj)
+        return _labels_match(query.get("labelSelector"), labels) and _fields_match(
+            query.get("fieldSelector"), obj
+        )
 
     def _patch(self, h: BaseHTTPRequestHandler, plural: str, ns: str, name: str) -> None:
         length = int(h.headers.get("Content-Length") or 0)
@@ -347,9 +375,20 @@ class FakeKubeAPI:
         h.end_headers()
         try:
             if since < self.state.compacted_below:
-                self._chunk(h, {"type": "ERROR", "object": {"kind": "Status", "apiVersion": "v1",
-                                "status": "Failure", "reason": "Expired", "code": 410,
-                                "message": f"too old resource version: {since}"}})
+                self._chunk(
+                    h,
+                    {
+                        "type": "ERROR",
+                        "object": {
+                            "kind": "Status",
+                            "apiVersion": "v1",
+                            "status": "Failure",
+                            "reason": "Expired",
+                            "code": 410,
+                            "message": f"too old resource version: {since}",
+                        },
+                    },
+                )
             elif not self._stream(h, plural, ns, query, since, deadline, bookmarks):
                 h.close_connection = True
                 return  # dropped: no terminating chunk
@@ -358,8 +397,16 @@ class FakeKubeAPI:
         except (BrokenPipeError, ConnectionResetError):
             h.close_connection = True
 
-    def _stream(self, h: BaseHTTPRequestHandler, plural: str, ns: str, query: dict[str, str],
-                since: int, deadline: float, bookmarks: bool) -> bool:
+    def _stream(
+        self,
+        h: BaseHTTPRequestHandler,
+        plural: str,
+        ns: str,
+        query: dict[str, str],
+        since: int,
+        deadline: float,
+        bookmarks: bool,
+    ) -> bool:
         """Send events until the deadline (True) or until the stream is dropped (False)."""
         epoch = self.state.stream_epoch
         cursor = since
@@ -368,7 +415,9 @@ class FakeKubeAPI:
             with self.state.cond:
                 pending = [e for e in self.state.events if e.rv > cursor]
                 if not pending and self.state.stream_epoch == epoch:
-                    self.state.cond.wait(timeout=min(0.05 + self.bookmark_interval, max(0.0, deadline - time.monotonic())))
+                    self.state.cond.wait(
+                        timeout=min(0.05 + self.bookmark_interval, max(0.0, deadline - time.monotonic()))
+                    )
                     pending = [e for e in self.state.events if e.rv > cursor]
                 dropped = self.state.stream_epoch != epoch
                 rv = self.state.rv
@@ -384,5 +433,14 @@ class FakeKubeAPI:
             if bookmarks and now >= next_bookmark:
                 next_bookmark = now + self.bookmark_interval
                 kind = KINDS[plural]
-                self._chunk(h, {"type": "BOOKMARK", "object": {"kind": kind.kind, "apiVersion": kind.api_version,
-                                "metadata": {"resourceVersion": str(rv)}}})
+                self._chunk(
+                    h,
+                    {
+                        "type": "BOOKMARK",
+                        "object": {
+                            "kind": kind.kind,
+                            "apiVersion": kind.api_version,
+                            "metadata": {"resourceVersion": str(rv)},
+                        },
+                    },
+                )

@@ -41,8 +41,10 @@ def application(
     status: dict[str, Any] = {
         "sync": {
             "status": sync,
-            "comparedTo": {"source": {"repoURL": "https://git.example.com/config.git", "path": "envs/prod"},
-                           "destination": {"server": "https://kubernetes.default.svc", "namespace": destination}},
+            "comparedTo": {
+                "source": {"repoURL": "https://git.example.com/config.git", "path": "envs/prod"},
+                "destination": {"server": "https://kubernetes.default.svc", "namespace": destination},
+            },
         },
         "health": {"status": health, "lastTransitionTime": at(2, 41)},
         "reconciledAt": reconciled,
@@ -59,46 +61,92 @@ def application(
         status["conditions"] = list(conditions)
     if phase:
         status["operationState"] = {
-            "operation": {"sync": {"revision": op_revision or revision or ""}, "initiatedBy": {"automated": True}},
+            "operation": {
+                "sync": {"revision": op_revision or revision or ""},
+                "initiatedBy": {"automated": True},
+            },
             "phase": phase,
-            "message": "successfully synced (all tasks run)" if phase == "Succeeded" else "one or more objects failed to apply",
+            "message": "successfully synced (all tasks run)"
+            if phase == "Succeeded"
+            else "one or more objects failed to apply",
             "startedAt": at(1, 58),
             "finishedAt": finished,
             "syncResult": {"revision": op_revision or revision or ""},
         }
     spec: dict[str, Any] = {
         "project": "default",
-        "source": {"repoURL": "https://git.example.com/config.git", "path": "envs/prod", "targetRevision": "main"},
+        "source": {
+            "repoURL": "https://git.example.com/config.git",
+            "path": "envs/prod",
+            "targetRevision": "main",
+        },
         "destination": {"server": "https://kubernetes.default.svc", "namespace": destination},
     }
     if automated:
         spec["syncPolicy"] = {"automated": {"prune": True, "selfHeal": True}}
-    return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
-            "metadata": {"name": name, "namespace": namespace}, "spec": spec, "status": status}
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": spec,
+        "status": status,
+    }
 
 
-def _conditions(ready: str, reason: str, message: str = "", *, stalled: bool = False,
-                reconciling: bool = False) -> list[dict[str, Any]]:
-    conds = [{"type": "Ready", "status": ready, "reason": reason, "message": message or reason,
-              "lastTransitionTime": T0}]
+def _conditions(
+    ready: str, reason: str, message: str = "", *, stalled: bool = False, reconciling: bool = False
+) -> list[dict[str, Any]]:
+    conds = [
+        {
+            "type": "Ready",
+            "status": ready,
+            "reason": reason,
+            "message": message or reason,
+            "lastTransitionTime": T0,
+        }
+    ]
     if stalled:
-        conds.append({"type": "Stalled", "status": "True", "reason": reason, "message": message or reason,
-                      "lastTransitionTime": T0})
+        conds.append(
+            {
+                "type": "Stalled",
+                "status": "True",
+                "reason": reason,
+                "message": message or reason,
+                "lastTransitionTime": T0,
+            }
+        )
     if reconciling:
-        conds.append({"type": "Reconciling", "status": "True", "reason": "Progressing", "message": "working",
-                      "lastTransitionTime": T0})
+        conds.append(
+            {
+                "type": "Reconciling",
+                "status": "True",
+                "reason": "Progressing",
+                "message": "working",
+                "lastTransitionTime": T0,
+            }
+        )
     return conds
 
 
-def gitrepository(name: str, *, namespace: str = "flux-system", revision: str | None = None) -> dict[str, Any]:
+def gitrepository(
+    name: str, *, namespace: str = "flux-system", revision: str | None = None
+) -> dict[str, Any]:
     status: dict[str, Any] = {"observedGeneration": 1, "conditions": _conditions("True", "Succeeded")}
     if revision:
-        status["artifact"] = {"revision": f"main@sha1:{revision}", "digest": digest(revision), "path": "x.tar.gz",
-                              "url": "http://source-controller/x.tar.gz", "lastUpdateTime": T0}
-    return {"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
-            "metadata": {"name": name, "namespace": namespace, "generation": 1},
-            "spec": {"url": "https://git.example.com/config.git", "interval": "1m", "ref": {"branch": "main"}},
-            "status": status}
+        status["artifact"] = {
+            "revision": f"main@sha1:{revision}",
+            "digest": digest(revision),
+            "path": "x.tar.gz",
+            "url": "http://source-controller/x.tar.gz",
+            "lastUpdateTime": T0,
+        }
+    return {
+        "apiVersion": "source.toolkit.fluxcd.io/v1",
+        "kind": "GitRepository",
+        "metadata": {"name": name, "namespace": namespace, "generation": 1},
+        "spec": {"url": "https://git.example.com/config.git", "interval": "1m", "ref": {"branch": "main"}},
+        "status": status,
+    }
 
 
 def kustomization(
@@ -121,19 +169,29 @@ def kustomization(
     def rev(value: str | None) -> str | None:
         return None if value is None else (f"main/{value}" if legacy else f"main@sha1:{value}")
 
-    status: dict[str, Any] = {"observedGeneration": observed,
-                              "conditions": _conditions(ready, reason, message, stalled=stalled)}
+    status: dict[str, Any] = {
+        "observedGeneration": observed,
+        "conditions": _conditions(ready, reason, message, stalled=stalled),
+    }
     if applied:
         status["lastAppliedRevision"] = rev(applied)
     if attempted or applied:
         status["lastAttemptedRevision"] = rev(attempted or applied)
     if handled:
         status["lastHandledReconcileAt"] = handled
-    return {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
-            "metadata": {"name": name, "namespace": namespace, "generation": generation},
-            "spec": {"interval": "5m", "path": "./envs/prod", "prune": True, "targetNamespace": target_namespace,
-                     "sourceRef": {"kind": "GitRepository", "name": source}},
-            "status": status}
+    return {
+        "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+        "kind": "Kustomization",
+        "metadata": {"name": name, "namespace": namespace, "generation": generation},
+        "spec": {
+            "interval": "5m",
+            "path": "./envs/prod",
+            "prune": True,
+            "targetNamespace": target_namespace,
+            "sourceRef": {"kind": "GitRepository", "name": source},
+        },
+        "status": status,
+    }
 
 
 def helmrelease(
@@ -153,27 +211,47 @@ def helmrelease(
     remediation: bool = True,
 ) -> dict[str, Any]:
     snapshots = [
-        {"name": name, "namespace": "odoo-prod", "version": len(history) - i, "status": st, "chartName": "odoo",
-         "chartVersion": ver, "appVersion": ver, "configDigest": config_digest, "digest": digest(ver + st),
-         "firstDeployed": T0, "lastDeployed": T0}
+        {
+            "name": name,
+            "namespace": "odoo-prod",
+            "version": len(history) - i,
+            "status": st,
+            "chartName": "odoo",
+            "chartVersion": ver,
+            "appVersion": ver,
+            "configDigest": config_digest,
+            "digest": digest(ver + st),
+            "firstDeployed": T0,
+            "lastDeployed": T0,
+        }
         for i, (ver, st) in enumerate(history)
     ]
-    status: dict[str, Any] = {"observedGeneration": 3, "conditions": _conditions(ready, reason, stalled=stalled),
-                              "history": snapshots,
-                              "lastAttemptedRevision": attempted or (history[0][0] if history else "0.0.0"),
-                              "lastAttemptedConfigDigest": attempted_config or config_digest,
-                              "lastAttemptedReleaseAction": "upgrade"}
+    status: dict[str, Any] = {
+        "observedGeneration": 3,
+        "conditions": _conditions(ready, reason, stalled=stalled),
+        "history": snapshots,
+        "lastAttemptedRevision": attempted or (history[0][0] if history else "0.0.0"),
+        "lastAttemptedConfigDigest": attempted_config or config_digest,
+        "lastAttemptedReleaseAction": "upgrade",
+    }
     if handled:
         status["lastHandledReconcileAt"] = handled
-    spec: dict[str, Any] = {"interval": "5m", "targetNamespace": "odoo-prod",
-                            "chart": {"spec": {"chart": "./charts/odoo",
-                                               "sourceRef": {"kind": "GitRepository", "name": source}}}}
+    spec: dict[str, Any] = {
+        "interval": "5m",
+        "targetNamespace": "odoo-prod",
+        "chart": {"spec": {"chart": "./charts/odoo", "sourceRef": {"kind": "GitRepository", "name": source}}},
+    }
     if suspend:
         spec["suspend"] = True
     if remediation:
         spec["upgrade"] = {"remediation": {"retries": 1, "strategy": "rollback"}}
-    return {"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
-            "metadata": {"name": name, "namespace": namespace, "generation": 3}, "spec": spec, "status": status}
+    return {
+        "apiVersion": "helm.toolkit.fluxcd.io/v2",
+        "kind": "HelmRelease",
+        "metadata": {"name": name, "namespace": namespace, "generation": 3},
+        "spec": spec,
+        "status": status,
+    }
 
 
 def deployment(
@@ -193,25 +271,49 @@ def deployment(
     uid: str | None = None,
 ) -> dict[str, Any]:
     progressing = (
-        {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded",
-         "message": f'ReplicaSet "{name}-new" has timed out progressing.'}
+        {
+            "type": "Progressing",
+            "status": "False",
+            "reason": "ProgressDeadlineExceeded",
+            "message": f'ReplicaSet "{name}-new" has timed out progressing.',
+        }
         if deadline_exceeded
-        else {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable",
-              "message": f'ReplicaSet "{name}-new" has successfully progressed.'}
+        else {
+            "type": "Progressing",
+            "status": "True",
+            "reason": "NewReplicaSetAvailable",
+            "message": f'ReplicaSet "{name}-new" has successfully progressed.',
+        }
     )
     return {
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": name, "namespace": namespace, "generation": generation, "uid": uid or f"uid-{name}",
-                     "annotations": {"deployment.kubernetes.io/revision": revision}},
-        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
-                 "template": {"metadata": {"labels": {"app": name}},
-                              "spec": {"containers": [{"name": "odoo", "image": image}]}}},
-        "status": {"observedGeneration": observed, "replicas": replicas if total is None else total,
-                   "updatedReplicas": replicas if updated is None else updated,
-                   "availableReplicas": replicas if available is None else available,
-                   "readyReplicas": replicas if ready is None else ready,
-                   "conditions": [{"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"},
-                                  progressing]},
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "generation": generation,
+            "uid": uid or f"uid-{name}",
+            "annotations": {"deployment.kubernetes.io/revision": revision},
+        },
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "odoo", "image": image}]},
+            },
+        },
+        "status": {
+            "observedGeneration": observed,
+            "replicas": replicas if total is None else total,
+            "updatedReplicas": replicas if updated is None else updated,
+            "availableReplicas": replicas if available is None else available,
+            "readyReplicas": replicas if ready is None else ready,
+            "conditions": [
+                {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"},
+                progressing,
+            ],
+        },
     }
 
 
@@ -219,15 +321,32 @@ def replicaset(deploy: dict[str, Any], *, pod_hash: str, revision: str, image: s
     name = deploy["metadata"]["name"]
     labels = {"app": name, "pod-template-hash": pod_hash}
     return {
-        "apiVersion": "apps/v1", "kind": "ReplicaSet",
-        "metadata": {"name": f"{name}-{pod_hash}", "namespace": deploy["metadata"]["namespace"],
-                     "uid": f"uid-{name}-{pod_hash}", "labels": labels,
-                     "annotations": {"deployment.kubernetes.io/revision": revision},
-                     "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": name,
-                                          "uid": deploy["metadata"]["uid"], "controller": True}]},
-        "spec": {"replicas": deploy["spec"]["replicas"], "selector": {"matchLabels": labels},
-                 "template": {"metadata": {"labels": labels},
-                              "spec": {"containers": [{"name": "odoo", "image": image}]}}},
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": {
+            "name": f"{name}-{pod_hash}",
+            "namespace": deploy["metadata"]["namespace"],
+            "uid": f"uid-{name}-{pod_hash}",
+            "labels": labels,
+            "annotations": {"deployment.kubernetes.io/revision": revision},
+            "ownerReferences": [
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "Deployment",
+                    "name": name,
+                    "uid": deploy["metadata"]["uid"],
+                    "controller": True,
+                }
+            ],
+        },
+        "spec": {
+            "replicas": deploy["spec"]["replicas"],
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "odoo", "image": image}]},
+            },
+        },
         "status": {"replicas": deploy["spec"]["replicas"]},
     }
 
@@ -235,42 +354,82 @@ def replicaset(deploy: dict[str, Any], *, pod_hash: str, revision: str, image: s
 def pod(rs: dict[str, Any], index: int, *, image: str, image_id: str, ready: bool = True) -> dict[str, Any]:
     labels = rs["metadata"]["labels"]
     return {
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": f"{rs['metadata']['name']}-p{index}", "namespace": rs["metadata"]["namespace"],
-                     "labels": dict(labels),
-                     "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
-                                          "name": rs["metadata"]["name"], "uid": rs["metadata"]["uid"],
-                                          "controller": True}]},
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": f"{rs['metadata']['name']}-p{index}",
+            "namespace": rs["metadata"]["namespace"],
+            "labels": dict(labels),
+            "ownerReferences": [
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "ReplicaSet",
+                    "name": rs["metadata"]["name"],
+                    "uid": rs["metadata"]["uid"],
+                    "controller": True,
+                }
+            ],
+        },
         "spec": {"containers": [{"name": "odoo", "image": image}]},
-        "status": {"phase": "Running" if ready else "Pending",
-                   "containerStatuses": [{"name": "odoo", "image": image, "imageID": image_id if ready else "",
-                                          "ready": ready, "restartCount": 0}]},
+        "status": {
+            "phase": "Running" if ready else "Pending",
+            "containerStatuses": [
+                {
+                    "name": "odoo",
+                    "image": image,
+                    "imageID": image_id if ready else "",
+                    "ready": ready,
+                    "restartCount": 0,
+                }
+            ],
+        },
     }
 
 
-def backup_job(name: str, *, namespace: str = "odoo-prod", version: str, backup_id: str,
-               completed: str | None) -> dict[str, Any]:
+def backup_job(
+    name: str, *, namespace: str = "odoo-prod", version: str, backup_id: str, completed: str | None
+) -> dict[str, Any]:
     status: dict[str, Any] = {"startTime": T0}
     if completed:
         status.update({"succeeded": 1, "completionTime": completed})
     return {
-        "apiVersion": "batch/v1", "kind": "Job",
-        "metadata": {"name": name, "namespace": namespace,
-                     "labels": {"app.kubernetes.io/component": "odoo-backup"},
-                     "annotations": {"odoo-gitops.io/backup-id": backup_id,
-                                     "odoo-gitops.io/release-version": version}},
-        "spec": {"template": {"spec": {"restartPolicy": "Never",
-                                       "containers": [{"name": "backup", "image": "postgres:16"}]}}},
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {"app.kubernetes.io/component": "odoo-backup"},
+            "annotations": {"odoo-gitops.io/backup-id": backup_id, "odoo-gitops.io/release-version": version},
+        },
+        "spec": {
+            "template": {
+                "spec": {"restartPolicy": "Never", "containers": [{"name": "backup", "image": "postgres:16"}]}
+            }
+        },
         "status": status,
     }
 
 
-def workload(api: Any, name: str, *, namespace: str = "odoo-prod", image: str, image_id: str,
-             replicas: int = 2, pod_hash: str = "7d9f8", **deploy_kwargs: Any) -> None:
+def workload(
+    api: Any,
+    name: str,
+    *,
+    namespace: str = "odoo-prod",
+    image: str,
+    image_id: str,
+    replicas: int = 2,
+    pod_hash: str = "7d9f8",
+    **deploy_kwargs: Any,
+) -> None:
     """Put a Deployment with its new ReplicaSet and running pods into the fake API."""
     deploy = deployment(name, namespace=namespace, image=image, replicas=replicas, **deploy_kwargs)
     api.put(deploy)
-    rs = replicaset(deploy, pod_hash=pod_hash, revision=deploy["metadata"]["annotations"]["deployment.kubernetes.io/revision"], image=image)
+    rs = replicaset(
+        deploy,
+        pod_hash=pod_hash,
+        revision=deploy["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+        image=image,
+    )
     api.put(rs)
     for i in range(replicas):
         api.put(pod(rs, i, image=image, image_id=image_id))

@@ -1,0 +1,71 @@
+"""`odoo-gitops verify ENV --revision SHA`: wait until Argo CD / Flux reconciled SHA and the release runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from gitops.cli.options import config_repo_option, emit, info, json_option
+from gitops.verify.service import VerifyOptions, VerifyReport, verify
+
+
+def render_report(report: VerifyReport) -> str:
+    lines = [f"{report.env} @ {report.revision[:12]}: {report.state} ({report.elapsed:.1f}s)"]
+    for result in report.outcome.results:
+        row = result.to_dict()
+        label = result.target.tenant or result.target.name
+        lines.append(f"  {label:<24} {row['state']:<8} {row['target']}")
+        lines += [f"      missing: {m}" for m in row["missing"]]
+        lines += [f"      failed:  {r}" for r in row["reasons"]]
+    if report.readiness is not None:
+        lines.append(f"rollback readiness: {'ready' if report.readiness.ready else 'NOT ready'}")
+        for check in report.readiness.checks:
+            lines.append(f"  [{'x' if check.ok else ' '}] {check.name}: {check.detail}")
+    if report.recorded:
+        commit = report.recorded.get("commit")
+        lines.append(f"recorded: {commit[:12] if commit else 'already up to date'}")
+    lines += [f"warning: {w}" for w in report.warnings]
+    return "\n".join(lines)
+
+
+@click.command("verify")
+@click.argument("env")
+@click.option(
+    "--revision", required=True, metavar="SHA", help="The promotion's merge commit on the config repo."
+)
+@click.option(
+    "--timeout", type=float, default=600.0, show_default=True, help="Seconds to wait before giving up."
+)
+@click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), help="Kubeconfig file.")
+@click.option("--context", help="Kubeconfig context (default: cluster.context in env.yaml).")
+@click.option("--branch", default="main", show_default=True, help="The config repo's branch.")
+@click.option("--no-record", "no_record", is_flag=True, help="Do not write the verification back.")
+@config_repo_option
+@json_option
+def verify_command(  # noqa: PLR0917 (click passes options as arguments)
+    env: str,
+    revision: str,
+    timeout: float,
+    kubeconfig: Path | None,
+    context: str | None,
+    branch: str,
+    no_record: bool,
+    config_repo: str,
+    as_json: bool,
+) -> None:
+    """Wait until ENV reconciled --revision and runs the release digest. Exit 4 if not, 1 if the API fails."""
+    info(f"verifying {env} at {revision[:12]} (timeout {timeout:g}s)…")
+    report = verify(
+        VerifyOptions(
+            env=env,
+            revision=revision,
+            timeout=timeout,
+            kubeconfig=kubeconfig,
+            context=context,
+            config_repo=config_repo,
+            record=not no_record,
+            branch=branch,
+        )
+    )
+    emit(report.to_dict(), as_json=as_json, human=lambda: render_report(report), exit_code=report.exit_code)

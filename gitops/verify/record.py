@@ -1,0 +1,130 @@
+"""Record a successful verification: in envs/<env>/release.yaml (per tenant under `tenants:` in
+multi-tenant environments) and in the audit log, committed and pushed to the config repo's branch.
+
+Re-running is harmless: an unchanged verification writes nothing, and the audit entries carry
+idempotency keys (`verify:<env>[:<tenant>]:<revision>:<digest>`).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
+
+from gitops.audit.log import append_entry, audit_path
+from gitops.errors import ConfigError, Problem
+from gitops.verify.engine import TargetResult
+
+
+@dataclass(frozen=True)
+class VerifiedTarget:
+    tenant: str | None
+    subject: str
+    digest: str
+    reconciled_revision: str | None
+
+
+def _yaml() -> YAML:
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    return yaml
+
+
+def verified_targets(results: Sequence[TargetResult]) -> list[VerifiedTarget]:
+    return [
+        VerifiedTarget(r.target.tenant, r.target.subject, r.target.digest, r.reconciled_revision)
+        for r in results
+        if r.verdict.state.value == "ok"
+    ]
+
+
+def _verification(revision: str, at: datetime, digest: str, targets: list[str]) -> CommentedMap:
+    data = CommentedMap()
+    data["revision"] = revision
+    data["verified_at"] = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    data["digest"] = digest
+    data["targets"] = targets
+    return data
+
+
+def _same(existing: Any, revision: str, digest: str) -> bool:
+    return (
+        isinstance(existing, dict)
+        and existing.get("revision") == revision
+        and existing.get("digest") == digest
+    )
+
+
+def update_release_file(
+    path: Path,
+    *,
+    revision: str,
+    at: datetime,
+    verified: Sequence[VerifiedTarget],
+    all_verified: bool,
+) -> bool:
+    """Write the verification into release.yaml, keeping comments and order; True when it changed."""
+    yaml = _yaml()
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError([Problem(str(path), 0, f"cannot read: {exc.strerror}")]) from None
+    changed = False
+    tenants = [v for v in verified if v.tenant]
+    for item in tenants:
+        entry = data.setdefault("tenants", CommentedMap()).setdefault(item.tenant, CommentedMap())
+        if not entry.get("image"):
+            entry["image"] = data["image"]
+            entry["version"] = data["version"]
+        if not _same(entry.get("verification"), revision, item.digest):
+            entry["verification"] = _verification(revision, at, item.digest, [item.subject])
+            changed = True
+    if all_verified and verified:
+        digest = str(data["image"]).partition("@")[2]
+        if not _same(data.get("verification"), revision, digest):
+            data["verification"] = _verification(revision, at, digest, [v.subject for v in verified])
+            changed = True
+    if changed:
+        out = io.StringIO()
+        yaml.dump(data, out)
+        path.write_text(out.getvalue(), encoding="utf-8")
+    return changed
+
+
+def append_audit(
+    root: Path,
+    env: str,
+    *,
+    revision: str,
+    actor: str,
+    verified: Sequence[VerifiedTarget],
+    readiness: dict[str, Any] | None,
+) -> list[int]:
+    """One audit entry per verified target; returns their sequence numbers."""
+    seqs = []
+    for item in verified:
+        scope = f"{env}:{item.tenant}" if item.tenant else env
+        entry = append_entry(
+            audit_path(root, env),
+            env=env,
+            kind="verification",
+            actor=actor,
+            data={
+                "revision": revision,
+                "digest": item.digest,
+                "tenant": item.tenant,
+                "target": item.subject,
+                "reconciled_revision": item.reconciled_revision,
+                "rollback_ready": None if readiness is None else readiness.get("ready"),
+            },
+            key=f"verify:{scope}:{revision}:{item.digest}",
+        )
+        seqs.append(entry.seq)
+    return seqs

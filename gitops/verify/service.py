@@ -1,0 +1,252 @@
+"""`verify`: the one typed function behind `odoo-gitops verify ENV --revision SHA`."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from gitops.config.loader import EnvBundle, load_config
+from gitops.config.models import EnvConfig
+from gitops.config.source import checkout_config_repo
+from gitops.config.types import SHA1_RE
+from gitops.errors import EXIT_OK, EXIT_VERIFY, ExternalError, UsageError
+from gitops.promote.repo import ConfigCheckout
+from gitops.verify import backup_contract, readiness
+from gitops.verify.ancestry import GitAncestry
+from gitops.verify.engine import Outcome, TargetResult, Verification
+from gitops.verify.kube import APPLICATIONS, JOBS, KubeApi
+from gitops.verify.probes import Probes
+from gitops.verify.record import append_audit, update_release_file, verified_targets
+from gitops.verify.revision import RevisionFilter, only
+from gitops.verify.targets import plan_targets
+from gitops.verify.verdict import State
+
+Connect = Callable[..., KubeApi]
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    env: str
+    revision: str
+    timeout: float = 600.0
+    kubeconfig: Path | None = None
+    context: str | None = None
+    config_repo: str = "."
+    record: bool = True
+    branch: str = "main"
+    actor: str | None = None
+
+
+@dataclass
+class VerifyReport:
+    env: str
+    revision: str
+    outcome: Outcome
+    readiness: readiness.Readiness | None
+    elapsed: float
+    recorded: dict[str, Any] | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def state(self) -> str:
+        results = self.outcome.results
+        ok = sum(r.verdict.state is State.OK for r in results)
+        if results and ok == len(results):
+            return "verified"
+        if any(r.verdict.state is State.FAILED for r in results):
+            return "partial" if ok else "failed"
+        if ok:
+            return "partial"
+        return "timed-out" if self.outcome.timed_out else "failed"
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_OK if self.state == "verified" else EXIT_VERIFY
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "env": self.env,
+            "revision": self.revision,
+            "state": self.state,
+            "verified": self.state == "verified",
+            "timed_out": self.outcome.timed_out,
+            "elapsed_seconds": round(self.elapsed, 3),
+            "targets": [r.to_dict() for r in self.outcome.results],
+            "rollback_readiness": self.readiness.to_dict() if self.readiness else None,
+            "recorded": self.recorded,
+            "warnings": self.warnings,
+        }
+
+
+def _actor(explicit: str | None) -> str:
+    if explicit:
+        return explicit
+    try:
+        return os.environ.get("GITHUB_ACTOR") or getpass.getuser()
+    except (KeyError, OSError):
+        return "odoo-gitops"
+
+
+def _open_checkout(root: Path, branch: str) -> tuple[ConfigCheckout | None, str]:
+    """The config repo as a git checkout and the ref naming its branch (origin/<b> when there is a remote)."""
+    try:
+        checkout = ConfigCheckout.open(root, branch=branch)
+    except ExternalError:
+        return None, branch
+    has_origin = any(r.name == "origin" for r in checkout.repo.remotes)
+    return checkout, f"origin/{branch}" if has_origin else branch
+
+
+def _revision_filter(root: Path, sha: str, branch: str, warnings: list[str]) -> RevisionFilter:
+    checkout, ref = _open_checkout(root, branch)
+    if checkout is None:
+        warnings.append("the config repo is not a git checkout: only the exact revision is accepted")
+        return only(sha)
+    ancestry = GitAncestry(checkout, sha, branch_ref=ref)
+    ancestry.check_known()
+    return ancestry
+
+
+def _connect(env: EnvConfig, options: VerifyOptions, connect: Connect) -> KubeApi:
+    return connect(
+        kubeconfig=options.kubeconfig,
+        context=options.context or env.cluster.context,
+        expected_server=env.cluster.server,
+    )
+
+
+def _reconciler_check(
+    result: TargetResult, obj: dict[str, Any] | None, previous: str | None
+) -> readiness.Check:
+    if obj is None:
+        return readiness.Check("reconciler", False, f"{result.target.subject} not found")
+    if result.target.resource is APPLICATIONS:
+        return readiness.argocd_can_go_back(obj, previous)
+    return readiness.flux_can_go_back(obj, result.target.resource.kind)
+
+
+def _assess_readiness(
+    bundle: EnvBundle, repo_root: Path, outcome: Outcome, api: KubeApi, probes: Probes
+) -> readiness.Readiness:
+    release = bundle.release
+    previous = release.previous if release else None
+    image_exists = probes.image_exists(previous.image) if previous else None
+    signing = bundle.config.signing
+    if previous is None:
+        signature: tuple[bool | None, str] = (None, "no previous release")
+    elif signing is None:
+        signature = (None, "env.yaml has no signing.public_key to verify the previous image with")
+    else:
+        signature = probes.signature(previous.image, repo_root / signing.public_key)
+    prev_rev = previous.verification.revision if previous and previous.verification else None
+    checks = [
+        _reconciler_check(r, outcome.reconciler_objects.get(r.target), prev_rev) for r in outcome.results
+    ]
+    failing = [c for c in checks if not c.ok]
+    reconciler = (
+        failing[0]
+        if failing
+        else (checks[0] if checks else readiness.Check("reconciler", False, "no target"))
+    )
+    backups: list[readiness.BackupEvidence] = []
+    if release is not None and readiness.schema_changed(release):
+        namespaces = sorted({r.workload_namespace or bundle.config.namespace for r in outcome.results})
+        for namespace in namespaces:
+            jobs = api.list(JOBS, namespace, label_selector=backup_contract.LABEL_SELECTOR).items
+            backups += readiness.backup_evidence(jobs, release.version)
+    return readiness.rollback_readiness(
+        release, image_exists=image_exists, signature=signature, reconciler=reconciler, backups=backups
+    )
+
+
+@contextmanager
+def _recording_checkout(root: Path, branch: str) -> Iterator[tuple[ConfigCheckout | None, Path, bool]]:
+    """(checkout, directory, push?) to record in: a fresh clone of origin when there is one."""
+    checkout, ref = _open_checkout(root, branch)
+    if checkout is None or not ref.startswith("origin/"):
+        yield checkout, root, False
+        return
+    url = next(iter(checkout.repo.remote("origin").urls))
+    workdir = Path(tempfile.mkdtemp(prefix="odoo-gitops-verify-"))
+    try:
+        yield ConfigCheckout.clone(url, workdir / "repo", branch=branch, depth=None), workdir / "repo", True
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _record(
+    bundle: EnvBundle, root: Path, report: VerifyReport, options: VerifyOptions
+) -> dict[str, Any] | None:
+    verified = verified_targets(report.outcome.results)
+    if not verified:
+        return None
+    env_rel = bundle.release_path.relative_to(bundle.dir.parent.parent)
+    actor = _actor(options.actor)
+    ready = report.readiness.to_dict() if report.readiness else None
+    at = datetime.now(UTC)
+    all_ok = report.state == "verified"
+    seqs: list[int] = []
+
+    def edit(base: Path) -> None:
+        update_release_file(
+            base / env_rel, revision=options.revision, at=at, verified=verified, all_verified=all_ok
+        )
+        seqs[:] = append_audit(
+            base, options.env, revision=options.revision, actor=actor, verified=verified, readiness=ready
+        )
+
+    message = f"verify({options.env}): {options.revision[:12]} reconciled and running"
+    trailers = {"Odoo-Gitops-Verified": options.revision, "Odoo-Gitops-Env": options.env}
+    with _recording_checkout(root, options.branch) as (checkout, base, push):
+        if checkout is None:
+            edit(base)
+            return {"commit": None, "pushed": False, "audit_seqs": seqs}
+        if push:
+            sha = checkout.update_branch(edit, message, trailers=trailers)
+        else:
+            edit(base)
+            sha = checkout.commit(message, paths=[env_rel, Path("audit")], trailers=trailers)
+    return {"commit": sha, "pushed": push and sha is not None, "audit_seqs": seqs}
+
+
+def verify(
+    options: VerifyOptions, *, connect: Connect = KubeApi.connect, probes: Probes | None = None
+) -> VerifyReport:
+    """Prove that `options.revision` was reconciled and runs in `options.env`; record it when it does."""
+    if not SHA1_RE.match(options.revision):
+        raise UsageError(f"--revision must be a full 40-hex commit SHA, got {options.revision!r}")
+    if options.timeout <= 0:
+        raise UsageError("--timeout must be a positive number of seconds")
+    root = checkout_config_repo(options.config_repo)
+    bundle = load_config(root).env(options.env)
+    if bundle.release is None:
+        raise UsageError(f"envs/{options.env}/release.yaml does not exist: nothing was promoted there yet")
+    warnings: list[str] = []
+    accepts = _revision_filter(root, options.revision, options.branch, warnings)
+    started = time.monotonic()
+    api = _connect(bundle.config, options, connect)
+    try:
+        outcome = Verification(api, plan_targets(bundle.config, bundle.release), accepts=accepts).run(
+            options.timeout
+        )
+        assessed = _assess_readiness(bundle, root, outcome, api, probes or Probes())
+    finally:
+        api.close()
+    report = VerifyReport(
+        options.env, options.revision, outcome, assessed, time.monotonic() - started, warnings=warnings
+    )
+    if options.record:
+        report.recorded = _record(bundle, root, report, options)
+    return report
+
+
+__all__ = ["VerifyOptions", "VerifyReport", "verify"]
