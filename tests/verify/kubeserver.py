@@ -30,6 +30,7 @@ from cloudcoil.models.fluxcd.source.v1 import GitRepository
 from kubernetes import client
 
 SCHEMA = json.loads((Path(__file__).with_name("argocd_application.schema.json")).read_text())
+_APPLICATION_VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ def validate(kind: Kind, obj: dict[str, Any]) -> None:
     elif kind.kind in _FLUX_MODELS:
         _FLUX_MODELS[kind.kind].model_validate(obj)
     else:
-        jsonschema.validate(obj, SCHEMA)
+        _APPLICATION_VALIDATOR.validate(obj)
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
