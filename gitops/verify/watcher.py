@@ -60,6 +60,7 @@ class Informer:
         self.sleep = sleep
         self.synced = threading.Event()
         self.error: KubeError | None = None
+        self.resource_version: str | None = None
         self._objects: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, daemon=True, name=f"watch-{spec.resource.plural}")
@@ -103,34 +104,34 @@ class Informer:
                 self._objects[name] = obj
         self.changes.put(Change(self.spec, name, copy.deepcopy(obj)))
 
-    def _follow(self, resource_version: str) -> str:
-        """Consume one watch stream; returns the last resourceVersion seen."""
+    def _follow(self) -> None:
+        """Consume one watch stream from `self.resource_version`, advancing it with every event and
+        bookmark (so a stream cut half-way resumes where it stopped)."""
+        assert self.resource_version is not None
         for event in self.api.watch(
             self.spec.resource,
             self.spec.namespace,
-            resource_version=resource_version,
+            resource_version=self.resource_version,
             label_selector=self.spec.label_selector,
             field_selector=self.spec.field_selector,
             timeout_seconds=WATCH_TIMEOUT_SECONDS,
         ):
-            resource_version = event.resource_version or resource_version
+            self.resource_version = event.resource_version or self.resource_version
             if event.type in ("ADDED", "MODIFIED", "DELETED"):
                 self._apply(event.type, event.object)
             if self.stop.is_set():
                 break
-        return resource_version
 
     def _run(self) -> None:
-        resource_version: str | None = None
         failures = 0
         while not self.stop.is_set():
             try:
-                if resource_version is None:
-                    resource_version = self._relist()
-                resource_version = self._follow(resource_version)
+                if self.resource_version is None:
+                    self.resource_version = self._relist()
+                self._follow()
                 failures = 0
             except ResourceGone:
-                resource_version = None
+                self.resource_version = None
             except KubeError as exc:
                 failures += 1
                 if self.stop.is_set():

@@ -142,6 +142,8 @@ class ClusterState:
     stream_epoch: int = 0
     requests: Counter[tuple[str, str]] = field(default_factory=Counter)
     patches: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)
+    watch_versions: list[tuple[str, int]] = field(default_factory=list)
+    bookmarks_sent: list[tuple[str, int]] = field(default_factory=list)
     cond: threading.Condition = field(default_factory=threading.Condition)
 
 
@@ -370,6 +372,8 @@ class FakeKubeAPI:
         since = int(query.get("resourceVersion") or 0)
         deadline = time.monotonic() + float(query.get("timeoutSeconds") or 1800)
         bookmarks = query.get("allowWatchBookmarks") == "true"
+        with self.state.cond:
+            self.state.watch_versions.append((plural, since))
         h.send_response(200)
         h.send_header("Content-Type", "application/json")
         h.send_header("Transfer-Encoding", "chunked")
@@ -433,6 +437,8 @@ class FakeKubeAPI:
                 return True
             if bookmarks and now >= next_bookmark:
                 next_bookmark = now + self.bookmark_interval
+                with self.state.cond:
+                    self.state.bookmarks_sent.append((plural, rv))
                 kind = KINDS[plural]
                 self._chunk(
                     h,
