@@ -86,8 +86,10 @@ class Verification:
         accepts: RevisionFilter,
         clock: Callable[[], float] = time.monotonic,
         base_backoff: float = 0.2,
+        cluster_scoped_workloads: bool = False,
     ) -> None:
         self.api = api
+        self.cluster_scoped_workloads = cluster_scoped_workloads
         self.targets = list(targets)
         self.accepts = accepts
         self.clock = clock
@@ -141,19 +143,27 @@ class Verification:
                 self.informers.ensure(WatchSpec(GITREPOSITORIES, namespace))
 
     def _workload_informers(self, namespace: str) -> None:
-        self.informers.ensure(WatchSpec(DEPLOYMENTS, namespace))
-        self.informers.ensure(WatchSpec(REPLICASETS, namespace, label_selector=HASH_LABEL))
-        self.informers.ensure(WatchSpec(PODS, namespace, label_selector=HASH_LABEL))
+        """Deployments, ReplicaSets and Pods of `namespace`, or of every namespace when the tenants'
+        workloads are spread over one namespace each (so the request count does not grow with them)."""
+        scope = None if self.cluster_scoped_workloads else namespace
+        self.informers.ensure(WatchSpec(DEPLOYMENTS, scope))
+        self.informers.ensure(WatchSpec(REPLICASETS, scope, label_selector=HASH_LABEL))
+        self.informers.ensure(WatchSpec(PODS, scope, label_selector=HASH_LABEL))
 
     def _cached(self, resource: Resource, namespace: str, name: str) -> dict[str, Any] | None:
         for informer in self.informers.find(resource, namespace):
-            obj = informer.get(name)
+            obj = informer.get(namespace, name)
             if obj is not None:
                 return obj
         return None
 
     def _all(self, resource: Resource, namespace: str) -> list[dict[str, Any]]:
-        return [obj for informer in self.informers.find(resource, namespace) for obj in informer.items()]
+        return [
+            obj
+            for informer in self.informers.find(resource, namespace)
+            for obj in informer.items()
+            if dig(obj, "metadata", "namespace") == namespace
+        ]
 
     # ------------------------------------------------------------ evaluation
 
@@ -225,7 +235,8 @@ class Verification:
             if change.name is None or resource is GITREPOSITORIES:
                 return set(self.targets)
             if resource in (APPLICATIONS, KUSTOMIZATIONS, HELMRELEASES):
-                target = self._by_object.get((resource, change.spec.namespace, change.name))
+                namespace = str(dig(change.object, "metadata", "namespace") or change.spec.namespace)
+                target = self._by_object.get((resource, namespace, change.name))
                 dirty.update([target] if target else [])
                 continue
             deployment = change.name

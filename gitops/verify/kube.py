@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -121,8 +122,19 @@ def _configuration(kubeconfig: Path | None, context: str | None) -> client.Confi
 class KubeApi:
     """List, watch, get and merge-patch the few kinds verification needs."""
 
-    def __init__(self, api_client: client.ApiClient, *, request_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        api_client: client.ApiClient,
+        *,
+        request_timeout: float = 30.0,
+        attempts: int = 4,
+        backoff: float = 0.25,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._client = api_client
+        self.attempts = attempts
+        self.backoff = backoff
+        self.sleep = sleep
         self._custom = client.CustomObjectsApi(api_client)
         self._apps = client.AppsV1Api(api_client)
         self._core = client.CoreV1Api(api_client)
@@ -160,9 +172,18 @@ class KubeApi:
 
     # ------------------------------------------------------------ requests
 
-    def _list_call(self, res: Resource) -> Any:
+    def _list_call(self, res: Resource, namespace: str | None) -> Any:
         if res in CUSTOM:
+            if namespace is None:
+                return self._custom.list_cluster_custom_object
             return self._custom.list_namespaced_custom_object
+        if namespace is None:
+            return {
+                DEPLOYMENTS: self._apps.list_deployment_for_all_namespaces,
+                REPLICASETS: self._apps.list_replica_set_for_all_namespaces,
+                PODS: self._core.list_pod_for_all_namespaces,
+                JOBS: self._batch.list_job_for_all_namespaces,
+            }[res]
         return {
             DEPLOYMENTS: self._apps.list_namespaced_deployment,
             REPLICASETS: self._apps.list_namespaced_replica_set,
@@ -170,8 +191,14 @@ class KubeApi:
             JOBS: self._batch.list_namespaced_job,
         }[res]
 
-    def _list_args(self, res: Resource, namespace: str) -> tuple[str, ...]:
-        return (res.group, res.version, namespace, res.plural) if res in CUSTOM else (namespace,)
+    def _list_args(self, res: Resource, namespace: str | None) -> tuple[str, ...]:
+        if res in CUSTOM:
+            return (
+                (res.group, res.version, res.plural)
+                if namespace is None
+                else (res.group, res.version, namespace, res.plural)
+            )
+        return () if namespace is None else (namespace,)
 
     @staticmethod
     def _selectors(label_selector: str | None, field_selector: str | None) -> dict[str, str]:
@@ -189,14 +216,15 @@ class KubeApi:
     def list(
         self,
         res: Resource,
-        namespace: str,
+        namespace: str | None,
         *,
         label_selector: str | None = None,
         field_selector: str | None = None,
     ) -> Listing:
-        what = f"list {res.plural} in {namespace}"
+        """One LIST; `namespace=None` lists every namespace."""
+        what = f"list {res.plural} in {namespace or 'all namespaces'}"
         try:
-            result = self._list_call(res)(
+            result = self._list_call(res, namespace)(
                 *self._list_args(res, namespace),
                 **self._selectors(label_selector, field_selector),
                 _request_timeout=(CONNECT_TIMEOUT, self._timeout),
@@ -210,7 +238,7 @@ class KubeApi:
     def watch(
         self,
         res: Resource,
-        namespace: str,
+        namespace: str | None,
         *,
         resource_version: str,
         label_selector: str | None = None,
@@ -218,13 +246,13 @@ class KubeApi:
         timeout_seconds: int = 60,
     ) -> Iterator[WatchEvent]:
         """Events after `resource_version` until the server ends the stream (or `stop_watches`)."""
-        what = f"watch {res.plural} in {namespace}"
+        what = f"watch {res.plural} in {namespace or 'all namespaces'}"
         stream = watch.Watch()  # type: ignore[no-untyped-call]
         with self._lock:
             self._watches.add(stream)
         try:
             for event in stream.stream(  # type: ignore[no-untyped-call]
-                self._list_call(res),
+                self._list_call(res, namespace),
                 *self._list_args(res, namespace),
                 resource_version=resource_version,
                 allow_watch_bookmarks=True,
@@ -251,24 +279,31 @@ class KubeApi:
     def patch_annotations(
         self, res: Resource, namespace: str, name: str, annotations: Mapping[str, str]
     ) -> dict[str, Any] | None:
-        """Merge-patch metadata.annotations; None when the object does not exist."""
+        """Merge-patch metadata.annotations (idempotent, so retried with back-off on transient errors);
+        None when the object does not exist."""
         if res not in CUSTOM:
             raise ValueError(f"patching {res.kind} is not supported")
         body = {"metadata": {"annotations": dict(annotations)}}
-        try:
-            result = self._custom.patch_namespaced_custom_object(
-                res.group,
-                res.version,
-                namespace,
-                res.plural,
-                name,
-                body,
-                _request_timeout=(CONNECT_TIMEOUT, self._timeout),
-            )
-        except ApiException as exc:
-            if exc.status == 404:
-                return None
-            raise _wrap(exc, f"patch {res.kind} {namespace}/{name}") from None
-        except _TRANSPORT_ERRORS as exc:
-            raise _wrap(exc, f"patch {res.kind} {namespace}/{name}") from None
-        return self._as_dict(result)
+        what = f"patch {res.kind} {namespace}/{name}"
+        for attempt in range(1, self.attempts + 1):
+            try:
+                result = self._custom.patch_namespaced_custom_object(
+                    res.group,
+                    res.version,
+                    namespace,
+                    res.plural,
+                    name,
+                    body,
+                    _request_timeout=(CONNECT_TIMEOUT, self._timeout),
+                )
+                return self._as_dict(result)
+            except ApiException as exc:
+                if exc.status == 404:
+                    return None
+                error = _wrap(exc, what)
+            except _TRANSPORT_ERRORS as exc:
+                error = _wrap(exc, what)
+            if not error.transient or attempt == self.attempts:
+                raise error
+            self.sleep(self.backoff * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops.config.loader import EnvBundle, load_config
-from gitops.config.models import EnvConfig
+from gitops.config.models import TENANT_PLACEHOLDER, EnvConfig
 from gitops.config.source import checkout_config_repo
 from gitops.config.types import SHA1_RE
 from gitops.errors import EXIT_OK, EXIT_VERIFY, ExternalError, UsageError
@@ -114,6 +114,11 @@ def _revision_filter(root: Path, sha: str, branch: str, warnings: list[str]) -> 
     ancestry = GitAncestry(checkout, sha, branch_ref=ref)
     ancestry.check_known()
     return ancestry
+
+
+def _tenants_in_own_namespaces(env: EnvConfig) -> bool:
+    """Per-tenant targets whose workload names do not carry the tenant live in one namespace each."""
+    return env.reconcile.per_tenant and not any(TENANT_PLACEHOLDER in w for w in env.workloads)
 
 
 def _connect(env: EnvConfig, options: VerifyOptions, connect: Connect) -> KubeApi:
@@ -235,9 +240,13 @@ def verify(
     started = time.monotonic()
     api = _connect(bundle.config, options, connect)
     try:
-        outcome = Verification(api, plan_targets(bundle.config, bundle.release), accepts=accepts).run(
-            options.timeout
+        verification = Verification(
+            api,
+            plan_targets(bundle.config, bundle.release),
+            accepts=accepts,
+            cluster_scoped_workloads=_tenants_in_own_namespaces(bundle.config),
         )
+        outcome = verification.run(options.timeout)
         assessed = _assess_readiness(bundle, root, outcome, api, probes or Probes())
     finally:
         api.close()

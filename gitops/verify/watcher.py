@@ -9,6 +9,7 @@ Every change is pushed onto one queue so the waiter re-evaluates only what chang
 from __future__ import annotations
 
 import copy
+import logging
 import queue
 import threading
 import time
@@ -19,13 +20,16 @@ from typing import Any
 from gitops.verify.kube import KubeApi, KubeError, Resource, ResourceGone
 
 WATCH_TIMEOUT_SECONDS = 300
+log = logging.getLogger(__name__)
 MAX_BACKOFF = 10.0
 
 
 @dataclass(frozen=True)
 class WatchSpec:
+    """What one informer lists and watches; `namespace=None` watches the kind in every namespace."""
+
     resource: Resource
-    namespace: str
+    namespace: str | None
     label_selector: str | None = None
     field_selector: str | None = None
 
@@ -35,6 +39,11 @@ class Change:
     spec: WatchSpec
     name: str | None  # None: the whole cache was (re)listed
     object: dict[str, Any] | None
+
+
+def _key(obj: dict[str, Any]) -> str:
+    meta = obj.get("metadata") or {}
+    return f"{meta.get('namespace')}/{meta.get('name')}"
 
 
 class Informer:
@@ -72,9 +81,9 @@ class Informer:
     def join(self, timeout: float) -> None:
         self._thread.join(timeout)
 
-    def get(self, name: str) -> dict[str, Any] | None:
+    def get(self, namespace: str, name: str) -> dict[str, Any] | None:
         with self._lock:
-            return self._objects.get(name)
+            return self._objects.get(f"{namespace}/{name}")
 
     def items(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -90,19 +99,19 @@ class Informer:
             field_selector=self.spec.field_selector,
         )
         with self._lock:
-            self._objects = {str(o["metadata"]["name"]): o for o in listing.items}
+            self._objects = {_key(o): o for o in listing.items}
         self.synced.set()
         self.changes.put(Change(self.spec, None, None))
         return listing.resource_version
 
     def _apply(self, event_type: str, obj: dict[str, Any]) -> None:
-        name = str((obj.get("metadata") or {}).get("name"))
+        key = _key(obj)
         with self._lock:
             if event_type == "DELETED":
-                self._objects.pop(name, None)
+                self._objects.pop(key, None)
             else:
-                self._objects[name] = obj
-        self.changes.put(Change(self.spec, name, copy.deepcopy(obj)))
+                self._objects[key] = obj
+        self.changes.put(Change(self.spec, key.partition("/")[2], copy.deepcopy(obj)))
 
     def _follow(self) -> None:
         """Consume one watch stream from `self.resource_version`, advancing it with every event and
@@ -131,11 +140,13 @@ class Informer:
                 self._follow()
                 failures = 0
             except ResourceGone:
+                log.debug("%s: 410 Gone, relisting", self.spec)
                 self.resource_version = None
             except KubeError as exc:
-                failures += 1
                 if self.stop.is_set():
                     return
+                failures += 1
+                log.debug("%s: %s (attempt %d)", self.spec, exc.message, failures)
                 if not exc.transient or failures >= self.max_attempts:
                     self.error = exc
                     self.changes.put(Change(self.spec, None, None))
@@ -161,7 +172,12 @@ class InformerSet:
         return informer
 
     def find(self, resource: Resource, namespace: str) -> Iterable[Informer]:
-        return [i for s, i in self._informers.items() if s.resource == resource and s.namespace == namespace]
+        """Informers whose collection holds objects of `resource` in `namespace`."""
+        return [
+            i
+            for s, i in self._informers.items()
+            if s.resource == resource and s.namespace in (namespace, None)
+        ]
 
     @property
     def synced(self) -> bool:

@@ -28,14 +28,31 @@ def later(action: Callable[[], None], delay: float = STEP) -> None:
 class Rollout:
     """A Deployment going from the previous image to the release image, pod by pod."""
 
-    def __init__(self, api: FakeKubeAPI, name: str, *, namespace: str, image: str, image_id: str | None = None,
-                 outcome: str = "healthy", replicas: int = 2, old_image: str | None = None) -> None:
+    def __init__(
+        self,
+        api: FakeKubeAPI,
+        name: str,
+        *,
+        namespace: str,
+        image: str,
+        image_id: str | None = None,
+        outcome: str = "healthy",
+        replicas: int = 2,
+        old_image: str | None = None,
+    ) -> None:
         self.api, self.name, self.ns = api, name, namespace
         self.image, self.image_id = image, image_id or image
         self.outcome, self.replicas = outcome, replicas
         old_image = old_image or f"{o.REPO}@{o.digest('previous')}"
-        deploy = o.deployment(name, namespace=namespace, image=old_image, replicas=replicas, revision="1",
-                              generation=1, observed=1)
+        deploy = o.deployment(
+            name,
+            namespace=namespace,
+            image=old_image,
+            replicas=replicas,
+            revision="1",
+            generation=1,
+            observed=1,
+        )
         api.put(deploy)
         self.deploy = deploy
         self.old_rs = o.replicaset(deploy, pod_hash="old0001", revision="1", image=old_image)
@@ -47,6 +64,7 @@ class Rollout:
     def _status(self, **status: Any) -> Callable[[dict[str, Any]], None]:
         def change(d: dict[str, Any]) -> None:
             d["status"].update(status)
+
         return change
 
     def start(self) -> None:
@@ -67,32 +85,63 @@ class Rollout:
         assert deploy is not None
         new_rs = o.replicaset(deploy, pod_hash="new0002", revision="2", image=self.image)
         api.put(new_rs)
-        api.update("deployments", ns, n, self._status(observedGeneration=2, replicas=self.replicas + 1,
-                                                      updatedReplicas=1, availableReplicas=self.replicas))
+        api.update(
+            "deployments",
+            ns,
+            n,
+            self._status(
+                observedGeneration=2,
+                replicas=self.replicas + 1,
+                updatedReplicas=1,
+                availableReplicas=self.replicas,
+            ),
+        )
         if self.outcome == "deadline":
             time.sleep(STEP)
 
             def exceeded(d: dict[str, Any]) -> None:
-                d["status"]["conditions"][1] = {"type": "Progressing", "status": "False",
-                                                "reason": "ProgressDeadlineExceeded",
-                                                "message": f'ReplicaSet "{n}-new0002" has timed out progressing.'}
+                d["status"]["conditions"][1] = {
+                    "type": "Progressing",
+                    "status": "False",
+                    "reason": "ProgressDeadlineExceeded",
+                    "message": f'ReplicaSet "{n}-new0002" has timed out progressing.',
+                }
+
             api.update("deployments", ns, n, exceeded)
             return
-        image_id = self.image_id if self.outcome != "wrong-digest" else f"{o.REPO}@{o.digest('something-else')}"
+        image_id = (
+            self.image_id if self.outcome != "wrong-digest" else f"{o.REPO}@{o.digest('something-else')}"
+        )
         for i in range(self.replicas):
             time.sleep(STEP)
             api.put(o.pod(new_rs, i, image=self.image, image_id=image_id))
             api.delete("pods", ns, self.old_pods[i]["metadata"]["name"])
         time.sleep(STEP)
-        api.update("deployments", ns, n, self._status(replicas=self.replicas, updatedReplicas=self.replicas,
-                                                      availableReplicas=self.replicas, readyReplicas=self.replicas))
+        api.update(
+            "deployments",
+            ns,
+            n,
+            self._status(
+                replicas=self.replicas,
+                updatedReplicas=self.replicas,
+                availableReplicas=self.replicas,
+                readyReplicas=self.replicas,
+            ),
+        )
 
 
 class ArgoCD:
     """Consumes the refresh annotation and syncs to `revision` with the scripted outcome."""
 
-    def __init__(self, api: FakeKubeAPI, *, revision: str, outcomes: dict[str, str] | None = None,
-                 rollouts: dict[str, list[Rollout]] | None = None, default: str = "healthy") -> None:
+    def __init__(
+        self,
+        api: FakeKubeAPI,
+        *,
+        revision: str,
+        outcomes: dict[str, str] | None = None,
+        rollouts: dict[str, list[Rollout]] | None = None,
+        default: str = "healthy",
+    ) -> None:
         self.api, self.revision = api, revision
         self.outcomes = outcomes or {}
         self.rollouts = rollouts or {}
@@ -100,7 +149,9 @@ class ArgoCD:
         api.patch_hooks.append(self._on_patch)
 
     def _on_patch(self, plural: str, ns: str, name: str, body: dict[str, Any]) -> None:
-        if plural == "applications" and "argocd.argoproj.io/refresh" in body["metadata"].get("annotations", {}):
+        if plural == "applications" and "argocd.argoproj.io/refresh" in body["metadata"].get(
+            "annotations", {}
+        ):
             later(lambda: self._reconcile(ns, name))
 
     def _reconcile(self, ns: str, name: str) -> None:
@@ -115,14 +166,20 @@ class ArgoCD:
             app["status"]["sync"].update(status="Synced", revision=sha)
             app["status"]["health"]["status"] = "Progressing"
             app["status"]["operationState"].update(
-                phase="Running", startedAt=o.at(1, 0), syncResult={"revision": sha},
-                operation={"sync": {"revision": sha}})
+                phase="Running",
+                startedAt=o.at(1, 0),
+                syncResult={"revision": sha},
+                operation={"sync": {"revision": sha}},
+            )
             app["status"]["operationState"].pop("finishedAt", None)
 
         def synced(app: dict[str, Any]) -> None:
             degraded = outcome == "degraded"
             app["status"]["operationState"].update(phase="Succeeded", finishedAt=o.at(2, 3))
-            app["status"]["health"] = {"status": "Degraded" if degraded else "Healthy", "lastTransitionTime": o.at(2, 4)}
+            app["status"]["health"] = {
+                "status": "Degraded" if degraded else "Healthy",
+                "lastTransitionTime": o.at(2, 4),
+            }
             if degraded:
                 app["status"]["health"]["message"] = "Deployment odoo-web: CrashLoopBackOff"
             app["status"]["reconciledAt"] = o.at(2, 45)
@@ -142,8 +199,14 @@ class ArgoCD:
 class Flux:
     """Handles `reconcile.fluxcd.io/requestedAt` on Kustomizations, HelmReleases and GitRepositories."""
 
-    def __init__(self, api: FakeKubeAPI, *, revision: str, outcome: str = "healthy",
-                 rollouts: list[Rollout] | None = None) -> None:
+    def __init__(
+        self,
+        api: FakeKubeAPI,
+        *,
+        revision: str,
+        outcome: str = "healthy",
+        rollouts: list[Rollout] | None = None,
+    ) -> None:
         self.api, self.revision, self.outcome = api, revision, outcome
         self.rollouts = rollouts or []
         api.patch_hooks.append(self._on_patch)
@@ -166,20 +229,45 @@ class Flux:
             st["lastAttemptedRevision"] = rev
             if self.outcome == "stalled":
                 st["conditions"] = [
-                    {"type": "Ready", "status": "False", "reason": "BuildFailed",
-                     "message": "kustomize build failed: accumulating resources", "lastTransitionTime": o.T0},
-                    {"type": "Stalled", "status": "True", "reason": "BuildFailed",
-                     "message": "kustomize build failed: accumulating resources", "lastTransitionTime": o.T0}]
+                    {
+                        "type": "Ready",
+                        "status": "False",
+                        "reason": "BuildFailed",
+                        "message": "kustomize build failed: accumulating resources",
+                        "lastTransitionTime": o.T0,
+                    },
+                    {
+                        "type": "Stalled",
+                        "status": "True",
+                        "reason": "BuildFailed",
+                        "message": "kustomize build failed: accumulating resources",
+                        "lastTransitionTime": o.T0,
+                    },
+                ]
                 return
             st["lastAppliedRevision"] = rev
-            st["conditions"] = [{"type": "Ready", "status": "True", "reason": "ReconciliationSucceeded",
-                                 "message": f"Applied revision: {rev}", "lastTransitionTime": o.T0}]
+            st["conditions"] = [
+                {
+                    "type": "Ready",
+                    "status": "True",
+                    "reason": "ReconciliationSucceeded",
+                    "message": f"Applied revision: {rev}",
+                    "lastTransitionTime": o.T0,
+                }
+            ]
 
         def helmrelease(obj: dict[str, Any]) -> None:
             st = obj["status"]
             st["lastHandledReconcileAt"] = token
-            st["history"].insert(0, {**st["history"][0], "version": st["history"][0]["version"] + 1,
-                                     "chartVersion": "1.4.0", "appVersion": "1.4.0"})
+            st["history"].insert(
+                0,
+                {
+                    **st["history"][0],
+                    "version": st["history"][0]["version"] + 1,
+                    "chartVersion": "1.4.0",
+                    "appVersion": "1.4.0",
+                },
+            )
             st["history"][1]["status"] = "superseded"
             st["lastAttemptedRevision"] = "1.4.0"
 

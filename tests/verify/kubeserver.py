@@ -66,7 +66,7 @@ _FLUX_MODELS: dict[str, Any] = {
 }
 _PATH = re.compile(
     r"^/(?:api/(?P<core_version>v1)|apis/(?P<group>[^/]+)/(?P<version>[^/]+))"
-    r"/namespaces/(?P<ns>[^/]+)/(?P<plural>[^/]+)(?:/(?P<name>[^/]+))?$"
+    r"(?:/namespaces/(?P<ns>[^/]+))?/(?P<plural>[^/]+)(?:/(?P<name>[^/]+))?$"
 )
 _API_CLIENT = client.ApiClient()
 
@@ -323,7 +323,7 @@ class FakeKubeAPI:
             items = [
                 copy.deepcopy(o)
                 for (p, n, _), o in sorted(self.state.objects.items())
-                if p == plural and n == ns and self._selected(o, query)
+                if p == plural and ns in (None, n) and self._selected(o, query)
             ]
             rv = self.state.rv
         self._reply(
@@ -430,7 +430,11 @@ class FakeKubeAPI:
                 return False
             for event in pending:
                 cursor = event.rv
-                if event.plural == plural and event.namespace == ns and self._selected(event.object, query):
+                if (
+                    event.plural == plural
+                    and ns in (None, event.namespace)
+                    and self._selected(event.object, query)
+                ):
                     self._chunk(h, {"type": event.type, "object": event.object})
             now = time.monotonic()
             if now >= deadline:

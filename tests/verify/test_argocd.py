@@ -7,7 +7,7 @@ import pytest
 from gitops.verify.argocd import REFRESH_ANNOTATION, application_verdict
 from gitops.verify.revision import only
 from gitops.verify.verdict import State
-from tests.verify.kubeserver import validate, KINDS
+from tests.verify.kubeserver import KINDS, validate
 from tests.verify.objects import application, at, sha
 
 SHA = sha("promoted")

@@ -22,11 +22,27 @@ DIGEST = o.digest("release-1.4.0")
 IMAGE = f"{o.REPO}@{DIGEST}"
 
 
-def target(name: str, *, tenant: str | None = None, resource: Resource = APPLICATIONS, namespace: str = "argocd",
-           workloads: tuple[str, ...] = ("odoo-web",), source: str | None = None) -> Target:
-    return Target(tenant=tenant, resource=resource, namespace=namespace, name=name, workloads=workloads,
-                  default_namespace="odoo-prod", repository=o.REPO, digest=DIGEST,
-                  accepted_digests=frozenset({DIGEST}), source=source)
+def target(
+    name: str,
+    *,
+    tenant: str | None = None,
+    resource: Resource = APPLICATIONS,
+    namespace: str = "argocd",
+    workloads: tuple[str, ...] = ("odoo-web",),
+    source: str | None = None,
+) -> Target:
+    return Target(
+        tenant=tenant,
+        resource=resource,
+        namespace=namespace,
+        name=name,
+        workloads=workloads,
+        default_namespace="odoo-prod",
+        repository=o.REPO,
+        digest=DIGEST,
+        accepted_digests=frozenset({DIGEST}),
+        source=source,
+    )
 
 
 def run(kubeconfig: Path, targets: list[Target], timeout: float = 10.0):
@@ -123,7 +139,9 @@ def test_watch_survives_a_dropped_stream_and_resumes_from_the_bookmark(
         # bookmarks arrive while nothing changes; then every stream is cut mid-watch
         while not kube_api.watching("applications"):
             time.sleep(0.02)
-        kube_api.update("applications", "argocd", "unrelated", lambda a: a["status"].update(reconciledAt=o.at(9)))
+        kube_api.update(
+            "applications", "argocd", "unrelated", lambda a: a["status"].update(reconciledAt=o.at(9))
+        )
         moved_to = kube_api.state.rv  # filtered out by the field selector: only a bookmark carries it
         while not any(p == "applications" and rv >= moved_to for p, rv in kube_api.state.bookmarks_sent):
             time.sleep(0.02)
@@ -176,19 +194,34 @@ def test_transient_api_errors_are_retried(kube_api: FakeKubeAPI, kubeconfig: Pat
     assert outcome_box["o"].verified
 
 
-def test_multi_tenant_one_failing_is_reported_per_tenant(kube_api: FakeKubeAPI, kubeconfig: Path) -> None:
+@pytest.mark.parametrize("own_namespaces", [False, True], ids=["shared-namespace", "namespace-per-tenant"])
+def test_multi_tenant_one_failing_is_reported_per_tenant(
+    kube_api: FakeKubeAPI, kubeconfig: Path, own_namespaces: bool
+) -> None:
     tenants = ["acme", "globex", "initech"]
     rollouts = {}
+    targets = []
     for t in tenants:
-        argo_app(kube_api, f"odoo-prod-{t}")
-        rollouts[f"odoo-prod-{t}"] = [Rollout(kube_api, f"odoo-web-{t}", namespace="odoo-prod", image=IMAGE)]
+        namespace = f"odoo-prod-{t}" if own_namespaces else "odoo-prod"
+        workload = "odoo-web" if own_namespaces else f"odoo-web-{t}"
+        argo_app(kube_api, f"odoo-prod-{t}", destination=namespace)
+        rollouts[f"odoo-prod-{t}"] = [Rollout(kube_api, workload, namespace=namespace, image=IMAGE)]
+        targets.append(target(f"odoo-prod-{t}", tenant=t, workloads=(workload,)))
     ArgoCD(kube_api, revision=SHA, outcomes={"odoo-prod-globex": "degraded"}, rollouts=rollouts)
-    targets = [target(f"odoo-prod-{t}", tenant=t, workloads=(f"odoo-web-{t}",)) for t in tenants]
-    outcome = run(kubeconfig, targets)
+    api = KubeApi.connect(kubeconfig=kubeconfig)
+    try:
+        outcome = Verification(
+            api, targets, accepts=only(SHA), base_backoff=0.05, cluster_scoped_workloads=own_namespaces
+        ).run(10)
+    finally:
+        api.close()
     states = {r.target.tenant: r.verdict.state for r in outcome.results}
     assert states == {"acme": State.OK, "globex": State.FAILED, "initech": State.OK}
     assert not outcome.verified
-    assert kube_api.count("watch", "applications") == 1 and kube_api.count("list", "deployments") == 1
+    for plural in ("applications", "deployments", "pods"):
+        assert kube_api.count("list", plural) == 1 and kube_api.count("watch", plural) == 1, (
+            kube_api.requests()
+        )
 
 
 def flux_world(kube_api: FakeKubeAPI) -> None:
@@ -209,7 +242,11 @@ def test_flux_kustomization_stalled_fails(kube_api: FakeKubeAPI, kubeconfig: Pat
     flux_world(kube_api)
     kube_api.put(o.kustomization("odoo-staging", applied=o.sha("before")))
     Flux(kube_api, revision=SHA, outcome="stalled")
-    verdict = run(kubeconfig, [target("odoo-staging", resource=KUSTOMIZATIONS, namespace="flux-system")]).results[0].verdict
+    verdict = (
+        run(kubeconfig, [target("odoo-staging", resource=KUSTOMIZATIONS, namespace="flux-system")])
+        .results[0]
+        .verdict
+    )
     assert verdict.state is State.FAILED
     assert any("Stalled (BuildFailed)" in r for r in verdict.reasons)
 

@@ -65,13 +65,17 @@ def test_an_unhandled_reconcile_request_keeps_it_pending() -> None:
 
 
 def test_stalled_fails() -> None:
-    result = ks_verdict(applied=SHA, ready="False", reason="BuildFailed", stalled=True, message="kustomize build failed")
+    result = ks_verdict(
+        applied=SHA, ready="False", reason="BuildFailed", stalled=True, message="kustomize build failed"
+    )
     assert result.state is State.FAILED
     assert any("Stalled (BuildFailed)" in r for r in result.reasons)
 
 
 def test_a_newer_revision_that_failed_fails_fast() -> None:
-    result = ks_verdict(applied=OLD, attempted=NEWER, ready="False", reason="HealthCheckFailed", message="timeout")
+    result = ks_verdict(
+        applied=OLD, attempted=NEWER, ready="False", reason="HealthCheckFailed", message="timeout"
+    )
     assert result.state is State.FAILED
     assert "newer revision failed" in result.reasons[0]
 
@@ -82,12 +86,17 @@ def test_apply_failure_of_an_older_revision_is_only_pending() -> None:
 
 
 def test_dependency_not_ready_waits() -> None:
-    assert ks_verdict(applied=OLD, attempted=SHA, ready="False", reason="DependencyNotReady").state is State.PENDING
+    assert (
+        ks_verdict(applied=OLD, attempted=SHA, ready="False", reason="DependencyNotReady").state
+        is State.PENDING
+    )
 
 
 def test_gitrepository_verdict_checks_the_artifact_revision() -> None:
     assert gitrepository_verdict(gitrepository("config", revision=SHA), accepts=accepts).state is State.OK
-    assert gitrepository_verdict(gitrepository("config", revision=OLD), accepts=accepts).state is State.PENDING
+    assert (
+        gitrepository_verdict(gitrepository("config", revision=OLD), accepts=accepts).state is State.PENDING
+    )
     assert gitrepository_verdict(gitrepository("config"), accepts=accepts).state is State.PENDING
 
 
@@ -125,8 +134,13 @@ def test_helmrelease_pending_reasons(kwargs: dict[str, Any], expected: str) -> N
 
 
 def test_helmrelease_upgrade_failure_fails() -> None:
-    obj = helmrelease("odoo", history=[("1.5.0", "failed"), ("1.4.0", "deployed")], ready="False",
-                      reason="UpgradeFailed", handled=TOKEN)
+    obj = helmrelease(
+        "odoo",
+        history=[("1.5.0", "failed"), ("1.4.0", "deployed")],
+        ready="False",
+        reason="UpgradeFailed",
+        handled=TOKEN,
+    )
     result = hr_verdict(obj)
     assert result.state is State.FAILED
     assert any("UpgradeFailed" in r for r in result.reasons)

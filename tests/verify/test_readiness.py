@@ -41,7 +41,9 @@ def ready(rel: ReleaseRecord | None, **kwargs: Any):
         "image_exists": True,
         "signature": (True, "signature verifies"),
         "reconciler": argocd_can_go_back(application("a", revision=sha("x")), PREV_REV),
-        "backups": backup_evidence([backup_job("b1", version="1.4.0", backup_id="dump-1", completed=at(1))], "1.4.0"),
+        "backups": backup_evidence(
+            [backup_job("b1", version="1.4.0", backup_id="dump-1", completed=at(1))], "1.4.0"
+        ),
     }
     return rollback_readiness(rel, **{**defaults, **kwargs})
 
@@ -73,7 +75,9 @@ def test_previous_image_gone_from_registry_is_not_ready() -> None:
 
 
 def test_bad_or_unchecked_signature_is_not_ready() -> None:
-    assert failing(ready(release(), signature=(False, "no signature matches the key"))) == {"previous-signature"}
+    assert failing(ready(release(), signature=(False, "no signature matches the key"))) == {
+        "previous-signature"
+    }
     assert failing(ready(release(), signature=(None, "no signing key"))) == {"previous-signature"}
 
 
@@ -91,7 +95,9 @@ def test_flux_can_go_back_unless_suspended() -> None:
     suspended = kustomization("k")
     suspended["spec"]["suspend"] = True
     assert not flux_can_go_back(suspended, "Kustomization").ok
-    hr = flux_can_go_back(helmrelease("h", history=[("1.4.0", "deployed"), ("1.3.2", "superseded")]), "HelmRelease")
+    hr = flux_can_go_back(
+        helmrelease("h", history=[("1.4.0", "deployed"), ("1.3.2", "superseded")]), "HelmRelease"
+    )
     assert hr.ok and "Helm can also roll back to v1" in hr.detail
     assert not flux_can_go_back(helmrelease("h", suspend=True), "HelmRelease").ok
 
@@ -99,7 +105,9 @@ def test_flux_can_go_back_unless_suspended() -> None:
 def test_schema_change_needs_a_backup_completed_after_the_migration_started() -> None:
     rel = release()
     assert schema_changed(rel)
-    stale = backup_evidence([backup_job("b0", version="1.4.0", backup_id="dump-0", completed="2026-05-04T09:00:00Z")], "1.4.0")
+    stale = backup_evidence(
+        [backup_job("b0", version="1.4.0", backup_id="dump-0", completed="2026-05-04T09:00:00Z")], "1.4.0"
+    )
     check = backup_check(rel, stale)
     assert not check.ok and "no completed pre-migration backup" in check.detail
     assert "backup" in failing(ready(rel, backups=stale))
@@ -114,7 +122,10 @@ def test_backup_for_another_version_or_unfinished_does_not_count() -> None:
 
 
 def test_completed_backup_is_named() -> None:
-    check = backup_check(release(), backup_evidence([backup_job("b1", version="1.4.0", backup_id="dump-1", completed=at(3))], "1.4.0"))
+    check = backup_check(
+        release(),
+        backup_evidence([backup_job("b1", version="1.4.0", backup_id="dump-1", completed=at(3))], "1.4.0"),
+    )
     assert check.ok and "dump-1" in check.detail
 
 

@@ -16,6 +16,8 @@ def test_every_reconciler_form_yields_the_sha(revision: str) -> None:
     assert git_sha(revision) == SHA
 
 
-@pytest.mark.parametrize("revision", [None, "", "1.2.3", "1.2.3+abcdef012345", "sha256:" + "a" * 64, SHA[:12]])
+@pytest.mark.parametrize(
+    "revision", [None, "", "1.2.3", "1.2.3+abcdef012345", "sha256:" + "a" * 64, SHA[:12]]
+)
 def test_non_commit_revisions_yield_none(revision: object) -> None:
     assert git_sha(revision) is None

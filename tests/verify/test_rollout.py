@@ -58,7 +58,12 @@ def world(image_id: str, *, pod_image: str = IMAGE, ready: bool = True, template
     new = replicaset(deploy, pod_hash="new222", revision="3", image=pod_image)
     pods = [pod(new, i, image=pod_image, image_id=image_id, ready=ready) for i in range(2)]
     pods.append(pod(old, 9, image=f"{REPO}@{digest('previous')}", image_id=f"{REPO}@{digest('previous')}"))
-    for obj, kind in [(deploy, "deployments"), (old, "replicasets"), (new, "replicasets"), *[(p, "pods") for p in pods]]:
+    for obj, kind in [
+        (deploy, "deployments"),
+        (old, "replicasets"),
+        (new, "replicasets"),
+        *[(p, "pods") for p in pods],
+    ]:
         validate(KINDS[kind], obj)
     return deploy, [old, new], pods
 
@@ -124,7 +129,11 @@ def test_no_new_replicaset_yet_is_pending() -> None:
 
 @pytest.mark.parametrize(
     ("image", "repo"),
-    [("reg:5000/a/b:1.0@sha256:x", "reg:5000/a/b"), ("reg:5000/a/b", "reg:5000/a/b"), ("nginx:1.27", "nginx")],
+    [
+        ("reg:5000/a/b:1.0@sha256:x", "reg:5000/a/b"),
+        ("reg:5000/a/b", "reg:5000/a/b"),
+        ("nginx:1.27", "nginx"),
+    ],
 )
 def test_image_repository(image: str, repo: str) -> None:
     assert image_repository(image) == repo
