@@ -96,7 +96,9 @@ limit_time_real = {{ .Values.odoo.limits.timeReal }}
 limit_time_real_cron = {{ .Values.odoo.limits.timeRealCron }}
 limit_request = {{ .Values.odoo.limits.requestMax }}
 server_wide_modules = {{ join "," .Values.odoo.serverWideModules }}
-without_demo = {{ .Values.odoo.withoutDemo }}
+{{- with .Values.odoo.withoutDemo }}
+without_demo = {{ . }}
+{{- end }}
 log_level = {{ .Values.odoo.logLevel }}
 {{- range $key, $value := .Values.odoo.extraOptions }}
 {{ $key }} = {{ $value }}
