@@ -390,3 +390,15 @@ def test_chart_defaults_render_once_the_toolkit_pins_an_image(helm: Helm) -> Non
     assert named(objects, "Deployment", "odoo-web")["metadata"]["name"] == "odoo-web"
     assert not by_kind(objects, "Job"), "no release block, no hooks"
     assert json.loads((CHART / "values.schema.json").read_text())["additionalProperties"] is False
+
+
+@pytest.mark.parametrize("env", sorted(p.name for p in ENVS.iterdir() if (p / "env.yaml").exists()))
+def test_example_values_agree_with_the_release_record(env: str) -> None:
+    """The toolkit-owned values (image, release block) describe the release in release.yaml."""
+    values_text = (ENVS / env / "values.yaml").read_text()
+    values = yaml.safe_load(values_text)
+    release = yaml.safe_load((ENVS / env / "release.yaml").read_text())
+    assert f"{values['image']['repository']}@{values['image']['digest']}" == release["image"]
+    assert re.search(r"^  digest: sha256:[a-f0-9]{64}  # pinned by odoo-gitops$", values_text, re.MULTILINE)
+    assert values["release"]["version"] == release["version"]
+    assert set(values["release"]["changedModules"]) <= set(release["modules"])
