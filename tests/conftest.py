@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.components", "tests.fixtures.configrepo", "tests.fixtures.verify"]
+pytest_plugins = [
+    "tests.fixtures.components",
+    "tests.fixtures.configrepo",
+    "tests.fixtures.charts",
+    "tests.fixtures.verify",
+]
 
 
 @pytest.fixture(autouse=True)
