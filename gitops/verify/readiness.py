@@ -13,15 +13,15 @@ Ready when every check holds:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from gitops.config.models import ReleaseRecord
 from gitops.verify import backup_contract as contract
+from gitops.verify.backup_contract import BackupEvidence
 from gitops.verify.revision import git_sha, short
-from gitops.verify.verdict import dig, parse_time
+from gitops.verify.verdict import dig
 
 
 @dataclass(frozen=True)
@@ -32,16 +32,6 @@ class Check:
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "ok": self.ok, "detail": self.detail}
-
-
-@dataclass(frozen=True)
-class BackupEvidence:
-    """A completed backup Job, as read from the cluster."""
-
-    id: str
-    release_version: str
-    completed_at: datetime
-    job: str
 
 
 @dataclass(frozen=True)
@@ -139,46 +129,50 @@ def schema_changed(release: ReleaseRecord) -> bool:
     return current is not None and current != previous
 
 
-def backup_evidence(jobs: Iterable[Mapping[str, Any]], version: str) -> list[BackupEvidence]:
-    """Completed backup Jobs (per the chart's contract) for release `version`, newest first."""
-    found = []
+def backup_evidence(
+    jobs: Iterable[Mapping[str, Any]], version: str
+) -> dict[str | None, list[BackupEvidence]]:
+    """Completed backup Jobs (per the chart's contract) for release `version`, by tenant, newest first."""
+    found: dict[str | None, list[BackupEvidence]] = {}
     for job in jobs:
-        annotations = dig(job, "metadata", "annotations") or {}
-        completed = parse_time(dig(job, "status", "completionTime"))
-        if (
-            annotations.get(contract.RELEASE_VERSION_ANNOTATION) == version
-            and contract.job_completed(job)
-            and completed is not None
-        ):
-            found.append(
-                BackupEvidence(
-                    id=str(annotations.get(contract.BACKUP_ID_ANNOTATION) or dig(job, "metadata", "name")),
-                    release_version=version,
-                    completed_at=completed,
-                    job=str(dig(job, "metadata", "name")),
-                )
-            )
-    return sorted(found, key=lambda b: b.completed_at, reverse=True)
+        evidence = contract.backup_evidence(job)
+        if evidence is not None and evidence.release_version == version:
+            tenant = (dig(job, "metadata", "labels") or {}).get(contract.TENANT_LABEL)
+            found.setdefault(tenant, []).append(evidence)
+    return {t: sorted(e, key=lambda b: b.completed_at, reverse=True) for t, e in found.items()}
 
 
-def backup_check(release: ReleaseRecord, evidence: Iterable[BackupEvidence]) -> Check:
+def _fresh(release: ReleaseRecord, evidence: Iterable[BackupEvidence]) -> BackupEvidence | None:
+    started = release.promoted_at
+    return next((b for b in evidence if started is None or b.completed_at >= started), None)
+
+
+def backup_check(
+    release: ReleaseRecord,
+    evidence: Mapping[str | None, list[BackupEvidence]],
+    *,
+    tenants: Sequence[str | None] = (None,),
+) -> Check:
+    """Every tenant (or the environment: `None`) needs a completed backup taken for this release after
+    the migration started (the promotion's `promoted_at`)."""
     if not schema_changed(release):
         return Check("backup", True, "the release does not change the database schema; no backup needed")
-    started = release.promoted_at
-    fresh = [b for b in evidence if started is None or b.completed_at >= started]
-    if fresh:
-        return Check(
-            "backup",
-            True,
-            f"pre-migration backup {fresh[0].id} (Job {fresh[0].job}) completed at "
-            f"{fresh[0].completed_at.isoformat()}",
+    found = {
+        t: _fresh(release, evidence.get(t, []) if t else [b for bs in evidence.values() for b in bs])
+        for t in tenants
+    }
+    missing = [t or release.version for t, b in found.items() if b is None]
+    if not missing:
+        names = ", ".join(
+            f"{b.backup_id} (Job {b.job}, {b.completed_at.isoformat()})" for b in found.values() if b
         )
-    since = f" after the migration started ({started.isoformat()})" if started else ""
+        return Check("backup", True, f"pre-migration backup completed: {names}")
+    since = f" after the migration started ({release.promoted_at.isoformat()})" if release.promoted_at else ""
     return Check(
         "backup",
         False,
-        f"the release changes the schema but no completed pre-migration backup for {release.version}"
-        f"{since} was found (Job label {contract.LABEL_SELECTOR})",
+        f"the release changes the schema but no completed pre-migration backup for {release.version}{since} "
+        f"was found for: {', '.join(missing)} (Jobs labelled {contract.BACKUP_LABEL_SELECTOR})",
     )
 
 
@@ -188,7 +182,8 @@ def rollback_readiness(
     image_exists: bool | None,
     signature: tuple[bool | None, str],
     reconciler: Check,
-    backups: Iterable[BackupEvidence] = (),
+    backups: Mapping[str | None, list[BackupEvidence]] | None = None,
+    tenants: Sequence[str | None] = (None,),
 ) -> Readiness:
     """Combine the facts into the readiness report."""
     previous = release.previous if release else None
@@ -199,5 +194,5 @@ def rollback_readiness(
         reconciler,
     ]
     if release is not None:
-        checks.append(backup_check(release, backups))
+        checks.append(backup_check(release, backups or {}, tenants=tenants))
     return Readiness(tuple(checks))

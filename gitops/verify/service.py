@@ -22,6 +22,7 @@ from gitops.errors import EXIT_OK, EXIT_VERIFY, ExternalError, UsageError
 from gitops.promote.repo import ConfigCheckout
 from gitops.verify import backup_contract, readiness
 from gitops.verify.ancestry import GitAncestry
+from gitops.verify.backup_contract import BackupEvidence
 from gitops.verify.engine import Outcome, TargetResult, Verification
 from gitops.verify.kube import APPLICATIONS, JOBS, KubeApi
 from gitops.verify.probes import Probes
@@ -139,6 +140,17 @@ def _reconciler_check(
     return readiness.flux_can_go_back(obj, result.target.resource.kind)
 
 
+def _backup_jobs(api: KubeApi, outcome: Outcome, bundle: EnvBundle) -> list[dict[str, Any]]:
+    """The backup Jobs of the workload namespaces: one LIST each, or one for all when there are many."""
+    selector = backup_contract.BACKUP_LABEL_SELECTOR
+    namespaces = sorted({r.workload_namespace or bundle.config.namespace for r in outcome.results})
+    if len(namespaces) > 1 and _tenants_in_own_namespaces(bundle.config):
+        wanted = set(namespaces)
+        jobs = api.list(JOBS, None, label_selector=selector).items
+        return [j for j in jobs if (j.get("metadata") or {}).get("namespace") in wanted]
+    return [job for ns in namespaces for job in api.list(JOBS, ns, label_selector=selector).items]
+
+
 def _assess_readiness(
     bundle: EnvBundle, repo_root: Path, outcome: Outcome, api: KubeApi, probes: Probes
 ) -> readiness.Readiness:
@@ -162,14 +174,16 @@ def _assess_readiness(
         if failing
         else (checks[0] if checks else readiness.Check("reconciler", False, "no target"))
     )
-    backups: list[readiness.BackupEvidence] = []
+    backups: dict[str | None, list[BackupEvidence]] = {}
     if release is not None and readiness.schema_changed(release):
-        namespaces = sorted({r.workload_namespace or bundle.config.namespace for r in outcome.results})
-        for namespace in namespaces:
-            jobs = api.list(JOBS, namespace, label_selector=backup_contract.LABEL_SELECTOR).items
-            backups += readiness.backup_evidence(jobs, release.version)
+        backups = readiness.backup_evidence(_backup_jobs(api, outcome, bundle), release.version)
     return readiness.rollback_readiness(
-        release, image_exists=image_exists, signature=signature, reconciler=reconciler, backups=backups
+        release,
+        image_exists=image_exists,
+        signature=signature,
+        reconciler=reconciler,
+        backups=backups,
+        tenants=[r.target.tenant for r in outcome.results] or [None],
     )
 
 

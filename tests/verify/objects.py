@@ -387,18 +387,32 @@ def pod(rs: dict[str, Any], index: int, *, image: str, image_id: str, ready: boo
 
 
 def backup_job(
-    name: str, *, namespace: str = "odoo-prod", version: str, backup_id: str, completed: str | None
+    name: str,
+    *,
+    namespace: str = "odoo-prod",
+    version: str,
+    backup_id: str,
+    completed: str | None,
+    tenant: str | None = None,
 ) -> dict[str, Any]:
+    """A backup hook Job as the chart renders it (gitops/verify/backup_contract.py)."""
     status: dict[str, Any] = {"startTime": T0}
     if completed:
         status.update({"succeeded": 1, "completionTime": completed})
+    labels = {
+        "app.kubernetes.io/name": "odoo",
+        "app.kubernetes.io/component": "backup",
+        "odoo-gitops.io/backup": "true",
+    }
+    if tenant:
+        labels["odoo-gitops.io/tenant"] = tenant
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
         "metadata": {
             "name": name,
             "namespace": namespace,
-            "labels": {"app.kubernetes.io/component": "odoo-backup"},
+            "labels": labels,
             "annotations": {"odoo-gitops.io/backup-id": backup_id, "odoo-gitops.io/release-version": version},
         },
         "spec": {

@@ -118,18 +118,30 @@ def test_backup_for_another_version_or_unfinished_does_not_count() -> None:
         backup_job("b1", version="1.3.2", backup_id="dump-old", completed=at(5)),
         backup_job("b2", version="1.4.0", backup_id="dump-running", completed=None),
     ]
-    assert backup_evidence(jobs, "1.4.0") == []
+    assert backup_evidence(jobs, "1.4.0") == {}
 
 
 def test_completed_backup_is_named() -> None:
-    check = backup_check(
-        release(),
-        backup_evidence([backup_job("b1", version="1.4.0", backup_id="dump-1", completed=at(3))], "1.4.0"),
+    evidence = backup_evidence(
+        [backup_job("b1", version="1.4.0", backup_id="dump-1", completed=at(3))], "1.4.0"
     )
+    check = backup_check(release(), evidence)
     assert check.ok and "dump-1" in check.detail
+
+
+def test_every_tenant_needs_its_own_backup() -> None:
+    jobs = [backup_job("b-acme", version="1.4.0", backup_id="acme-1", completed=at(3), tenant="acme")]
+    evidence = backup_evidence(jobs, "1.4.0")
+    check = backup_check(release(), evidence, tenants=["acme", "globex"])
+    assert not check.ok and check.detail.endswith(
+        "was found for: globex (Jobs labelled "
+        "app.kubernetes.io/name=odoo,app.kubernetes.io/component=backup,"
+        "odoo-gitops.io/backup=true)"
+    )
+    assert backup_check(release(), evidence, tenants=["acme"]).ok
 
 
 def test_no_schema_change_needs_no_backup() -> None:
     rel = release(schema_fingerprint="sha256:" + "a" * 64)
     assert not schema_changed(rel)
-    assert ready(rel, backups=[]).ready
+    assert ready(rel, backups={}).ready
