@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +33,7 @@ from gitops.verify.verdict import State, Verdict, combine, dig
 from gitops.verify.watcher import Change, InformerSet, WatchSpec
 
 REFRESH = {argocd.REFRESH_ANNOTATION: "normal"}
+REFRESH_CONCURRENCY = 4
 
 
 @dataclass(frozen=True)
@@ -101,30 +103,33 @@ class Verification:
         }
         self._by_object = {(t.resource, t.namespace, t.name): t for t in self.targets}
         self._by_workload: dict[str, list[Target]] = {}
+        self._owner_index: dict[tuple[Resource, str], dict[str, list[dict[str, Any]]]] = {}
         for target in self.targets:
             for workload in target.workloads:
                 self._by_workload.setdefault(workload, []).append(target)
 
     # ------------------------------------------------------------ refresh
 
+    def _refresh_one(self, target: Target, token: str) -> dict[str, Any] | None:
+        if target.resource is APPLICATIONS:
+            return self.api.patch_annotations(target.resource, target.namespace, target.name, REFRESH)
+        annotations = {flux.REQUESTED_AT_ANNOTATION: token}
+        return self.api.patch_annotations(target.resource, target.namespace, target.name, annotations)
+
     def request_refresh(self) -> None:
-        """Merge-patch the refresh annotation on every target (and each Flux source once)."""
+        """Merge-patch the refresh annotation on every target (a few at a time) and each Flux source once."""
         token = rfc3339_nano(datetime.now(UTC))
+        with ThreadPoolExecutor(max_workers=REFRESH_CONCURRENCY) as pool:
+            patched = list(pool.map(lambda t: self._refresh_one(t, token), self.targets))
         sources: set[tuple[str, str]] = set()
-        for target in self.targets:
-            if target.resource is APPLICATIONS:
-                patched = self.api.patch_annotations(target.resource, target.namespace, target.name, REFRESH)
-            else:
-                annotations = {flux.REQUESTED_AT_ANNOTATION: token}
-                patched = self.api.patch_annotations(
-                    target.resource, target.namespace, target.name, annotations
-                )
+        for target, obj in zip(self.targets, patched, strict=True):
+            if obj is None:
+                self.not_found.add(target)
+            if target.resource is not APPLICATIONS:
                 self.requested_at[target] = token
-                source = target.source or (flux.source_name(patched) if patched else None)
+                source = target.source or (flux.source_name(obj) if obj else None)
                 if source:
                     sources.add((target.namespace, source))
-            if patched is None:
-                self.not_found.add(target)
         for namespace, name in sorted(sources):
             self.api.patch_annotations(
                 GITREPOSITORIES, namespace, name, {flux.REQUESTED_AT_ANNOTATION: token}
@@ -194,16 +199,36 @@ class Verification:
         revision = git_sha(dig(source, "status", "artifact", "revision")) if source else None
         return combine(target.subject, parts), revision, flux.target_namespace(obj)
 
+    def _owners(self, resource: Resource, namespace: str) -> dict[str, list[dict[str, Any]]]:
+        """Objects of `resource` in `namespace` by owner name, rebuilt only after they changed."""
+        key = (resource, namespace)
+        if key not in self._owner_index:
+            index: dict[str, list[dict[str, Any]]] = {}
+            for obj in self._all(resource, namespace):
+                index.setdefault(_owner_name(obj) or "", []).append(obj)
+            self._owner_index[key] = index
+        return self._owner_index[key]
+
+    def _forget_owners(self, changes: list[Change]) -> None:
+        if any(c.name is None for c in changes):
+            self._owner_index.clear()
+            return
+        touched = {c.spec.resource for c in changes} & {REPLICASETS, PODS}
+        for key in [k for k in self._owner_index if k[0] in touched]:
+            del self._owner_index[key]
+
     def _workloads(self, target: Target, namespace: str) -> Verdict:
         self._workload_informers(namespace)
-        replicasets = self._all(REPLICASETS, namespace)
-        pods = self._all(PODS, namespace)
+        replicasets_of = self._owners(REPLICASETS, namespace)
+        pods_of = self._owners(PODS, namespace)
         parts = []
         for name in target.workloads:
             deploy = self._cached(DEPLOYMENTS, namespace, name)
             if deploy is None:
                 parts.append(Verdict.pending(f"Deployment {namespace}/{name}", "not found"))
                 continue
+            replicasets = replicasets_of.get(name, [])
+            pods = [p for rs in replicasets for p in pods_of.get(str(dig(rs, "metadata", "name")), [])]
             parts.append(deployment_verdict(deploy))
             parts.append(
                 pods_verdict(
@@ -263,6 +288,7 @@ class Verification:
                     if self.clock() >= deadline:
                         break
                     continue
+                self._forget_owners(changes)
                 for target in self._affected(changes) if changes else []:
                     self.results[target] = self.evaluate(target)
                 if self.clock() >= deadline:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import socket
 import threading
 import time
 import uuid
@@ -251,6 +252,11 @@ class FakeKubeAPI:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def setup(self) -> None:
+                super().setup()
+                # small writes (headers, then body; one chunk per event) must not wait for delayed ACKs
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
@@ -282,6 +288,8 @@ class FakeKubeAPI:
         self._reply(h, code, body)
 
     def _serve(self, h: BaseHTTPRequestHandler, method: str) -> None:
+        length = int(h.headers.get("Content-Length") or 0)
+        body = h.rfile.read(length) if length else b""  # always consumed: the connection is kept alive
         url = urlsplit(h.path)
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         match = _PATH.match(url.path)
@@ -305,7 +313,7 @@ class FakeKubeAPI:
             self._status(h, failure, "InternalError", "scripted failure")
             return
         if verb == "patch":
-            self._patch(h, plural, ns, name)
+            self._patch(h, plural, ns, name, body)
         elif verb == "get":
             obj = self.get(plural, ns, name)
             if obj is None:
@@ -343,9 +351,8 @@ class FakeKubeAPI:
             query.get("fieldSelector"), obj
         )
 
-    def _patch(self, h: BaseHTTPRequestHandler, plural: str, ns: str, name: str) -> None:
-        length = int(h.headers.get("Content-Length") or 0)
-        body = json.loads(h.rfile.read(length) or b"{}")
+    def _patch(self, h: BaseHTTPRequestHandler, plural: str, ns: str, name: str, raw: bytes) -> None:
+        body = json.loads(raw or b"{}")
         if "merge-patch" not in (h.headers.get("Content-Type") or ""):
             self._status(h, 415, "UnsupportedMediaType", "only merge patch is served")
             return

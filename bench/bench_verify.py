@@ -1,0 +1,219 @@
+"""Benchmark: watching vs polling while 500 tenant Applications converge.
+
+Both runs use the real `kubernetes` client against the loopback API server of tests/verify, with the same
+script: every tenant's Application starts at the previous revision; once the verifier is listening, the
+Applications flip to the promoted revision (Synced, Healthy, sync Succeeded) in batches of 50 every
+100 ms. The workloads (one Deployment per tenant, its new ReplicaSet and pod) already run the release.
+
+- watch: `gitops.verify.engine.Verification` (refresh PATCH per target, then one LIST + one WATCH per
+  kind and namespace; also checks every Deployment and pod digest);
+- baseline: GET every Application every 2 s and evaluate the same verdict (it checks less: no workloads).
+
+Measured: API requests per verification (reads = GET + LIST + WATCH; refresh PATCHes counted apart)
+and detection latency = time from the last status flip to the moment the last target is decided.
+Targets: reads independent of the tenant count (one LIST + one WATCH per kind); latency < 1 s.
+
+    /work/venv/bin/python bench/bench_verify.py [--tenants 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from gitops.verify import engine as engine_module
+from gitops.verify.argocd import application_verdict
+from gitops.verify.engine import Verification
+from gitops.verify.kube import APPLICATIONS, KubeApi
+from gitops.verify.revision import only
+from gitops.verify.targets import Target
+from gitops.verify.verdict import State
+from tests.fixtures.verify import write_kubeconfig
+from tests.verify import objects as o
+from tests.verify.kubeserver import FakeKubeAPI
+
+SHA = o.sha("promotion")
+DIGEST = o.digest("release")
+IMAGE = f"{o.REPO}@{DIGEST}"
+BATCH = 50
+BATCH_INTERVAL = 0.1
+POLL_INTERVAL = 2.0
+
+
+def tenant_names(count: int) -> list[str]:
+    return [f"t{i:04d}" for i in range(count)]
+
+
+def populate(api: FakeKubeAPI, tenants: list[str]) -> None:
+    for t in tenants:
+        api.put(o.application(f"odoo-prod-{t}", revision=o.sha("before"), destination="odoo-prod"))
+        o.workload(
+            api,
+            f"odoo-web-{t}",
+            namespace="odoo-prod",
+            image=IMAGE,
+            image_id=IMAGE,
+            replicas=1,
+            pod_hash=f"h{t}",
+        )
+
+
+def flip(app: dict[str, Any]) -> None:
+    app["metadata"].pop("annotations", None)  # the controller consumed the refresh request
+    app["status"]["sync"]["revision"] = SHA
+    app["status"]["operationState"]["syncResult"]["revision"] = SHA
+    app["status"]["operationState"]["operation"]["sync"]["revision"] = SHA
+
+
+def converge(api: FakeKubeAPI, tenants: list[str], started: threading.Event, done: dict[str, float]) -> None:
+    started.wait()
+    for i in range(0, len(tenants), BATCH):
+        for t in tenants[i : i + BATCH]:
+            api.update("applications", "argocd", f"odoo-prod-{t}", flip)
+        time.sleep(BATCH_INTERVAL)
+    done["last_flip"] = time.monotonic() - BATCH_INTERVAL  # the sleep after the last batch is not latency
+
+
+def reads(api: FakeKubeAPI) -> dict[str, int]:
+    return {verb: api.count(verb) for verb in ("get", "list", "watch", "patch")}
+
+
+def run_watch(tenants: list[str], kubeconfig_dir: Path) -> dict[str, Any]:
+    api = FakeKubeAPI(bookmark_interval=1.0).start()
+    populate(api, tenants)
+    before = reads(api)
+    kubeconfig = write_kubeconfig(kubeconfig_dir / "watch", api.url)
+    targets = [
+        Target(
+            tenant=t,
+            resource=APPLICATIONS,
+            namespace="argocd",
+            name=f"odoo-prod-{t}",
+            workloads=(f"odoo-web-{t}",),
+            default_namespace="odoo-prod",
+            repository=o.REPO,
+            digest=DIGEST,
+            accepted_digests=frozenset({DIGEST}),
+        )
+        for t in tenants
+    ]
+    started, marks = threading.Event(), {}
+    decided: dict[str, float] = {}
+    original = engine_module.Verification.evaluate
+
+    def evaluate(self: Verification, target: Target) -> Any:
+        result = original(self, target)
+        if result.verdict.done:
+            decided.setdefault(target.name, time.monotonic())
+        return result
+
+    engine_module.Verification.evaluate = evaluate  # type: ignore[method-assign]
+    threading.Thread(target=converge, args=(api, tenants, started, marks), daemon=True).start()
+
+    def start_when_listening() -> None:
+        while not api.watching("applications"):
+            time.sleep(0.005)
+        started.set()
+
+    threading.Thread(target=start_when_listening, daemon=True).start()
+    client = KubeApi.connect(kubeconfig=kubeconfig)
+    t0 = time.monotonic()
+    try:
+        outcome = Verification(client, targets, accepts=only(SHA)).run(120)
+    finally:
+        client.close()
+        engine_module.Verification.evaluate = original  # type: ignore[method-assign]
+    elapsed = time.monotonic() - t0
+    after = reads(api)
+    api.stop()
+    assert outcome.verified, [r.to_dict() for r in outcome.results if r.verdict.state is not State.OK][:3]
+    counts = {k: after[k] - before[k] for k in after}
+    return {
+        "counts": counts,
+        "by_kind": api.requests(),
+        "latency": max(decided.values()) - marks["last_flip"],
+        "elapsed": elapsed,
+    }
+
+
+def run_polling(tenants: list[str], kubeconfig_dir: Path) -> dict[str, Any]:
+    api = FakeKubeAPI(bookmark_interval=1.0).start()
+    populate(api, tenants)
+    before = reads(api)
+    kubeconfig = write_kubeconfig(kubeconfig_dir / "poll", api.url)
+    client = KubeApi.connect(kubeconfig=kubeconfig)
+    started, marks = threading.Event(), {}
+    threading.Thread(target=converge, args=(api, tenants, started, marks), daemon=True).start()
+    accepts = only(SHA)
+    pending = {f"odoo-prod-{t}" for t in tenants}
+    t0 = time.monotonic()
+    detected = 0.0
+    while pending:
+        round_start = time.monotonic()
+        for name in sorted(pending):
+            app = client._custom.get_namespaced_custom_object(  # the baseline: one GET per app
+                "argoproj.io", "v1alpha1", "argocd", "applications", name
+            )
+            started.set()
+            if application_verdict(app, accepts=accepts).done:
+                pending.discard(name)
+                detected = time.monotonic()
+        if pending:
+            time.sleep(max(0.0, POLL_INTERVAL - (time.monotonic() - round_start)))
+    elapsed = time.monotonic() - t0
+    after = reads(api)
+    client.close()
+    api.stop()
+    counts = {k: after[k] - before[k] for k in after}
+    return {"counts": counts, "latency": detected - marks["last_flip"], "elapsed": elapsed}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tenants", type=int, default=500)
+    args = parser.parse_args()
+    tenants = tenant_names(args.tenants)
+    with tempfile.TemporaryDirectory() as tmp:
+        watch = run_watch(tenants, Path(tmp))
+        poll = run_polling(tenants, Path(tmp))
+    w_reads = sum(watch["counts"][k] for k in ("get", "list", "watch"))
+    p_reads = sum(poll["counts"][k] for k in ("get", "list", "watch"))
+    print(f"tenants: {args.tenants} (Applications, Deployments, ReplicaSets, Pods)")
+    print("watch (odoo-gitops verify):")
+    print(
+        f"  read requests: {w_reads}  ({watch['counts']['list']} LIST, {watch['counts']['watch']} WATCH, "
+        f"{watch['counts']['get']} GET); refresh PATCHes: {watch['counts']['patch']}"
+    )
+    print(
+        "  by kind: "
+        + ", ".join(f"{k}={v}" for k, v in watch["by_kind"].items() if not k.startswith("patch"))
+    )
+    print(f"  detection latency after the last flip: {watch['latency'] * 1000:.0f} ms (target < 1000 ms)")
+    print(f"  total time: {watch['elapsed']:.2f} s")
+    print("baseline (GET every Application every 2 s):")
+    print(f"  read requests: {p_reads}  ({poll['counts']['get']} GET)")
+    print(f"  detection latency after the last flip: {poll['latency'] * 1000:.0f} ms")
+    print(f"  total time: {poll['elapsed']:.2f} s")
+    print("ratios (baseline / watch):")
+    print(f"  read requests: {p_reads / max(1, w_reads):.1f}x fewer with watch")
+    print(f"  detection latency: {poll['latency'] / max(1e-3, watch['latency']):.1f}x faster with watch")
+    kinds_ok = all(
+        watch["by_kind"].get(f"{v} {k}") == 1
+        for v in ("list", "watch")
+        for k in ("applications", "deployments", "replicasets", "pods")
+    )
+    print(
+        f"one LIST + one WATCH per kind: {'yes' if kinds_ok else 'NO'}; "
+        f"latency target met: {'yes' if watch['latency'] < 1.0 else 'NO'}"
+    )
+
+
+if __name__ == "__main__":
+    main()
