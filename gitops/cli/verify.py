@@ -24,7 +24,12 @@ def render_report(report: VerifyReport) -> str:
             lines.append(f"  [{'x' if check.ok else ' '}] {check.name}: {check.detail}")
     if report.recorded:
         commit = report.recorded.get("commit")
-        lines.append(f"recorded: {commit[:12] if commit else 'already up to date'}")
+        if not report.recorded.get("changed"):
+            lines.append("recorded: already up to date")
+        elif report.recorded.get("pushed"):
+            lines.append(f"recorded and pushed: {commit[:12] if commit else '?'}")
+        else:
+            lines.append(f"recorded in: {', '.join(report.recorded.get('files', []))} (commit and push them)")
     lines += [f"warning: {w}" for w in report.warnings]
     return "\n".join(lines)
 
@@ -41,6 +46,11 @@ def render_report(report: VerifyReport) -> str:
 @click.option("--context", help="Kubeconfig context (default: cluster.context in env.yaml).")
 @click.option("--branch", default="main", show_default=True, help="The config repo's branch.")
 @click.option("--no-record", "no_record", is_flag=True, help="Do not write the verification back.")
+@click.option(
+    "--push",
+    is_flag=True,
+    help="Commit and push the record in a local --config-repo (a URL is always committed and pushed).",
+)
 @config_repo_option
 @json_option
 def verify_command(  # noqa: PLR0917 (click passes options as arguments)
@@ -51,6 +61,7 @@ def verify_command(  # noqa: PLR0917 (click passes options as arguments)
     context: str | None,
     branch: str,
     no_record: bool,
+    push: bool,
     config_repo: str,
     as_json: bool,
 ) -> None:
@@ -65,6 +76,7 @@ def verify_command(  # noqa: PLR0917 (click passes options as arguments)
             context=context,
             config_repo=config_repo,
             record=not no_record,
+            push=push,
             branch=branch,
         )
     )

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import getpass
 import os
-import shutil
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from gitops.audit.log import audit_path
 from gitops.config.loader import EnvBundle, load_config
 from gitops.config.models import TENANT_PLACEHOLDER, EnvConfig
-from gitops.config.source import checkout_config_repo
+from gitops.config.source import checkout_config_repo, is_url
 from gitops.config.types import SHA1_RE
 from gitops.errors import EXIT_OK, EXIT_VERIFY, ExternalError, UsageError
 from gitops.promote.repo import ConfigCheckout
@@ -43,6 +41,7 @@ class VerifyOptions:
     context: str | None = None
     config_repo: str = "."
     record: bool = True
+    push: bool = False
     branch: str = "main"
     actor: str | None = None
 
@@ -70,6 +69,14 @@ class VerifyReport:
         return "timed-out" if self.outcome.timed_out else "failed"
 
     @property
+    def summary(self) -> str:
+        results = self.outcome.results
+        ok = sum(r.verdict.state is State.OK for r in results)
+        failed = sum(r.verdict.state is State.FAILED for r in results)
+        pending = len(results) - ok - failed
+        return f"{self.state}: {ok}/{len(results)} targets ok, {failed} failed, {pending} pending"
+
+    @property
     def exit_code(self) -> int:
         return EXIT_OK if self.state == "verified" else EXIT_VERIFY
 
@@ -82,6 +89,8 @@ class VerifyReport:
             "timed_out": self.outcome.timed_out,
             "elapsed_seconds": round(self.elapsed, 3),
             "targets": [r.to_dict() for r in self.outcome.results],
+            "summary": self.summary,
+            "rollback_ready": self.readiness.ready if self.readiness else False,
             "rollback_readiness": self.readiness.to_dict() if self.readiness else None,
             "recorded": self.recorded,
             "warnings": self.warnings,
@@ -187,54 +196,51 @@ def _assess_readiness(
     )
 
 
-@contextmanager
-def _recording_checkout(root: Path, branch: str) -> Iterator[tuple[ConfigCheckout | None, Path, bool]]:
-    """(checkout, directory, push?) to record in: a fresh clone of origin when there is one."""
-    checkout, ref = _open_checkout(root, branch)
-    if checkout is None or not ref.startswith("origin/"):
-        yield checkout, root, False
-        return
-    url = next(iter(checkout.repo.remote("origin").urls))
-    workdir = Path(tempfile.mkdtemp(prefix="odoo-gitops-verify-"))
-    try:
-        yield ConfigCheckout.clone(url, workdir / "repo", branch=branch, depth=None), workdir / "repo", True
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
 def _record(
     bundle: EnvBundle, root: Path, report: VerifyReport, options: VerifyOptions
 ) -> dict[str, Any] | None:
+    """Write the verification. A config repo given as a URL (our own clone) is committed and pushed;
+    a local checkout is only written (the caller commits it, as the reusable workflow does), unless
+    `push` asks to commit and push it too (this resets its branch to the remote's first)."""
     verified = verified_targets(report.outcome.results)
     if not verified:
         return None
-    env_rel = bundle.release_path.relative_to(bundle.dir.parent.parent)
+    env_rel = bundle.release_path.relative_to(root)
     actor = _actor(options.actor)
     ready = report.readiness.to_dict() if report.readiness else None
     at = datetime.now(UTC)
     all_ok = report.state == "verified"
     seqs: list[int] = []
+    changed: list[bool] = []
 
     def edit(base: Path) -> None:
-        update_release_file(
+        log = audit_path(base, options.env)
+        before = log.read_bytes() if log.exists() else b""
+        release_changed = update_release_file(
             base / env_rel, revision=options.revision, at=at, verified=verified, all_verified=all_ok
         )
         seqs[:] = append_audit(
             base, options.env, revision=options.revision, actor=actor, verified=verified, readiness=ready
         )
+        changed[:] = [release_changed or log.read_bytes() != before]
 
+    files = [str(env_rel), str(audit_path(Path(), options.env))]
+    if not (is_url(options.config_repo) or options.push):
+        edit(root)
+        return {"commit": None, "pushed": False, "changed": changed[0], "files": files, "audit_seqs": seqs}
+    checkout, ref = _open_checkout(root, options.branch)
+    if checkout is None or not ref.startswith("origin/"):
+        raise UsageError("--push needs a config repo that is a git checkout with an 'origin' remote")
     message = f"verify({options.env}): {options.revision[:12]} reconciled and running"
     trailers = {"Odoo-Gitops-Verified": options.revision, "Odoo-Gitops-Env": options.env}
-    with _recording_checkout(root, options.branch) as (checkout, base, push):
-        if checkout is None:
-            edit(base)
-            return {"commit": None, "pushed": False, "audit_seqs": seqs}
-        if push:
-            sha = checkout.update_branch(edit, message, trailers=trailers)
-        else:
-            edit(base)
-            sha = checkout.commit(message, paths=[env_rel, Path("audit")], trailers=trailers)
-    return {"commit": sha, "pushed": push and sha is not None, "audit_seqs": seqs}
+    sha = checkout.update_branch(edit, message, trailers=trailers)
+    return {
+        "commit": sha,
+        "pushed": sha is not None,
+        "changed": sha is not None,
+        "files": files,
+        "audit_seqs": seqs,
+    }
 
 
 def verify(

@@ -42,7 +42,7 @@ def verify(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[st
     return code, json.loads(out), err
 
 
-def test_verifies_records_and_a_rerun_changes_nothing(
+def test_verifies_commits_and_pushes_the_record_for_a_url_and_a_rerun_changes_nothing(
     config_repo: ConfigRepoFixture,
     kube_api: FakeKubeAPI,
     kubeconfig: Path,
@@ -50,10 +50,12 @@ def test_verifies_records_and_a_rerun_changes_nothing(
 ) -> None:
     sha = config_repo.head()
     dev_cluster(kube_api, config_repo, reports=sha)
-    args = ["dev", "--revision", sha, "--config-repo", str(config_repo.work), "--kubeconfig", str(kubeconfig)]
+    url = config_repo.remote.as_uri()
+    args = ["dev", "--revision", sha, "--config-repo", url, "--kubeconfig", str(kubeconfig)]
     code, report, err = verify(capsys, *args, "--timeout", "20")
     assert code == 0, (report, err)
     assert report["state"] == "verified" and report["verified"] is True
+    assert report["summary"] == "verified: 1/1 targets ok, 0 failed, 0 pending"
     [row] = report["targets"]
     assert row["target"] == "Application argocd/odoo-dev" and row["reconciled_revision"] == sha
     assert report["recorded"]["pushed"] is True
@@ -63,6 +65,7 @@ def test_verifies_records_and_a_rerun_changes_nothing(
     assert "# Written by odoo-gitops" in remote_file(config_repo, "envs/dev/release.yaml")  # comments kept
     audit = json.loads(remote_file(config_repo, "audit/dev.jsonl").splitlines()[-1])
     assert audit["kind"] == "verification" and audit["data"]["revision"] == sha
+    assert audit["key"] == f"verify:dev:{sha}:{recorded['verification']['digest']}"
     assert TOKEN not in err and TOKEN not in json.dumps(report)
 
     # the record commit is a descendant of sha: Argo CD now reports it; re-running records nothing new
@@ -73,9 +76,44 @@ def test_verifies_records_and_a_rerun_changes_nothing(
     code, again, _ = verify(capsys, *args, "--timeout", "20")
     assert code == 0, again
     assert again["targets"][0]["reconciled_revision"] == head
-    assert again["recorded"]["commit"] is None
+    assert again["recorded"]["changed"] is False and again["recorded"]["commit"] is None
     assert git(config_repo.remote, "rev-parse", "main") == head
     assert remote_file(config_repo, "audit/dev.jsonl").count("\n") == 0  # still one entry
+
+
+def test_a_local_checkout_is_written_for_the_caller_to_commit(
+    config_repo: ConfigRepoFixture,
+    kube_api: FakeKubeAPI,
+    kubeconfig: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sha = config_repo.head()
+    dev_cluster(kube_api, config_repo, reports=sha)
+    args = ["dev", "--revision", sha, "--config-repo", str(config_repo.work), "--kubeconfig", str(kubeconfig)]
+    code, report, _ = verify(capsys, *args, "--timeout", "20")
+    assert code == 0
+    assert report["recorded"]["pushed"] is False and report["recorded"]["changed"] is True
+    assert report["recorded"]["files"] == ["envs/dev/release.yaml", "audit/dev.jsonl"]
+    assert release_of(config_repo, "dev")["verification"]["revision"] == sha
+    assert git(config_repo.work, "status", "--porcelain") == "M envs/dev/release.yaml\n?? audit/"
+    assert git(config_repo.remote, "rev-parse", "main") == sha  # nothing pushed
+
+
+def test_push_commits_and_pushes_a_local_checkout(
+    config_repo: ConfigRepoFixture,
+    kube_api: FakeKubeAPI,
+    kubeconfig: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sha = config_repo.head()
+    dev_cluster(kube_api, config_repo, reports=sha)
+    args = ["dev", "--revision", sha, "--config-repo", str(config_repo.work), "--kubeconfig", str(kubeconfig)]
+    code, report, _ = verify(capsys, *args, "--timeout", "20", "--push")
+    assert code == 0
+    assert report["recorded"]["pushed"] is True
+    assert git(config_repo.remote, "rev-parse", "main") == report["recorded"]["commit"]
+    message = git(config_repo.remote, "log", "-1", "--format=%B", "main")
+    assert f"Odoo-Gitops-Verified: {sha}" in message
 
 
 def test_an_older_revision_times_out_with_exit_4(
@@ -146,7 +184,7 @@ def test_multi_tenant_with_one_failing_tenant_is_partial(
         "initech-services": "ok",
         "northwind-civil": "ok",
     }
-    recorded = yaml.safe_load(remote_file(config_repo, "envs/prod/release.yaml"))
+    recorded = release_of(config_repo, "prod")
     assert recorded["verification"]["revision"] != sha  # the environment as a whole is not verified
     assert set(recorded["tenants"]) == {"acme-build", "initech-services", "northwind-civil"}
     assert all(t["verification"]["revision"] == sha for t in recorded["tenants"].values())
