@@ -14,6 +14,7 @@ from gitops.errors import EXIT_EXTERNAL, EXIT_USAGE, GitopsError, redact
 
 # verb module -> attribute holding its click command (or group). One module per verb.
 VERBS: tuple[tuple[str, str], ...] = (
+    ("gitops.cli.addons", "addons"),
 )
 
 
