@@ -10,7 +10,7 @@ from gitops.addons.changes import Change
 from gitops.addons.diff import AddonsDiff, diff_addons
 from tests.fixtures.addons import models_file, write_addon
 
-PARTNER_V1 = '''
+PARTNER_V1 = """
 class Visit(models.Model):
     _name = "crm.visit"
     _description = "Customer visit"
@@ -31,7 +31,7 @@ class Visit(models.Model):
     def _compute_duration(self):
         for visit in self:
             visit.duration = 1.0
-'''
+"""
 
 
 def _diff(tmp_path: Path, old: dict[str, dict], new: dict[str, dict], **kwargs) -> AddonsDiff:
@@ -48,8 +48,11 @@ def _module(source: str, version: str = "17.0.1.0.0", **extra) -> dict:
 
 
 def _find(diff: AddonsDiff, kind: str, field: str | None = None, module: str | None = None) -> Change:
-    found = [c for c in diff.changes if c.kind == kind and (field is None or c.field == field)
-             and (module is None or c.module == module)]
+    found = [
+        c
+        for c in diff.changes
+        if c.kind == kind and (field is None or c.field == field) and (module is None or c.module == module)
+    ]
     assert len(found) == 1, f"{kind}/{field}: {[c.to_dict() for c in diff.changes]}"
     return found[0]
 
@@ -88,48 +91,156 @@ def test_code_only_change_is_standard(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("replacement", "kind", "field", "severity", "before", "after"),
     [
-        (("    rating = fields.Integer()\n", "    rating = fields.Integer()\n    score = fields.Float(digits=(16, 2))\n"),
-         "field_added", "score", "schema", None, "float"),
-        (("    duration = fields.Float(compute=\"_compute_duration\")",
-          "    duration = fields.Float(compute=\"_compute_duration\", store=True)"),
-         "field_store", "duration", "schema", False, True),
-        (("related=\"partner_id.city\")", "related=\"partner_id.city\", store=True)"),
-         "field_store", "partner_city", "schema", False, True),
-        (("    notes = fields.Text()", "    notes = fields.Text(translate=True)"),
-         "field_translate", "notes", "schema", False, True),
-        (("    reference = fields.Char()", "    reference = fields.Char(index=\"trigram\")"),
-         "field_index", "reference", "schema", False, "trigram"),
-        (("    reference = fields.Char()", "    reference = fields.Char(required=True, default=\"/\")"),
-         "field_required", "reference", "schema", False, True),
-        (("    reference = fields.Char()", "    reference = fields.Char(required=True)"),
-         "field_required", "reference", "destructive", False, True),
-        (("    name = fields.Char(required=True)", "    name = fields.Char()"),
-         "field_required", "name", "schema", True, False),
-        (("    reference = fields.Char()", "    reference = fields.Text()"),
-         "field_type", "reference", "schema", "char", "text"),
-        (("    reference = fields.Char()", "    reference = fields.Integer()"),
-         "field_type", "reference", "destructive", "char", "integer"),
-        (("    rating = fields.Integer()", "    rating = fields.Float()"),
-         "field_type", "rating", "schema", "integer", "float"),
-        (("(\"done\", \"Done\")]", "(\"done\", \"Done\"), (\"cancel\", \"Cancelled\")]"),
-         "field_selection", "state", "info", ("done", "draft"), ("cancel", "done", "draft")),
-        (("(\"done\", \"Done\")]", "(\"cancel\", \"Cancelled\")]"),
-         "field_selection", "state", "destructive", ("done", "draft"), ("cancel", "draft")),
-        (("Many2one(\"res.partner\"", "Many2one(\"res.users\""),
-         "field_comodel", "partner_id", "destructive", "res.partner", "res.users"),
-        (("ondelete=\"restrict\"", "ondelete=\"cascade\""),
-         "field_ondelete", "partner_id", "schema", "restrict", "cascade"),
-        (("\"crm_visit_tag_rel\", \"visit_id\"", "\"crm_visit_tag_link\", \"visit_id\""),
-         "field_relation", "tag_ids", "destructive", ("crm_visit_tag_rel", "visit_id", "tag_id"),
-         ("crm_visit_tag_link", "visit_id", "tag_id")),
+        (
+            (
+                "    rating = fields.Integer()\n",
+                "    rating = fields.Integer()\n    score = fields.Float(digits=(16, 2))\n",
+            ),
+            "field_added",
+            "score",
+            "schema",
+            None,
+            "float",
+        ),
+        (
+            (
+                '    duration = fields.Float(compute="_compute_duration")',
+                '    duration = fields.Float(compute="_compute_duration", store=True)',
+            ),
+            "field_store",
+            "duration",
+            "schema",
+            False,
+            True,
+        ),
+        (
+            ('related="partner_id.city")', 'related="partner_id.city", store=True)'),
+            "field_store",
+            "partner_city",
+            "schema",
+            False,
+            True,
+        ),
+        (
+            ("    notes = fields.Text()", "    notes = fields.Text(translate=True)"),
+            "field_translate",
+            "notes",
+            "schema",
+            False,
+            True,
+        ),
+        (
+            ("    reference = fields.Char()", '    reference = fields.Char(index="trigram")'),
+            "field_index",
+            "reference",
+            "schema",
+            False,
+            "trigram",
+        ),
+        (
+            ("    reference = fields.Char()", '    reference = fields.Char(required=True, default="/")'),
+            "field_required",
+            "reference",
+            "schema",
+            False,
+            True,
+        ),
+        (
+            ("    reference = fields.Char()", "    reference = fields.Char(required=True)"),
+            "field_required",
+            "reference",
+            "destructive",
+            False,
+            True,
+        ),
+        (
+            ("    name = fields.Char(required=True)", "    name = fields.Char()"),
+            "field_required",
+            "name",
+            "schema",
+            True,
+            False,
+        ),
+        (
+            ("    reference = fields.Char()", "    reference = fields.Text()"),
+            "field_type",
+            "reference",
+            "schema",
+            "char",
+            "text",
+        ),
+        (
+            ("    reference = fields.Char()", "    reference = fields.Integer()"),
+            "field_type",
+            "reference",
+            "destructive",
+            "char",
+            "integer",
+        ),
+        (
+            ("    rating = fields.Integer()", "    rating = fields.Float()"),
+            "field_type",
+            "rating",
+            "schema",
+            "integer",
+            "float",
+        ),
+        (
+            ('("done", "Done")]', '("done", "Done"), ("cancel", "Cancelled")]'),
+            "field_selection",
+            "state",
+            "info",
+            ("done", "draft"),
+            ("cancel", "done", "draft"),
+        ),
+        (
+            ('("done", "Done")]', '("cancel", "Cancelled")]'),
+            "field_selection",
+            "state",
+            "destructive",
+            ("done", "draft"),
+            ("cancel", "draft"),
+        ),
+        (
+            ('Many2one("res.partner"', 'Many2one("res.users"'),
+            "field_comodel",
+            "partner_id",
+            "destructive",
+            "res.partner",
+            "res.users",
+        ),
+        (
+            ('ondelete="restrict"', 'ondelete="cascade"'),
+            "field_ondelete",
+            "partner_id",
+            "schema",
+            "restrict",
+            "cascade",
+        ),
+        (
+            ('"crm_visit_tag_rel", "visit_id"', '"crm_visit_tag_link", "visit_id"'),
+            "field_relation",
+            "tag_ids",
+            "destructive",
+            ("crm_visit_tag_rel", "visit_id", "tag_id"),
+            ("crm_visit_tag_link", "visit_id", "tag_id"),
+        ),
         (("    notes = fields.Text()\n", ""), "field_removed", "notes", "destructive", "text", None),
-        (("    duration = fields.Float(compute=\"_compute_duration\")\n", ""),
-         "field_removed", "duration", "info", "float", None),
+        (
+            ('    duration = fields.Float(compute="_compute_duration")\n', ""),
+            "field_removed",
+            "duration",
+            "info",
+            "float",
+            None,
+        ),
     ],
 )
 def test_field_signals(tmp_path: Path, replacement, kind, field, severity, before, after) -> None:
     new = _edit(PARTNER_V1, replacement)
-    diff = _diff(tmp_path, {"visit": _module(PARTNER_V1)}, {"visit": _module(new, "17.0.1.1.0", files=POST_SCRIPT)})
+    diff = _diff(
+        tmp_path, {"visit": _module(PARTNER_V1)}, {"visit": _module(new, "17.0.1.1.0", files=POST_SCRIPT)}
+    )
     change = _find(diff, kind, field)
     assert (change.severity, change.before, change.after) == (severity, before, after)
     assert change.model == "crm.visit" and change.module == "visit"
@@ -139,10 +250,13 @@ def test_field_signals(tmp_path: Path, replacement, kind, field, severity, befor
     assert diff.errors == ()
 
 
-@pytest.mark.parametrize(("series", "store_change"), [("17.0", ("field_store", "rating", "destructive")),
-                                                      ("18.0", None)])
+@pytest.mark.parametrize(
+    ("series", "store_change"), [("17.0", ("field_store", "rating", "destructive")), ("18.0", None)]
+)
 def test_company_dependent_per_series(tmp_path: Path, series: str, store_change) -> None:
-    new = _edit(PARTNER_V1, ("    rating = fields.Integer()", "    rating = fields.Integer(company_dependent=True)"))
+    new = _edit(
+        PARTNER_V1, ("    rating = fields.Integer()", "    rating = fields.Integer(company_dependent=True)")
+    )
     old_spec = _module(PARTNER_V1, f"{series}.1.0.0")
     new_spec = _module(new, f"{series}.1.1.0", files={f"migrations/{series}.1.1.0/post-x.py": "# x\n"})
     diff = _diff(tmp_path, {"visit": old_spec}, {"visit": new_spec})
@@ -165,7 +279,9 @@ def test_renamed_field_is_remove_plus_add_flagged_destructive(tmp_path: Path) ->
 def test_rename_with_a_pre_migration_script_passes(tmp_path: Path) -> None:
     new = _edit(PARTNER_V1, ("    reference = fields.Char()", "    ref_code = fields.Char()"))
     script = {"migrations/1.1.0/pre-rename.py": "def migrate(cr, version):\n    cr.execute('...')\n"}
-    diff = _diff(tmp_path, {"visit": _module(PARTNER_V1)}, {"visit": _module(new, "17.0.1.1.0", files=script)})
+    diff = _diff(
+        tmp_path, {"visit": _module(PARTNER_V1)}, {"visit": _module(new, "17.0.1.1.0", files=script)}
+    )
     assert diff.errors == ()
     assert [(s.module, s.stage, s.path, s.version) for s in diff.migration_scripts] == [
         ("visit", "pre", "migrations/1.1.0/pre-rename.py", "17.0.1.1.0")
@@ -173,7 +289,7 @@ def test_rename_with_a_pre_migration_script_passes(tmp_path: Path) -> None:
 
 
 def test_models_added_and_removed(tmp_path: Path) -> None:
-    extra = '''
+    extra = """
 class Route(models.Model):
     _name = "crm.visit.route"
     _description = "Route"
@@ -189,25 +305,47 @@ class Planner(models.AbstractModel):
 class Wizard(models.TransientModel):
     _name = "crm.visit.wizard"
     _description = "Wizard"
-'''
-    diff = _diff(tmp_path, {"visit": _module(PARTNER_V1 + extra)}, {"visit": _module(PARTNER_V1, "17.0.1.1.0")})
+"""
+    diff = _diff(
+        tmp_path, {"visit": _module(PARTNER_V1 + extra)}, {"visit": _module(PARTNER_V1, "17.0.1.1.0")}
+    )
     assert {(c.model, c.severity) for c in diff.changes if c.kind == "model_removed"} == {
-        ("crm.visit.route", "destructive"), ("crm.visit.planner", "info"), ("crm.visit.wizard", "schema")}
-    back = _diff(tmp_path / "back", {"visit": _module(PARTNER_V1)}, {"visit": _module(PARTNER_V1 + extra, "17.0.1.1.0")})
+        ("crm.visit.route", "destructive"),
+        ("crm.visit.planner", "info"),
+        ("crm.visit.wizard", "schema"),
+    }
+    back = _diff(
+        tmp_path / "back",
+        {"visit": _module(PARTNER_V1)},
+        {"visit": _module(PARTNER_V1 + extra, "17.0.1.1.0")},
+    )
     assert {(c.model, c.severity) for c in back.changes if c.kind == "model_added"} == {
-        ("crm.visit.route", "schema"), ("crm.visit.planner", "info"), ("crm.visit.wizard", "schema")}
+        ("crm.visit.route", "schema"),
+        ("crm.visit.planner", "info"),
+        ("crm.visit.wizard", "schema"),
+    }
     assert {tuple(c.after) for c in back.changes if c.model == "crm.visit.route"} == {("name",)}
     assert back.errors == () and not back.destructive
 
 
 def test_sql_constraints_and_odoo19_constraints_and_indexes(tmp_path: Path) -> None:
-    old = _edit(PARTNER_V1, ("    _order = \"date desc\"\n",
-                             "    _order = \"date desc\"\n    _sql_constraints = [(\"name_uniq\", \"unique(name)\", \"!\")]\n"))
-    new = _edit(PARTNER_V1, ("    _order = \"date desc\"\n",
-                             "    _order = \"date desc\"\n"
-                             "    _name_uniq = models.Constraint(\"UNIQUE(name, partner_id)\", \"Unique!\")\n"
-                             "    _date_idx = models.Index(\"(date, state)\")\n"
-                             "    _ref_uidx = models.UniqueIndex(\"(reference) WHERE reference IS NOT NULL\")\n"))
+    old = _edit(
+        PARTNER_V1,
+        (
+            '    _order = "date desc"\n',
+            '    _order = "date desc"\n    _sql_constraints = [("name_uniq", "unique(name)", "!")]\n',
+        ),
+    )
+    new = _edit(
+        PARTNER_V1,
+        (
+            '    _order = "date desc"\n',
+            '    _order = "date desc"\n'
+            '    _name_uniq = models.Constraint("UNIQUE(name, partner_id)", "Unique!")\n'
+            '    _date_idx = models.Index("(date, state)")\n'
+            '    _ref_uidx = models.UniqueIndex("(reference) WHERE reference IS NOT NULL")\n',
+        ),
+    )
     diff = _diff(tmp_path, {"visit": _module(old, "19.0.1.0.0")}, {"visit": _module(new, "19.0.1.1.0")})
     assert _kinds(diff) == {
         ("constraint_removed", "sql:name_uniq", "schema"),
@@ -221,20 +359,27 @@ def test_sql_constraints_and_odoo19_constraints_and_indexes(tmp_path: Path) -> N
 
 
 def test_model_attributes(tmp_path: Path) -> None:
-    new = _edit(PARTNER_V1, ("    _order = \"date desc\"\n",
-                             "    _order = \"date desc\"\n    _parent_store = True\n    _table = \"visit_tbl\"\n"))
-    diff = _diff(tmp_path, {"visit": _module(PARTNER_V1)}, {"visit": _module(new, "17.0.1.1.0", files=POST_SCRIPT)})
+    new = _edit(
+        PARTNER_V1,
+        (
+            '    _order = "date desc"\n',
+            '    _order = "date desc"\n    _parent_store = True\n    _table = "visit_tbl"\n',
+        ),
+    )
+    diff = _diff(
+        tmp_path, {"visit": _module(PARTNER_V1)}, {"visit": _module(new, "17.0.1.1.0", files=POST_SCRIPT)}
+    )
     assert _find(diff, "model_attribute", "_parent_store").severity == "schema"
     assert _find(diff, "model_attribute", "_table").severity == "destructive"
 
 
 def test_inherited_model_across_modules_compares_merged_fields(tmp_path: Path) -> None:
-    extension_v1 = '''
+    extension_v1 = """
 class Visit(models.Model):
     _inherit = "crm.visit"
     zone = fields.Char()
-'''
-    extension_v2 = '''
+"""
+    extension_v2 = """
 class Visit(models.Model):
     _inherit = "crm.visit"
     zone = fields.Char()
@@ -242,14 +387,19 @@ class Visit(models.Model):
     partner_city = fields.Char(store=True, index=True)
     rating = fields.Integer(required=True)
     extra_id = fields.Many2one("res.partner")
-'''
+"""
     old = {"visit": _module(PARTNER_V1), "visit_zone": _module(extension_v1, depends=["visit"])}
     new = {"visit": _module(PARTNER_V1), "visit_zone": _module(extension_v2, "17.0.1.1.0", depends=["visit"])}
     diff = _diff(tmp_path, old, new)
     assert diff.modules_changed == ("visit_zone",)
     store = _find(diff, "field_store", "duration")
     assert (store.module, store.model, store.severity, store.before, store.after) == (
-        "visit_zone", "crm.visit", "schema", False, True)
+        "visit_zone",
+        "crm.visit",
+        "schema",
+        False,
+        True,
+    )
     assert _find(diff, "field_store", "partner_city").severity == "schema"
     assert _find(diff, "field_index", "partner_city").severity == "schema"
     assert _find(diff, "field_required", "rating").severity == "destructive"
@@ -260,7 +410,10 @@ class Visit(models.Model):
 
 def test_extension_of_a_core_model(tmp_path: Path) -> None:
     v1 = 'class Partner(models.Model):\n    _inherit = "res.partner"\n    visit_count = fields.Integer()\n'
-    v2 = 'class Partner(models.Model):\n    _inherit = ["res.partner"]\n    vip = fields.Boolean(default=False)\n'
+    v2 = (
+        'class Partner(models.Model):\n    _inherit = ["res.partner"]\n'
+        "    vip = fields.Boolean(default=False)\n"
+    )
     diff = _diff(tmp_path, {"p": _module(v1)}, {"p": _module(v2, "17.0.1.1.0")})
     assert _kinds(diff) >= {("field_removed", "visit_count", "destructive"), ("field_added", "vip", "schema")}
     assert {c.model for c in diff.changes if c.model} == {"res.partner"}
@@ -269,7 +422,10 @@ def test_extension_of_a_core_model(tmp_path: Path) -> None:
 def test_syntax_error_in_one_module_fails_closed(tmp_path: Path) -> None:
     broken = PARTNER_V1 + "\n\ndef oops(:\n    pass\n"
     old = {"visit": _module(PARTNER_V1), "other": _module("class A(models.Model):\n    _name = 'a.a'\n")}
-    new = {"visit": _module(broken), "other": _module("class A(models.Model):\n    _name = 'a.a'\n", "17.0.1.0.1")}
+    new = {
+        "visit": _module(broken),
+        "other": _module("class A(models.Model):\n    _name = 'a.a'\n", "17.0.1.0.1"),
+    }
     diff = _diff(tmp_path, old, new)
     change = _find(diff, "unparsable")
     assert change.module == "visit" and change.severity == "schema"
@@ -291,15 +447,33 @@ def test_only_modules_whose_checksum_changed_are_parsed(tmp_path: Path) -> None:
 
 
 def test_manifest_signals(tmp_path: Path) -> None:
-    data_v1 = {"data/a.xml": '<odoo>\n  <data noupdate="1"><record id="a" model="x"/></data>\n</odoo>\n',
-               "data/b.xml": "<odoo/>\n"}
-    data_v2 = {"data/a.xml": '<odoo>\n  <data noupdate="0"><record id="a" model="x"/></data>\n</odoo>\n',
-               "data/c.xml": "<odoo/>\n"}
-    old = {"visit": _module(PARTNER_V1, depends=["base", "crm"], files=data_v1, data=["data/a.xml", "data/b.xml"],
-                            external_dependencies={"python": ["requests"]})}
-    new = {"visit": _module(PARTNER_V1, "17.0.1.0.1", depends=["base", "crm", "mail"], files=data_v2,
-                            data=["data/a.xml", "data/c.xml"],
-                            external_dependencies={"python": ["requests", "phonenumbers"]})}
+    data_v1 = {
+        "data/a.xml": '<odoo>\n  <data noupdate="1"><record id="a" model="x"/></data>\n</odoo>\n',
+        "data/b.xml": "<odoo/>\n",
+    }
+    data_v2 = {
+        "data/a.xml": '<odoo>\n  <data noupdate="0"><record id="a" model="x"/></data>\n</odoo>\n',
+        "data/c.xml": "<odoo/>\n",
+    }
+    old = {
+        "visit": _module(
+            PARTNER_V1,
+            depends=["base", "crm"],
+            files=data_v1,
+            data=["data/a.xml", "data/b.xml"],
+            external_dependencies={"python": ["requests"]},
+        )
+    }
+    new = {
+        "visit": _module(
+            PARTNER_V1,
+            "17.0.1.0.1",
+            depends=["base", "crm", "mail"],
+            files=data_v2,
+            data=["data/a.xml", "data/c.xml"],
+            external_dependencies={"python": ["requests", "phonenumbers"]},
+        )
+    }
     diff = _diff(tmp_path, old, new)
     assert _find(diff, "depends").after == ["base", "crm", "mail"]
     assert _find(diff, "depends").line == 5
@@ -314,7 +488,10 @@ def test_manifest_signals(tmp_path: Path) -> None:
 
 def test_modules_added_and_removed(tmp_path: Path) -> None:
     old = {"visit": _module(PARTNER_V1), "legacy": _module("")}
-    new = {"visit": _module(PARTNER_V1), "route": _module('class R(models.Model):\n    _name = "r.r"\n    n = fields.Char()\n')}
+    new = {
+        "visit": _module(PARTNER_V1),
+        "route": _module('class R(models.Model):\n    _name = "r.r"\n    n = fields.Char()\n'),
+    }
     diff = _diff(tmp_path, old, new)
     assert (diff.modules_added, diff.modules_removed, diff.modules_changed) == (("route",), ("legacy",), ())
     assert _find(diff, "module_removed").severity == "schema"
@@ -324,11 +501,16 @@ def test_modules_added_and_removed(tmp_path: Path) -> None:
 
 
 def test_migrations_folder_above_manifest_is_an_error(tmp_path: Path) -> None:
-    files = {"migrations/17.0.2.0.0/post-x.py": "def migrate(cr, v):\n    pass\n",
-             "upgrades/1.0.1/end-y.py": "def migrate(cr, v):\n    pass\n"}
-    diff = _diff(tmp_path, {"visit": _module(PARTNER_V1)}, {"visit": _module(PARTNER_V1, "17.0.1.0.1", files=files)})
+    files = {
+        "migrations/17.0.2.0.0/post-x.py": "def migrate(cr, v):\n    pass\n",
+        "upgrades/1.0.1/end-y.py": "def migrate(cr, v):\n    pass\n",
+    }
+    diff = _diff(
+        tmp_path, {"visit": _module(PARTNER_V1)}, {"visit": _module(PARTNER_V1, "17.0.1.0.1", files=files)}
+    )
     assert [(e.rule, e.file.rsplit("/", 2)[-2:]) for e in diff.errors] == [
-        ("migrations_above_manifest", ["migrations", "17.0.2.0.0"])]
+        ("migrations_above_manifest", ["migrations", "17.0.2.0.0"])
+    ]
     assert [s.path for s in diff.migration_scripts] == ["upgrades/1.0.1/end-y.py"]
 
 
@@ -353,7 +535,9 @@ def test_migration_scripts_for_the_new_version_only(tmp_path: Path) -> None:
 
 
 def test_version_downgrade_is_an_error(tmp_path: Path) -> None:
-    diff = _diff(tmp_path, {"visit": _module(PARTNER_V1, "17.0.1.2.0")}, {"visit": _module(PARTNER_V1, "17.0.1.1.0")})
+    diff = _diff(
+        tmp_path, {"visit": _module(PARTNER_V1, "17.0.1.2.0")}, {"visit": _module(PARTNER_V1, "17.0.1.1.0")}
+    )
     assert [e.rule for e in diff.errors] == ["version_downgrade"]
 
 
@@ -363,8 +547,11 @@ def test_fingerprint_binds_schema_changes_and_scripts_not_line_numbers(tmp_path:
 
     def fingerprint(where: str, source: str, script_text: str) -> str:
         files = {"migrations/17.0.1.1.0/pre-drop.py": script_text}
-        return _diff(tmp_path / where, {"visit": _module(PARTNER_V1)},
-                     {"visit": _module(source, "17.0.1.1.0", files=files)}).schema_fingerprint
+        return _diff(
+            tmp_path / where,
+            {"visit": _module(PARTNER_V1)},
+            {"visit": _module(source, "17.0.1.1.0", files=files)},
+        ).schema_fingerprint
 
     base = fingerprint("a", new, script)
     assert len(base) == 64
@@ -374,8 +561,10 @@ def test_fingerprint_binds_schema_changes_and_scripts_not_line_numbers(tmp_path:
 
 
 def test_dynamic_selection_fails_closed(tmp_path: Path) -> None:
-    new = _edit(PARTNER_V1, ("[(\"draft\", \"Draft\"), (\"done\", \"Done\")]", "\"_selection_states\""))
-    diff = _diff(tmp_path, {"visit": _module(PARTNER_V1)}, {"visit": _module(new, "17.0.1.1.0", files=POST_SCRIPT)})
+    new = _edit(PARTNER_V1, ('[("draft", "Draft"), ("done", "Done")]', '"_selection_states"'))
+    diff = _diff(
+        tmp_path, {"visit": _module(PARTNER_V1)}, {"visit": _module(new, "17.0.1.1.0", files=POST_SCRIPT)}
+    )
     change = _find(diff, "field_selection", "state")
     assert change.severity == "destructive"
     assert change.to_dict()["after"] == {"expr": "_selection_states"}
@@ -385,9 +574,22 @@ def test_to_dict_is_json_ready(tmp_path: Path) -> None:
     import json
 
     new = _edit(PARTNER_V1, ("    notes = fields.Text()\n", ""))
-    diff = _diff(tmp_path, {"visit": _module(PARTNER_V1)}, {"visit": _module(new, "17.0.1.1.0", files=POST_SCRIPT)})
+    diff = _diff(
+        tmp_path, {"visit": _module(PARTNER_V1)}, {"visit": _module(new, "17.0.1.1.0", files=POST_SCRIPT)}
+    )
     data = json.loads(json.dumps(diff.to_dict()))
-    assert set(data) == {"series", "change_class", "destructive", "schema_fingerprint", "modules_added",
-                         "modules_removed", "modules_changed", "modules", "changes", "migration_scripts", "errors"}
+    assert set(data) == {
+        "series",
+        "change_class",
+        "destructive",
+        "schema_fingerprint",
+        "modules_added",
+        "modules_removed",
+        "modules_changed",
+        "modules",
+        "changes",
+        "migration_scripts",
+        "errors",
+    }
     assert data["change_class"] == "normal" and data["destructive"] is True
     assert data["modules"]["visit"]["after"]["version"] == "17.0.1.1.0"
