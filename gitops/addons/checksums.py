@@ -8,17 +8,19 @@ given), and feeds SHA-1 the relative path then the bytes of every kept file. The
 
 This module produces the same digest faster: one `os.scandir` per directory, the exclude patterns compiled
 into one regular expression, directories whose every file would be excluded are not walked at all, and files
-are read with raw `os.read` calls instead of buffered file objects. The walk order is exactly `os.walk`'s:
-a directory's files (sorted) before its sub-directories (sorted).
+are read straight into one reusable buffer that is hashed a few MiB at a time. The walk order is exactly
+`os.walk`'s: a directory's files (sorted) before its sub-directories (sorted).
 """
 
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import threading
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +37,7 @@ DEFAULT_EXCLUDES: tuple[str, ...] = (
 )
 """click-odoo-update's default `module_auto_update.exclude_patterns`."""
 
-_READ_SIZE = 1 << 20
+_BUFFER_SIZE = 1 << 22
 _LANG_DIRS = frozenset({"i18n", "i18n_extra"})
 _WILDCARDS = frozenset("*?[")
 
@@ -81,6 +83,11 @@ class _Matcher:
         return any(reldir_slash.startswith(prefix) for prefix in self.prune_prefixes)
 
 
+@functools.lru_cache(maxsize=32)
+def _matcher(patterns: tuple[str, ...]) -> _Matcher:
+    return _Matcher.build(patterns)
+
+
 def _star_prefix(pattern: str) -> str | None:
     """`L` for a pattern `L*` (L without wildcards, any number of trailing stars): it matches all of `L…`."""
     literal = pattern.rstrip("*")
@@ -121,35 +128,76 @@ def _entries(directory: str) -> tuple[list[str], list[tuple[str, bool]]] | None:
     return files, dirs
 
 
-def iter_hashed_files(top: str, matcher: _Matcher, langs: frozenset[str], reldir: str = "") -> Iterator[str]:
-    """Relative paths that `addon_hash` feeds to SHA-1, in its order."""
-    listing = _entries(os.path.join(top, reldir) if reldir else top)
-    if listing is None:
-        return
-    files, dirs = listing
-    prefix = f"{reldir}/" if reldir else ""
-    check_langs = bool(langs) and reldir in _LANG_DIRS
-    for filename in files:
-        relpath = prefix + filename
-        if matcher.excludes(relpath):
-            continue
-        if check_langs and not _kept_translation(filename, langs):
-            continue
-        yield relpath
-    for dirname, is_symlink in dirs:
-        child = prefix + dirname
-        if is_symlink or matcher.prunes(child + "/"):
-            continue
-        yield from iter_hashed_files(top, matcher, langs, child)
+def hashed_files(top: str, matcher: _Matcher, langs: frozenset[str]) -> list[str]:
+    """Relative paths `addon_hash` feeds to SHA-1, in its order (os.walk: files, then sub-directories)."""
+    found: list[str] = []
+
+    def visit(reldir: str) -> None:
+        listing = _entries(f"{top}/{reldir}" if reldir else top)
+        if listing is None:
+            return
+        files, dirs = listing
+        prefix = f"{reldir}/" if reldir else ""
+        check_langs = bool(langs) and reldir in _LANG_DIRS
+        for filename in files:
+            relpath = prefix + filename
+            if matcher.excludes(relpath) or (check_langs and not _kept_translation(filename, langs)):
+                continue
+            found.append(relpath)
+        for dirname, is_symlink in dirs:
+            child = prefix + dirname
+            if not is_symlink and not matcher.prunes(child + "/"):
+                visit(child)
+
+    visit("")
+    return found
 
 
-def _feed_file(digest: hashlib._Hash, path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        while chunk := os.read(fd, _READ_SIZE):
-            digest.update(chunk)
-    finally:
-        os.close(fd)
+class _Feeder:
+    """Feeds SHA-1 through one reusable buffer: file bytes are read straight into it (`os.readv`), and the
+    digest is updated once per few MiB instead of twice per file. SHA-1 over the concatenation equals SHA-1
+    over the pieces, so the result is unchanged."""
+
+    def __init__(self, size: int = _BUFFER_SIZE) -> None:
+        self.buffer = bytearray(size)
+        self.view = memoryview(self.buffer)
+        self.size = size
+
+    def checksum(self, top: str, relpaths: Iterable[str]) -> str:
+        digest = hashlib.sha1()
+        view, size, pos = self.view, self.size, 0
+        for relpath in relpaths:
+            name = relpath.encode("utf-8")
+            if pos + len(name) > size:
+                digest.update(view[:pos])
+                pos = 0
+            view[pos : pos + len(name)] = name
+            pos += len(name)
+            fd = os.open(f"{top}/{relpath}", os.O_RDONLY)
+            try:
+                while True:
+                    if pos == size:
+                        digest.update(view)
+                        pos = 0
+                    count = os.readv(fd, [view[pos:]])
+                    if not count:
+                        break
+                    pos += count
+            finally:
+                os.close(fd)
+        digest.update(view[:pos])
+        return digest.hexdigest()
+
+
+_per_thread = threading.local()
+
+
+def _feeder() -> _Feeder:
+    """One buffer per thread, reused across calls."""
+    feeder: _Feeder | None = getattr(_per_thread, "feeder", None)
+    if feeder is None:
+        feeder = _per_thread.feeder = _Feeder()
+    return feeder
 
 
 def addon_checksum(
@@ -161,23 +209,21 @@ def addon_checksum(
     of those languages in `i18n/` and `i18n_extra/` count. Empty means every `.po` file counts
     (click-odoo-update's behaviour when no language is active).
     """
-    return _checksum(os.fspath(path), _Matcher.build(exclude_patterns), _lang_filter(keep_langs))
+    return _checksum(os.fspath(path), _matcher(tuple(exclude_patterns)), _lang_filter(keep_langs), _feeder())
 
 
-def _checksum(top: str, matcher: _Matcher, langs: frozenset[str]) -> str:
-    digest = hashlib.sha1()
-    relpath = ""
+def _checksum(top: str, matcher: _Matcher, langs: frozenset[str], feeder: _Feeder) -> str:
+    relpaths = hashed_files(top, matcher, langs)
     try:
-        for relpath in iter_hashed_files(top, matcher, langs):
-            digest.update(relpath.encode("utf-8"))
-            _feed_file(digest, os.path.join(top, relpath))
+        return feeder.checksum(top, relpaths)
     except UnicodeEncodeError:
         raise ExternalError(
-            f"{top}: a file name is not valid UTF-8 ({relpath!r}); click-odoo-update cannot hash it either"
+            f"{top}: a file name is not valid UTF-8; click-odoo-update cannot hash it either"
         ) from None
     except OSError as exc:
-        raise ExternalError(f"{top}: cannot read {relpath or '.'} while hashing: {exc.strerror}") from None
-    return digest.hexdigest()
+        raise ExternalError(
+            f"{top}: cannot read {exc.filename or top} while hashing: {exc.strerror}"
+        ) from None
 
 
 def compute_checksums(
@@ -192,13 +238,14 @@ def compute_checksums(
         if isinstance(addons, AddonSet)
         else (addons.values() if isinstance(addons, Mapping) else addons)
     )
-    matcher = _Matcher.build(exclude_patterns)
+    matcher = _matcher(tuple(exclude_patterns))
     langs = _lang_filter(keep_langs)
+    feeder = _feeder()
     facts = {
         addon.name: ModuleFacts(
             name=addon.name,
             version=addon.version,
-            checksum=_checksum(os.fspath(addon.path), matcher, langs),
+            checksum=_checksum(os.fspath(addon.path), matcher, langs, feeder),
             path=addon.path,
         )
         for addon in items

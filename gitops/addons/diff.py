@@ -16,6 +16,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -343,12 +344,22 @@ def _discover_both(
     return found[0], found[1]
 
 
+def _checksums_of_both(
+    old: AddonSet, new: AddonSet, exclude_patterns: Sequence[str]
+) -> tuple[dict[str, ModuleFacts], dict[str, ModuleFacts]]:
+    """Both trees at once: SHA-1 and reads release the GIL, so two threads use two cores."""
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="checksums") as pool:
+        futures = [
+            pool.submit(compute_checksums, tree, exclude_patterns=exclude_patterns) for tree in (old, new)
+        ]
+        return futures[0].result(), futures[1].result()
+
+
 def diff_addon_sets(
     old: AddonSet, new: AddonSet, *, exclude_patterns: Sequence[str] = DEFAULT_EXCLUDES
 ) -> AddonsDiff:
     """Diff two discovered trees. Only addons whose checksum changed (and new ones) are parsed."""
-    before = compute_checksums(old, exclude_patterns=exclude_patterns)
-    after = compute_checksums(new, exclude_patterns=exclude_patterns)
+    before, after = _checksums_of_both(old, new, exclude_patterns)
     added = tuple(sorted(set(after) - set(before)))
     removed = tuple(sorted(set(before) - set(after)))
     changed = tuple(n for n in sorted(set(before) & set(after)) if before[n].checksum != after[n].checksum)

@@ -144,16 +144,19 @@ def _load(path: Path, problems: list[Problem]) -> Addon | None:
 
 def _scan(roots: Sequence[Path], problems: list[Problem]) -> list[Addon]:
     found: list[Addon] = []
-    seen_real: set[str] = set()
+    seen: set[tuple[int, int]] = set()
     for root in roots:
         if not root.is_dir():
             problems.append(Problem(str(root), 0, "addons root is not a directory"))
             continue
         for path in _candidate_dirs(root):
-            real = os.path.realpath(path)
-            if real in seen_real:  # the same addon reached through a symlink (e.g. setuptools-odoo setup/)
+            stat = os.stat(path)
+            if (
+                stat.st_dev,
+                stat.st_ino,
+            ) in seen:  # the same addon through a symlink (setuptools-odoo setup/)
                 continue
-            seen_real.add(real)
+            seen.add((stat.st_dev, stat.st_ino))
             addon = _load(path, problems)
             if addon is not None:
                 found.append(addon)
@@ -210,9 +213,10 @@ def _check_references(addon: Addon, tree: AddonSet, known: frozenset[str], probl
                     "(declare it as a known module if it comes from elsewhere)",
                 )
             )
+    base = os.fspath(addon.path)
     for key in ("data", "demo"):
         for name in addon.data.get(key, ()):
-            if not (addon.path / name).is_file():
+            if not os.path.isfile(os.path.join(base, name)):
                 problems.append(addon.manifest.problem(key, f"{key} file {name!r} does not exist"))
 
 

@@ -240,13 +240,22 @@ def parse_python(source: bytes, file: str) -> tuple[list[ModelDef], Problem | No
     except (ValueError, RecursionError, MemoryError) as exc:
         return [], Problem(file, 1, f"cannot parse: {exc}")
     models: list[ModelDef] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ClassDef) and (kind := _model_kind(node)) is not None:
-            model = _model_def(node, kind, file)
-            if model is not None:
-                models.append(model)
-    models.sort(key=lambda m: m.line)
+    for node in _class_defs(tree.body):
+        if (kind := _model_kind(node)) is not None and (model := _model_def(node, kind, file)) is not None:
+            models.append(model)
     return models, None
+
+
+def _class_defs(body: list[ast.stmt]) -> Iterator[ast.ClassDef]:
+    """Classes defined at module level, also inside `if` / `try` blocks (statements only, no expressions)."""
+    for stmt in body:
+        if isinstance(stmt, ast.ClassDef):
+            yield stmt
+        elif isinstance(stmt, ast.If | ast.Try | ast.TryStar | ast.With):
+            for block in ("body", "orelse", "finalbody"):
+                yield from _class_defs(getattr(stmt, block, []))
+            for handler in getattr(stmt, "handlers", []):
+                yield from _class_defs(handler.body)
 
 
 def python_files(addon_path: Path) -> Iterator[Path]:
