@@ -178,7 +178,7 @@ def _list_change(kind: str, new: Addon, *, key: str, before: Any, after: Any) ->
             before=to_jsonable(before),
             after=to_jsonable(after),
             file=new.manifest_file,
-            line=new.manifest.line_of(key),
+            line=new.parsed.line_of(key),
         )
     ]
 
@@ -208,7 +208,7 @@ def _data_change(
         after=after,
         message=message,
         file=new.manifest_file,
-        line=new.manifest.line_of("data"),
+        line=new.parsed.line_of("data"),
     )
 
 
@@ -264,7 +264,7 @@ def _version_error(new: Addon, rule: str, message: str) -> DiffError:
         module=new.name,
         message=message,
         file=new.manifest_file,
-        line=new.manifest.line_of("version"),
+        line=new.parsed.line_of("version"),
     )
 
 
@@ -289,7 +289,7 @@ def _migration_errors(
                 rule="destructive_without_migration",
                 module=new.name,
                 file=new.manifest_file,
-                line=new.manifest.line_of("version"),
+                line=new.parsed.line_of("version"),
                 message=f"destructive change ({what}) without a migration script for "
                 f"{new.version} (migrations/<version>/pre-*.py or post-*.py)",
             )

@@ -26,43 +26,43 @@ _SKIPPED_DIRS = frozenset({"__pycache__", "node_modules"})
 
 @dataclass(frozen=True, kw_only=True)
 class Addon:
-    """One addon: where it is and what its manifest says."""
+    """One addon: where it is and what its manifest says (`manifest`: the literal dict, read-only)."""
 
     name: str
     path: Path
-    manifest: Manifest
+    parsed: Manifest
+
+    @property
+    def manifest(self) -> Mapping[str, Any]:
+        return self.parsed.data
 
     @property
     def manifest_file(self) -> str:
-        return self.manifest.file
-
-    @property
-    def data(self) -> Mapping[str, Any]:
-        return self.manifest.data
+        return self.parsed.file
 
     @property
     def version(self) -> str:
-        return str(self.data.get("version", ""))
+        return str(self.manifest.get("version", ""))
 
     @property
     def depends(self) -> tuple[str, ...]:
-        return tuple(self.data.get("depends", ()))
+        return tuple(self.manifest.get("depends", ()))
 
     @property
     def installable(self) -> bool:
-        return bool(self.data.get("installable", True))
+        return bool(self.manifest.get("installable", True))
 
     @property
     def data_files(self) -> tuple[str, ...]:
-        return tuple(self.data.get("data", ()))
+        return tuple(self.manifest.get("data", ()))
 
     @property
     def demo_files(self) -> tuple[str, ...]:
-        return tuple(self.data.get("demo", ()))
+        return tuple(self.manifest.get("demo", ()))
 
     @property
     def external_dependencies(self) -> Mapping[str, tuple[str, ...]]:
-        raw = self.data.get("external_dependencies", {})
+        raw = self.manifest.get("external_dependencies", {})
         return {key: tuple(sorted(values)) for key, values in sorted(raw.items())}
 
 
@@ -139,7 +139,7 @@ def _load(path: Path, problems: list[Problem]) -> Addon | None:
         problems.append(
             Problem(manifest.file, 1, f"addon directory name {path.name!r} is not a Python identifier")
         )
-    return None if shape else Addon(name=path.name, path=path, manifest=manifest)
+    return None if shape else Addon(name=path.name, path=path, parsed=manifest)
 
 
 def _scan(roots: Sequence[Path], problems: list[Problem]) -> list[Addon]:
@@ -175,7 +175,7 @@ def _infer_series(addons: Iterable[Addon], problems: list[Problem]) -> str | Non
     for series, members in by_series.items():
         if series != majority:
             problems.extend(
-                a.manifest.problem(
+                a.parsed.problem(
                     "version",
                     f"version {a.version!r} is for Odoo {series}, most addons are "
                     f"for {majority}; pass the series explicitly",
@@ -202,12 +202,12 @@ def _check_references(addon: Addon, tree: AddonSet, known: frozenset[str], probl
     for dep in addon.depends:
         if dep in tree.not_installable and dep not in tree:
             problems.append(
-                addon.manifest.problem("depends", f"depends on {dep!r}, which is not installable")
+                addon.parsed.problem("depends", f"depends on {dep!r}, which is not installable")
             )
         elif dep not in tree and dep not in known:
             where = f"a known Odoo {tree.series} community addon" if tree.series else "a known addon"
             problems.append(
-                addon.manifest.problem(
+                addon.parsed.problem(
                     "depends",
                     f"depends on {dep!r}, which is neither in the addons tree nor {where} "
                     "(declare it as a known module if it comes from elsewhere)",
@@ -215,9 +215,9 @@ def _check_references(addon: Addon, tree: AddonSet, known: frozenset[str], probl
             )
     base = os.fspath(addon.path)
     for key in ("data", "demo"):
-        for name in addon.data.get(key, ()):
+        for name in addon.manifest.get(key, ()):
             if not os.path.isfile(os.path.join(base, name)):
-                problems.append(addon.manifest.problem(key, f"{key} file {name!r} does not exist"))
+                problems.append(addon.parsed.problem(key, f"{key} file {name!r} does not exist"))
 
 
 def discover(
@@ -234,7 +234,7 @@ def discover(
     problems: list[Problem] = []
     addons = _scan([Path(r) for r in roots], problems)
     for addon in addons:
-        problems.extend(check_version(addon.manifest, series))
+        problems.extend(check_version(addon.parsed, series))
     effective = series or _infer_series(addons, problems)
     if effective is not None and effective not in SUPPORTED_SERIES:
         problems.append(
