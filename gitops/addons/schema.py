@@ -78,7 +78,7 @@ class FieldFacts:
 
 
 def _is_set(value: Any) -> bool:
-    return value is not None and value is not False and value != ""
+    return isinstance(value, Expr) or bool(value)
 
 
 def _stored(fdef: FieldDef, series: str | None) -> bool:

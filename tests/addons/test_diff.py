@@ -593,3 +593,58 @@ def test_to_dict_is_json_ready(tmp_path: Path) -> None:
     }
     assert data["change_class"] == "normal" and data["destructive"] is True
     assert data["modules"]["visit"]["after"]["version"] == "17.0.1.1.0"
+
+
+@pytest.mark.parametrize(
+    ("old_body", "new_body", "expected"),
+    [
+        (
+            "    _inherits = {}\n",
+            '    _inherits = {"res.partner": "partner_id"}\n',
+            ("model_attribute", "_inherits", "schema"),
+        ),
+        (
+            '    _inherits = {"res.partner": "partner_id"}\n',
+            "",
+            ("model_attribute", "_inherits", "destructive"),
+        ),
+        ("    _auto = True\n", "    _auto = False\n", ("model_attribute", "_auto", "schema")),
+        (
+            "    photo = fields.Binary(attachment=False)\n",
+            "    photo = fields.Binary()\n",
+            ("field_attachment", "photo", "destructive"),
+        ),
+        ("    photo = fields.Image()\n", "    photo = fields.Image(max_width=128)\n", None),
+        (
+            "    ratio = fields.Float()\n",
+            "    ratio = fields.Float(digits=(16, 4))\n",
+            ("field_digits", "ratio", "schema"),
+        ),
+        ("    lines = fields.One2many('crm.visit', 'partner_id')\n", "", ("field_removed", "lines", "info")),
+        ("    tags = fields.Many2many('crm.tag')\n", "", ("field_removed", "tags", "destructive")),
+    ],
+)
+def test_model_and_field_attribute_details(tmp_path: Path, old_body: str, new_body: str, expected) -> None:
+    head = 'class Extra(models.Model):\n    _name = "crm.visit.extra"\n    _description = "Extra"\n'
+    diff = _diff(
+        tmp_path,
+        {"visit": _module(head + old_body)},
+        {"visit": _module(head + new_body, "17.0.1.1.0", files=POST_SCRIPT)},
+    )
+    found = {(c.kind, c.field, c.severity) for c in diff.changes if c.kind != "version"}
+    assert found == ({expected} if expected else set())
+
+
+def test_models_inside_conditional_blocks_are_read(tmp_path: Path) -> None:
+    old = "try:\n    import phonenumbers\nexcept ImportError:\n    phonenumbers = None\n"
+    new = old + "if True:\n    class Cond(models.Model):\n        _name = 'c.c'\n        n = fields.Char()\n"
+    diff = _diff(tmp_path, {"visit": _module(old)}, {"visit": _module(new, "17.0.1.1.0")})
+    assert _find(diff, "model_added").model == "c.c"
+
+
+def test_invalid_manifests_in_either_tree_are_all_reported(tmp_path: Path) -> None:
+    from gitops.errors import ConfigError
+
+    with pytest.raises(ConfigError) as exc:
+        _diff(tmp_path, {"visit": _module(PARTNER_V1, "1.0")}, {"visit": _module(PARTNER_V1, "17.0.1")})
+    assert sorted(Path(p.file).parts[-3] for p in exc.value.problems) == ["new", "old"]
