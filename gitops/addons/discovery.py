@@ -201,9 +201,7 @@ def _check_duplicates(addons: Sequence[Addon], problems: list[Problem]) -> dict[
 def _check_references(addon: Addon, tree: AddonSet, known: frozenset[str], problems: list[Problem]) -> None:
     for dep in addon.depends:
         if dep in tree.not_installable and dep not in tree:
-            problems.append(
-                addon.parsed.problem("depends", f"depends on {dep!r}, which is not installable")
-            )
+            problems.append(addon.parsed.problem("depends", f"depends on {dep!r}, which is not installable"))
         elif dep not in tree and dep not in known:
             where = f"a known Odoo {tree.series} community addon" if tree.series else "a known addon"
             problems.append(
@@ -249,9 +247,9 @@ def discover(
         roots=tuple(Path(r) for r in roots),
         not_installable=MappingProxyType({a.name: a for a in addons if not a.installable}),
     )
-    known = frozenset(known_modules) | (
-        core_addons(effective) if effective in SUPPORTED_SERIES else frozenset()
-    )
+    # series unknown or unsupported (already a problem): accept any series' core names rather than pile on
+    core_series = (effective,) if effective in SUPPORTED_SERIES else SUPPORTED_SERIES
+    known = frozenset(known_modules).union(*(core_addons(s) for s in core_series))
     for addon in tree.addons.values():
         _check_references(addon, tree, known, problems)
     if problems:

@@ -647,4 +647,4 @@ def test_invalid_manifests_in_either_tree_are_all_reported(tmp_path: Path) -> No
 
     with pytest.raises(ConfigError) as exc:
         _diff(tmp_path, {"visit": _module(PARTNER_V1, "1.0")}, {"visit": _module(PARTNER_V1, "17.0.1")})
-    assert sorted(Path(p.file).parts[-3] for p in exc.value.problems) == ["new", "old"]
+    assert [(Path(p.file).parts[-3], p.line) for p in exc.value.problems] == [("new", 4), ("old", 4)]
