@@ -110,8 +110,8 @@ class ModelDef:
             attrs=MappingProxyType({**previous.attrs, **self.attrs}),
             constraints=MappingProxyType({**previous.constraints, **self.constraints}),
             fields=MappingProxyType(fields),
-            file=previous.file if previous.creates else self.file,
-            line=previous.line if previous.creates else self.line,
+            file=self.file,  # the latest class: where this layer's changes are written
+            line=self.line,
         )
 
 
