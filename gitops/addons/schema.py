@@ -45,12 +45,12 @@ _SAFE_CASTS = frozenset(
         ("int4", "float8"),
         ("float8", "numeric"),
         ("date", "timestamp"),
-        ("varchar", "jsonb"),
-        ("text", "jsonb"),
         ("bool", "int4"),
     }
 )
 _TRANSLATABLE = frozenset({"char", "text", "html"})
+# attributes that mean something else (or nothing) once the type changes: the type change covers them
+_TYPE_SPECIFIC = frozenset({"stored", "relation", "selection", "attachment", "digits"})
 
 
 def _major(series: str | None) -> int:
@@ -115,6 +115,14 @@ def _selection_keys(attrs: Mapping[str, Any]) -> Any:
     return tuple(sorted(set(keys), key=repr)) if keys else None
 
 
+def _ondelete(fdef: FieldDef) -> Any:
+    """Odoo's default for many2one: 'restrict' when required, else 'set null'."""
+    value = fdef.attrs.get("ondelete")
+    if value is None and fdef.type == "many2one":
+        return "restrict" if fdef.attrs.get("required") is True else "set null"
+    return value
+
+
 def field_facts(fdef: FieldDef, series: str | None) -> FieldFacts:
     attrs = fdef.attrs
     stored = _stored(fdef, series)
@@ -130,7 +138,7 @@ def field_facts(fdef: FieldDef, series: str | None) -> FieldFacts:
         company_dependent=attrs.get("company_dependent", False),
         selection=_selection_keys(attrs) if fdef.type in ("selection", "reference") else None,
         comodel=attrs.get("comodel_name"),
-        ondelete=attrs.get("ondelete"),
+        ondelete=_ondelete(fdef),
         relation=m2m if fdef.type == "many2many" else None,
         digits=attrs.get("digits"),
         attachment=attrs.get("attachment", True) if fdef.type == "binary" else None,
@@ -178,11 +186,11 @@ class _Recorder:
 
 
 def _type_severity(old: FieldFacts, new: FieldFacts) -> Severity:
-    if old.column is None and new.column is None:
-        return SCHEMA if new.type == "many2many" or old.type == "many2many" else INFO
-    if old.column is None:
-        return SCHEMA
-    if new.column is None or (old.column != new.column and (old.column, new.column) not in _SAFE_CASTS):
+    if not _has_table(old):
+        return SCHEMA if _has_table(new) else INFO
+    if old.column is None or new.column is None:  # a many2many table left behind, or the column dropped
+        return DESTRUCTIVE
+    if old.column != new.column and (old.column, new.column) not in _SAFE_CASTS:
         return DESTRUCTIVE
     return SCHEMA
 
@@ -247,7 +255,7 @@ def _compare_field(rec: _Recorder, model: str, old: FieldDef, new: FieldDef, ser
         )
     for attribute, kind, rule in _ATTRIBUTE_RULES:
         old_value, new_value = getattr(before, attribute), getattr(after, attribute)
-        if old_value == new_value or (attribute == "stored" and before.type != after.type):
+        if old_value == new_value or (attribute in _TYPE_SPECIFIC and before.type != after.type):
             continue
         in_db = _has_table(before) or _has_table(after)
         severity = rule(before, after) if in_db else INFO

@@ -622,6 +622,27 @@ def test_to_dict_is_json_ready(tmp_path: Path) -> None:
         ),
         ("    lines = fields.One2many('crm.visit', 'partner_id')\n", "", ("field_removed", "lines", "info")),
         ("    tags = fields.Many2many('crm.tag')\n", "", ("field_removed", "tags", "destructive")),
+        (
+            "    tags = fields.Many2many('crm.tag')\n",
+            "    tags = fields.One2many('crm.tag', 'visit_id')\n",
+            ("field_type", "tags", "destructive"),
+        ),
+        (
+            "    tags = fields.One2many('crm.tag', 'visit_id')\n",
+            "    tags = fields.Many2many('crm.tag')\n",
+            ("field_type", "tags", "schema"),
+        ),
+        (
+            "    p_id = fields.Many2one('res.partner')\n",
+            "    p_id = fields.Many2one('res.partner', ondelete='set null')\n",
+            None,
+        ),
+        (
+            "    p_id = fields.Many2one('res.partner', required=True)\n",
+            "    p_id = fields.Many2one('res.partner', required=True, ondelete='restrict')\n",
+            None,
+        ),
+        ("    code = fields.Char()\n", "    code = fields.Json()\n", ("field_type", "code", "destructive")),
     ],
 )
 def test_model_and_field_attribute_details(tmp_path: Path, old_body: str, new_body: str, expected) -> None:
