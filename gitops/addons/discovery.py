@@ -149,12 +149,10 @@ def _scan(roots: Sequence[Path], problems: list[Problem]) -> list[Addon]:
         if not root.is_dir():
             problems.append(Problem(str(root), 0, "addons root is not a directory"))
             continue
-        for path in _candidate_dirs(root):
+        # real directories first: a symlinked copy (setuptools-odoo setup/, a symlink farm) is the duplicate
+        for path in sorted(_candidate_dirs(root), key=Path.is_symlink):
             stat = os.stat(path)
-            if (
-                stat.st_dev,
-                stat.st_ino,
-            ) in seen:  # the same addon through a symlink (setuptools-odoo setup/)
+            if (stat.st_dev, stat.st_ino) in seen:
                 continue
             seen.add((stat.st_dev, stat.st_ino))
             addon = _load(path, problems)

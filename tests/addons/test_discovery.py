@@ -30,11 +30,13 @@ def test_discovers_nested_repositories_and_skips_hidden_dirs(tmp_path: Path) -> 
 
 
 def test_symlinked_duplicate_of_the_same_addon_is_found_once(tmp_path: Path) -> None:
-    real = write_addon(tmp_path / "repo", "module_a")
-    setup = tmp_path / "repo" / "setup" / "module_a" / "odoo" / "addons"
+    real = write_addon(tmp_path / "repo", "zz_module")
+    setup = tmp_path / "repo" / "setup" / "zz_module" / "odoo" / "addons"
     setup.mkdir(parents=True)
-    (setup / "module_a").symlink_to(real, target_is_directory=True)
-    assert list(discover([tmp_path])) == ["module_a"]
+    (setup / "zz_module").symlink_to(real, target_is_directory=True)
+    tree = discover([tmp_path])
+    assert list(tree) == ["zz_module"]
+    assert tree["zz_module"].path == real
 
 
 def test_series_is_inferred_from_versions(tmp_path: Path) -> None:
