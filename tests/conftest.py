@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.components"]
+pytest_plugins = ["tests.fixtures.components", "tests.fixtures.windows"]
 
 
 @pytest.fixture(autouse=True)

@@ -140,9 +140,8 @@ def _yaml11_on_key(doc: Document) -> Document:
         window = item
         if isinstance(item, dict) and True in item and "on" not in item:
             window = {("on" if key is True else key): value for key, value in item.items()}
-            prefix = ("windows", index, "True")
-            for path, line in doc.lines.items():
-                if path[:3] == prefix:
+            for path, line in doc.lines.items():  # yamlsafe keeps the bool key True in its paths
+                if path[:2] == ("windows", index) and len(path) > 2 and isinstance(path[2], bool):
                     lines[("windows", index, "on", *path[3:])] = line
         fixed.append(window)
     return Document(doc.file, {**doc.data, "windows": fixed}, lines)
