@@ -19,7 +19,9 @@ EXIT_VERIFY = 4
 _SECRET_PATTERNS = (
     re.compile(r"(gh[pousr]_[A-Za-z0-9]{8,})"),
     re.compile(r"(github_pat_[A-Za-z0-9_]{8,})"),
-    re.compile(r"(?i)((?:authorization|token|password|passwd|secret)\s*[:=]\s*)(?:bearer\s+|token\s+|basic\s+)?(\S+)"),
+    re.compile(
+        r"(?i)((?:authorization|token|password|passwd|secret)\s*[:=]\s*)(?:bearer\s+|token\s+|basic\s+)?(\S+)"
+    ),
     re.compile(r"(https?://)[^/@\s:]+:[^/@\s]+@"),
 )
 _registered_secrets: set[str] = set()

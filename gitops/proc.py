@@ -33,27 +33,49 @@ def no_git_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     """Environment without GIT_* variables a calling hook may have set (they would redirect git)."""
     env = dict(os.environ if base is None else base)
     for key in list(env):
-        if key.startswith("GIT_") and key not in {"GIT_SSH", "GIT_SSH_COMMAND", "GIT_ASKPASS",
-                                                  "GIT_CONFIG_GLOBAL", "GIT_CONFIG_NOSYSTEM",
-                                                  "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL",
-                                                  "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL",
-                                                  "GIT_TERMINAL_PROMPT"}:
+        if key.startswith("GIT_") and key not in {
+            "GIT_SSH",
+            "GIT_SSH_COMMAND",
+            "GIT_ASKPASS",
+            "GIT_CONFIG_GLOBAL",
+            "GIT_CONFIG_NOSYSTEM",
+            "GIT_AUTHOR_NAME",
+            "GIT_AUTHOR_EMAIL",
+            "GIT_COMMITTER_NAME",
+            "GIT_COMMITTER_EMAIL",
+            "GIT_TERMINAL_PROMPT",
+        }:
             del env[key]
     return env
 
 
-def run(args: Sequence[str | Path], *, cwd: Path | None = None, env: Mapping[str, str] | None = None,
-        input_bytes: bytes | None = None, timeout: float = DEFAULT_TIMEOUT, check: bool = True,
-        what: str | None = None) -> Completed:
+def run(
+    args: Sequence[str | Path],
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    input_bytes: bytes | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    check: bool = True,
+    what: str | None = None,
+) -> Completed:
     """Run a command. Non-zero exit (with check), a missing binary or a time-out raise ExternalError."""
     argv = tuple(str(a) for a in args)
     label = what or Path(argv[0]).name
     try:
-        proc = subprocess.run(argv, cwd=cwd, env=dict(env) if env is not None else None, input=input_bytes,
-                              capture_output=True, timeout=timeout, check=False)
+        proc = subprocess.run(
+            argv,
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            input=input_bytes,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
     except FileNotFoundError:
-        raise ExternalError(f"{label}: executable {argv[0]!r} not found",
-                            hint="install it or put it on PATH") from None
+        raise ExternalError(
+            f"{label}: executable {argv[0]!r} not found", hint="install it or put it on PATH"
+        ) from None
     except subprocess.TimeoutExpired:
         raise ExternalError(f"{label}: timed out after {timeout:g}s") from None
     result = Completed(argv, proc.returncode, proc.stdout, proc.stderr)

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.components", "tests.fixtures.windows"]
+pytest_plugins = ["tests.fixtures.components", "tests.fixtures.configrepo", "tests.fixtures.windows"]
 
 
 @pytest.fixture(autouse=True)
-def _fence_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _fence_environment(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
@@ -25,7 +27,7 @@ def _fence_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
     monkeypatch.setenv("GIT_TERMINAL_PROMPT", "0")
     for var in ("GITHUB_TOKEN", "GH_TOKEN", "KUBECONFIG", "DOCKER_CONFIG"):
         monkeypatch.delenv(var, raising=False)
-    (home / ".gitconfig").write_text("[init]\n\tdefaultBranch = main\n[protocol \"file\"]\n\tallow = always\n")
+    (home / ".gitconfig").write_text('[init]\n\tdefaultBranch = main\n[protocol "file"]\n\tallow = always\n')
     yield
 
 

@@ -14,6 +14,8 @@ from gitops.errors import EXIT_EXTERNAL, EXIT_USAGE, GitopsError, redact
 
 # verb module -> attribute holding its click command (or group). One module per verb.
 VERBS: tuple[tuple[str, str], ...] = (
+    ("gitops.cli.plan", "plan"),
+    ("gitops.cli.audit", "audit"),
     ("gitops.cli.window", "window"),
 )
 
@@ -49,7 +51,6 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     as_json = _wants_json(args)
     try:
-        # With standalone_mode=False click returns (not raises) the code of a click.exceptions.Exit.
         result = cli.main(args=args, prog_name="odoo-gitops", standalone_mode=False)
     except GitopsError as exc:
         return _fail(exc.to_dict(), exc.render(), exc.exit_code, as_json)
@@ -68,9 +69,14 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("ODOO_GITOPS_DEBUG"):
             raise
         message = redact(f"internal error: {type(exc).__name__}: {exc}")
-        return _fail({"error": "internal", "message": message}, message + " (set ODOO_GITOPS_DEBUG=1 for a traceback)",
-                     EXIT_EXTERNAL, as_json)
-    return result if isinstance(result, int) and not isinstance(result, bool) else 0
+        return _fail(
+            {"error": "internal", "message": message},
+            message + " (set ODOO_GITOPS_DEBUG=1 for a traceback)",
+            EXIT_EXTERNAL,
+            as_json,
+        )
+    # click returns the code of a `click.exceptions.Exit` itself when standalone_mode is off
+    return result if isinstance(result, int) else 0
 
 
 def run() -> None:

@@ -21,8 +21,14 @@ def json_option(func: F) -> F:
 
 
 def config_repo_option(func: F) -> F:
-    return click.option("--config-repo", "config_repo", default=".", show_default=True, metavar="PATH|URL",
-                        help="Config repository: a directory or a git URL.")(func)
+    return click.option(
+        "--config-repo",
+        "config_repo",
+        default=".",
+        show_default=True,
+        metavar="PATH|URL",
+        help="Config repository: a directory or a git URL.",
+    )(func)
 
 
 def _default(value: Any) -> Any:

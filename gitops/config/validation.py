@@ -28,13 +28,21 @@ def problems_from(exc: ValidationError, doc: Document, prefix: tuple[str | int, 
     """One Problem per pydantic error, with the line of the closest key the document knows."""
     problems = []
     for error in exc.errors():
-        loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and part.startswith("function-")))
+        loc = tuple(
+            part for part in error["loc"] if not (isinstance(part, str) and part.startswith("function-"))
+        )
         problems.append(doc.problem((*prefix, *loc), _describe({**error, "loc": loc})))
     return problems
 
 
-def validate(model: type[M], doc: Document, problems: list[Problem], *,
-             prefix: tuple[str | int, ...] = (), data: Any = None) -> M | None:
+def validate(
+    model: type[M],
+    doc: Document,
+    problems: list[Problem],
+    *,
+    prefix: tuple[str | int, ...] = (),
+    data: Any = None,
+) -> M | None:
     """Validate `data` (default: the document's data) into `model`, appending problems instead of raising."""
     payload = doc.data if data is None else data
     if payload is None:

@@ -53,7 +53,9 @@ def _expanded_size(node: yaml.Node, memo: dict[int, int], on_stack: set[int]) ->
     if isinstance(node, yaml.SequenceNode):
         size += sum(_expanded_size(child, memo, on_stack) for child in node.value)
     elif isinstance(node, yaml.MappingNode):
-        size += sum(_expanded_size(k, memo, on_stack) + _expanded_size(v, memo, on_stack) for k, v in node.value)
+        size += sum(
+            _expanded_size(k, memo, on_stack) + _expanded_size(v, memo, on_stack) for k, v in node.value
+        )
     on_stack.discard(key)
     memo[key] = min(size, MAX_NODES + 1)
     return memo[key]
@@ -64,13 +66,13 @@ class _CountingLoader(yaml.SafeLoader):
 
     aliases_seen = 0
 
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
             self.aliases_seen += 1
             if self.aliases_seen > MAX_ALIASES:
-                mark = self.peek_event().start_mark
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
                 raise _Refused(mark.line + 1, f"more than {MAX_ALIASES} YAML aliases; refusing to expand")
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        return super().compose_node(parent, index)
 
 
 class _Refused(Exception):
@@ -80,8 +82,9 @@ class _Refused(Exception):
         self.message = message
 
 
-def _collect_lines(node: yaml.Node, path: YamlPath, loader: yaml.SafeLoader, doc: Document,
-                   problems: list[Problem]) -> None:
+def _collect_lines(
+    node: yaml.Node, path: YamlPath, loader: yaml.SafeLoader, doc: Document, problems: list[Problem]
+) -> None:
     if isinstance(node, yaml.MappingNode):
         seen: dict[object, int] = {}
         for key_node, value_node in node.value:
@@ -91,7 +94,9 @@ def _collect_lines(node: yaml.Node, path: YamlPath, loader: yaml.SafeLoader, doc
             line = key_node.start_mark.line + 1
             hashable = key if isinstance(key, str | int | float | bool) or key is None else str(key)
             if hashable in seen:
-                problems.append(Problem(doc.file, line, f"duplicate key {key!r} (first at line {seen[hashable]})"))
+                problems.append(
+                    Problem(doc.file, line, f"duplicate key {key!r} (first at line {seen[hashable]})")
+                )
             seen[hashable] = line
             child = (*path, str(key) if not isinstance(key, int) else key)
             doc.lines.setdefault(child, line)
@@ -113,8 +118,10 @@ def parse_yaml(text: str, file: str) -> Document:
         if node is None:
             return Document(file, None, {})
         if _expanded_size(node, {}, set()) > MAX_NODES:
-            raise _Refused(node.start_mark.line + 1,
-                           f"document expands to more than {MAX_NODES} nodes (YAML alias bomb?); refusing to load")
+            raise _Refused(
+                node.start_mark.line + 1,
+                f"document expands to more than {MAX_NODES} nodes (YAML alias bomb?); refusing to load",
+            )
         doc = Document(file, None, {(): node.start_mark.line + 1})
         problems: list[Problem] = []
         _collect_lines(node, (), loader, doc, problems)

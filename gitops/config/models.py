@@ -1,0 +1,243 @@
+"""Pydantic models of the config repository's files. Unknown keys are errors everywhere."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from gitops.config.types import CommitSha, Digest, Duration, ImageRef, Name, SemVer, TimeZone
+
+Severity = Literal["UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"]
+ChangeClass = Literal["standard", "normal", "emergency"]
+ReconcileKind = Literal["argocd", "flux-kustomization", "flux-helmrelease"]
+GateName = Literal["window", "approvals", "scan", "signature"]
+TENANT_PLACEHOLDER = "{tenant}"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# ---------------------------------------------------------------- env.yaml
+
+
+class ReconcileTarget(Strict):
+    """What Argo CD / Flux object deploys this environment. With `per_tenant`, `name` holds '{tenant}'."""
+
+    kind: ReconcileKind
+    name: str
+    namespace: str = "argocd"
+    per_tenant: bool = False
+    source: str | None = Field(default=None, description="Flux GitRepository name (flux kinds)")
+
+    @model_validator(mode="after")
+    def _tenant_placeholder(self) -> ReconcileTarget:
+        if self.per_tenant and TENANT_PLACEHOLDER not in self.name:
+            raise ValueError(
+                f"per_tenant targets need '{TENANT_PLACEHOLDER}' in name, e.g. 'odoo-prod-{{tenant}}'"
+            )
+        if not self.per_tenant and TENANT_PLACEHOLDER in self.name:
+            raise ValueError(f"name contains '{TENANT_PLACEHOLDER}' but per_tenant is false")
+        return self
+
+    def object_name(self, tenant: str | None = None) -> str:
+        return self.name.replace(TENANT_PLACEHOLDER, tenant) if tenant else self.name
+
+
+class Cluster(Strict):
+    context: str | None = None
+    server: str | None = None
+
+
+class ScanException(Strict):
+    """A waived finding. Expired exceptions no longer apply and are reported."""
+
+    id: str
+    package: str | None = None
+    owner: str
+    reason: str
+    expires: date
+
+
+class ScanPolicy(Strict):
+    """Trivy policy: findings at or above `severity` fail, unless excepted (or unfixed and ignored)."""
+
+    severity: Severity = "HIGH"
+    ignore_unfixed: bool = False
+    exceptions: tuple[ScanException, ...] = ()
+    required: bool = True
+
+
+class ApprovalRule(Strict):
+    count: int = Field(ge=0)
+    from_: tuple[str, ...] = Field(default=(), alias="from")
+    require_backup: bool = False
+
+
+class EmergencyRule(Strict):
+    approvals: ApprovalRule
+    require_reason: bool = True
+    require_ticket: bool = True
+    post_review: bool = True
+    label: str = "emergency"
+
+
+class GatePolicy(Strict):
+    """Who approves what. `from` names teams (keys of `teams`) or single users prefixed with '@'."""
+
+    teams: dict[str, tuple[str, ...]] = {}
+    approvals: dict[Literal["standard", "normal", "destructive"], ApprovalRule] = {}
+    emergency: EmergencyRule | None = None
+    reviewers: tuple[str, ...] = ()
+    approval_ttl: Duration | None = None
+
+    @model_validator(mode="after")
+    def _teams_exist(self) -> GatePolicy:
+        rules = list(self.approvals.values()) + ([self.emergency.approvals] if self.emergency else [])
+        names = [n for rule in rules for n in rule.from_] + list(self.reviewers)
+        unknown = sorted({n for n in names if not n.startswith("@") and n not in self.teams})
+        if unknown:
+            raise ValueError(f"unknown team(s) {', '.join(unknown)}; define them under gate_policy.teams")
+        return self
+
+
+class Signing(Strict):
+    public_key: str = Field(description="path of the cosign public key, relative to the config repo")
+
+
+class TenantSwitch(Strict):
+    enabled: bool = True
+
+
+class EnvConfig(Strict):
+    name: Name
+    namespace: str
+    timezone: TimeZone
+    calendars: tuple[str, ...] = ()
+    cluster: Cluster = Cluster()
+    reconcile: ReconcileTarget
+    workloads: tuple[str, ...] = ("odoo-web",)
+    scan_policy: ScanPolicy = ScanPolicy()
+    gate_policy: GatePolicy = GatePolicy()
+    signing: Signing | None = None
+    tenants: dict[Name, TenantSwitch] = {}
+
+    @property
+    def multi_tenant(self) -> bool:
+        return bool(self.tenants)
+
+    def enabled_tenants(self) -> list[str]:
+        return sorted(name for name, switch in self.tenants.items() if switch.enabled)
+
+
+# ---------------------------------------------------------------- release.yaml
+
+
+class ModuleRecord(Strict):
+    version: str
+    checksum: str = Field(pattern=r"^[0-9a-f]{40}$")
+
+
+class Verification(Strict):
+    revision: CommitSha
+    verified_at: datetime
+    digest: Digest | None = None
+    targets: tuple[str, ...] = ()
+
+
+class BackupRecord(Strict):
+    id: str
+    completed_at: datetime
+    location: str | None = None
+
+
+class ReleaseRef(Strict):
+    """A release we could go back to: the last verified one before the current."""
+
+    image: ImageRef
+    version: SemVer
+    source_commit: CommitSha
+    modules: dict[str, ModuleRecord] = {}
+    schema_fingerprint: str | None = None
+    verification: Verification | None = None
+
+
+class TenantRelease(Strict):
+    image: ImageRef
+    version: SemVer
+    promoted_at: datetime | None = None
+    verification: Verification | None = None
+
+
+class ReleaseRecord(ReleaseRef):
+    """Written only by the toolkit: what runs (or should run) in the environment."""
+
+    change_class: ChangeClass | None = None
+    destructive: bool = False
+    promoted_from: str | None = None
+    promoted_at: datetime | None = None
+    backup: BackupRecord | None = None
+    previous: ReleaseRef | None = None
+    tenants: dict[str, TenantRelease] = {}
+
+    @property
+    def digest(self) -> str:
+        return self.image.partition("@")[2]
+
+    @property
+    def repository(self) -> str:
+        return self.image.partition("@")[0]
+
+
+# ---------------------------------------------------------------- pipelines/<app>.yaml
+
+REST = "*"
+
+
+class Wave(Strict):
+    name: Name
+    tenants: tuple[str, ...] = Field(
+        min_length=1, description="tenant names, or '*' for every remaining tenant"
+    )
+    soak: Duration = timedelta(0)
+
+
+class Stage(Strict):
+    env: str
+    soak: Duration = timedelta(0)
+    waves: tuple[Wave, ...] = ()
+    gates: tuple[GateName, ...] = ("window", "approvals", "scan", "signature")
+
+    @model_validator(mode="after")
+    def _rest_last(self) -> Stage:
+        for wave in self.waves[:-1]:
+            if REST in wave.tenants:
+                raise ValueError(
+                    f"wave {wave.name!r}: '*' (all remaining tenants) is only allowed in the last wave"
+                )
+        names = [w.name for w in self.waves]
+        if len(names) != len(set(names)):
+            raise ValueError("wave names must be unique")
+        return self
+
+
+class Pipeline(Strict):
+    name: Name
+    stages: tuple[Stage, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_envs(self) -> Pipeline:
+        envs = [s.env for s in self.stages]
+        dupes = sorted({e for e in envs if envs.count(e) > 1})
+        if dupes:
+            raise ValueError(f"environment(s) listed twice: {', '.join(dupes)}")
+        return self
+
+    def index_of(self, env: str) -> int | None:
+        return next((i for i, s in enumerate(self.stages) if s.env == env), None)
+
+    def stage(self, env: str) -> Stage | None:
+        index = self.index_of(env)
+        return None if index is None else self.stages[index]

@@ -1,0 +1,36 @@
+"""`--config-repo PATH|URL`: a local directory as is, a git URL shallow-cloned into a temporary directory."""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+from pathlib import Path
+
+from gitops import proc
+from gitops.errors import UsageError
+
+_URL_PREFIXES = ("http://", "https://", "ssh://", "git://", "file://", "git@")
+
+
+def is_url(spec: str) -> bool:
+    return spec.startswith(_URL_PREFIXES)
+
+
+def checkout_config_repo(spec: str, *, timeout: float = 120.0) -> Path:
+    """Return a directory holding the config repo named by `spec` (a path or a git URL)."""
+    if not is_url(spec):
+        path = Path(spec).expanduser()
+        if not path.is_dir():
+            raise UsageError(f"--config-repo {spec!r}: no such directory")
+        return path.resolve()
+    workdir = Path(tempfile.mkdtemp(prefix="odoo-gitops-config-"))
+    atexit.register(shutil.rmtree, workdir, ignore_errors=True)
+    target = workdir / "repo"
+    proc.run(
+        ["git", "clone", "--quiet", "--depth", "50", "--no-tags", spec, str(target)],
+        env=proc.no_git_env(),
+        timeout=timeout,
+        what="git clone of the config repository",
+    )
+    return target
