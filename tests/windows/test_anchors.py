@@ -63,7 +63,12 @@ def test_month_close_runs_through_the_next_month_across_the_year_end() -> None:
 
 def test_quarter_months_only() -> None:
     spec = {"business_day_of_month": 1, "months": [3, 6, 9, 12]}
-    assert days(spec, BAVARIA, 2026) == [date(2026, 3, 2), date(2026, 6, 1), date(2026, 9, 1), date(2026, 12, 1)]
+    assert days(spec, BAVARIA, 2026) == [
+        date(2026, 3, 2),
+        date(2026, 6, 1),
+        date(2026, 9, 1),
+        date(2026, 12, 1),
+    ]
 
 
 def test_explicit_dates() -> None:

@@ -21,7 +21,9 @@ def test_us_new_year_2022_is_observed_on_friday_2021_12_31() -> None:
 
 def test_regional_holidays_and_closures() -> None:
     assert not BAVARIA.is_business_day(date(2026, 1, 6))  # Epiphany, Bavaria only
-    assert BusinessDays.of(weekend=["sat", "sun"], country="DE", subdiv="BE").is_business_day(date(2026, 1, 6))
+    assert BusinessDays.of(weekend=["sat", "sun"], country="DE", subdiv="BE").is_business_day(
+        date(2026, 1, 6)
+    )
     assert not BAVARIA.is_business_day(date(2026, 12, 24))  # company closure
     assert BAVARIA.adjust(date(2026, 12, 25), "preceding") == date(2026, 12, 23)
     assert BAVARIA.adjust(date(2026, 12, 25), "following") == date(2026, 12, 28)

@@ -135,8 +135,10 @@ def test_bad_windows(window: str, message: str) -> None:
 
 
 def test_unknown_holiday_country_and_subdivision() -> None:
-    assert "unknown holidays country 'XX'" in problems_of(
-        "timezone: UTC\nbusiness_days:\n  holidays: {country: XX}\n")[0][1]
+    assert (
+        "unknown holidays country 'XX'"
+        in problems_of("timezone: UTC\nbusiness_days:\n  holidays: {country: XX}\n")[0][1]
+    )
     found = problems_of("timezone: UTC\nbusiness_days:\n  holidays: {country: DE, subdiv: ZZ}\n")
     assert found[0][0] == 3 and "unknown subdivision 'ZZ' of DE" in found[0][1]
 

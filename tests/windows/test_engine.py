@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -123,11 +124,17 @@ def test_berlin_fold() -> None:
 def test_santiago_missing_midnight_grows_the_deny_day() -> None:
     sixth = deny_dates("America/Santiago", "2026-09-06")
     # 00:00 on the 6th reads as 03:00Z or 04:00Z; a deny starts at the earlier one.
-    assert closed_merged([sixth], utc(2026, 9, 1), utc(2026, 9, 10)) == [(utc(2026, 9, 6, 3), utc(2026, 9, 7, 3))]
+    assert closed_merged([sixth], utc(2026, 9, 1), utc(2026, 9, 10)) == [
+        (utc(2026, 9, 6, 3), utc(2026, 9, 7, 3))
+    ]
     fifth = deny_dates("America/Santiago", "2026-09-05")
-    assert closed_merged([fifth], utc(2026, 9, 1), utc(2026, 9, 10)) == [(utc(2026, 9, 5, 4), utc(2026, 9, 6, 4))]
+    assert closed_merged([fifth], utc(2026, 9, 1), utc(2026, 9, 10)) == [
+        (utc(2026, 9, 5, 4), utc(2026, 9, 6, 4))
+    ]
     both = deny_dates("America/Santiago", "2026-09-05", "2026-09-06")
-    assert closed_merged([both], utc(2026, 9, 1), utc(2026, 9, 10)) == [(utc(2026, 9, 5, 4), utc(2026, 9, 7, 3))]
+    assert closed_merged([both], utc(2026, 9, 1), utc(2026, 9, 10)) == [
+        (utc(2026, 9, 5, 4), utc(2026, 9, 7, 3))
+    ]
 
 
 def test_santiago_allow_window_from_the_missing_midnight() -> None:
@@ -248,13 +255,30 @@ def test_deny_beats_allow_and_every_calendar_must_be_open() -> None:
 def test_open_verdict_says_until_when() -> None:
     calendar = allow_calendar("Europe/Berlin", "tue", "19:00", "23:00")
     verdict = check([calendar], utc(2026, 6, 2, 18), env="prod")
-    assert (verdict.open, verdict.open_until, verdict.next_open) == (True, utc(2026, 6, 2, 21), utc(2026, 6, 2, 18))
-    assert verdict.to_dict() == {"env": "prod", "at": "2026-06-02T18:00:00Z", "open": True, "blocked_by": [],
-                                 "open_until": "2026-06-02T21:00:00Z", "next_open": "2026-06-02T18:00:00Z"}
+    assert (verdict.open, verdict.open_until, verdict.next_open) == (
+        True,
+        utc(2026, 6, 2, 21),
+        utc(2026, 6, 2, 18),
+    )
+    assert verdict.to_dict() == {
+        "env": "prod",
+        "at": "2026-06-02T18:00:00Z",
+        "open": True,
+        "blocked_by": [],
+        "open_until": "2026-06-02T21:00:00Z",
+        "next_open": "2026-06-02T18:00:00Z",
+    }
     closed = check([calendar], utc(2026, 6, 2, 21), env="prod").to_dict()
     assert closed["open"] is False and closed["next_open"] == "2026-06-09T17:00:00Z"
-    assert closed["blocked_by"] == [{"calendar": "cal", "window": "w", "kind": "outside_allow",
-                                     "from": "2026-06-02T21:00:00Z", "to": "2026-06-09T17:00:00Z"}]
+    assert closed["blocked_by"] == [
+        {
+            "calendar": "cal",
+            "window": "w",
+            "kind": "outside_allow",
+            "from": "2026-06-02T21:00:00Z",
+            "to": "2026-06-09T17:00:00Z",
+        }
+    ]
     assert open_until([calendar], utc(2026, 6, 2, 21)) is None
     assert next_open([calendar], utc(2026, 6, 2, 21)) == utc(2026, 6, 9, 17)
 
@@ -279,7 +303,7 @@ def test_evaluate_covers_the_range_and_never_repeats_a_verdict() -> None:
     start, end = datetime(2026, 3, 1, 10, 7, tzinfo=UTC), utc(2027, 2, 1)
     intervals = evaluate([calendar], start, end)
     assert intervals[0].start == start and intervals[-1].end == end
-    for first, second in zip(intervals, intervals[1:], strict=False):
+    for first, second in pairwise(intervals):
         assert first.end == second.start
         assert (first.open, first.blocked_by) != (second.open, second.blocked_by)
     assert evaluate([calendar], end, start) == []
@@ -287,7 +311,7 @@ def test_evaluate_covers_the_range_and_never_repeats_a_verdict() -> None:
 
 def test_naive_datetimes_are_refused() -> None:
     with pytest.raises(ValueError, match="no UTC offset"):
-        check([], datetime(2026, 1, 1))  # noqa: DTZ001
+        check([], datetime(2026, 1, 1))
 
 
 def test_offsets_in_input_are_respected() -> None:
@@ -307,7 +331,8 @@ from datetime import datetime, UTC
 from gitops.windows.engine import evaluate, check
 from tests.fixtures.windows import ISSUE_EXAMPLE, calendar_from
 cal = calendar_from(ISSUE_EXAMPLE, "payroll")
-rows = [i.to_dict() for i in evaluate([cal], datetime(2026, 3, 20, tzinfo=UTC), datetime(2026, 4, 10, tzinfo=UTC))]
+start, end = datetime(2026, 3, 20, tzinfo=UTC), datetime(2026, 4, 10, tzinfo=UTC)
+rows = [i.to_dict() for i in evaluate([cal], start, end)]
 rows.append(check([cal], datetime(2026, 3, 29, 1, 30, tzinfo=UTC)).to_dict())
 print(json.dumps(rows))
 """
@@ -315,8 +340,15 @@ print(json.dumps(rows))
 
 def _probe_under_tz(tz: str, repo_root: Path) -> object:
     env = {**os.environ, "TZ": tz, "PYTHONPATH": str(repo_root)}
-    done = subprocess.run([sys.executable, "-c", _PROBE], cwd=repo_root, env=env, capture_output=True, text=True,
-                          timeout=120, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE],
+        cwd=repo_root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     return json.loads(done.stdout)
 
 

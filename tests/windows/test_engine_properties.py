@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import textwrap
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
@@ -20,8 +21,15 @@ from gitops.windows.calendar import Calendar
 from gitops.windows.engine import SEARCH_HORIZON, check, evaluate
 from tests.fixtures.windows import calendar_from
 
-ZONES = ["Europe/Berlin", "America/New_York", "America/Santiago", "Australia/Lord_Howe", "Asia/Kathmandu",
-         "UTC", "Pacific/Chatham"]
+ZONES = [
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Santiago",
+    "Australia/Lord_Howe",
+    "Asia/Kathmandu",
+    "UTC",
+    "Pacific/Chatham",
+]
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 SPAN_MINUTES = 2 * 365 * 24 * 60
@@ -30,13 +38,24 @@ clock = st.builds(lambda h, q: f'"{h:02d}:{q * 15:02d}"', st.integers(0, 23), st
 day_list = st.lists(st.sampled_from(DAYS), min_size=1, max_size=7, unique=True).map(", ".join)
 
 anchor_text = st.one_of(
-    st.builds(lambda d, a: f'{{rrule: "FREQ=MONTHLY;BYMONTHDAY={d}", adjust: {a}}}',
-              st.sampled_from([1, 15, 25, 28, 29, 30, 31, -1]), st.sampled_from(["preceding", "following", "none"])),
-    st.builds(lambda o, a: f'{{rrule: "FREQ=WEEKLY;INTERVAL=2;BYDAY=FR", dtstart: "2025-12-{o:02d}", adjust: {a}}}',
-              st.sampled_from([5, 12]), st.sampled_from(["preceding", "following"])),
+    st.builds(
+        lambda d, a: f'{{rrule: "FREQ=MONTHLY;BYMONTHDAY={d}", adjust: {a}}}',
+        st.sampled_from([1, 15, 25, 28, 29, 30, 31, -1]),
+        st.sampled_from(["preceding", "following", "none"]),
+    ),
+    st.builds(
+        lambda o, a: f'{{rrule: "FREQ=WEEKLY;INTERVAL=2;BYDAY=FR", dtstart: "2025-12-{o:02d}", adjust: {a}}}',
+        st.sampled_from([5, 12]),
+        st.sampled_from(["preceding", "following"]),
+    ),
     st.builds(lambda n: f"{{business_day_of_month: {n}}}", st.sampled_from([1, 2, -1, -3])),
-    st.builds(lambda n, m: f"{{business_day_of_month: {n}, through: {{business_day_of_month: {m}, months_after: 1}}}}",
-              st.sampled_from([-3, -1]), st.sampled_from([1, 2])),
+    st.builds(
+        lambda n, m: (
+            f"{{business_day_of_month: {n}, through: {{business_day_of_month: {m}, months_after: 1}}}}"
+        ),
+        st.sampled_from([-3, -1]),
+        st.sampled_from([1, 2]),
+    ),
     st.just('{dates: ["2026-03-08", "2026-09-06", "2026-10-25", "2027-02-28"]}'),
 )
 
@@ -45,22 +64,34 @@ anchor_text = st.one_of(
 def calendar_texts(draw: st.DrawFn) -> str:
     zone = draw(st.sampled_from(ZONES))
     weekend = draw(st.sampled_from(["[sat, sun]", "[fri, sat]", "[sun]"]))
-    source = draw(st.sampled_from(["", "\n  holidays: {country: DE, subdiv: BY}", "\n  holidays: {country: US}",
-                                   "\n  holidays: {country: CL}"]))
+    source = draw(
+        st.sampled_from(
+            [
+                "",
+                "\n  holidays: {country: DE, subdiv: BY}",
+                "\n  holidays: {country: US}",
+                "\n  holidays: {country: CL}",
+            ]
+        )
+    )
     anchors = draw(st.lists(anchor_text, min_size=0, max_size=3))
     lines = [f"timezone: {zone}", f"business_days:\n  weekend: {weekend}{source}"]
     if anchors:
         lines.append("anchors:\n" + "\n".join(f"  a{i}: {text}" for i, text in enumerate(anchors)))
     windows = []
     for index in range(draw(st.integers(0, 2))):
-        windows.append(f'  - {{id: allow{index}, kind: allow, days: [{draw(day_list)}], start: {draw(clock)}, '
-                       f"end: {draw(clock)}, business_days_only: {str(draw(st.booleans())).lower()}}}")
+        windows.append(
+            f"  - {{id: allow{index}, kind: allow, days: [{draw(day_list)}], start: {draw(clock)}, "
+            f"end: {draw(clock)}, business_days_only: {str(draw(st.booleans())).lower()}}}"
+        )
     if anchors:
         for index in range(draw(st.integers(0, 2))):
             chosen = draw(st.lists(st.integers(0, len(anchors) - 1), min_size=1, unique=True))
             on = ", ".join(f"a{i}" for i in chosen)
-            windows.append(f"  - {{id: deny{index}, kind: deny, on: [{on}], pad_before: {draw(st.integers(0, 2))}, "
-                           f"pad_after: {draw(st.integers(0, 2))}}}")
+            windows.append(
+                f"  - {{id: deny{index}, kind: deny, on: [{on}], pad_before: {draw(st.integers(0, 2))}, "
+                f"pad_after: {draw(st.integers(0, 2))}}}"
+            )
     if windows:
         lines.append("windows:\n" + "\n".join(windows))
     return "\n".join(lines) + "\n"
@@ -108,10 +139,12 @@ def test_next_open_is_open_and_nothing_before_it_is(calendars: list[Calendar], a
 
 @PROPERTY
 @given(calendars=envs(), at=instants, days=st.integers(1, 60))
-def test_every_boundary_is_a_real_change_of_verdict(calendars: list[Calendar], at: datetime, days: int) -> None:
+def test_every_boundary_is_a_real_change_of_verdict(
+    calendars: list[Calendar], at: datetime, days: int
+) -> None:
     intervals = evaluate(calendars, at, at + timedelta(days=days))
     assert intervals[0].start == at and intervals[-1].end == at + timedelta(days=days)
-    for first, second in zip(intervals, intervals[1:], strict=False):
+    for first, second in pairwise(intervals):
         assert first.end == second.start
         just_before = verdict_of(calendars, second.start - timedelta(microseconds=1))
         assert just_before == (first.open, first.blocked_by)
@@ -162,12 +195,16 @@ def _oracle(calendar: Calendar, at: datetime, deny_days: dict[str, set[date]]) -
 @given(text=calendar_texts(), moments=st.lists(instants, min_size=20, max_size=20))
 def test_engine_agrees_with_a_wall_clock_oracle_away_from_dst(text: str, moments: list[datetime]) -> None:
     calendar = calendar_from(text)
-    deny_days = {rule.id: _deny_days(calendar, rule.anchors, (rule.pad_before, rule.pad_after))
-                 for rule in calendar.deny}
+    deny_days = {
+        rule.id: _deny_days(calendar, rule.anchors, (rule.pad_before, rule.pad_after))
+        for rule in calendar.deny
+    }
     for at in moments:
         if _near_offset_change(calendar.zone, at):
             continue
         verdict = check([calendar], at)
         expected = _oracle(calendar, at, deny_days)
-        assert {(r.window, r.kind) for r in verdict.blocked_by} == expected, f"{at}\n" + textwrap.indent(text, "  ")
+        assert {(r.window, r.kind) for r in verdict.blocked_by} == expected, f"{at}\n" + textwrap.indent(
+            text, "  "
+        )
         assert verdict.open == (not expected)
