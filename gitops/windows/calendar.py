@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from gitops.config.validation import validate
@@ -55,39 +56,35 @@ class Calendar:
         return tuple(rule.id for rule in self.deny) + tuple(rule.id for rule in self.allow)
 
 
-def _cross_problems(spec: CalendarSpec, doc: Document) -> list[Problem]:
+def _raw_windows(data: Any) -> list[tuple[int, dict[Any, Any]]]:
+    windows = data.get("windows") if isinstance(data, dict) else None
+    return [(i, w) for i, w in enumerate(windows) if isinstance(w, dict)] if isinstance(windows, list) else []
+
+
+def _cross_problems(doc: Document) -> list[Problem]:
+    """Window ids and anchor references, checked on the raw data so they are reported with other problems."""
+    anchors = doc.data.get("anchors") if isinstance(doc.data, dict) else None
+    known = set(anchors) if isinstance(anchors, dict) else set()
+    listed = ", ".join(sorted(map(str, known))) or "none defined"
     problems: list[Problem] = []
     seen: set[str] = set()
-    for index, window in enumerate(spec.windows):
-        if window.id in seen:
-            problems.append(doc.problem(("windows", index, "id"), f"duplicate window id {window.id!r}"))
-        seen.add(window.id)
-        for position, anchor in enumerate(window.on or ()):
-            if anchor not in spec.anchors:
-                known = ", ".join(sorted(spec.anchors)) or "none defined"
+    for index, window in _raw_windows(doc.data):
+        ident = window.get("id")
+        if isinstance(ident, str) and ident in seen:
+            problems.append(
+                doc.problem(("windows", index, "id"), f"windows.{index}.id: duplicate window id {ident!r}")
+            )
+        seen.add(str(ident))
+        references = window.get("on")
+        for position, anchor in enumerate(references if isinstance(references, list) else []):
+            if isinstance(anchor, str) and anchor not in known:
                 problems.append(
                     doc.problem(
                         ("windows", index, "on", position),
-                        f"windows[{index}].on: unknown anchor {anchor!r} (known: {known})",
+                        f"windows.{index}.on.{position}: unknown anchor {anchor!r} (known: {listed})",
                     )
                 )
-    for anchor_name, spec_of in spec.anchors.items():
-        if _through_precedes_start(spec_of):
-            problems.append(
-                doc.problem(
-                    ("anchors", anchor_name, "through"),
-                    f"anchors.{anchor_name}.through: ends before it starts in the same month "
-                    "(set through.months_after)",
-                )
-            )
     return problems
-
-
-def _through_precedes_start(anchor: AnchorSpec) -> bool:
-    if anchor.business_day_of_month is None or anchor.through is None or anchor.through.months_after:
-        return False
-    start, end = anchor.business_day_of_month, anchor.through.business_day_of_month
-    return (start < 0 < end) or ((start > 0) == (end > 0) and end < start)
 
 
 def _deny(window: WindowSpec) -> DenyRule:
@@ -152,8 +149,7 @@ def parse_calendar(doc: Document, name: str) -> Calendar:
     doc = _yaml11_on_key(doc)
     problems: list[Problem] = []
     spec = validate(CalendarSpec, doc, problems)
-    if spec is not None:
-        problems.extend(_cross_problems(spec, doc))
+    problems.extend(_cross_problems(doc))
     if problems or spec is None:
         raise ConfigError(problems or [doc.problem((), "invalid calendar")])
     return build_calendar(spec, name=name, file=doc.file)

@@ -112,6 +112,13 @@ def _check_nth(value: int) -> int:
     return value
 
 
+def _ends_before_start(start: int, through: MonthDayRef) -> bool:
+    if through.months_after:
+        return False
+    end = through.business_day_of_month
+    return (start < 0 < end) or ((start > 0) == (end > 0) and end < start)
+
+
 @lru_cache(maxsize=1024)
 def parse_rrule(text: str, start: date) -> rrule.rrule:
     """Compile an RRULE value (without DTSTART) anchored at local midnight of `start`."""
@@ -168,6 +175,10 @@ class AnchorSpec(_Strict):
             raise ValueError("`dtstart` only applies to `rrule` anchors")
         if self.business_day_of_month is not None:
             _check_nth(self.business_day_of_month)
+            if self.through is not None and _ends_before_start(self.business_day_of_month, self.through):
+                raise ValueError(
+                    "`through` ends before the anchor starts in the same month; set months_after"
+                )
             if self.adjust != "none":
                 raise ValueError(
                     "`adjust` does not apply to business_day_of_month anchors (always business days)"

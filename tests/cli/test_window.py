@@ -186,8 +186,12 @@ def test_invalid_calendar_fails_at_load_with_exit_2_and_file_line(
     code, out, err = run("window", "check", "qa", "--config-repo", str(repo), "--json")
     assert code == 2
     problems = json.loads(out)["problems"]
-    assert [(p["file"], p["line"]) for p in problems] == [("calendars/broken.yaml", 5)]
+    assert [(p["file"], p["line"]) for p in problems] == [
+        ("calendars/broken.yaml", 5),
+        ("calendars/broken.yaml", 6),
+    ]
     assert "calendars/broken.yaml:5:" in err and "unknown weekday 'wednesday'" in err
+    assert "calendars/broken.yaml:6: windows.1.on.0: unknown anchor 'payday' (known: pay)" in err
     repo_path = Path(repo)
     (repo_path / "calendars" / "broken.yaml").write_text(
         "timezone: Europe/Berlin\nwindows:\n  - {id: f, kind: deny, on: [x]}\n"

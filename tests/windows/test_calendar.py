@@ -70,7 +70,8 @@ def test_all_problems_are_reported_at_once_with_their_lines() -> None:
     assert "bad rrule" in lines[6]
     assert "bad time 1140" in lines[13] and '"19:00"' in lines[13]
     assert "bad time '25:00'" in lines[14]
-    assert len(found) == 5  # the unknown anchor is checked once the file is otherwise valid
+    assert "unknown anchor 'payday' (known: close, pay)" in lines[17]
+    assert len(found) == 6
 
 
 def test_unknown_anchor_is_reported_on_the_line_of_the_item() -> None:
@@ -85,7 +86,7 @@ def test_unknown_anchor_is_reported_on_the_line_of_the_item() -> None:
               - pay
               - payday
         """)
-    assert found == [(9, "windows[0].on: unknown anchor 'payday' (known: pay)")]
+    assert found == [(9, "windows.0.on.1: unknown anchor 'payday' (known: pay)")]
 
 
 def test_unknown_keys_are_refused() -> None:
@@ -104,7 +105,8 @@ def test_unknown_keys_are_refused() -> None:
         ('{rrule: "FREQ=WEEKLY;INTERVAL=2;BYDAY=FR"}', "INTERVAL > 1 needs `dtstart`"),
         ('{rrule: "FREQ=HOURLY"}', "DAILY or coarser"),
         ("{business_day_of_month: 0}", "business_day_of_month must be"),
-        ("{business_day_of_month: -3, through: {business_day_of_month: 2}}", "ends before it starts"),
+        ("{business_day_of_month: -3, through: {business_day_of_month: 2}}", "ends before the anchor starts"),
+        ("{business_day_of_month: 5, through: {business_day_of_month: 3}}", "ends before the anchor starts"),
         ("{business_day_of_month: 5, adjust: following}", "`adjust` does not apply"),
         ('{dates: ["2026-02-30"]}', "bad date"),
         ("{adjust: preceding}", "exactly one of"),
@@ -150,7 +152,7 @@ def test_duplicate_window_ids() -> None:
           - {id: w, kind: allow, start: "10:00", end: "11:00"}
           - {id: w, kind: allow, start: "12:00", end: "13:00"}
         """)
-    assert found == [(4, "duplicate window id 'w'")]
+    assert found == [(4, "windows.1.id: duplicate window id 'w'")]
 
 
 def test_a_document_that_is_not_a_mapping() -> None:
