@@ -45,7 +45,12 @@ def _bound(text: str, option: str, *, inclusive_day: bool) -> datetime:
 
 
 def _who() -> str:
-    return os.environ.get("GITHUB_ACTOR") or getpass.getuser()
+    try:
+        return os.environ.get("GITHUB_ACTOR") or getpass.getuser()
+    except (OSError, KeyError):
+        raise UsageError(
+            "cannot tell who is breaking glass", hint="set GITHUB_ACTOR to your user name"
+        ) from None
 
 
 def _reason_text(reason: Reason) -> str:
@@ -63,6 +68,8 @@ def _check_text(result: CheckResult) -> str:
     lines = [f"CLOSED: {verdict.env} may not change at {iso(verdict.at)}"]
     lines += [f"  blocked by {_reason_text(r)}" for r in verdict.blocked_by]
     lines.append(f"  next open: {iso(verdict.next_open) or 'not within 400 days'}")
+    if result.override is not None:
+        lines.append(f"  OVERRIDDEN (break-glass) by {result.override.who}, ticket {result.override.ticket}")
     return "\n".join(lines)
 
 

@@ -90,6 +90,13 @@ class BusinessDaysSpec(_Strict):
     holidays: HolidaySource | None = None
     closures: list[Day] = Field(default_factory=list)
 
+    @field_validator("weekend")
+    @classmethod
+    def _leaves_a_workday(cls, value: list[str]) -> list[str]:
+        if len(set(value)) == len(WEEKDAYS):
+            raise ValueError("the weekend cannot be the whole week: no day would be a business day")
+        return value
+
 
 class MonthDayRef(_Strict):
     """The n-th business day of the month `months_after` months after the anchor's month."""
@@ -198,7 +205,7 @@ class WindowSpec(_Strict):
     on: list[str] | None = None
     pad_before: int = Field(default=0, ge=0, le=MAX_PAD_BUSINESS_DAYS)
     pad_after: int = Field(default=0, ge=0, le=MAX_PAD_BUSINESS_DAYS)
-    days: list[Weekday] | None = None
+    days: list[Weekday] | None = Field(default=None, min_length=1)
     start: Clock | None = None
     end: Clock | None = None
     business_days_only: bool = False

@@ -163,3 +163,15 @@ def test_a_document_that_is_not_a_mapping() -> None:
 
 def test_missing_timezone() -> None:
     assert "timezone: required key is missing" in problems_of("windows: []\n")[0][1]
+
+
+def test_a_whole_week_weekend_and_empty_days_are_refused() -> None:
+    found = problems_of("""\
+        timezone: UTC
+        business_days:
+          weekend: [mon, tue, wed, thu, fri, sat, sun]
+        windows:
+          - {id: w, kind: allow, days: [], start: "10:00", end: "11:00"}
+        """)
+    assert [line for line, _ in found] == [3, 5]
+    assert "cannot be the whole week" in found[0][1]
