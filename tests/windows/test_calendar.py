@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, time
+from pathlib import Path
 
 import pytest
 
@@ -175,3 +176,11 @@ def test_a_whole_week_weekend_and_empty_days_are_refused() -> None:
         """)
     assert [line for line, _ in found] == [3, 5]
     assert "cannot be the whole week" in found[0][1]
+
+
+def test_the_documented_example_is_valid(repo_root: Path) -> None:
+    text = (repo_root / "docs" / "windows.md").read_text()
+    example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    calendar = parse_calendar(parse_yaml(example, "docs/windows.md"), "documented")
+    assert {"quarter_close", "go_live_freeze"} <= set(calendar.anchors)
+    assert [rule.id for rule in calendar.deny] == ["payroll", "close"]
