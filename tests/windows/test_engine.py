@@ -373,3 +373,17 @@ def test_results_do_not_depend_on_time_tzset(monkeypatch: pytest.MonkeyPatch) ->
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_nothing_splits_at_the_utc_year_boundary() -> None:
+    calendar = calendar_from(ISSUE_EXAMPLE, "payroll")
+    boundary = utc(2027, 1, 1)
+    intervals = evaluate([calendar], utc(2026, 12, 20), utc(2027, 1, 20))
+    assert boundary not in {item.start for item in intervals}
+    assert (
+        check([calendar], boundary - timedelta(hours=1)).blocked_by == check([calendar], boundary).blocked_by
+    )
+    weekly = allow_calendar("Asia/Kathmandu", "tue", "10:00", "12:00")
+    gap = [i for i in evaluate([weekly], utc(2026, 12, 1), utc(2027, 2, 1)) if i.start <= boundary < i.end]
+    assert len(gap) == 1 and gap[0].blocked_by[0].start == utc(2026, 12, 29, 6, 15)
+    assert gap[0].blocked_by[0].end == utc(2027, 1, 5, 4, 15)
