@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.components", "tests.fixtures.configrepo", "tests.fixtures.addons"]
+pytest_plugins = [
+    "tests.fixtures.components",
+    "tests.fixtures.configrepo",
+    "tests.fixtures.charts",
+    "tests.fixtures.windows",
+]
 
 
 @pytest.fixture(autouse=True)
