@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from gitops.addons.changes import to_jsonable
 from gitops.addons.checksums import DEFAULT_EXCLUDES, ModuleFacts, compute_checksums, parse_exclude_patterns
 from gitops.addons.core import SUPPORTED_SERIES
 from gitops.addons.diff import AddonsDiff, diff_addons
@@ -86,6 +87,16 @@ def checksums(
     emit(data, as_json=as_json, human=lambda: _checksums_text(facts))
 
 
+def _before_after(before: object, after: object) -> str:
+    if before is None and after is None:
+        return ""
+    if before is None:
+        return f" {to_jsonable(after)}"
+    if after is None:
+        return f" (was {to_jsonable(before)})"
+    return f" {to_jsonable(before)} → {to_jsonable(after)}"
+
+
 def _diff_text(diff: AddonsDiff) -> str:
     lines = [
         f"change class: {diff.change_class}{' (destructive)' if diff.destructive else ''}",
@@ -95,13 +106,9 @@ def _diff_text(diff: AddonsDiff) -> str:
     ]
     for change in diff.changes:
         target = ".".join(filter(None, (change.model, change.field)))
-        detail = (
-            f" {change.before!r} → {change.after!r}"
-            if change.before is not None or change.after is not None
-            else ""
-        )
+        detail = _before_after(change.before, change.after)
         lines.append(
-            f"  [{change.severity}] {change.module}: {change.kind} {target}{detail}"
+            f"  [{change.severity}] {change.module}: {change.kind}{' ' + target if target else ''}{detail}"
             f"{' — ' + change.message if change.message else ''}"
         )
     for script in diff.migration_scripts:
