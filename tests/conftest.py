@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.fixtures.configrepo",
     "tests.fixtures.charts",
     "tests.fixtures.verify",
+    "tests.fixtures.windows",
 ]
 
 
