@@ -37,18 +37,26 @@ def _named(section: Mapping[str, Any] | None) -> str:
 
 
 def _failure(app: Mapping[str, Any], accepts: RevisionFilter) -> list[str]:
+    """Why the promotion failed. Degraded health and sync/spec errors count only once the app is at the
+    promoted revision (or newer) and our refresh was processed: an app still Degraded at an older revision
+    may be fixed by this very promotion."""
     health = dig(app, "status", "health") or {}
+    current = _accepted(dig(app, "status", "sync"), accepts) and not _refresh_pending(app)
     reasons = []
-    if health.get("status") == "Degraded":
+    if current and health.get("status") == "Degraded":
         reasons.append(f"health Degraded: {health.get('message') or 'no message'}")
     for cond in dig(app, "status", "conditions") or ():
-        if cond.get("type") in FATAL_CONDITIONS:
+        if current and cond.get("type") in FATAL_CONDITIONS:
             reasons.append(f"{cond['type']}: {cond.get('message', '')}".rstrip(": "))
     op = dig(app, "status", "operationState") or {}
     op_revisions = dig(op, "syncResult") or dig(op, "operation", "sync")
     if op.get("phase") in FAILED_PHASES and _accepted(op_revisions, accepts):
         reasons.append(f"sync of {_named(op_revisions)} {op['phase']}: {op.get('message') or 'no message'}")
     return reasons
+
+
+def _refresh_pending(app: Mapping[str, Any]) -> bool:
+    return bool((dig(app, "metadata", "annotations") or {}).get(REFRESH_ANNOTATION))
 
 
 def _operation_missing(app: Mapping[str, Any], accepts: RevisionFilter) -> list[str]:
@@ -79,7 +87,7 @@ def application_verdict(app: Mapping[str, Any], *, accepts: RevisionFilter) -> V
     if reasons:
         return Verdict.failed(subject, *reasons)
     missing = []
-    if (dig(app, "metadata", "annotations") or {}).get(REFRESH_ANNOTATION):
+    if _refresh_pending(app):
         missing.append("requested refresh not yet processed by the controller")
     sync = dig(app, "status", "sync") or {}
     if not _accepted(sync, accepts):

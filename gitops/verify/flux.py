@@ -10,8 +10,9 @@ HelmRelease — its revision is a chart version, not a commit, so the commit is 
 the chart comes from (`artifact.revision`), and the release itself must be: `Ready=True`, not `Stalled`,
 `observedGeneration` current, the requested reconcile handled, the newest `history[]` snapshot `deployed`
 with `chartVersion == lastAttemptedRevision` and `configDigest == lastAttemptedConfigDigest` (the last
-attempt is what got deployed: nothing newer failed), and — when the release record pins one — the chart
-version expected. The image itself is proven by the workloads' pods (rollout.py), not by Helm metadata.
+attempt is what got deployed: nothing newer failed), and — when the caller pins one (`chart_version`;
+the verb does not, release.yaml has no chart version) — the chart version expected. The image itself
+is proven by the workloads' pods (rollout.py), not by Helm metadata.
 """
 
 from __future__ import annotations
@@ -69,11 +70,13 @@ def gitrepository_verdict(repo: Mapping[str, Any], *, accepts: RevisionFilter) -
 
 
 def _kustomization_failure(ks: Mapping[str, Any], accepts: RevisionFilter) -> list[str]:
-    reasons = _stalled(ks)
-    ready = condition(ks, "Ready") or {}
+    """Stalled, or an apply failure, of the promoted revision or a newer one (an older revision that
+    failed may be fixed by this promotion: that is only pending)."""
     attempted = git_sha(dig(ks, "status", "lastAttemptedRevision"))
     applied = git_sha(dig(ks, "status", "lastAppliedRevision"))
     attempted_ours = attempted is not None and accepts(attempted)
+    reasons = _stalled(ks) if attempted_ours or attempted is None else []
+    ready = condition(ks, "Ready") or {}
     if ready.get("status") == "False" and ready.get("reason") in KUSTOMIZATION_FAILURES and attempted_ours:
         detail = "newer revision failed" if attempted != applied else "apply failed"
         reasons.append(f"{detail} at {short(attempted)}: {_ready_text(ks)}")

@@ -114,3 +114,16 @@ def test_sync_error_condition_fails() -> None:
 def test_a_comparison_error_is_not_fatal() -> None:
     cond = {"type": "ComparisonError", "message": "rpc error: repository not accessible"}
     assert verdict(application("web", revision=SHA, conditions=[cond])).state is State.OK
+
+
+def test_degraded_at_an_older_revision_is_only_pending() -> None:
+    """A promotion may be the fix for an app that is Degraded at the previous revision."""
+    result = verdict(application("web", revision=OLD, health="Degraded", message="CrashLoopBackOff"))
+    assert result.state is State.PENDING
+    assert "health is Degraded, not Healthy" in result.missing
+
+
+def test_degraded_before_the_refresh_was_processed_is_only_pending() -> None:
+    app = application("web", revision=SHA, health="Degraded", message="CrashLoopBackOff")
+    app["metadata"]["annotations"] = {REFRESH_ANNOTATION: "normal"}
+    assert verdict(app).state is State.PENDING

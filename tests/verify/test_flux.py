@@ -155,3 +155,8 @@ def test_helmrelease_stalled_fails() -> None:
 def test_source_name_reads_both_kinds() -> None:
     assert source_name(kustomization("a", source="cfg")) == "cfg"
     assert source_name(helmrelease("a", source="charts")) == "charts"
+
+
+def test_stalled_at_an_older_revision_is_only_pending() -> None:
+    result = ks_verdict(applied=OLD, ready="False", reason="BuildFailed", stalled=True)
+    assert result.state is State.PENDING
