@@ -117,7 +117,10 @@ def _latest_snapshot(hr: Mapping[str, Any]) -> Mapping[str, Any] | None:
     return history[0] if history and isinstance(history[0], Mapping) else None
 
 
-def _helmrelease_failure(hr: Mapping[str, Any]) -> list[str]:
+def _helmrelease_failure(hr: Mapping[str, Any], requested_at: str | None) -> list[str]:
+    """Failures count only once our reconcile request was handled: before, they describe the last release."""
+    if requested_at and dig(hr, "status", "lastHandledReconcileAt") != requested_at:
+        return []
     reasons = _stalled(hr)
     ready = condition(hr, "Ready") or {}
     if (
@@ -144,7 +147,7 @@ def helmrelease_verdict(
     subject = describe(hr, "HelmRelease")
     if dig(hr, "metadata", "deletionTimestamp"):
         return Verdict.failed(subject, "the HelmRelease is being deleted")
-    reasons = _helmrelease_failure(hr)
+    reasons = _helmrelease_failure(hr, requested_at)
     if reasons:
         return Verdict.failed(subject, *reasons)
     missing = _common_missing(hr, requested_at)

@@ -50,6 +50,17 @@ class Readiness:
         return {"ready": self.ready, "checks": [c.to_dict() for c in self.checks]}
 
 
+def combine_checks(name: str, checks: Sequence[Check], labels: Sequence[str]) -> Check:
+    """One check over several targets: ok when all are; the detail names the failing targets."""
+    if not checks:
+        return Check(name, False, "no target")
+    failing = [f"{label}: {c.detail}" for label, c in zip(labels, checks, strict=True) if not c.ok]
+    if failing:
+        return Check(name, False, "; ".join(failing))
+    details = sorted({c.detail for c in checks})
+    return Check(name, True, details[0] if len(details) == 1 else "; ".join(details))
+
+
 def previous_release_check(release: ReleaseRecord | None) -> Check:
     previous = release.previous if release else None
     if previous is None:

@@ -177,12 +177,7 @@ def _assess_readiness(
     checks = [
         _reconciler_check(r, outcome.reconciler_objects.get(r.target), prev_rev) for r in outcome.results
     ]
-    failing = [c for c in checks if not c.ok]
-    reconciler = (
-        failing[0]
-        if failing
-        else (checks[0] if checks else readiness.Check("reconciler", False, "no target"))
-    )
+    reconciler = readiness.combine_checks("reconciler", checks, [r.target.label for r in outcome.results])
     backups: dict[str | None, list[BackupEvidence]] = {}
     if release is not None and readiness.schema_changed(release):
         backups = readiness.backup_evidence(_backup_jobs(api, outcome, bundle), release.version)

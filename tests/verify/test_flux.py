@@ -160,3 +160,14 @@ def test_source_name_reads_both_kinds() -> None:
 def test_stalled_at_an_older_revision_is_only_pending() -> None:
     result = ks_verdict(applied=OLD, ready="False", reason="BuildFailed", stalled=True)
     assert result.state is State.PENDING
+
+
+def test_helmrelease_failure_before_our_reconcile_was_handled_is_only_pending() -> None:
+    obj = helmrelease(
+        "odoo",
+        history=[("1.3.2", "failed")],
+        ready="False",
+        reason="UpgradeFailed",
+        handled="2026-05-04T09:00:00Z",
+    )
+    assert hr_verdict(obj).state is State.PENDING

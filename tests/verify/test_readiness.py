@@ -5,9 +5,11 @@ from typing import Any
 
 from gitops.config.models import ReleaseRecord
 from gitops.verify.readiness import (
+    Check,
     argocd_can_go_back,
     backup_check,
     backup_evidence,
+    combine_checks,
     flux_can_go_back,
     rollback_readiness,
     schema_changed,
@@ -145,3 +147,10 @@ def test_no_schema_change_needs_no_backup() -> None:
     rel = release(schema_fingerprint="sha256:" + "a" * 64)
     assert not schema_changed(rel)
     assert ready(rel, backups={}).ready
+
+
+def test_reconciler_checks_of_several_targets_name_the_failing_ones() -> None:
+    good, bad = Check("reconciler", True, "auto-sync"), Check("reconciler", False, "suspended")
+    combined = combine_checks("reconciler", [good, bad, good], ["acme", "globex", "initech"])
+    assert not combined.ok and combined.detail == "globex: suspended"
+    assert combine_checks("reconciler", [good, good], ["a", "b"]) == Check("reconciler", True, "auto-sync")
