@@ -79,10 +79,8 @@ def test_healthy_rollout_is_verified_with_one_list_and_one_watch_per_kind(
 def test_degraded_application_fails_fast(kube_api: FakeKubeAPI, kubeconfig: Path) -> None:
     argo_app(kube_api, "odoo-staging")
     ArgoCD(kube_api, revision=SHA, default="degraded")
-    started = time.monotonic()
     outcome = run(kubeconfig, [target("odoo-staging")], timeout=30)
-    assert time.monotonic() - started < 30  # decided on the event, not by the timeout
-    assert not outcome.timed_out
+    assert not outcome.timed_out  # decided on the event, not by the timeout
     verdict = outcome.results[0].verdict
     assert verdict.state is State.FAILED
     assert "CrashLoopBackOff" in verdict.reasons[0]
@@ -143,7 +141,7 @@ def test_watch_survives_a_dropped_stream_and_resumes_from_the_bookmark(
             "applications", "argocd", "unrelated", lambda a: a["status"].update(reconciledAt=o.at(9))
         )
         moved_to = kube_api.state.rv  # filtered out by the field selector: only a bookmark carries it
-        while not any(p == "applications" and rv >= moved_to for p, rv in kube_api.state.bookmarks_sent):
+        while sum(p == "applications" and rv >= moved_to for p, rv in kube_api.state.bookmarks_sent) < 2:
             time.sleep(0.02)
         time.sleep(0.2)  # let the client read that bookmark before the cut
         kube_api.drop_streams()
