@@ -220,8 +220,22 @@ class KubeApi:
         *,
         label_selector: str | None = None,
         field_selector: str | None = None,
+        retry: bool = False,
     ) -> Listing:
-        """One LIST; `namespace=None` lists every namespace."""
+        """One LIST; `namespace=None` lists every namespace. With `retry`, transient errors are retried
+        with back-off (informers retry on their own and leave it off)."""
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return self._list_once(res, namespace, label_selector, field_selector)
+            except KubeError as exc:
+                if not retry or not exc.transient or attempt == self.attempts:
+                    raise
+                self.sleep(self.backoff * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")
+
+    def _list_once(
+        self, res: Resource, namespace: str | None, label_selector: str | None, field_selector: str | None
+    ) -> Listing:
         what = f"list {res.plural} in {namespace or 'all namespaces'}"
         try:
             result = self._list_call(res, namespace)(

@@ -155,9 +155,9 @@ def _backup_jobs(api: KubeApi, outcome: Outcome, bundle: EnvBundle) -> list[dict
     namespaces = sorted({r.workload_namespace or bundle.config.namespace for r in outcome.results})
     if len(namespaces) > 1 and _tenants_in_own_namespaces(bundle.config):
         wanted = set(namespaces)
-        jobs = api.list(JOBS, None, label_selector=selector).items
+        jobs = api.list(JOBS, None, label_selector=selector, retry=True).items
         return [j for j in jobs if (j.get("metadata") or {}).get("namespace") in wanted]
-    return [job for ns in namespaces for job in api.list(JOBS, ns, label_selector=selector).items]
+    return [job for ns in namespaces for job in api.list(JOBS, ns, label_selector=selector, retry=True).items]
 
 
 def _assess_readiness(

@@ -85,3 +85,13 @@ def test_unknown_context_is_a_usage_error_without_the_token(kube_api: FakeKubeAP
     with pytest.raises(UsageError) as info:
         KubeApi.connect(kubeconfig=kubeconfig, context="prod-eu-central")
     assert "prod-eu-central" in str(info.value) and TOKEN not in str(info.value)
+
+
+def test_list_with_retry_survives_transient_errors(kube_api: FakeKubeAPI, kubeconfig: Path) -> None:
+    kube_api.put(o.application("web", revision=o.sha("x")))
+    kube_api.fail_next.extend([502, 503])
+    client = connect(kubeconfig)
+    assert [a["metadata"]["name"] for a in client.list(APPLICATIONS, "argocd", retry=True).items] == ["web"]
+    kube_api.fail_next.append(503)
+    with pytest.raises(KubeError):
+        client.list(APPLICATIONS, "argocd")  # without retry: the caller (an informer) decides
