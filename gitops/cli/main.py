@@ -13,7 +13,10 @@ from gitops.cli.options import to_json
 from gitops.errors import EXIT_EXTERNAL, EXIT_USAGE, GitopsError, redact
 
 # verb module -> attribute holding its click command (or group). One module per verb.
-VERBS: tuple[tuple[str, str], ...] = (("gitops.cli.plan", "plan"),)
+VERBS: tuple[tuple[str, str], ...] = (
+    ("gitops.cli.plan", "plan"),
+    ("gitops.cli.build", "build_command"),
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
