@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.components", "tests.fixtures.configrepo"]
+pytest_plugins = [
+    "tests.fixtures.components",
+    "tests.fixtures.configrepo",
+    "tests.fixtures.registry",
+    "tests.fixtures.trivydb",
+    "tests.fixtures.addonsrepo",
+]
 
 
 @pytest.fixture(autouse=True)
