@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from gitops.cli.options import emit, info, json_option
+from gitops.errors import UsageError
 from gitops.image.build import BuildRequest, BuildResult, build
+from gitops.supply.signer import sign_build
 
 
 def render_build(result: BuildResult) -> str:
@@ -29,6 +32,13 @@ def render_build(result: BuildResult) -> str:
 @click.option("--allow-floating-base", is_flag=True, help="Accept a base given by tag (recorded in labels).")
 @click.option("--platform", default="linux/amd64", show_default=True, help="Platform picked from an index.")
 @click.option("--system-package", "system_packages", multiple=True, help="apt package to install (engine).")
+@click.option(
+    "--key",
+    "key_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="With --push: sign the image and attach SLSA provenance (password from COSIGN_PASSWORD).",
+)
 @click.option("--timeout", default=60.0, show_default=True, help="Seconds per registry/engine request.")
 @json_option
 def build_command(  # noqa: PLR0917 (click passes options positionally)
@@ -39,10 +49,14 @@ def build_command(  # noqa: PLR0917 (click passes options positionally)
     allow_floating_base: bool,
     platform: str,
     system_packages: tuple[str, ...],
+    key_path: Path | None,
     timeout: float,
     as_json: bool,
 ) -> None:
     """Build the Odoo image holding the addons in ADDONS_DIR on top of a pinned base image."""
+    if key_path and not push:
+        raise UsageError("--key signs the pushed image: add --push")
+    started = datetime.now(UTC)
     if not push:
         info("note: without --push nothing is uploaded; the digest is what a push would produce")
     result = build(
@@ -57,4 +71,7 @@ def build_command(  # noqa: PLR0917 (click passes options positionally)
             timeout=timeout,
         )
     )
-    emit(result.to_dict(), as_json=as_json, human=lambda: render_build(result))
+    data = result.to_dict()
+    if key_path:
+        data["signature"] = sign_build(result, key_path, started=started, timeout=timeout).to_dict()
+    emit(data, as_json=as_json, human=lambda: render_build(result))

@@ -16,6 +16,10 @@ from gitops.errors import EXIT_EXTERNAL, EXIT_USAGE, GitopsError, redact
 VERBS: tuple[tuple[str, str], ...] = (
     ("gitops.cli.plan", "plan"),
     ("gitops.cli.build", "build_command"),
+    ("gitops.cli.keygen", "keygen_command"),
+    ("gitops.cli.sign", "sign_command"),
+    ("gitops.cli.verify_signature", "verify_signature_command"),
+    ("gitops.cli.scan", "scan_command"),
 )
 
 
