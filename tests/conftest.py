@@ -14,6 +14,7 @@ pytest_plugins = [
     "tests.fixtures.registry",
     "tests.fixtures.trivydb",
     "tests.fixtures.addonsrepo",
+    "tests.fixtures.supply",
 ]
 
 
