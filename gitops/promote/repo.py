@@ -1,0 +1,233 @@
+"""The config repository as a git checkout: clone, branch, commit with trailers, push, ancestry.
+
+The one module that talks to git for config-repo edits (GitPython). Git errors become ExternalError
+(or NonFastForward), with credentials in URLs redacted. Network-touching reads are retried with back-off;
+pushes are retried only when the failure is transient, never blindly after a rejection.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import git
+
+from gitops.errors import ExternalError, redact
+from gitops.proc import no_git_env
+
+T = TypeVar("T")
+DEFAULT_TIMEOUT = 120.0
+_REJECTED_MARKERS = ("[rejected]", "non-fast-forward", "fetch first", "stale info", "[remote rejected]")
+_TRANSIENT_MARKERS = (
+    "Could not resolve host",
+    "Connection timed out",
+    "Connection reset",
+    "early EOF",
+    "The remote end hung up",
+    "HTTP 5",
+    "returned error: 5",
+    "Operation timed out",
+)
+
+
+class NonFastForward(ExternalError):
+    """The remote branch moved: fetch, rebuild the change on top and push again."""
+
+
+def _stderr(exc: git.GitCommandError) -> str:
+    return redact(str(exc.stderr or exc.stdout or exc).strip())
+
+
+def _is_transient(exc: git.GitCommandError) -> bool:
+    return any(marker in str(exc.stderr) for marker in _TRANSIENT_MARKERS)
+
+
+def retry(action: Callable[[], T], *, what: str, attempts: int = 3, backoff: float = 0.5) -> T:
+    """Run a git action, retrying transient failures with exponential back-off."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return action()
+        except git.GitCommandError as exc:
+            if attempt == attempts or not _is_transient(exc):
+                raise ExternalError(f"git {what} failed: {_stderr(exc)}") from None
+            time.sleep(backoff * 2 ** (attempt - 1))
+    raise AssertionError("unreachable")
+
+
+def format_trailers(trailers: Mapping[str, str]) -> str:
+    return "\n".join(f"{key}: {value}" for key, value in trailers.items())
+
+
+@dataclass
+class ConfigCheckout:
+    """A working clone of the config repository."""
+
+    root: Path
+    repo: git.Repo
+    branch: str = "main"
+    timeout: float = DEFAULT_TIMEOUT
+
+    @classmethod
+    def clone(
+        cls,
+        url: str,
+        dest: Path,
+        *,
+        branch: str = "main",
+        depth: int | None = 50,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> ConfigCheckout:
+        """Clone `url` (shallow by default) into `dest`, checking out `branch`."""
+        args = ["git", "clone", "--quiet", "--no-tags", "--branch", branch]
+        if depth:
+            args += ["--depth", str(depth)]
+            url = _file_url(url)
+        args += [url, str(dest)]
+
+        def clone() -> git.Repo:
+            git.Git().execute(args, env=no_git_env(), kill_after_timeout=timeout)
+            return git.Repo(dest)
+
+        repo = retry(clone, what="clone")
+        return cls(dest, repo, branch, timeout)
+
+    @classmethod
+    def open(cls, path: Path, *, branch: str = "main", timeout: float = DEFAULT_TIMEOUT) -> ConfigCheckout:
+        try:
+            repo = git.Repo(path)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            raise ExternalError(f"{path} is not a git repository") from None
+        return cls(Path(repo.working_tree_dir or path), repo, branch, timeout)
+
+    def _git(self, *args: str) -> str:
+        try:
+            return str(
+                self.repo.git.execute(["git", *args], env=no_git_env(), kill_after_timeout=self.timeout)
+            )
+        except git.GitCommandError as exc:
+            raise ExternalError(f"git {args[0]} failed: {_stderr(exc)}") from None
+
+    def head(self) -> str:
+        return self.repo.head.commit.hexsha
+
+    def fetch(self, *refspecs: str, depth: int | None = None) -> None:
+        args = ["fetch", "--quiet", "--no-tags", "origin", *refspecs]
+        if depth:
+            args.insert(2, f"--depth={depth}")
+        retry(
+            lambda: self.repo.git.execute(["git", *args], env=no_git_env(), kill_after_timeout=self.timeout),
+            what="fetch",
+        )
+
+    def remote_sha(self, branch: str) -> str | None:
+        """SHA of `branch` on the remote right now, or None if it does not exist there."""
+        out = retry(
+            lambda: self.repo.git.execute(
+                ["git", "ls-remote", "origin", f"refs/heads/{branch}"],
+                env=no_git_env(),
+                kill_after_timeout=self.timeout,
+            ),
+            what="ls-remote",
+        )
+        line = str(out).strip().splitlines()
+        return line[0].split()[0] if line else None
+
+    def start_branch(self, name: str, *, base: str | None = None) -> None:
+        """Create or reset local branch `name` at `base` (default origin/<main branch>) and check it out."""
+        self._git("checkout", "--quiet", "-B", name, base or f"origin/{self.branch}")
+
+    def commit(
+        self,
+        message: str,
+        *,
+        paths: Sequence[Path | str] | None = None,
+        trailers: Mapping[str, str] | None = None,
+        author: str | None = None,
+    ) -> str | None:
+        """Commit the given paths (default: everything); returns the new SHA, or None when nothing changed."""
+        self._git("add", "--all", "--", *[str(p) for p in paths] if paths else ".")
+        if not self.repo.is_dirty(index=True, working_tree=False, untracked_files=False):
+            return None
+        full = message.rstrip() + ("\n\n" + format_trailers(trailers) if trailers else "") + "\n"
+        args = ["commit", "--quiet", "--no-verify", "-m", full]
+        if author:
+            args += ["--author", author]
+        self._git(*args)
+        return self.head()
+
+    def push(self, local_ref: str, remote_branch: str, *, force_with_lease: str | None = None) -> None:
+        """Push `local_ref` to `remote_branch`; NonFastForward when the remote moved."""
+        args = ["push", "--quiet", "--porcelain", "origin", f"{local_ref}:refs/heads/{remote_branch}"]
+        if force_with_lease is not None:
+            args.insert(2, f"--force-with-lease=refs/heads/{remote_branch}:{force_with_lease}")
+
+        for attempt in range(1, 4):
+            try:
+                self.repo.git.execute(["git", *args], env=no_git_env(), kill_after_timeout=self.timeout)
+                return
+            except git.GitCommandError as exc:
+                output = f"{exc.stdout}\n{exc.stderr}"
+                if any(marker in output for marker in _REJECTED_MARKERS) or "Updates were rejected" in output:
+                    raise NonFastForward(
+                        f"push to {remote_branch} rejected: the remote branch moved"
+                    ) from None
+                if attempt == 3 or not _is_transient(exc):
+                    raise ExternalError(f"git push failed: {_stderr(exc)}") from None
+                time.sleep(0.5 * 2 ** (attempt - 1))
+
+    def update_branch(
+        self,
+        edit: Callable[[Path], None],
+        message: str,
+        *,
+        trailers: Mapping[str, str] | None = None,
+        attempts: int = 5,
+    ) -> str | None:
+        """Apply `edit` on top of the latest remote main and push; rebuilds and retries on a race."""
+        for _ in range(attempts):
+            self.fetch(self.branch)
+            self.start_branch(self.branch, base=f"origin/{self.branch}")
+            edit(self.root)
+            sha = self.commit(message, trailers=trailers)
+            if sha is None:
+                return None
+            try:
+                self.push("HEAD", self.branch)
+                return sha
+            except NonFastForward:
+                continue
+        raise ExternalError(
+            f"could not push to {self.branch} after {attempts} attempts: the branch keeps moving"
+        )
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        """True when `ancestor` is `descendant` or one of its ancestors; deepens a shallow clone if needed."""
+        for _ in range(2):
+            try:
+                self.repo.git.execute(
+                    ["git", "merge-base", "--is-ancestor", ancestor, descendant],
+                    env=no_git_env(),
+                    kill_after_timeout=self.timeout,
+                )
+                return True
+            except git.GitCommandError as exc:
+                if exc.status == 1:
+                    if not self._is_shallow():
+                        return False
+                elif not self._is_shallow():
+                    raise ExternalError(f"git merge-base failed: {_stderr(exc)}") from None
+                self.fetch("--unshallow")
+        return False
+
+    def _is_shallow(self) -> bool:
+        return (Path(self.repo.git_dir) / "shallow").exists()
+
+
+def _file_url(url: str) -> str:
+    """Shallow clones of local paths need a file:// URL (git ignores --depth for plain paths)."""
+    if "://" in url or url.startswith("git@"):
+        return url
+    return Path(url).resolve().as_uri()
