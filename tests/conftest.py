@@ -11,8 +11,8 @@ import pytest
 pytest_plugins = [
     "tests.fixtures.components",
     "tests.fixtures.configrepo",
-    "tests.fixtures.registry",
     "tests.fixtures.trivydb",
+    "tests.fixtures.registry",
     "tests.fixtures.addonsrepo",
     "tests.fixtures.supply",
 ]

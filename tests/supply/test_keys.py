@@ -50,7 +50,10 @@ def test_wrong_password_is_a_clear_usage_error(signing_keys: KeyFiles) -> None:
 
 
 def test_missing_password_env_and_no_overwrite(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], signing_keys: KeyFiles
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    signing_keys: KeyFiles,
 ) -> None:
     monkeypatch.delenv("COSIGN_PASSWORD")
     assert main(["keygen", "--output-dir", str(tmp_path / "k")]) == 2

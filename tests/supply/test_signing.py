@@ -14,7 +14,7 @@ from gitops.image.registry import OCI_MANIFEST, RegistryClient, sha256_digest
 from gitops.supply.evidence import check_signature
 from gitops.supply.store import tag_for
 from tests.fixtures.registry import BaseImage, Registry
-from tests.fixtures.supply import KeyFiles, push_test_image
+from tests.fixtures.supply import KeyFiles
 
 pytestmark = [pytest.mark.docker, pytest.mark.registry]
 
@@ -73,7 +73,10 @@ def test_missing_signature_exit_3(
 
 
 def test_wrong_key_exit_3(
-    capsys: pytest.CaptureFixture[str], pushed_image: BuildResult, signing_keys: KeyFiles, other_keys: KeyFiles
+    capsys: pytest.CaptureFixture[str],
+    pushed_image: BuildResult,
+    signing_keys: KeyFiles,
+    other_keys: KeyFiles,
 ) -> None:
     assert cli(capsys, "sign", pushed_image.image, "--key", str(signing_keys.private))[0] == 0
     code, result = cli(capsys, "verify-signature", pushed_image.image, "--key", str(other_keys.public))
@@ -102,7 +105,8 @@ def test_tampered_payload_exit_3(
     assert cli(capsys, "sign", pushed_image.image, "--key", str(signing_keys.private))[0] == 0
     ref = parse_image_ref(pushed_image.image)
     original = RegistryClient(registry.host, scheme="http").get_blob(
-        ref.path, sig_manifest(registry, pushed_image.image)["layers"][0]["digest"]  # type: ignore[index]
+        ref.path,
+        sig_manifest(registry, pushed_image.image)["layers"][0]["digest"],  # type: ignore[index]
     )
     tampered = original.replace(b'"optional":null', b'"optional":{"approved":"yes"}')
     assert tampered != original
@@ -120,7 +124,9 @@ def test_signature_for_another_digest_exit_3(
     signing_keys: KeyFiles,
     tmp_path: Path,
 ) -> None:
-    other = push_test_image(registry, base_image, tmp_path / "other", parse_image_ref(pushed_image.repository).path)
+    other = push_test_image(
+        registry, base_image, tmp_path / "other", parse_image_ref(pushed_image.repository).path
+    )
     (tmp_path / "other").mkdir(exist_ok=True)
     assert other.digest != pushed_image.digest or other.image == pushed_image.image
     assert cli(capsys, "sign", pushed_image.image, "--key", str(signing_keys.private))[0] == 0
