@@ -15,6 +15,7 @@ pytest_plugins = [
     "tests.fixtures.registry",
     "tests.fixtures.addonsrepo",
     "tests.fixtures.supply",
+    "tests.fixtures.authproxy",
 ]
 
 

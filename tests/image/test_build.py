@@ -8,10 +8,15 @@ from pathlib import Path
 import pytest
 
 from gitops.cli.main import main
+from gitops.errors import UsageError
 from gitops.image.build import BuildRequest, build
-from gitops.image.registry import RegistryClient
+from gitops.image.reference import parse_image_ref
+from gitops.image.registry import OCI_INDEX, RegistryClient, sha256_digest
+from gitops.supply import attest, keys
+from gitops.supply.evidence import check_signature
 from tests.fixtures.addonsrepo import AddonsRepo
 from tests.fixtures.registry import BaseImage, Registry, pull_image, read_file_in_image
+from tests.fixtures.supply import KeyFiles
 
 pytestmark = [pytest.mark.docker, pytest.mark.registry]
 
@@ -196,3 +201,66 @@ def test_engine_down_exit_1_nothing_tagged(
     assert code == 1
     assert "Docker Engine unreachable" in str(result["message"])
     assert registry.tags("test/odoo-noengine") == []
+
+
+def test_index_base_picks_the_platform_manifest(
+    registry: Registry, base_image: BaseImage, addons_repo: AddonsRepo
+) -> None:
+    client = RegistryClient(registry.host, scheme="http")
+    base = client.get_manifest("test/odoo-base", base_image.digest)
+    index = {
+        "schemaVersion": 2,
+        "mediaType": OCI_INDEX,
+        "manifests": [
+            {"mediaType": base.media_type, "size": len(base.raw), "digest": base.digest,
+             "platform": {"os": "linux", "architecture": "amd64"}},
+        ],
+    }  # fmt: skip
+    raw = json.dumps(index).encode()
+    index_digest = client.put_manifest("test/odoo-base", sha256_digest(raw), raw, OCI_INDEX)
+    result = build(
+        BuildRequest(
+            addons_dir=addons_repo.path,
+            base=f"{base_image.repository}@{index_digest}",
+            repository=f"{registry.host}/test/odoo-from-index",
+            push=True,
+        )
+    )
+    assert result.labels["org.opencontainers.image.base.digest"] == index_digest
+    pushed = client.get_manifest("test/odoo-from-index", result.digest).json()
+    assert pushed["layers"][0] == base.json()["layers"][0]
+    with pytest.raises(UsageError, match="has no linux/arm64 manifest"):
+        build(
+            BuildRequest(
+                addons_dir=addons_repo.path,
+                base=f"{base_image.repository}@{index_digest}",
+                repository=f"{registry.host}/test/odoo-from-index",
+                platform="linux/arm64",
+            )
+        )
+
+
+def test_build_with_key_signs_and_attaches_provenance(
+    capsys: pytest.CaptureFixture[str],
+    registry: Registry,
+    base_image: BaseImage,
+    addons_repo: AddonsRepo,
+    signing_keys: KeyFiles,
+) -> None:
+    repo = f"{registry.host}/test/odoo-provenance"
+    code, result = run_build(
+        capsys, str(addons_repo.path), "--base", base_image.pinned, "--repository", repo, "--push",
+        "--key", str(signing_keys.private),
+    )  # fmt: skip
+    assert code == 0, result
+    image = str(result["image"])
+    assert check_signature(image, signing_keys.public.read_bytes()).ok
+    ref = parse_image_ref(image)
+    client = RegistryClient(registry.host, scheme="http")
+    public = keys.load_public_key(signing_keys.public.read_bytes())
+    found, rejected = attest.read_attestations(client, ref, public, attest.SLSA_PREDICATE)
+    assert rejected == 0 and len(found) == 1
+    definition = found[0].predicate["buildDefinition"]
+    assert definition["externalParameters"]["revision"] == addons_repo.git("rev-parse", "HEAD")
+    assert definition["externalParameters"]["base"] == base_image.pinned
+    assert definition["resolvedDependencies"][1]["digest"]["sha256"] == base_image.digest.split(":")[1]
