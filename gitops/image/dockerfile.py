@@ -21,6 +21,17 @@ _ENV = jinja2.Environment(
 )
 
 
+def docker_quote(value: str) -> str:
+    """A double-quoted Dockerfile word: backslash, quote and `$` escaped, newlines refused."""
+    if "\n" in value:
+        raise ValueError("a label value must be a single line")
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
+    return f'"{escaped}"'
+
+
+_ENV.filters["docker_quote"] = docker_quote
+
+
 @dataclass(frozen=True, kw_only=True)
 class DockerfileInputs:
     base: str

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops.config.models import ScanPolicy
-from gitops.errors import UsageError
+from gitops.errors import ExternalError, UsageError
 from gitops.image.reference import pinned_ref
 from gitops.image.registry import RegistryClient
 from gitops.supply import attest, keys
@@ -78,9 +78,12 @@ def scan(request: ScanRequest) -> ScanOutcome:
     image = pinned_ref(request.image)
     key = keys.load_private_key(request.attest_key) if request.attest_key else None
     client = RegistryClient.for_ref(image, timeout=min(request.timeout, 60))
-    require_image(client, image)
     started = datetime.now(UTC)
-    report = scan_image(image, TrivyOptions(timeout=request.timeout))
+    try:
+        report = scan_image(image, TrivyOptions(timeout=request.timeout))
+    except ExternalError:
+        require_image(client, image)  # a clearer message when the image is simply not there
+        raise
     finished = datetime.now(UTC)
     verdict = evaluate(report.findings, request.policy, today=request.today or finished.date())
     outcome = ScanOutcome(

@@ -176,6 +176,7 @@ def test_engine_build_installs_requirements(
     inspect = pull_image(image)
     assert inspect["Config"]["Labels"]["org.opencontainers.image.version"] == "1.2.1-dev.1"  # type: ignore[index]
     assert inspect["Config"]["User"] == "odoo"  # type: ignore[index]
+    assert inspect["Config"]["Labels"] == {**result["labels"]}  # type: ignore[index,dict-item]
     installed = read_file_in_image(image, "/usr/lib/fake-pip-installed.txt").decode().split()
     assert installed == ["phonenumbers==8.13.0", "requests-oauthlib"]
     code_file = read_file_in_image(image, "/opt/odoo/custom-addons/odoo_gitops_api/__manifest__.py")
