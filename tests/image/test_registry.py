@@ -112,3 +112,15 @@ def test_unreachable_registry_retries_then_external_error() -> None:
     client = RegistryClient(f"127.0.0.1:{free_port()}", scheme="http", retries=2, backoff=0.01, timeout=2)
     with pytest.raises(ExternalError, match="unreachable"):
         client.manifest_exists("x/y", sha256_digest(b""))
+
+
+def test_5xx_answers_are_retried(flaky_proxy: AuthProxy, base_image: BaseImage) -> None:
+    flaky_proxy.failures_left = 2
+    client = RegistryClient(flaky_proxy.host, scheme="http", retries=3, backoff=0.01)
+    assert client.manifest_exists("test/odoo-base", base_image.digest)
+    assert flaky_proxy.failures_left == 0
+    flaky_proxy.failures_left = 10
+    with pytest.raises(ExternalError, match="HTTP 503"):
+        RegistryClient(flaky_proxy.host, scheme="http", retries=2, backoff=0.01).manifest_exists(
+            "test/odoo-base", base_image.digest
+        )
