@@ -16,6 +16,8 @@ pytest_plugins = [
     "tests.fixtures.addonsrepo",
     "tests.fixtures.supply",
     "tests.fixtures.authproxy",
+    "tests.fixtures.charts",
+    "tests.fixtures.windows",
 ]
 
 

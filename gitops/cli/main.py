@@ -16,6 +16,7 @@ from gitops.errors import EXIT_EXTERNAL, EXIT_USAGE, GitopsError, redact
 VERBS: tuple[tuple[str, str], ...] = (
     ("gitops.cli.plan", "plan"),
     ("gitops.cli.audit", "audit"),
+    ("gitops.cli.window", "window"),
     ("gitops.cli.build", "build_command"),
     ("gitops.cli.keygen", "keygen_command"),
     ("gitops.cli.sign", "sign_command"),
