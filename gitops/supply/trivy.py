@@ -17,7 +17,6 @@ from gitops.supply.report import ScanReport, parse_trivy_json
 
 BINARY_ENV = "ODOO_GITOPS_TRIVY"
 OFFLINE_FLAGS = (
-    "--skip-db-update",
     "--skip-java-db-update",
     "--skip-check-update",
     "--skip-version-check",
@@ -44,11 +43,20 @@ def trivy_binary() -> str:
     return found
 
 
-def trivy_command(image: ImageRef, options: TrivyOptions) -> list[str]:
-    args = [trivy_binary(), "image", "--format", "json", "--quiet", "--image-src", "remote"]
-    args += ["--scanners", ",".join(options.scanners), *OFFLINE_FLAGS]
+def cache_dir(options: TrivyOptions) -> Path:
     if options.cache_dir:
-        args += ["--cache-dir", str(options.cache_dir)]
+        return options.cache_dir
+    configured = os.environ.get("TRIVY_CACHE_DIR")
+    return Path(configured) if configured else Path.home() / ".cache" / "trivy"
+
+
+def trivy_command(image: ImageRef, options: TrivyOptions) -> list[str]:
+    """Offline when the vulnerability DB is in the cache; otherwise trivy may fetch it once."""
+    cache = cache_dir(options)
+    args = [trivy_binary(), "image", "--format", "json", "--quiet", "--image-src", "remote"]
+    args += ["--scanners", ",".join(options.scanners), *OFFLINE_FLAGS, "--cache-dir", str(cache)]
+    if (cache / "db" / "metadata.json").is_file():
+        args.append("--skip-db-update")
     if image.default_scheme == "http":
         args.append("--insecure")
     return [*args, image.pinned]

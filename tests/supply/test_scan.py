@@ -164,3 +164,15 @@ def test_unknown_image_is_exit_1(
     code, result = cli(capsys, "scan", f"{registry.host}/test/none@sha256:{'b' * 64}")
     assert code == 1
     assert "not found" in str(result["message"])
+
+
+def test_trivy_stays_offline_when_the_db_is_cached(trivy: Trivy, tmp_path: Path) -> None:
+    from gitops.image.reference import pinned_ref
+    from gitops.supply.trivy import TrivyOptions, trivy_command
+
+    ref = pinned_ref(f"127.0.0.1:5000/x@sha256:{'e' * 64}")
+    cached = trivy_command(ref, TrivyOptions())
+    assert "--skip-db-update" in cached and "--offline-scan" in cached
+    assert cached[cached.index("--cache-dir") + 1] == str(trivy.cache)
+    empty = trivy_command(ref, TrivyOptions(cache_dir=tmp_path / "empty-cache"))
+    assert "--skip-db-update" not in empty
