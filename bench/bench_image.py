@@ -29,7 +29,7 @@ from gitops.image.reference import pinned_ref  # noqa: E402
 from gitops.supply.scan import ScanRequest, scan  # noqa: E402
 from gitops.supply.trivy import TrivyOptions, trivy_command  # noqa: E402
 from tests.fixtures.addonsrepo import make_addons_repo  # noqa: E402
-from tests.fixtures.registry import push_base_image, start_registry  # noqa: E402
+from tests.fixtures.registry import push_base_image, remove_local_images, start_registry  # noqa: E402
 from tests.fixtures.trivydb import write_trivy_cache  # noqa: E402
 
 ROUNDS = 5
@@ -78,8 +78,11 @@ def bench_rebuild(registry_host: str, base: str, work: Path) -> tuple[float, flo
             context, modules=modules, conf=b"[options]\n", dockerfile=dockerfile, requirements=()
         )
 
+    built: list[str] = []
+
     def docker_build() -> None:
-        client.images.build(path=str(context), tag="bench/odoo:latest", rm=True)
+        image, _ = client.images.build(path=str(context), tag="bench/odoo:latest", rm=True)
+        built.append(image.id)
 
     prepare_context()
     docker_build()  # warm the engine cache (and pull the base)
@@ -91,6 +94,8 @@ def bench_rebuild(registry_host: str, base: str, work: Path) -> tuple[float, flo
         ours.append(timed(lambda: build(request)))
         prepare_context()  # not timed: only the engine build of the rendered Dockerfile counts
         theirs.append(timed(docker_build))
+    for image_id in reversed(dict.fromkeys(built)):
+        client.images.remove(image_id, force=True)
     return statistics.median(ours), statistics.median(theirs)
 
 
@@ -139,6 +144,7 @@ def main() -> None:
             print(f"  ratio                 : {ours / theirs:.2f}x   (target <= 1.10x)")
         finally:
             registry.stop()
+            remove_local_images(f"{registry.host}/")
 
 
 if __name__ == "__main__":

@@ -77,12 +77,14 @@ def scan_predicate(outcome: ScanOutcome) -> dict[str, Any]:
 def scan(request: ScanRequest) -> ScanOutcome:
     image = pinned_ref(request.image)
     key = keys.load_private_key(request.attest_key) if request.attest_key else None
-    client = RegistryClient.for_ref(image, timeout=min(request.timeout, 60))
+    timeout = min(request.timeout, 60)
     started = datetime.now(UTC)
     try:
         report = scan_image(image, TrivyOptions(timeout=request.timeout))
     except ExternalError:
-        require_image(client, image)  # a clearer message when the image is simply not there
+        require_image(
+            RegistryClient.for_ref(image, timeout=timeout), image
+        )  # a clearer message when the image is simply not there
         raise
     finished = datetime.now(UTC)
     verdict = evaluate(report.findings, request.policy, today=request.today or finished.date())
@@ -97,7 +99,13 @@ def scan(request: ScanRequest) -> ScanOutcome:
     if request.sarif:
         _write(request.sarif, json.dumps(to_sarif(report, verdict), indent=2))
     if key and verdict.passed:
-        attest.attach(client, image, attest.VULN_PREDICATE, scan_predicate(outcome), key)
+        attest.attach(
+            RegistryClient.for_ref(image, timeout=timeout),
+            image,
+            attest.VULN_PREDICATE,
+            scan_predicate(outcome),
+            key,
+        )
     return outcome
 
 
