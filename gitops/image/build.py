@@ -70,7 +70,7 @@ class BuildResult:
     created: str
     labels: dict[str, str]
     modules: dict[str, dict[str, str]]
-    base: dict[str, str]
+    base: dict[str, Any]
     method: str
     pushed: bool
     dirty: bool
@@ -245,52 +245,85 @@ def push_image(
         target.put_manifest(repo, tag, plan.manifest, plan.media_type)
 
 
-def build(request: BuildRequest) -> BuildResult:
+@dataclass(frozen=True, kw_only=True)
+class _Inputs:
+    """What both build paths start from: the checked-out addons, their facts and the resolved base."""
+
+    source: SourceVersion
+    modules: list[Module]
+    requirements: tuple[str, ...]
+    base: BaseImage
+    conf: bytes
+    labels: dict[str, str]
+
+
+def _gather(request: BuildRequest) -> tuple[_Inputs, RegistryClient]:
     addons_dir = request.addons_dir.resolve()
     if not addons_dir.is_dir():
         raise UsageError(f"addons directory {request.addons_dir} does not exist")
-    target_ref = parse_repository(request.repository)
     source = source_version(addons_dir)
     modules = module_facts(addons_dir)
     if not modules:
         raise UsageError(f"no addon (a directory with __manifest__.py) found in {addons_dir}")
-    requirements = python_requirements(addons_dir, modules)
     base, base_client = resolve_base(
         request.base,
         allow_floating=request.allow_floating_base,
         platform=request.platform,
         timeout=request.timeout,
     )
-    volumes = check_volumes(base.config, ADDONS_DIR)
-    addons_path = addons_path_for(volumes)
-    conf = render_odoo_conf(addons_path=addons_path).encode()
+    addons_path = addons_path_for(check_volumes(base.config, ADDONS_DIR))
     labels = make_labels(
         source=source, base=base, base_text=request.base, modules=modules, addons_path=addons_path
     )
-    tags = source.tags()
-    if requirements or request.system_packages:
-        method = "engine"
-        dockerfile = render_dockerfile(
-            DockerfileInputs(
-                base=base.ref.pinned,
-                user=base.config.get("config", {}).get("User") or None,
-                requirements=requirements,
-                system_packages=request.system_packages,
-                labels=labels,
-            )
+    inputs = _Inputs(
+        source=source,
+        modules=modules,
+        requirements=python_requirements(addons_dir, modules),
+        base=base,
+        conf=render_odoo_conf(addons_path=addons_path).encode(),
+        labels=labels,
+    )
+    return inputs, base_client
+
+
+def _plan_with_engine(inputs: _Inputs, request: BuildRequest) -> ImagePlan:
+    dockerfile = render_dockerfile(
+        DockerfileInputs(
+            base=inputs.base.ref.pinned,
+            user=inputs.base.config.get("config", {}).get("User") or None,
+            requirements=inputs.requirements,
+            system_packages=request.system_packages,
+            labels=inputs.labels,
         )
-        with tempfile.TemporaryDirectory(prefix="odoo-gitops-build-") as tmp:
-            _write_context(
-                Path(tmp), modules=modules, conf=conf, dockerfile=dockerfile, requirements=requirements
-            )
-            plan = _engine_build(
-                base, context=Path(tmp), tag=f"odoo-gitops-build:{source.short}", timeout=request.timeout
-            )
+    )
+    with tempfile.TemporaryDirectory(prefix="odoo-gitops-build-") as tmp:
+        context = Path(tmp)
+        _write_context(
+            context,
+            modules=inputs.modules,
+            conf=inputs.conf,
+            dockerfile=dockerfile,
+            requirements=inputs.requirements,
+        )
+        tag = f"odoo-gitops-build:{inputs.source.short}"
+        return _engine_build(inputs.base, context=context, tag=tag, timeout=request.timeout)
+
+
+def build(request: BuildRequest) -> BuildResult:
+    """Build (and with `push`, push) the image; the digest is the same whether pushed or not."""
+    target_ref = parse_repository(request.repository)
+    inputs, base_client = _gather(request)
+    source, base = inputs.source, inputs.base
+    needs_engine = bool(inputs.requirements or request.system_packages)
+    if needs_engine:
+        plan = _plan_with_engine(inputs, request)
     else:
-        method = "daemonless"
-        plan = _daemonless(base, modules=modules, conf=conf, labels=labels, source=source)
-    target = RegistryClient.for_ref(target_ref, timeout=request.timeout)
+        plan = _daemonless(
+            base, modules=inputs.modules, conf=inputs.conf, labels=inputs.labels, source=source
+        )
+    tags = source.tags()
     if request.push:
+        target = RegistryClient.for_ref(target_ref, timeout=request.timeout)
         push_image(
             plan=plan, target=target, repo=target_ref.path, base=base, base_client=base_client, tags=tags
         )
@@ -302,15 +335,11 @@ def build(request: BuildRequest) -> BuildResult:
         version=source.version,
         revision=source.revision,
         created=rfc3339(source.committed_at),
-        labels=labels,
-        modules={m.name: m.record() for m in modules},
-        base={
-            "name": base.ref.repository,
-            "digest": base.ref.digest or "",
-            "floating": str(base.floating).lower(),
-        },
-        method=method,
+        labels=inputs.labels,
+        modules={m.name: m.record() for m in inputs.modules},
+        base={"name": base.ref.repository, "digest": base.ref.pinned_digest, "floating": base.floating},
+        method="engine" if needs_engine else "daemonless",
         pushed=request.push,
         dirty=source.dirty,
-        requirements=requirements,
+        requirements=inputs.requirements,
     )

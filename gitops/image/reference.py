@@ -35,9 +35,14 @@ class ImageRef:
 
     @property
     def pinned(self) -> str:
+        return f"{self.repository}@{self.pinned_digest}"
+
+    @property
+    def pinned_digest(self) -> str:
+        """The digest; UsageError when the reference is not pinned."""
         if not self.digest:
             raise UsageError(f"{self} is not pinned by digest", hint="use REPOSITORY@sha256:<64 hex>")
-        return f"{self.repository}@{self.digest}"
+        return self.digest
 
     @property
     def reference(self) -> str:

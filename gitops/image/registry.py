@@ -144,7 +144,7 @@ class RegistryClient:
                 return False
             self._auth.basic = True
             return True
-        if challenge.scheme == "bearer" and scope not in self._auth.tokens:
+        if challenge.scheme == "bearer":  # first use, or the cached token expired: fetch a fresh one
             self._auth.tokens[scope] = self._fetch_token(challenge, scope)
             return True
         return False

@@ -45,10 +45,9 @@ def pae(payload_type: str, body: bytes) -> bytes:
 
 
 def statement(image: ImageRef, predicate_type: str, predicate: dict[str, Any]) -> bytes:
-    assert image.digest
     data = {
         "_type": STATEMENT_TYPE,
-        "subject": [{"name": image.repository, "digest": {"sha256": image.digest.split(":", 1)[1]}}],
+        "subject": [{"name": image.repository, "digest": {"sha256": image.pinned_digest.split(":", 1)[1]}}],
         "predicateType": predicate_type,
         "predicate": predicate,
     }
@@ -113,8 +112,7 @@ def open_envelope(layer: StoredLayer, image: ImageRef, key: ec.EllipticCurvePubl
         predicate_type, predicate = str(data["predicateType"]), data["predicate"]
     except (ValueError, KeyError, TypeError):
         return None
-    assert image.digest
-    if image.digest.split(":", 1)[1] not in subjects or not isinstance(predicate, dict):
+    if image.pinned_digest.split(":", 1)[1] not in subjects or not isinstance(predicate, dict):
         return None
     return Attestation(predicate_type=predicate_type, predicate=predicate)
 

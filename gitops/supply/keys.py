@@ -96,7 +96,8 @@ def decrypt_private_key(pem: bytes, password: bytes, *, where: str = "key") -> e
     body = _pem_body(pem.decode("utf-8", "replace"), where)
     try:
         kdf, cipher = body["kdf"], body["cipher"]
-        assert isinstance(kdf, dict) and isinstance(cipher, dict)
+        if not isinstance(kdf, dict) or not isinstance(cipher, dict) or kdf.get("name") != "scrypt":
+            raise ValueError("unsupported key encryption")
         params = kdf["params"]
         key = _kdf(password, base64.b64decode(kdf["salt"]), params["N"], params["r"], params["p"])
         der = nacl.secret.SecretBox(key).decrypt(
@@ -104,7 +105,7 @@ def decrypt_private_key(pem: bytes, password: bytes, *, where: str = "key") -> e
         )
     except nacl.exceptions.CryptoError:
         raise UsageError(f"{where}: wrong password (COSIGN_PASSWORD) or corrupted key") from None
-    except (KeyError, TypeError, ValueError, AssertionError):
+    except (KeyError, TypeError, ValueError):
         raise UsageError(f"{where}: malformed cosign private key") from None
     private = serialization.load_der_private_key(der, password=None)
     if not isinstance(private, ec.EllipticCurvePrivateKey) or private.curve.name != "secp256r1":

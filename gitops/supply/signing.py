@@ -72,8 +72,7 @@ def signature_layer(image: ImageRef, key: ec.EllipticCurvePrivateKey) -> StoredL
 
 
 def require_image(client: RegistryClient, image: ImageRef) -> None:
-    assert image.digest
-    if not client.manifest_exists(image.path, image.digest):
+    if not client.manifest_exists(image.path, image.pinned_digest):
         raise ExternalError(f"image {image.pinned} not found in the registry", hint="build and push it first")
 
 
@@ -81,8 +80,7 @@ def sign_image(client: RegistryClient, image: ImageRef, key: ec.EllipticCurvePri
     """Append one signature layer under `sha256-<hex>.sig`; returns that tag."""
     require_image(client, image)
     append_layer(client, image, "sig", signature_layer(image, key))
-    assert image.digest
-    return tag_for(image.digest, "sig")
+    return tag_for(image.pinned_digest, "sig")
 
 
 # ------------------------------------------------------------------ verification (pure)

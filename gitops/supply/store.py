@@ -65,8 +65,7 @@ def _config(layer_digests: list[str]) -> bytes:
 
 def read_descriptors(client: RegistryClient, image: ImageRef, suffix: str) -> list[dict[str, object]] | None:
     """The layer descriptors under the tag, or None when the tag does not exist."""
-    assert image.digest
-    manifest = client.find_manifest(image.path, tag_for(image.digest, suffix))
+    manifest = client.find_manifest(image.path, tag_for(image.pinned_digest, suffix))
     if manifest is None:
         return None
     layers = manifest.json().get("layers") or []
@@ -89,7 +88,6 @@ def read_layers(client: RegistryClient, image: ImageRef, suffix: str) -> list[St
 
 def append_layer(client: RegistryClient, image: ImageRef, suffix: str, layer: StoredLayer) -> str:
     """Upload the blob, then the manifest with the layer appended (an identical layer is not added twice)."""
-    assert image.digest
     existing = read_descriptors(client, image, suffix) or []
     new = _descriptor(layer)
     descriptors = existing if new in existing else [*existing, new]
@@ -104,4 +102,4 @@ def append_layer(client: RegistryClient, image: ImageRef, suffix: str, layer: St
     }
     raw = json.dumps(manifest, separators=(",", ":")).encode()
     client.put_manifest(image.path, sha256_digest(raw), raw, OCI_MANIFEST)
-    return client.put_manifest(image.path, tag_for(image.digest, suffix), raw, OCI_MANIFEST)
+    return client.put_manifest(image.path, tag_for(image.pinned_digest, suffix), raw, OCI_MANIFEST)
