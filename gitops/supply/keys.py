@@ -24,7 +24,7 @@ from gitops.errors import UsageError, register_secret
 PASSWORD_ENV = "COSIGN_PASSWORD"  # noqa: S105 (the variable's name)
 PEM_TYPES = ("ENCRYPTED SIGSTORE PRIVATE KEY", "ENCRYPTED COSIGN PRIVATE KEY")
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 32768, 8, 1
-SCRYPT_MAXMEM = 64 * 1024 * 1024
+SCRYPT_MAXMEM = 256 * 1024 * 1024  # cosign keys use N up to 65536 (128*r*N = 64 MiB, plus overhead)
 
 
 @dataclass(frozen=True)
@@ -55,16 +55,18 @@ def public_pem(key: ec.EllipticCurvePublicKey) -> bytes:
     return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
-def encrypt_private_key(key: ec.EllipticCurvePrivateKey, password: bytes) -> bytes:
+def encrypt_private_key(
+    key: ec.EllipticCurvePrivateKey, password: bytes, *, scrypt_n: int = SCRYPT_N
+) -> bytes:
     der = key.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     salt, nonce = secrets.token_bytes(32), secrets.token_bytes(nacl.secret.SecretBox.NONCE_SIZE)
-    box = nacl.secret.SecretBox(_kdf(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P))
+    box = nacl.secret.SecretBox(_kdf(password, salt, scrypt_n, SCRYPT_R, SCRYPT_P))
     body = {
         "kdf": {
             "name": "scrypt",
-            "params": {"N": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P},
+            "params": {"N": scrypt_n, "r": SCRYPT_R, "p": SCRYPT_P},
             "salt": base64.b64encode(salt).decode(),
         },
         "cipher": {"name": "nacl/secretbox", "nonce": base64.b64encode(nonce).decode()},

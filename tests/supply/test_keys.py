@@ -77,3 +77,12 @@ def test_not_a_key_file(tmp_path: Path) -> None:
         keys.decrypt_private_key(path.read_bytes(), b"x", where=str(path))
     with pytest.raises(UsageError, match="PUBLIC KEY"):
         keys.load_public_key(b"nope")
+
+
+def test_cosign_v2_scrypt_cost_decrypts() -> None:
+    """cosign 2.x writes N=65536 (64 MiB for scrypt): hashlib's default memory cap would refuse it."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = keys.encrypt_private_key(key, b"", scrypt_n=65536)
+    assert keys.key_id(keys.decrypt_private_key(pem, b"").public_key()) == keys.key_id(key.public_key())
