@@ -17,6 +17,7 @@ VERBS: tuple[tuple[str, str], ...] = (
     ("gitops.cli.plan", "plan"),
     ("gitops.cli.audit", "audit"),
     ("gitops.cli.window", "window"),
+    ("gitops.cli.addons", "addons"),
     ("gitops.cli.build", "build_command"),
     ("gitops.cli.keygen", "keygen_command"),
     ("gitops.cli.sign", "sign_command"),

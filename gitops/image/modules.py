@@ -1,24 +1,16 @@
 """Module facts for the image labels and the Dockerfile: name, version, checksum, Python requirements.
 
-`module_facts` is the one call site for the addons stage's discovery and checksums (gitops.addons); until that
-lands here it reads manifests itself and computes click-odoo-update's `addon_hash` (SHA-1 over relative path
-and bytes of every kept file, `os.walk` order, default exclude patterns).
+Discovery and checksums come from the addons stage (`gitops.addons`): manifests are validated (file:line
+problems, exit 2) and the checksum is click-odoo-update's addon hash, the value Odoo records at install.
 """
 
 from __future__ import annotations
 
-import ast
-import fnmatch
-import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from gitops.errors import UsageError
-
-MANIFEST_NAMES = ("__manifest__.py", "__openerp__.py")
-HASH_EXCLUDES = ("*.pyc", "*.pyo", "i18n/*.pot", "i18n_extra/*.pot", "static/*", "tests/*")
+from gitops.addons.checksums import compute_checksums
+from gitops.addons.discovery import discover
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,57 +25,20 @@ class Module:
         return {"version": self.version, "checksum": self.checksum}
 
 
-def _manifest(path: Path) -> dict[str, Any]:
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        data = (
-            ast.literal_eval(tree.body[0].value) if tree.body and isinstance(tree.body[0], ast.Expr) else None
-        )
-    except (OSError, SyntaxError, ValueError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read the manifest ({exc})") from None
-    if not isinstance(data, dict):
-        raise UsageError(f"{path}: a manifest must be a single dict literal")
-    return data
-
-
-def addon_hash(top: Path) -> str:
-    digest = hashlib.sha1()  # click-odoo-update's checksum, not a security hash
-    for root, dirs, files in os.walk(top):
-        dirs.sort()
-        for name in sorted(files):
-            rel = os.path.relpath(os.path.join(root, name), top)
-            if any(fnmatch.fnmatch(rel, pattern) for pattern in HASH_EXCLUDES):
-                continue
-            digest.update(rel.encode("utf-8"))
-            digest.update(Path(root, name).read_bytes())
-    return digest.hexdigest()
-
-
-def _python_deps(manifest: dict[str, Any], where: Path) -> tuple[str, ...]:
-    deps = (manifest.get("external_dependencies") or {}).get("python") or []
-    if not isinstance(deps, list | tuple) or not all(isinstance(d, str) for d in deps):
-        raise UsageError(f"{where}: external_dependencies.python must be a list of strings")
-    return tuple(deps)
-
-
 def module_facts(addons_dir: Path) -> list[Module]:
-    """Every addon directly below `addons_dir` (a directory with a manifest), sorted by name."""
-    modules = []
-    for child in sorted(p for p in addons_dir.iterdir() if p.is_dir()):
-        manifest_path = next((child / n for n in MANIFEST_NAMES if (child / n).is_file()), None)
-        if manifest_path is None:
-            continue
-        manifest = _manifest(manifest_path)
-        modules.append(
-            Module(
-                name=child.name,
-                version=str(manifest.get("version", "0.0.0")),
-                checksum=addon_hash(child),
-                path=child,
-                python_requirements=_python_deps(manifest, manifest_path),
-            )
+    """Every installable addon under `addons_dir`, sorted by name."""
+    tree = discover([addons_dir])
+    facts = compute_checksums(tree.addons)
+    return [
+        Module(
+            name=name,
+            version=fact.version,
+            checksum=fact.checksum,
+            path=fact.path,
+            python_requirements=tuple(tree.addons[name].external_dependencies.get("python", ())),
         )
-    return modules
+        for name, fact in facts.items()
+    ]
 
 
 def _requirement_lines(path: Path) -> list[str]:
