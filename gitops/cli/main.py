@@ -18,6 +18,11 @@ VERBS: tuple[tuple[str, str], ...] = (
     ("gitops.cli.audit", "audit"),
     ("gitops.cli.window", "window"),
     ("gitops.cli.addons", "addons"),
+    ("gitops.cli.build", "build_command"),
+    ("gitops.cli.keygen", "keygen_command"),
+    ("gitops.cli.sign", "sign_command"),
+    ("gitops.cli.verify_signature", "verify_signature_command"),
+    ("gitops.cli.scan", "scan_command"),
     ("gitops.cli.verify", "verify_command"),
 )
 
