@@ -74,10 +74,11 @@ def previous_release_check(release: ReleaseRecord | None) -> Check:
     )
 
 
-def image_check(exists: bool | None, image: str) -> Check:
-    if exists is None:
-        return Check("previous-image", False, "no previous image to look up")
-    if not exists:
+def image_check(exists: tuple[bool | None, str], image: str) -> Check:
+    found, reason = exists
+    if found is None:
+        return Check("previous-image", False, reason or "not checked")
+    if not found:
         return Check("previous-image", False, f"{image} no longer exists in the registry")
     return Check("previous-image", True, f"{image} exists in the registry")
 
@@ -190,7 +191,7 @@ def backup_check(
 def rollback_readiness(
     release: ReleaseRecord | None,
     *,
-    image_exists: bool | None,
+    image_exists: tuple[bool | None, str],
     signature: tuple[bool | None, str],
     reconciler: Check,
     backups: Mapping[str | None, list[BackupEvidence]] | None = None,

@@ -16,7 +16,7 @@ from gitops.config.loader import EnvBundle, load_config
 from gitops.config.models import TENANT_PLACEHOLDER, EnvConfig
 from gitops.config.source import checkout_config_repo, is_url
 from gitops.config.types import SHA1_RE
-from gitops.errors import EXIT_OK, EXIT_VERIFY, ExternalError, UsageError
+from gitops.errors import EXIT_OK, EXIT_VERIFY, ExternalError, GitopsError, UsageError
 from gitops.promote.repo import ConfigCheckout
 from gitops.verify import backup_contract, readiness
 from gitops.verify.ancestry import GitAncestry
@@ -165,7 +165,12 @@ def _assess_readiness(
 ) -> readiness.Readiness:
     release = bundle.release
     previous = release.previous if release else None
-    image_exists = probes.image_exists(previous.image) if previous else None
+    image_exists: tuple[bool | None, str] = (None, "no previous image to look up")
+    if previous is not None:
+        try:
+            image_exists = (probes.image_exists(previous.image), "")
+        except GitopsError as exc:  # readiness is reported; an unreachable registry does not end verify
+            image_exists = (None, f"registry lookup of {previous.image} failed: {exc.message}")
     signing = bundle.config.signing
     if previous is None:
         signature: tuple[bool | None, str] = (None, "no previous release")

@@ -17,6 +17,7 @@ from tests.fixtures.verify import TOKEN, write_kubeconfig
 from tests.verify import objects as o
 from tests.verify.controllers import ArgoCD, Rollout
 from tests.verify.kubeserver import FakeKubeAPI
+from tests.verify.test_service import unreachable_previous
 
 
 def release_of(repo: ConfigRepoFixture, env: str) -> dict[str, Any]:
@@ -151,7 +152,7 @@ def test_multi_tenant_with_one_failing_tenant_is_partial(
     kubeconfig: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    sha = config_repo.head()
+    sha = unreachable_previous(config_repo, "prod")
     image = release_of(config_repo, "prod")["image"]
     tenants = ["acme-build", "globex-consult", "initech-services", "northwind-civil"]
     rollouts = {}

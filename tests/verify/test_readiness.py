@@ -40,7 +40,7 @@ def release(**overrides: Any) -> ReleaseRecord:
 
 def ready(rel: ReleaseRecord | None, **kwargs: Any):
     defaults: dict[str, Any] = {
-        "image_exists": True,
+        "image_exists": (True, ""),
         "signature": (True, "signature verifies"),
         "reconciler": argocd_can_go_back(application("a", revision=sha("x")), PREV_REV),
         "backups": backup_evidence(
@@ -71,7 +71,7 @@ def test_unverified_previous_release_is_not_ready() -> None:
 
 
 def test_previous_image_gone_from_registry_is_not_ready() -> None:
-    result = ready(release(), image_exists=False)
+    result = ready(release(), image_exists=(False, ""))
     assert failing(result) == {"previous-image"}
     assert "no longer exists" in result.reasons[0]
 
@@ -154,3 +154,9 @@ def test_reconciler_checks_of_several_targets_name_the_failing_ones() -> None:
     combined = combine_checks("reconciler", [good, bad, good], ["acme", "globex", "initech"])
     assert not combined.ok and combined.detail == "globex: suspended"
     assert combine_checks("reconciler", [good, good], ["a", "b"]) == Check("reconciler", True, "auto-sync")
+
+
+def test_unreachable_registry_is_not_ready_with_the_reason() -> None:
+    result = ready(release(), image_exists=(None, "registry lookup failed: connection refused"))
+    assert failing(result) == {"previous-image"}
+    assert "connection refused" in result.reasons[0]

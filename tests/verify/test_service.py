@@ -1,23 +1,26 @@
-"""`verify()` with rollback readiness: real git config repo, real kubernetes client, loopback API server.
-
-The registry and signature probes are test doubles here until issue 5's RegistryClient and
-check_signature land on main (then: a real docker-registry, see tests/fixtures).
-"""
+"""`verify()` with rollback readiness: real git config repo, real kubernetes client, loopback API server,
+and a real docker-registry holding the previous release's image and its cosign-compatible signature."""
 
 from __future__ import annotations
 
+import shutil
+import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
-from gitops.verify.probes import Probes
+from gitops.supply.signer import sign
 from gitops.verify.service import VerifyOptions, verify
 from tests.fixtures.configrepo import ConfigRepoFixture
+from tests.fixtures.registry import Registry, free_port
+from tests.fixtures.supply import KeyFiles
 from tests.fixtures.verify import write_kubeconfig
 from tests.verify import objects as o
 from tests.verify.controllers import ArgoCD, Rollout
 from tests.verify.kubeserver import FakeKubeAPI
+from tests.verify.test_probes import push_minimal_image
 
 
 def _server(kubeconfig: Path) -> str:
@@ -27,40 +30,19 @@ def _server(kubeconfig: Path) -> str:
 TENANTS = ["acme-build", "globex-consult", "initech-services", "northwind-civil"]
 
 
-class RecordingProbes:
-    def __init__(
-        self, *, exists: bool = True, signature: tuple[bool | None, str] = (True, "verified")
-    ) -> None:
-        self.exists, self.sig = exists, signature
-        self.looked_up: list[str] = []
-        self.keys: list[Path] = []
-
-    def image_exists(self, image: str) -> bool:
-        self.looked_up.append(image)
-        return self.exists
-
-    def signature(self, image: str, key: Path) -> tuple[bool | None, str]:
-        self.keys.append(key)
-        return self.sig
-
-    def probes(self) -> Probes:
-        return Probes(image_exists=self.image_exists, signature=self.signature)
-
-
-def prod_with_schema_change(repo: ConfigRepoFixture) -> str:
-    """Sign prod, and make its current release change the schema (a backup becomes necessary)."""
+def prod_with_schema_change(repo: ConfigRepoFixture, previous_image: str, public_key: Path) -> str:
+    """Sign prod with `public_key`, point `previous` at a real image, and make the current release change
+    the schema (a backup becomes necessary)."""
     (repo.work / "keys").mkdir(exist_ok=True)
-    (repo.work / "keys" / "cosign.pub").write_text(
-        "-----BEGIN PUBLIC KEY-----\nstub\n-----END PUBLIC KEY-----\n"
-    )
+    shutil.copy(public_key, repo.work / "keys" / "cosign.pub")
     env_file = repo.work / "envs" / "prod" / "env.yaml"
     env_file.write_text(env_file.read_text() + "signing:\n  public_key: keys/cosign.pub\n")
     release_file = repo.work / "envs" / "prod" / "release.yaml"
-    release_file.write_text(
-        release_file.read_text().replace(
-            "change_class: standard\n", f"change_class: normal\nschema_fingerprint: {o.digest('schema-2')}\n"
-        )
+    text = release_file.read_text().replace(
+        "change_class: standard\n", f"change_class: normal\nschema_fingerprint: {o.digest('schema-2')}\n"
     )
+    old_previous = yaml.safe_load(text)["previous"]["image"]
+    release_file.write_text(text.replace(old_previous, previous_image))
     return repo.commit_all("prod: signing key, schema-changing release")
 
 
@@ -88,7 +70,7 @@ def prod_cluster(kube_api: FakeKubeAPI, repo: ConfigRepoFixture, sha: str, *, ba
     ArgoCD(kube_api, revision=sha, rollouts=rollouts)
 
 
-def run(repo: ConfigRepoFixture, kubeconfig: Path, sha: str, probes: RecordingProbes) -> Any:
+def run(repo: ConfigRepoFixture, kubeconfig: Path, sha: str) -> Any:
     # env.yaml names the context prod-eu-central: the kubeconfig must have it, and it is the one used
     kubeconfig = write_kubeconfig(
         kubeconfig.with_name("prod-kubeconfig"), _server(kubeconfig), context="prod-eu-central"
@@ -96,50 +78,76 @@ def run(repo: ConfigRepoFixture, kubeconfig: Path, sha: str, probes: RecordingPr
     options = VerifyOptions(
         env="prod", revision=sha, timeout=20, kubeconfig=kubeconfig, config_repo=str(repo.work), record=False
     )
-    return verify(options, probes=probes.probes())
+    return verify(options)
 
 
+@pytest.fixture
+def previous_image(registry: Registry, signing_keys: KeyFiles) -> str:
+    image = push_minimal_image(registry, f"verify/odoo-{uuid.uuid4().hex[:8]}")
+    sign(image, signing_keys.private)
+    return image
+
+
+@pytest.mark.registry
 def test_ready_when_every_fact_holds(
-    config_repo: ConfigRepoFixture, kube_api: FakeKubeAPI, kubeconfig: Path
+    config_repo: ConfigRepoFixture,
+    kube_api: FakeKubeAPI,
+    kubeconfig: Path,
+    previous_image: str,
+    signing_keys: KeyFiles,
 ) -> None:
-    sha = prod_with_schema_change(config_repo)
+    sha = prod_with_schema_change(config_repo, previous_image, signing_keys.public)
     prod_cluster(kube_api, config_repo, sha, backups_for=TENANTS)
-    probes = RecordingProbes()
-    report = run(config_repo, kubeconfig, sha, probes)
+    report = run(config_repo, kubeconfig, sha)
     assert report.state == "verified"
     readiness = report.to_dict()["rollback_readiness"]
     assert readiness["ready"] is True, readiness
-    previous = yaml.safe_load((config_repo.work / "envs/prod/release.yaml").read_text())["previous"]["image"]
-    assert probes.looked_up == [previous]
-    assert probes.keys == [config_repo.work / "keys" / "cosign.pub"]
-    backup = next(c for c in readiness["checks"] if c["name"] == "backup")
-    assert "northwind-civil-1-3-2-817ba1f956e4" in backup["detail"]
+    assert report.to_dict()["rollback_ready"] is True
+    checks = {c["name"]: c["detail"] for c in readiness["checks"]}
+    assert checks["previous-image"] == f"{previous_image} exists in the registry"
+    assert "northwind-civil-1-3-2-817ba1f956e4" in checks["backup"]
     assert kube_api.count("list", "jobs") == 1  # one cluster-wide LIST for the four tenant namespaces
 
 
+@pytest.mark.registry
 def test_not_ready_names_every_unmet_reason(
-    config_repo: ConfigRepoFixture, kube_api: FakeKubeAPI, kubeconfig: Path
+    config_repo: ConfigRepoFixture,
+    kube_api: FakeKubeAPI,
+    kubeconfig: Path,
+    previous_image: str,
+    other_keys: KeyFiles,
 ) -> None:
-    sha = prod_with_schema_change(config_repo)
+    gone = previous_image.rpartition("@")[0] + "@" + o.digest("deleted-long-ago")
+    sha = prod_with_schema_change(config_repo, gone, other_keys.public)
     prod_cluster(kube_api, config_repo, sha, backups_for=TENANTS[:3])
-    probes = RecordingProbes(exists=False, signature=(False, "no signature matches keys/cosign.pub"))
-    report = run(config_repo, kubeconfig, sha, probes)
+    report = run(config_repo, kubeconfig, sha)
     assert report.state == "verified"  # readiness is reported; it does not fail the verification
     readiness = report.readiness
     assert readiness is not None and not readiness.ready
     failing = {c.name: c.detail for c in readiness.checks if not c.ok}
     assert set(failing) == {"previous-image", "previous-signature", "backup"}
-    assert "no signature matches" in failing["previous-signature"]
+    assert "no longer exists" in failing["previous-image"]
     assert "northwind-civil" in failing["backup"] and "acme-build" not in failing["backup"]
+
+
+def unreachable_previous(repo: ConfigRepoFixture, env: str) -> str:
+    """Point `previous.image` at a loopback port nothing listens on (no test touches the network)."""
+    release_file = repo.work / "envs" / env / "release.yaml"
+    text = release_file.read_text()
+    old = yaml.safe_load(text)["previous"]["image"]
+    release_file.write_text(text.replace(old.partition("/")[0], f"127.0.0.1:{free_port()}"))
+    return repo.commit_all(f"{env}: previous image on an unreachable registry")
 
 
 def test_without_a_signing_key_the_signature_cannot_be_checked(
     config_repo: ConfigRepoFixture, kube_api: FakeKubeAPI, kubeconfig: Path
 ) -> None:
-    sha = config_repo.head()
+    sha = unreachable_previous(config_repo, "prod")
     prod_cluster(kube_api, config_repo, sha, backups_for=[])
-    report = run(config_repo, kubeconfig, sha, RecordingProbes())
+    report = run(config_repo, kubeconfig, sha)
     assert report.readiness is not None
     failing = {c.name: c.detail for c in report.readiness.checks if not c.ok}
-    assert set(failing) == {"previous-signature"}
+    # an unreachable registry is reported, not raised
+    assert set(failing) == {"previous-signature", "previous-image"}
     assert "signing.public_key" in failing["previous-signature"]
+    assert "registry lookup of 127.0.0.1:" in failing["previous-image"]
