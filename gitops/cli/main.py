@@ -13,7 +13,10 @@ from gitops.cli.options import to_json
 from gitops.errors import EXIT_EXTERNAL, EXIT_USAGE, GitopsError, redact
 
 # verb module -> attribute holding its click command (or group). One module per verb.
-VERBS: tuple[tuple[str, str], ...] = (("gitops.cli.plan", "plan"),)
+VERBS: tuple[tuple[str, str], ...] = (
+    ("gitops.cli.plan", "plan"),
+    ("gitops.cli.audit", "audit"),
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -47,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     as_json = _wants_json(args)
     try:
-        cli.main(args=args, prog_name="odoo-gitops", standalone_mode=False)
+        result = cli.main(args=args, prog_name="odoo-gitops", standalone_mode=False)
     except GitopsError as exc:
         return _fail(exc.to_dict(), exc.render(), exc.exit_code, as_json)
     except click.exceptions.Exit as exc:
@@ -71,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
             EXIT_EXTERNAL,
             as_json,
         )
-    return 0
+    # click returns the code of a `click.exceptions.Exit` itself when standalone_mode is off
+    return result if isinstance(result, int) else 0
 
 
 def run() -> None:

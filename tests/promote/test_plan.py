@@ -1,0 +1,150 @@
+"""`plan`: semver bumps, module changes, pipeline direction, soak time, waves; human and JSON output."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from gitops.cli.main import main
+from gitops.config.loader import load_config
+from gitops.config.models import ModuleRecord
+from gitops.errors import UsageError
+from gitops.promote.plan import make_plan, module_changes, version_bump
+from tests.fixtures.configrepo import copy_examples
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return copy_examples(tmp_path / "cfg")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "bump"),
+    [
+        ("1.3.2", "1.4.0", "minor"),
+        ("1.3.2", "2.0.0", "major"),
+        ("1.3.2", "1.3.3", "patch"),
+        ("1.4.0-rc.1", "1.4.0", "prerelease"),
+        ("1.4.0", "1.4.0", "none"),
+        ("1.4.0", "1.3.9", "downgrade"),
+        ("1.4.0+a", "1.4.0+b", "build"),
+        (None, "0.1.0", "initial"),
+    ],
+)
+def test_version_bump(old: str | None, new: str, bump: str) -> None:
+    assert version_bump(old, new) == bump
+
+
+def test_module_changes() -> None:
+    a = ModuleRecord(version="17.0.1.0.0", checksum="a" * 40)
+    b = ModuleRecord(version="17.0.1.1.0", checksum="b" * 40)
+    changes = module_changes({"x": a, "y": a, "gone": a}, {"x": a, "y": b, "new": b})
+    assert [(c.name, c.change) for c in changes] == [("gone", "removed"), ("new", "added"), ("y", "changed")]
+    changed = changes[2]
+    assert (changed.from_version, changed.to_version) == ("17.0.1.0.0", "17.0.1.1.0")
+
+
+def test_staging_to_prod_plan(repo: Path) -> None:
+    plan = make_plan(load_config(repo), "staging", "prod", now=NOW)
+    assert plan.step == "forward" and plan.allowed and not plan.reasons
+    assert (plan.version_from, plan.version_to, plan.bump) == ("1.3.2", "1.4.0", "minor")
+    assert {(m.name, m.change) for m in plan.modules} == {
+        ("acme_project_costing", "changed"),
+        ("acme_retention", "added"),
+        ("acme_site_diary", "removed"),
+    }
+    assert [(w.name, w.tenants) for w in plan.waves] == [
+        ("canary", ("acme-build",)),
+        ("rest", ("globex-consult", "initech-services", "northwind-civil")),
+    ]
+    assert plan.approvals == {"rule": "normal", "count": 2, "from": ["cab"], "require_backup": False}
+    assert plan.soak.satisfied and plan.soak.required == timedelta(hours=24)
+
+
+def test_soak_not_over(repo: Path) -> None:
+    verified = datetime(2026, 11, 17, 10, 9, 13, tzinfo=UTC)
+    plan = make_plan(load_config(repo), "staging", "prod", now=verified + timedelta(hours=5))
+    assert not plan.allowed and not plan.soak.satisfied
+    assert plan.reasons == ("soak time in 'staging' not over: 5h of 1d",)
+
+
+def test_unverified_source_blocks(repo: Path) -> None:
+    release = repo / "envs/staging/release.yaml"
+    text = release.read_text()
+    release.write_text(text[: text.index("verification:")])
+    plan = make_plan(load_config(repo), "staging", "prod", now=NOW)
+    assert not plan.allowed and "not been verified" in plan.reasons[0]
+
+
+def test_skipping_a_stage_is_refused(repo: Path) -> None:
+    plan = make_plan(load_config(repo), "dev", "prod", now=NOW)
+    assert plan.step == "skip" and not plan.allowed
+    assert "does not allow skipping staging" in plan.reasons[0]
+
+
+def test_going_backwards_is_refused(repo: Path) -> None:
+    plan = make_plan(load_config(repo), "prod", "staging", now=NOW)
+    assert plan.step == "backward" and not plan.allowed and "rollback" in plan.reasons[0]
+
+
+def test_same_env_is_usage_error(repo: Path) -> None:
+    with pytest.raises(UsageError):
+        make_plan(load_config(repo), "prod", "prod", now=NOW)
+
+
+def test_up_to_date(repo: Path) -> None:
+    plan = make_plan(load_config(repo), "dev", "staging", now=NOW)
+    assert plan.up_to_date and plan.modules == ()
+
+
+def test_cli_json_matches_readme_keys(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", "staging", "prod", "--config-repo", str(repo), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data) == {
+        "source",
+        "target",
+        "pipeline",
+        "step",
+        "allowed",
+        "reasons",
+        "up_to_date",
+        "image",
+        "version",
+        "modules",
+        "change_class",
+        "destructive",
+        "source_verified",
+        "soak",
+        "tenants",
+        "waves",
+        "gates",
+        "approvals",
+    }
+    assert data["version"] == {"from": "1.3.2", "to": "1.4.0", "bump": "minor"}
+    assert data["image"]["changed"] is True
+    assert [m["name"] for m in data["modules"]["added"]] == ["acme_retention"]
+    assert data["waves"][0] == {"name": "canary", "tenants": ["acme-build"], "soak": "4h"}
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for key in data:
+        assert f"`{key}`" in readme, f"plan JSON key {key!r} is not documented in the README"
+
+
+def test_cli_human_and_exit_3_when_blocked(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", "dev", "prod", "--config-repo", str(repo)]) == 3
+    out = capsys.readouterr().out
+    assert "NOT allowed" in out and "does not allow skipping staging" in out
+
+
+def test_unknown_env_is_exit_2(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", "staging", "qa", "--config-repo", str(repo)]) == 2
+    assert "unknown environment 'qa'" in capsys.readouterr().err
+
+
+def test_config_repo_as_git_url(config_repo, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    assert main(["plan", "staging", "prod", "--config-repo", config_repo.remote.as_uri(), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["target"] == "prod"
