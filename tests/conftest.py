@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.components", "tests.fixtures.configrepo"]
+pytest_plugins = ["tests.fixtures.components", "tests.fixtures.configrepo", "tests.fixtures.promote"]
 
 
 @pytest.fixture(autouse=True)

@@ -20,8 +20,12 @@ def forge_options(func: F) -> F:
             help="Where PRs live: 'local' keeps them in the config repo (branch odoo-gitops/forge).",
         ),
         click.option("--github-url", default=None, help="GitHub Enterprise URL (default: api.github.com)."),
-        click.option("--github-repo", default=None, metavar="OWNER/NAME", help="Default: from the remote URL."),
-        click.option("--actor", default=None, help="Who runs this (default: $GITHUB_ACTOR or the login name)."),
+        click.option(
+            "--github-repo", default=None, metavar="OWNER/NAME", help="Default: from the remote URL."
+        ),
+        click.option(
+            "--actor", default=None, help="Who runs this (default: $GITHUB_ACTOR or the login name)."
+        ),
     ]
     for option in reversed(options):
         func = option(func)

@@ -37,6 +37,7 @@ def gate() -> None:
 @click.option("--no-publish", is_flag=True, help="Evaluate only: no commit status, no audit entry.")
 @json_option
 def check(
+    *,
     number: int,
     config_repo: str,
     forge: str,

@@ -27,6 +27,7 @@ def pr() -> None:
 @click.option("--all", "show_all", is_flag=True, help="Include closed and merged PRs (local forge).")
 @json_option
 def list_(
+    *,
     config_repo: str, forge: str, github_url: str | None, github_repo: str | None, actor: str | None,
     show_all: bool, as_json: bool,
 ) -> None:  # fmt: skip
@@ -39,8 +40,10 @@ def list_(
     emit(
         {"pull_requests": [p.to_dict() for p in pulls]},
         as_json=as_json,
-        human=lambda: "\n".join(f"#{p.number:<4} {p.state:<7} {p.title}  ({p.head})" for p in pulls)
-        or "no promotion PRs",
+        human=lambda: (
+            "\n".join(f"#{p.number:<4} {p.state:<7} {p.title}  ({p.head})" for p in pulls)
+            or "no promotion PRs"
+        ),
     )
 
 
@@ -50,6 +53,7 @@ def list_(
 @forge_options
 @json_option
 def show(
+    *,
     number: int, config_repo: str, forge: str, github_url: str | None, github_repo: str | None,
     actor: str | None, as_json: bool,
 ) -> None:  # fmt: skip
@@ -63,14 +67,23 @@ def show(
         **pull.to_dict(),
         "body": pull.body,
         "marker": None if marker is None else {"target": marker.target, "content_hash": marker.content_hash},
-        "reviews": [{"id": r.id, "user": r.user, "state": r.state, "commit_id": r.commit_id} for r in reviews],
-        "statuses": [{"context": c.context, "state": c.state, "description": c.description} for c in statuses],
+        "reviews": [
+            {"id": r.id, "user": r.user, "state": r.state, "commit_id": r.commit_id} for r in reviews
+        ],
+        "statuses": [
+            {"context": c.context, "state": c.state, "description": c.description} for c in statuses
+        ],
     }
     emit(
         data,
         as_json=as_json,
         human=lambda: "\n".join(
-            [f"#{pull.number} {pull.state}: {pull.title}", f"head {pull.head} @ {pull.head_sha[:12]}", "", pull.body]
+            [
+                f"#{pull.number} {pull.state}: {pull.title}",
+                f"head {pull.head} @ {pull.head_sha[:12]}",
+                "",
+                pull.body,
+            ]
             + [f"review: {r.user} {r.state} at {r.commit_id[:12]}" for r in reviews]
             + [f"status: {c.context} {c.state} — {c.description}" for c in statuses]
         ),
@@ -85,6 +98,7 @@ def show(
 @forge_options
 @json_option
 def approve(
+    *,
     number: int, as_user: str | None, comment: str, config_repo: str, forge: str, github_url: str | None,
     github_repo: str | None, actor: str | None, as_json: bool,
 ) -> None:  # fmt: skip
@@ -104,6 +118,7 @@ def approve(
 @forge_options
 @json_option
 def merge(
+    *,
     number: int, config_repo: str, forge: str, github_url: str | None, github_repo: str | None,
     actor: str | None, as_json: bool,
 ) -> None:  # fmt: skip

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -10,7 +12,8 @@ from gitops.cli.forge_options import forge_options
 from gitops.cli.options import config_repo_option, emit, json_option
 from gitops.promote.evidence import RegistrySupplyChecks, engine_window_check
 from gitops.promote.forges import ForgeSettings, default_actor, forge_factory, resolve_remote, workdir
-from gitops.promote.service import PromoteOptions, PromotionResult, Seams, promote as promote_release
+from gitops.promote.service import PromoteOptions, PromotionResult, Seams
+from gitops.promote.service import promote as promote_release
 
 
 def render_result(result: PromotionResult) -> str:
@@ -24,13 +27,18 @@ def render_result(result: PromotionResult) -> str:
         f"  class:   {result.change_class}{' (destructive)' if result.destructive else ''}",
     ]
     if result.tenants:
-        lines.append(f"  tenants: {', '.join(result.tenants)}{f' (wave {result.wave})' if result.wave else ''}")
+        lines.append(
+            f"  tenants: {', '.join(result.tenants)}{f' (wave {result.wave})' if result.wave else ''}"
+        )
     if result.superseded:
         lines.append(f"  superseded: {', '.join(f'#{n}' for n in result.superseded)}")
     return "\n".join(lines)
 
 
-def emergency_options(func):  # type: ignore[no-untyped-def]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def emergency_options(func: F) -> F:
     func = click.option("--ticket", default=None, help="Change ticket of an emergency.")(func)
     return click.option(
         "--emergency", "emergency_reason", default=None, metavar="REASON",
@@ -52,6 +60,7 @@ def emergency_options(func):  # type: ignore[no-untyped-def]
 @click.option("--backup-location", default=None, help="Where that backup is stored.")
 @json_option
 def promote(
+    *,
     source_env: str,
     target_env: str,
     config_repo: str,
@@ -68,7 +77,7 @@ def promote(
     backup_location: str | None,
     as_json: bool,
 ) -> None:
-    """Open or update the PR promoting SOURCE_ENV's release to TARGET_ENV. Exit 3 when a precondition fails."""
+    """Open or update the PR promoting SOURCE_ENV's release to TARGET_ENV (exit 3: precondition unmet)."""
     remote = resolve_remote(config_repo)
     settings = ForgeSettings(forge, actor, github_url, github_repo)
     seams = Seams(forge_factory(settings, remote), RegistrySupplyChecks(), engine_window_check)

@@ -9,17 +9,21 @@ from gitops.cli.options import config_repo_option, emit, json_option
 from gitops.cli.promote import emergency_options, render_result
 from gitops.promote.evidence import RegistrySupplyChecks, engine_window_check
 from gitops.promote.forges import ForgeSettings, default_actor, forge_factory, resolve_remote, workdir
-from gitops.promote.service import PromoteOptions, Seams, rollback as rollback_env
+from gitops.promote.service import PromoteOptions, Seams
+from gitops.promote.service import rollback as rollback_env
 
 
 @click.command("rollback")
 @click.argument("env")
 @config_repo_option
 @forge_options
-@click.option("--with-db-restore", is_flag=True, help="Allow rolling back a schema change (restore release.backup).")
+@click.option(
+    "--with-db-restore", is_flag=True, help="Allow rolling back a schema change (restore release.backup)."
+)
 @emergency_options
 @json_option
 def rollback(
+    *,
     env: str,
     config_repo: str,
     forge: str,

@@ -243,7 +243,7 @@ def evaluate_gate(gate: GateInput) -> GateVerdict:
     post_review = bool(is_emergency and gate.policy.emergency and gate.policy.emergency.post_review)
     return GateVerdict(
         state=state,
-        description=_describe(state, name, len(counted), rule.count, reasons, overridden),
+        description=_describe(state, name, len(counted), rule.count, reasons=reasons, overridden=overridden),
         rule=name,
         required=rule.count,
         eligible_from=rule.from_,
@@ -267,7 +267,7 @@ def _window_reason(window: WindowState) -> str:
 
 
 def _describe(
-    state: GateState, rule: str, counted: int, required: int, reasons: Sequence[str], overridden: bool
+    state: GateState, rule: str, counted: int, required: int, *, reasons: Sequence[str], overridden: bool
 ) -> str:
     head = f"{rule}: {counted}/{required} approvals"
     if state == "success":

@@ -73,8 +73,7 @@ def set_image_fields(text: str, image: ImageFields) -> str:
     wanted = {"repository": image.repository, "digest": image.digest}
     block = _image_block(lines)
     if block is None:
-        gap = [] if not lines or not lines[-1].strip() else []
-        return "".join([*lines, *gap, "image:\n", *(f"  {k}: {v}\n" for k, v in wanted.items())])
+        return "".join([*lines, "image:\n", *(f"  {k}: {v}\n" for k, v in wanted.items())])
     start, end = block
     indent = _child_indent(lines, start, end)
     found: set[str] = set()
@@ -109,7 +108,9 @@ def edit_image_file(path: Path, image: ImageFields, *, display: str) -> bool:
     except (ValueError, yaml.YAMLError) as exc:
         raise ConfigError([Problem(display, 0, f"cannot edit the image fields: {exc}")]) from None
     if check != image:
-        raise ConfigError([Problem(display, 0, "cannot edit the image fields: unexpected layout of 'image:'")])
+        raise ConfigError(
+            [Problem(display, 0, "cannot edit the image fields: unexpected layout of 'image:'")]
+        )
     if new == old:
         return False
     path.write_text(new, encoding="utf-8")
@@ -137,7 +138,7 @@ def _emit(data: Mapping[str, Any], indent: int = 0) -> list[str]:
     lines = []
     pad = " " * indent
     for key, value in data.items():
-        if value is None or value == {} or value == [] or value == ():
+        if value is None or (isinstance(value, Mapping | list | tuple) and not value):
             continue
         if isinstance(value, Mapping):
             lines.append(f"{pad}{key}:")

@@ -115,10 +115,7 @@ def _severity_rank(change: dict[str, Any]) -> int:
 def schema_diff_from(result: Any) -> SchemaDiff:
     data = result.to_dict() if hasattr(result, "to_dict") else {}
     changes = data.get("changes") or [
-        {
-            k: getattr(c, k, None)
-            for k in ("kind", "module", "model", "field", "before", "after", "severity")
-        }
+        {k: getattr(c, k, None) for k in ("kind", "module", "model", "field", "before", "after", "severity")}
         for c in getattr(result, "changes", ())
     ]
     return SchemaDiff(
@@ -131,7 +128,9 @@ def schema_diff_from(result: Any) -> SchemaDiff:
     )
 
 
-def fail_closed_diff(*, modules_changed: bool, declared_destructive: bool, fingerprint: str | None) -> SchemaDiff:
+def fail_closed_diff(
+    *, modules_changed: bool, declared_destructive: bool, fingerprint: str | None
+) -> SchemaDiff:
     """Without the addons repo: any module whose checksum changed counts as a schema change."""
     return SchemaDiff(
         computed=False,

@@ -64,7 +64,9 @@ def github_slug(remote: str, explicit: str | None) -> str:
         return explicit
     match = _GITHUB_SLUG_RE.search(remote)
     if not match:
-        raise UsageError(f"cannot tell the GitHub repository from {remote!r}", hint="pass --github-repo OWNER/NAME")
+        raise UsageError(
+            f"cannot tell the GitHub repository from {remote!r}", hint="pass --github-repo OWNER/NAME"
+        )
     return match.group(1)
 
 

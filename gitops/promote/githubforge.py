@@ -81,8 +81,12 @@ class GitHubForge:
         except github.GithubException as exc:
             message = exc.data.get("message") if isinstance(exc.data, dict) else exc.data
             raise ExternalError(f"GitHub {what} failed ({exc.status}): {redact(str(message))}") from None
-        except Exception as exc:  # requests / urllib3 errors: connection refused, time-outs, retries exhausted
-            raise ExternalError(f"GitHub {what} failed: {redact(type(exc).__name__ + ': ' + str(exc))}") from None
+        except (
+            Exception
+        ) as exc:  # requests / urllib3 errors: connection refused, time-outs, retries exhausted
+            raise ExternalError(
+                f"GitHub {what} failed: {redact(type(exc).__name__ + ': ' + str(exc))}"
+            ) from None
 
     @property
     def repo(self) -> Any:
@@ -144,9 +148,7 @@ class GitHubForge:
         pulled = self._pull(pr)
         return PullRequest(**{**pulled.__dict__, "labels": tuple(labels)})
 
-    def update_pull(
-        self, pull: PullRequest, *, title: str, body: str, labels: Sequence[str]
-    ) -> PullRequest:
+    def update_pull(self, pull: PullRequest, *, title: str, body: str, labels: Sequence[str]) -> PullRequest:
         pr = self.repo.get_pull(pull.number)
         if (title, body) != (pull.title, pull.body):
             self._call(f"update pull #{pull.number}", lambda: pr.edit(title=title, body=body))

@@ -48,7 +48,7 @@ class LocalForge:
         return proc.run(
             ["git", *args],
             cwd=self.checkout.root,
-            env=proc.no_git_env({**os.environ, **(env or {})}),
+            env={**proc.no_git_env(), **(env or {})},  # after no_git_env: it drops GIT_INDEX_FILE
             input_bytes=input_bytes,
             timeout=self.checkout.timeout,
             what=f"git {args[0]}",
@@ -121,9 +121,7 @@ class LocalForge:
 
     def open_pulls(self, *, base: str) -> list[PullRequest]:
         store, _ = self._load()
-        return [
-            self._pr(d) for _, d in sorted(store.items()) if d["state"] == "open" and d["base"] == base
-        ]
+        return [self._pr(d) for _, d in sorted(store.items()) if d["state"] == "open" and d["base"] == base]
 
     def all_pulls(self) -> list[PullRequest]:
         store, _ = self._load()
@@ -172,9 +170,7 @@ class LocalForge:
         store = self._update(change, f"Open PR for {head}")
         return self._pr(store[created[0]])
 
-    def update_pull(
-        self, pull: PullRequest, *, title: str, body: str, labels: Sequence[str]
-    ) -> PullRequest:
+    def update_pull(self, pull: PullRequest, *, title: str, body: str, labels: Sequence[str]) -> PullRequest:
         def change(store: Store) -> list[int]:
             data = self._require(store, pull.number)
             new = {"title": title, "body": body, "labels": sorted(set(labels))}
@@ -269,16 +265,18 @@ class LocalForge:
 
         def change(store: Store) -> list[int]:
             data = self._require(store, number)
-            review = {
-                "id": len(data["reviews"]) + 1,
-                "user": user,
-                "state": "APPROVED",
-                "commit_id": pull.head_sha,
-                "submitted_at": _now(),
-                "body": body,
-            }
-            data["reviews"].append(review)
-            made[:] = [Review(review["id"], user, "APPROVED", pull.head_sha, datetime.now(UTC))]
+            review_id = len(data["reviews"]) + 1
+            data["reviews"].append(
+                {
+                    "id": review_id,
+                    "user": user,
+                    "state": "APPROVED",
+                    "commit_id": pull.head_sha,
+                    "submitted_at": _now(),
+                    "body": body,
+                }
+            )
+            made[:] = [Review(review_id, user, "APPROVED", pull.head_sha, datetime.now(UTC))]
             return [number]
 
         self._update(change, f"Approve PR #{number} as {user}")

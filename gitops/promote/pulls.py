@@ -116,10 +116,16 @@ def _audit_entries(
     entries: list[tuple[str, dict[str, Any], str]] = [
         (
             "approval",
-            {"pr": pull.number, "user": a.user, "review_id": a.review_id, "commit": a.commit_id,
-             "content_hash": verdict.content_hash, "rule": verdict.rule},
+            {
+                "pr": pull.number,
+                "user": a.user,
+                "review_id": a.review_id,
+                "commit": a.commit_id,
+                "content_hash": verdict.content_hash,
+                "rule": verdict.rule,
+            },
             f"approval:{ref}:{a.review_id}:{verdict.content_hash}",
-        )  # fmt: skip
+        )
         for a in verdict.counted
     ]
     if verdict.window_overridden and verdict.window is not None:
@@ -140,7 +146,12 @@ def _audit_entries(
     entries.append(
         (
             "gate",
-            {"pr": pull.number, "head": pull.head_sha, "state": verdict.state, "reasons": list(verdict.reasons)},
+            {
+                "pr": pull.number,
+                "head": pull.head_sha,
+                "state": verdict.state,
+                "reasons": list(verdict.reasons),
+            },
             f"gate:{ref}:{pull.head_sha}:{verdict.state}:{len(verdict.counted)}",
         )
     )
@@ -196,10 +207,21 @@ def merge_pull(
     """Merge PR `number` if (and only if) its gate says success; audit the merge."""
     report = check_gate(forge, checkout, repo, number, now=now, window_check=window_check, actor=actor)
     if report.verdict.state != "success":
-        raise PolicyError(f"PR #{number} cannot be merged: gate is {report.verdict.state}", reasons=report.verdict.reasons)
+        raise PolicyError(
+            f"PR #{number} cannot be merged: gate is {report.verdict.state}", reasons=report.verdict.reasons
+        )
     pull, marker = report.pull, report.marker
     sha = forge.merge_pull(pull, message=f"Merge promotion #{number}: {pull.title}")
-    data = {"pr": number, "merge_commit": sha, "head": pull.head_sha, "image": marker.image,
-            "version": marker.version, "rule": report.verdict.rule, "emergency": report.verdict.emergency}  # fmt: skip
-    seq = record_audit(checkout, marker.target, actor, [("merge", data, f"merge:{marker.target}#{number}")], now)
+    data = {
+        "pr": number,
+        "merge_commit": sha,
+        "head": pull.head_sha,
+        "image": marker.image,
+        "version": marker.version,
+        "rule": report.verdict.rule,
+        "emergency": report.verdict.emergency,
+    }
+    seq = record_audit(
+        checkout, marker.target, actor, [("merge", data, f"merge:{marker.target}#{number}")], now
+    )
     return GateReport(pull, marker, report.verdict, seq), sha

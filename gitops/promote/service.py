@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -237,7 +237,9 @@ def new_release_data(
     current: ReleaseRecord | None, install: Install, promoted_at: datetime, backup: BackupRecord | None
 ) -> dict[str, Any]:
     """The target's next release.yaml, keys in ReleaseRecord order (unchanged keys → unchanged lines)."""
-    tenants = {t: s.model_dump(exclude_defaults=True) for t, s in (current.tenants if current else {}).items()}
+    tenants = {
+        t: s.model_dump(exclude_defaults=True) for t, s in (current.tenants if current else {}).items()
+    }
     for tenant in install.tenants:
         tenants[tenant] = {"image": install.image, "version": install.version, "promoted_at": promoted_at}
     if current is not None and not install.completes_env:
@@ -275,14 +277,16 @@ def _existing_promoted_at(checkout: ConfigCheckout, branch: str, path: str, imag
 
     try:
         text = checkout.repo.git.show(f"origin/{branch}:{path}")
-    except Exception:  # noqa: BLE001 - GitPython raises GitCommandError for a missing path
+    except Exception:
         return None
     data = yaml.safe_load(text) or {}
     if data.get("image") != image and not any(
         (s or {}).get("image") == image for s in (data.get("tenants") or {}).values()
     ):
         return None
-    stamps = [data.get("promoted_at")] + [(s or {}).get("promoted_at") for s in (data.get("tenants") or {}).values()]
+    stamps = [data.get("promoted_at")] + [
+        (s or {}).get("promoted_at") for s in (data.get("tenants") or {}).values()
+    ]
     found = [s for s in stamps if isinstance(s, datetime)]
     return max(found) if found else None
 
@@ -292,7 +296,7 @@ def _main_touched(checkout: ConfigCheckout, branch_sha: str, paths: list[str]) -
     try:
         base = checkout.repo.git.merge_base(branch_sha, f"origin/{checkout.branch}")
         return bool(checkout.repo.git.diff("--name-only", base, f"origin/{checkout.branch}", "--", *paths))
-    except Exception:  # noqa: BLE001 - no merge base in a shallow clone: rebuild on main
+    except Exception:
         return True
 
 
@@ -301,9 +305,9 @@ def push_promotion_branch(
     branch: str,
     paths: list[str],
     edit: Callable[[Path, datetime | None], None],
+    *,
     message: str,
     trailers: Mapping[str, str],
-    *,
     image: str,
 ) -> tuple[str, bool]:
     """Create or refresh `branch` so it holds `edit` on top of main. Returns (head sha, pushed?)."""
@@ -333,9 +337,7 @@ def push_promotion_branch(
     raise PolicyError(f"could not push {branch}: the remote branch keeps moving")
 
 
-def apply_install(
-    root: Path, target: EnvBundle, install: Install, release: dict[str, Any]
-) -> list[str]:
+def apply_install(root: Path, target: EnvBundle, install: Install, release: dict[str, Any]) -> list[str]:
     """Write release.yaml and the image fields; return the changed paths (repo-relative)."""
     rel_dir = target.dir.relative_to(target.dir.parents[1])
     image = ImageFields(*install.image.split("@", 1))
@@ -371,11 +373,11 @@ def _approval_text(target: EnvBundle, install: Install) -> tuple[str, bool]:
     rule = policy.approvals.get(name)
     count = rule.count if rule else 0
     sources = rule.from_ if rule else ()
-    cab = bool(count) and "cab" in sources or (name != "standard" and bool(count))
+    cab = (bool(count) and "cab" in sources) or (name != "standard" and bool(count))
     text = pr_body.describe_approvals(name, count, sources, backup=bool(rule and rule.require_backup))
-    if install.kind == "rollback" or policy.emergency:
-        if policy.emergency:
-            e = policy.emergency.approvals
+    if policy.emergency:
+        e = policy.emergency.approvals
+        if e is not None:
             text += (
                 f" Emergency path: label `{policy.emergency.label}` + {e.count} approval(s) from "
                 f"{', '.join(e.from_) or 'anyone'} + reason and ticket."
@@ -443,11 +445,27 @@ def install_release(ctx: _Context, install: Install) -> PromotionResult:
         + (f" ({install.wave})" if install.wave else "")
     )
     head, pushed = push_promotion_branch(
-        ctx.checkout, branch, _edited_paths(target, install), edit, message, trailers, image=install.image
+        ctx.checkout,
+        branch,
+        _edited_paths(target, install),
+        edit,
+        message=message,
+        trailers=trailers,
+        image=install.image,
     )
     content_hash = migration_hash(release_holder["data"], tenants=install.tenants)
-    pull, action, superseded = _publish(ctx, install, target, branch, head, content_hash)
-    seq = _audit_promotion(ctx, install, branch, head, content_hash, pull, superseded)
+    pull, action, superseded = _publish(
+        ctx, install, target, branch=branch, head=head, content_hash=content_hash
+    )
+    seq = _audit_promotion(
+        ctx,
+        install,
+        branch=branch,
+        head=head,
+        content_hash=content_hash,
+        pull=pull,
+        superseded=superseded,
+    )
     return replace(
         base,
         action=action,
@@ -462,7 +480,7 @@ def install_release(ctx: _Context, install: Install) -> PromotionResult:
 
 
 def _publish(
-    ctx: _Context, install: Install, target: EnvBundle, branch: str, head: str, content_hash: str
+    ctx: _Context, install: Install, target: EnvBundle, *, branch: str, head: str, content_hash: str
 ) -> tuple[PullRequest, Action, tuple[int, ...]]:
     forge = ctx.forge
     base_branch = ctx.checkout.branch
@@ -568,6 +586,7 @@ def _supersede(
 def _audit_promotion(
     ctx: _Context,
     install: Install,
+    *,
     branch: str,
     head: str,
     content_hash: str,
@@ -603,7 +622,7 @@ def record_audit(
     checkout: ConfigCheckout,
     env: str,
     actor: str,
-    entries: list[tuple[str, Mapping[str, Any], str]],
+    entries: Sequence[tuple[str, Mapping[str, Any], str]],
     now: datetime,
 ) -> int | None:
     """Append entries (idempotent by key) to audit/<env>.jsonl on main and push; returns the last seq."""
@@ -636,7 +655,9 @@ def _public_key(repo: ConfigRepo, target: EnvBundle) -> bytes | None:
     return (repo.root / signing.public_key).read_bytes() if signing else None
 
 
-def _supply_reasons(ctx: _Context, target: EnvBundle, image: str, gates: tuple[str, ...]) -> tuple[list[str], str, str]:
+def _supply_reasons(
+    ctx: _Context, target: EnvBundle, image: str, gates: tuple[str, ...]
+) -> tuple[list[str], str, str]:
     reasons: list[str] = []
     signature, scan = "not required by the pipeline", "not required by the pipeline"
     key = _public_key(ctx.repo, target)
@@ -651,14 +672,20 @@ def _supply_reasons(ctx: _Context, target: EnvBundle, image: str, gates: tuple[s
             reasons.append(f"image signature does not verify with {target.name}'s key: {sig.reason}")
     if needs_scan and key is not None:
         ev = ctx.seams.supply.scan(image, key, target.config.scan_policy)
-        counts = ", ".join(f"{k} {v}" for k, v in sorted((ev.counts_by_severity or {}).items())) or "no findings"
-        scan = f"{'passed' if ev.ok else 'FAILED'} ({counts}; trivy {ev.trivy_version}, scanned {ev.scanned_at})"
+        counts = (
+            ", ".join(f"{k} {v}" for k, v in sorted((ev.counts_by_severity or {}).items())) or "no findings"
+        )
+        scan = (
+            f"{'passed' if ev.ok else 'FAILED'} ({counts}; trivy {ev.trivy_version}, scanned {ev.scanned_at})"
+        )
         if not ev.ok:
             reasons.append(f"no passing scan attestation under {target.name}'s policy: {ev.reason}")
     return reasons, signature, scan
 
 
-def _schema(options: PromoteOptions, old: ReleaseRecord | None, new: ReleaseRecord, changed: bool) -> SchemaDiff:
+def _schema(
+    options: PromoteOptions, old: ReleaseRecord | None, new: ReleaseRecord, changed: bool
+) -> SchemaDiff:
     if options.addons_repo is None:
         return fail_closed_diff(
             modules_changed=changed, declared_destructive=new.destructive, fingerprint=new.schema_fingerprint
@@ -675,7 +702,9 @@ def promote(source_env: str, target_env: str, *, options: PromoteOptions, seams:
     source, target = ctx.repo.env(source_env), ctx.repo.env(target_env)
     release = source.release
     assert release is not None  # make_plan refuses a source without a release
-    wave, tenants, completes, wave_reasons = select_tenants(target, plan.waves, release.image, options, ctx.now)
+    wave, tenants, completes, wave_reasons = select_tenants(
+        target, plan.waves, release.image, options, ctx.now
+    )
     changes = module_changes(target.release.modules if target.release else {}, release.modules)
     probe = Install(
         "promotion", source_env, target_env, release.image, release.version, release.source_commit,
@@ -707,7 +736,9 @@ def rollback(env: str, *, options: PromoteOptions, seams: Seams) -> PromotionRes
     target = ctx.repo.env(env)
     current = target.release
     if current is None or current.previous is None:
-        raise PolicyError(f"cannot roll back {env}", reasons=[f"envs/{env}/release.yaml records no previous release"])
+        raise PolicyError(
+            f"cannot roll back {env}", reasons=[f"envs/{env}/release.yaml records no previous release"]
+        )
     previous = current.previous
     reasons = []
     if previous.verification is None:
@@ -732,7 +763,9 @@ def rollback(env: str, *, options: PromoteOptions, seams: Seams) -> PromotionRes
         change_class="normal" if changes else "standard",
         destructive=restore is not None,
         fingerprint=previous.schema_fingerprint,
-        note=None if current.schema_fingerprint else "schema fingerprints unknown: treated as a schema change",
+        note=None
+        if current.schema_fingerprint
+        else "schema fingerprints unknown: treated as a schema change",
     )
     install = Install(
         "rollback", env, env, previous.image, previous.version, previous.source_commit,
