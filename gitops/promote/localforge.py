@@ -226,10 +226,16 @@ class LocalForge:
         return sorted({part for line in out.splitlines() for part in line.split("\0") if part})
 
     def read_file(self, ref: str, path: str) -> str | None:
-        try:
-            return self._git("show", f"{ref}:{path}") + "\n"
-        except ExternalError:
-            return None
+        for attempt in range(2):
+            try:
+                return self._git("show", f"{ref}:{path}") + "\n"
+            except ExternalError:
+                if attempt == 0:  # not in this clone yet: fetch that commit (gone after a force-push: None)
+                    try:
+                        self.checkout.fetch(ref)
+                    except ExternalError:
+                        return None
+        return None
 
     def set_status(self, sha: str, status: CommitStatus) -> None:
         def change(store: Store) -> list[int]:

@@ -66,6 +66,19 @@ def _bindings(forge: Forge, marker: PromotionMarker, shas: set[str]) -> dict[str
     return found
 
 
+def _installs(marker: PromotionMarker, release: dict[str, Any]) -> bool:
+    """Does the env-wide record at the head describe the release this PR installs (not a wave's)?"""
+    return release.get("image") == marker.image
+
+
+def _strictest_class(marker: PromotionMarker, release: dict[str, Any]) -> str:
+    """The stricter of the marker's class and the head's record (a lowered class in the body never wins)."""
+    classes = [marker.change_class]
+    if _installs(marker, release):
+        classes.append(str(release.get("change_class") or "normal"))
+    return "standard" if all(c == "standard" for c in classes) else "normal"
+
+
 def _excluded(forge: Forge, pull: PullRequest, marker: PromotionMarker) -> dict[str, str]:
     excluded = {a.lower(): "commit author" for a in forge.commit_authors(pull.number)}
     excluded[marker.actor.lower()] = "promotion actor"
@@ -94,8 +107,10 @@ def evaluate_pull(
     verdict = evaluate_gate(
         GateInput(
             policy=policy,
-            change_class=str(head_release.get("change_class") or marker.change_class),
-            destructive=bool(head_release.get("destructive", marker.destructive)),
+            change_class=_strictest_class(marker, head_release),
+            destructive=marker.destructive
+            or _installs(marker, head_release)
+            and bool(head_release.get("destructive")),
             content_hash=bindings[pull.head_sha],
             bindings=bindings,
             reviews=reviews,
