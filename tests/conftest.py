@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.components", "tests.fixtures.configrepo", "tests.fixtures.promote"]
+pytest_plugins = [
+    "tests.fixtures.components",
+    "tests.fixtures.configrepo",
+    "tests.fixtures.promote",
+    "tests.fixtures.github",
+]
 
 
 @pytest.fixture(autouse=True)

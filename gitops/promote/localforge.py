@@ -10,7 +10,6 @@ merge into the base branch, pushed like any other commit.
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime

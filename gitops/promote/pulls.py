@@ -109,8 +109,7 @@ def evaluate_pull(
             policy=policy,
             change_class=_strictest_class(marker, head_release),
             destructive=marker.destructive
-            or _installs(marker, head_release)
-            and bool(head_release.get("destructive")),
+            or (_installs(marker, head_release) and bool(head_release.get("destructive"))),
             content_hash=bindings[pull.head_sha],
             bindings=bindings,
             reviews=reviews,

@@ -115,7 +115,11 @@ def test_latest_review_per_user_decides() -> None:
 
 
 def test_changes_requested_by_an_eligible_reviewer_fails() -> None:
-    reviews = (approve(1, "cab-ines"), approve(2, "cab-jonas"), Review(3, "cab-kofi", "CHANGES_REQUESTED", "x"))
+    reviews = (
+        approve(1, "cab-ines"),
+        approve(2, "cab-jonas"),
+        Review(3, "cab-kofi", "CHANGES_REQUESTED", "x"),
+    )
     verdict = evaluate_gate(gate(reviews=reviews, excluded={}))
     assert verdict.state == "failure"
     assert verdict.reasons[0] == "cab-kofi requested changes"
@@ -190,7 +194,9 @@ def test_description_fits_a_github_status() -> None:
 
 
 def test_content_hash_changes_with_content_only() -> None:
-    assert migration_hash(RELEASE) == migration_hash({**RELEASE, "promoted_at": "later", "backup": {"id": "b"}})
+    assert migration_hash(RELEASE) == migration_hash(
+        {**RELEASE, "promoted_at": "later", "backup": {"id": "b"}}
+    )
     assert migration_hash(RELEASE) != migration_hash({**RELEASE, "schema_fingerprint": "sha256:x"})
     with_tenant = {**RELEASE, "tenants": {"t1": {"image": "x"}}}
     assert migration_hash(with_tenant, tenants=["t1"]) != migration_hash(RELEASE, tenants=["t1"])

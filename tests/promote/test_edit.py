@@ -11,6 +11,7 @@ from gitops.errors import ConfigError
 from gitops.promote.edit import ImageFields, edit_image_file, render_release, set_image_fields
 from tests.fixtures.configrepo import git
 
+OLD_DIGEST = "sha256:817ba1f956e4fdecb25bf4e3c49f81a21db3fb90d0621101169156d12ffd08cc"
 NEW = ImageFields("registry.example.com/acme/odoo-next", "sha256:" + "1" * 64)
 
 VALUES = """\
@@ -41,13 +42,17 @@ def test_only_the_image_lines_change() -> None:
 def test_missing_keys_are_added_inside_the_block() -> None:
     text = "image:\n  pullPolicy: Always\nodoo:\n  workers: 2\n"
     assert set_image_fields(text, NEW) == (
-        f"image:\n  pullPolicy: Always\n  repository: {NEW.repository}\n  digest: {NEW.digest}\nodoo:\n  workers: 2\n"
+        f"image:\n  pullPolicy: Always\n  repository: {NEW.repository}\n  digest: {NEW.digest}\n"
+        "odoo:\n  workers: 2\n"
     )
 
 
 def test_a_file_without_image_block_gets_one_appended() -> None:
     text = "# tenant\ntenant: acme\n"
-    assert set_image_fields(text, NEW) == text + f"image:\n  repository: {NEW.repository}\n  digest: {NEW.digest}\n"
+    assert (
+        set_image_fields(text, NEW)
+        == text + f"image:\n  repository: {NEW.repository}\n  digest: {NEW.digest}\n"
+    )
 
 
 def test_flow_style_image_is_refused_with_the_file_name(tmp_path: Path) -> None:
@@ -71,15 +76,13 @@ def test_git_diff_shows_only_the_changed_lines(config_repo) -> None:  # type: ig
     edit_image_file(work / "envs/prod/values.yaml", NEW, display="values.yaml")
     edit_image_file(work / "envs/prod/tenants/acme-build.yaml", NEW, display="tenant")
     diff = git(work, "diff", "-U0", "--no-color")
-    changes = [
-        line for line in diff.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))
-    ]
+    changes = [line for line in diff.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
     assert changes == [  # git lists envs/prod/tenants/ before envs/prod/values.yaml
         "+image:",
         f"+  repository: {NEW.repository}",
         f"+  digest: {NEW.digest}",
         "-  repository: registry.example.com/acme/odoo-custom",
-        "-  digest: sha256:817ba1f956e4fdecb25bf4e3c49f81a21db3fb90d0621101169156d12ffd08cc  # pinned by odoo-gitops",
+        f"-  digest: {OLD_DIGEST}  # pinned by odoo-gitops",
         f"+  repository: {NEW.repository}",
         f"+  digest: {NEW.digest}  # pinned by odoo-gitops",
     ]

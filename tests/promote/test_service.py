@@ -69,7 +69,7 @@ def test_promote_opens_one_pr_for_the_canary_wave(stage: Stage, capsys: pytest.C
 
 def test_pr_body_tells_reviewers_everything(stage: Stage, capsys: pytest.CaptureFixture[str]) -> None:
     _, result = promote(capsys, stage)
-    code, shown = cli(capsys, stage, "pr", "show", str(result["pull_request"]["number"]))
+    _code, shown = cli(capsys, stage, "pr", "show", str(result["pull_request"]["number"]))
     body = shown["body"]
     for needle in (
         "1.3.2 → **1.5.0**",
@@ -197,7 +197,13 @@ def test_a_push_with_different_content_makes_approvals_stale(
     clone = tmp_path / "other"
     git(tmp_path, "clone", "-q", "-b", result["branch"], str(stage.repo.remote), str(clone))
     path = clone / "envs/prod/release.yaml"
-    path.write_text(path.read_text().replace("image: registry.example.com/acme/odoo-custom@sha256:1", "image: registry.example.com/acme/odoo-custom@sha256:2", 1))
+    path.write_text(
+        path.read_text().replace(
+            "image: registry.example.com/acme/odoo-custom@sha256:1",
+            "image: registry.example.com/acme/odoo-custom@sha256:2",
+            1,
+        )
+    )
     data = yaml.safe_load(path.read_text())
     data["tenants"]["acme-build"]["image"] = "registry.example.com/acme/odoo-custom@sha256:" + "9" * 64
     path.write_text(yaml.safe_dump(data))
@@ -266,9 +272,9 @@ def test_emergency_passes_a_freeze_and_is_audited(stage: Stage, capsys: pytest.C
     assert override.data["ticket"] == "INC-42"
     assert override.data["windows_violated"] == ["month-end"]
     cli(capsys, stage, "gate", "check", str(number))  # again: no duplicate comment or audit entry
-    _, shown = cli(capsys, stage, "pr", "show", str(number))
+    _, _shown = cli(capsys, stage, "pr", "show", str(number))
     assert len([e for e in audit(stage) if e.kind == "override"]) == 1
-    code, merged = cli(capsys, stage, "pr", "merge", str(number))
+    code, _merged = cli(capsys, stage, "pr", "merge", str(number))
     assert code == 0
 
 
@@ -292,7 +298,7 @@ def test_a_newer_promotion_supersedes_the_open_one(stage: Stage, capsys: pytest.
     assert second["superseded"] == [old]
     _, listed = cli(capsys, stage, "pr", "list")
     assert [p["number"] for p in listed["pull_requests"]] == [new]
-    code, shown = cli(capsys, stage, "pr", "list", "--all")
+    _code, shown = cli(capsys, stage, "pr", "list", "--all")
     assert [p["state"] for p in shown["pull_requests"]] == ["closed", "open"]
 
 
