@@ -10,15 +10,13 @@ merge into the base branch, pushed like any other commit.
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from gitops import proc
 from gitops.errors import ExternalError, UsageError
 from gitops.gates.policy import Review
+from gitops.promote import plumbing
 from gitops.promote.forge import CommitStatus, PullRequest, StatusState
 from gitops.promote.repo import ConfigCheckout, NonFastForward
 
@@ -43,15 +41,8 @@ class LocalForge:
 
     # ------------------------------------------------------------ git plumbing
 
-    def _git(self, *args: str, input_bytes: bytes | None = None, env: dict[str, str] | None = None) -> str:
-        return proc.run(
-            ["git", *args],
-            cwd=self.checkout.root,
-            env={**proc.no_git_env(), **(env or {})},  # after no_git_env: it drops GIT_INDEX_FILE
-            input_bytes=input_bytes,
-            timeout=self.checkout.timeout,
-            what=f"git {args[0]}",
-        ).out.strip()
+    def _git(self, *args: str) -> str:
+        return plumbing.git(self.checkout, *args).out.strip()
 
     def _load(self) -> tuple[Store, str | None]:
         parent = self.checkout.remote_sha(FORGE_BRANCH)
@@ -66,15 +57,10 @@ class LocalForge:
         return store, parent
 
     def _commit(self, store: Store, changed: Sequence[int], parent: str | None, message: str) -> str:
-        with tempfile.TemporaryDirectory() as tmp:
-            env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
-            self._git("read-tree", *([parent] if parent else ["--empty"]), env=env)
-            for number in changed:
-                raw = json.dumps(store[number], indent=2, sort_keys=True).encode() + b"\n"
-                blob = self._git("hash-object", "-w", "--stdin", input_bytes=raw)
-                self._git("update-index", "--add", "--cacheinfo", f"100644,{blob},prs/{number}.json", env=env)
-            tree = self._git("write-tree", env=env)
-        return self._git("commit-tree", tree, *(["-p", parent] if parent else []), "-m", message)
+        files = {
+            f"prs/{n}.json": json.dumps(store[n], indent=2, sort_keys=True).encode() + b"\n" for n in changed
+        }
+        return plumbing.commit_files(self.checkout, parent, files, message)
 
     def _update(self, change: Callable[[Store], list[int]], message: str) -> Store:
         """Apply `change` to the latest store and push; retried when another writer got there first."""

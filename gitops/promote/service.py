@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -17,10 +18,11 @@ from gitops.audit import append_entry, audit_path
 from gitops.config.loader import ConfigRepo, EnvBundle, load_config
 from gitops.config.models import BackupRecord, ModuleRecord, ReleaseRecord
 from gitops.config.types import format_duration
-from gitops.errors import PolicyError, UsageError
+from gitops.errors import ExternalError, PolicyError, UsageError
 from gitops.gates.content import migration_hash
 from gitops.gates.policy import STATUS_CONTEXT, eligible_users, rule_name
 from gitops.promote import body as pr_body
+from gitops.promote import plumbing
 from gitops.promote.edit import ImageFields, edit_image_file, write_release
 from gitops.promote.evidence import (
     SchemaDiff,
@@ -34,7 +36,7 @@ from gitops.promote.evidence import (
 from gitops.promote.forge import CommitStatus, Forge, PullRequest
 from gitops.promote.marker import PromotionMarker, parse_marker, replace_marker
 from gitops.promote.plan import ModuleChange, WavePlan, make_plan, module_changes
-from gitops.promote.repo import ConfigCheckout, NonFastForward
+from gitops.promote.repo import ConfigCheckout, NonFastForward, format_trailers
 
 Action = Literal["created", "updated", "unchanged", "up-to-date"]
 BRANCH_PREFIXES = ("promote/", "rollback/")
@@ -625,19 +627,39 @@ def record_audit(
     entries: Sequence[tuple[str, Mapping[str, Any], str]],
     now: datetime,
 ) -> int | None:
-    """Append entries (idempotent by key) to audit/<env>.jsonl on main and push; returns the last seq."""
-    last: list[int] = []
+    """Append entries (idempotent by key) to audit/<env>.jsonl on main and push; returns the last seq.
 
-    def edit(root: Path) -> None:
-        for kind, data, key in entries:
-            entry = append_entry(
-                audit_path(root, env), env=env, kind=kind, actor=actor, data=data, key=key, at=now
-            )
-            last[:] = [entry.seq]
-
-    if entries:
-        checkout.update_branch(edit, f"Audit: {entries[0][0]} in {env}", trailers={"Audit-Env": env})
-    return last[0] if last else None
+    Written with plumbing on top of the latest main, so the checked-out promotion branch is not disturbed;
+    a race with another writer re-reads main and tries again (keys make the retry safe)."""
+    if not entries:
+        return None
+    main = checkout.branch
+    rel = audit_path(Path(), env).as_posix()
+    for _ in range(5):
+        checkout.fetch(f"+refs/heads/{main}:refs/remotes/origin/{main}")
+        parent = checkout.repo.git.rev_parse(f"origin/{main}")
+        before = plumbing.read_blob(checkout, parent, rel) or b""
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / rel
+            path.parent.mkdir(parents=True)
+            path.write_bytes(before)
+            seqs = [
+                append_entry(path, env=env, kind=kind, actor=actor, data=data, key=key, at=now).seq
+                for kind, data, key in entries
+            ]
+            after = path.read_bytes()
+        if after == before:
+            return seqs[-1]
+        trailers = format_trailers({"Audit-Env": env})
+        sha = plumbing.commit_files(
+            checkout, parent, {rel: after}, f"Audit: {entries[0][0]} in {env}\n\n{trailers}"
+        )
+        try:
+            checkout.push(sha, main, force_with_lease=parent)
+            return seqs[-1]
+        except NonFastForward:
+            continue
+    raise ExternalError(f"could not append to {rel} on {main}: the branch keeps moving")
 
 
 # ---------------------------------------------------------------- promote and rollback
