@@ -99,12 +99,22 @@ def read_image_fields(text: str) -> ImageFields | None:
     return ImageFields(image["repository"], image["digest"])
 
 
+def _needs_parse_check(text: str) -> bool:
+    """Plain block YAML is fully described by its indentation, which the line edit follows; anything
+    fancier (anchors, aliases, flow collections, tabs, several documents, directives) is re-parsed to
+    prove the edit landed where YAML says `image` is."""
+    return (
+        any(mark in text for mark in ("&", "*", "{", "[", "\t", "\n---", "%YAML", "? "))
+        or text.count("\nimage:") + text.startswith("image:") != 1
+    )
+
+
 def edit_image_file(path: Path, image: ImageFields, *, display: str) -> bool:
     """Rewrite the image fields of a Helm values file in place; False when they were already set."""
     old = path.read_text(encoding="utf-8") if path.exists() else ""
     try:
         new = set_image_fields(old, image)
-        check = read_image_fields(new)
+        check = read_image_fields(new) if _needs_parse_check(new) else image
     except (ValueError, yaml.YAMLError) as exc:
         raise ConfigError([Problem(display, 0, f"cannot edit the image fields: {exc}")]) from None
     if check != image:

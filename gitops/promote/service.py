@@ -313,8 +313,9 @@ def push_promotion_branch(
     image: str,
 ) -> tuple[str, bool]:
     """Create or refresh `branch` so it holds `edit` on top of main. Returns (head sha, pushed?)."""
-    for _ in range(5):
-        checkout.fetch(f"+refs/heads/{checkout.branch}:refs/remotes/origin/{checkout.branch}")
+    for attempt in range(5):
+        if attempt:  # the clone is fresh on the first attempt; a race shows up as a rejected push
+            checkout.fetch(f"+refs/heads/{checkout.branch}:refs/remotes/origin/{checkout.branch}")
         existing = checkout.remote_sha(branch)
         base, stamp = f"origin/{checkout.branch}", None
         if existing:
@@ -617,7 +618,7 @@ def _audit_promotion(
         data["restore_from_backup"] = install.restore.id
     kind = "rollback" if install.kind == "rollback" else "promotion"
     entries = [(kind, data, f"{kind}:{install.target}:{branch}:{content_hash}")]
-    return record_audit(ctx.checkout, install.target, ctx.options.actor, entries, ctx.now)
+    return record_audit(ctx.checkout, install.target, ctx.options.actor, entries, ctx.now, fetch_first=False)
 
 
 def record_audit(
@@ -626,6 +627,8 @@ def record_audit(
     actor: str,
     entries: Sequence[tuple[str, Mapping[str, Any], str]],
     now: datetime,
+    *,
+    fetch_first: bool = True,
 ) -> int | None:
     """Append entries (idempotent by key) to audit/<env>.jsonl on main and push; returns the last seq.
 
@@ -635,8 +638,9 @@ def record_audit(
         return None
     main = checkout.branch
     rel = audit_path(Path(), env).as_posix()
-    for _ in range(5):
-        checkout.fetch(f"+refs/heads/{main}:refs/remotes/origin/{main}")
+    for attempt in range(5):
+        if attempt or fetch_first:
+            checkout.fetch(f"+refs/heads/{main}:refs/remotes/origin/{main}")
         parent = checkout.repo.git.rev_parse(f"origin/{main}")
         before = plumbing.read_blob(checkout, parent, rel) or b""
         with tempfile.TemporaryDirectory() as tmp:

@@ -94,3 +94,18 @@ def test_release_layout_reproduces_the_examples(repo_root: Path) -> None:
         assert bundle.release is not None, name
         rendered = render_release(bundle.release.model_dump(exclude_defaults=True))
         assert rendered == bundle.release_path.read_text(), name
+
+
+def test_a_second_top_level_image_key_is_caught(tmp_path: Path) -> None:
+    path = tmp_path / "values.yaml"
+    path.write_text("image:\n  repository: a\n  digest: b\nimage:\n  tag: latest\n")
+    with pytest.raises(ConfigError):
+        edit_image_file(path, NEW, display="values.yaml")
+
+
+def test_anchors_make_the_edit_prove_itself_by_parsing(tmp_path: Path) -> None:
+    path = tmp_path / "values.yaml"
+    path.write_text("base: &img\n  repository: a\n  digest: b\nimage: *img\n")
+    with pytest.raises(ConfigError) as err:
+        edit_image_file(path, NEW, display="values.yaml")
+    assert "block mapping" in err.value.render()
