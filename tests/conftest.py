@@ -11,6 +11,8 @@ import pytest
 pytest_plugins = [
     "tests.fixtures.components",
     "tests.fixtures.configrepo",
+    "tests.fixtures.charts",
+    "tests.fixtures.windows",
     "tests.fixtures.promote",
     "tests.fixtures.github",
 ]

@@ -16,6 +16,8 @@ from gitops.errors import EXIT_EXTERNAL, EXIT_USAGE, GitopsError, redact
 VERBS: tuple[tuple[str, str], ...] = (
     ("gitops.cli.plan", "plan"),
     ("gitops.cli.audit", "audit"),
+    ("gitops.cli.window", "window"),
+    ("gitops.cli.addons", "addons"),
     ("gitops.cli.promote", "promote"),
     ("gitops.cli.rollback", "rollback"),
     ("gitops.cli.pr", "pr"),

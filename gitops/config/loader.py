@@ -170,7 +170,7 @@ def _calendar_parser() -> CalendarParser | None:
         from gitops.windows.calendar import parse_calendar  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         return None
-    return parse_calendar  # type: ignore[no-any-return]
+    return parse_calendar
 
 
 def _load_calendar(root: Path, name: str, problems: list[Problem]) -> Any:

@@ -171,19 +171,13 @@ class TenantRelease(Strict):
     verification: Verification | None = None
 
 
-class ReleaseRecord(Strict):
+class ReleaseRecord(ReleaseRef):
     """Written only by the toolkit: what runs (or should run) in the environment."""
 
-    image: ImageRef
-    version: SemVer
-    source_commit: CommitSha
-    modules: dict[str, ModuleRecord] = {}
-    schema_fingerprint: str | None = None
     change_class: ChangeClass | None = None
     destructive: bool = False
     promoted_from: str | None = None
     promoted_at: datetime | None = None
-    verification: Verification | None = None
     backup: BackupRecord | None = None
     previous: ReleaseRef | None = None
     tenants: dict[str, TenantRelease] = {}

@@ -1,0 +1,126 @@
+"""Read `__manifest__.py` files without executing them: `ast.parse` + `ast.literal_eval`, with key lines."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from gitops.errors import Problem
+
+MANIFEST = "__manifest__.py"
+VERSION_RE = re.compile(r"^(?P<series>\d+\.\d+)\.\d+\.\d+\.\d+$")
+_LIST_OF_STR_KEYS = ("depends", "data", "demo", "qweb", "excludes")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Manifest:
+    """A parsed manifest: its literal values and the 1-based line of each top-level key."""
+
+    file: str
+    data: Mapping[str, Any]
+    lines: Mapping[str, int] = field(default_factory=dict)
+
+    def line_of(self, key: str) -> int:
+        return self.lines.get(key, 1)
+
+    def problem(self, key: str, message: str) -> Problem:
+        return Problem(self.file, self.line_of(key), message)
+
+
+def _manifest_dict(tree: ast.Module) -> ast.Dict | None:
+    exprs = [node for node in tree.body if isinstance(node, ast.Expr)]
+    dicts = [node.value for node in exprs if isinstance(node.value, ast.Dict)]
+    return dicts[0] if len(dicts) == 1 else None
+
+
+def _literal_items(
+    node: ast.Dict, file: str, problems: list[Problem]
+) -> tuple[dict[str, Any], dict[str, int]]:
+    data: dict[str, Any] = {}
+    lines: dict[str, int] = {}
+    for key_node, value_node in zip(node.keys, node.values, strict=True):
+        line = (key_node or value_node).lineno
+        if not isinstance(key_node, ast.Constant) or not isinstance(key_node.value, str):
+            problems.append(Problem(file, line, "manifest keys must be string literals"))
+            continue
+        key = key_node.value
+        try:
+            data[key] = ast.literal_eval(value_node)
+        except (ValueError, TypeError, SyntaxError, RecursionError):
+            problems.append(Problem(file, line, f"manifest key {key!r} is not a literal value"))
+            continue
+        if key in lines:
+            problems.append(Problem(file, line, f"manifest key {key!r} is repeated"))
+        lines[key] = line
+    return data, lines
+
+
+def parse_manifest(path: Path, *, display: str | None = None) -> tuple[Manifest | None, list[Problem]]:
+    """Parse one manifest file. Never imports or executes it. Returns the manifest and its problems."""
+    file = display or str(path)
+    try:
+        source = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem(file, 0, f"cannot read manifest: {exc.strerror}")]
+    try:
+        tree = ast.parse(source, filename=file)
+    except (SyntaxError, ValueError) as exc:
+        line = getattr(exc, "lineno", None) or 1
+        return None, [Problem(file, line, f"manifest is not valid Python: {getattr(exc, 'msg', exc)}")]
+    node = _manifest_dict(tree)
+    if node is None:
+        return None, [Problem(file, 1, "manifest must contain exactly one dict literal")]
+    problems: list[Problem] = []
+    data, lines = _literal_items(node, file, problems)
+    return Manifest(file=file, data=MappingProxyType(data), lines=MappingProxyType(lines)), problems
+
+
+def _is_str_list(value: object) -> bool:
+    return isinstance(value, list | tuple) and all(isinstance(item, str) for item in value)
+
+
+def check_shape(manifest: Manifest) -> list[Problem]:
+    """Types of the keys the toolkit relies on."""
+    data = manifest.data
+    problems: list[Problem] = []
+    if not isinstance(data.get("name"), str):
+        problems.append(manifest.problem("name", "manifest needs a 'name' string"))
+    if not isinstance(data.get("version"), str):
+        problems.append(manifest.problem("version", "manifest needs a 'version' string like '17.0.1.0.0'"))
+    for key in _LIST_OF_STR_KEYS:
+        if key in data and not _is_str_list(data[key]):
+            problems.append(manifest.problem(key, f"'{key}' must be a list of strings"))
+    if "installable" in data and not isinstance(data["installable"], bool):
+        problems.append(manifest.problem("installable", "'installable' must be True or False"))
+    problems.extend(_check_external_dependencies(manifest))
+    return problems
+
+
+def _check_external_dependencies(manifest: Manifest) -> list[Problem]:
+    value = manifest.data.get("external_dependencies", {})
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and _is_str_list(v) for k, v in value.items()
+    ):
+        return [
+            manifest.problem("external_dependencies", "'external_dependencies' must map to lists of strings")
+        ]
+    return []
+
+
+def check_version(manifest: Manifest, series: str | None) -> list[Problem]:
+    """OCA rule: `<series>.x.y.z` (pylint-odoo `(<series>)\\.\\d+\\.\\d+\\.\\d+$`)."""
+    version = manifest.data.get("version")
+    if not isinstance(version, str):
+        return []
+    match = VERSION_RE.match(version)
+    if match is None:
+        expected = f"{series}.x.y.z" if series else "<series>.x.y.z"
+        return [manifest.problem("version", f"version {version!r} must look like {expected}")]
+    if series and match["series"] != series:
+        return [manifest.problem("version", f"version {version!r} is not for Odoo {series} ({series}.x.y.z)")]
+    return []

@@ -1,0 +1,206 @@
+"""`odoo-gitops window …`: change-window verdicts, next opening, interval listing and ICS export."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import click
+
+from gitops.cli.options import config_repo_option, emit, info, json_option
+from gitops.errors import EXIT_POLICY, UsageError
+from gitops.windows.blocks import Reason, iso
+from gitops.windows.engine import Interval
+from gitops.windows.service import CheckResult, NextOpening, check_env, ics_env, list_env, next_env
+
+
+def _instant(text: str | None, option: str) -> datetime:
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(
+            f"{option} {text!r} is not an ISO 8601 date-time",
+            hint="e.g. 2026-03-08T10:00:00+01:00 or 2026-03-08T09:00:00Z",
+        ) from None
+    if moment.tzinfo is None:
+        raise UsageError(
+            f"{option} {text!r} has no UTC offset",
+            hint="add one, e.g. 2026-03-08T10:00:00+01:00 or a trailing Z",
+        )
+    return moment.astimezone(UTC)
+
+
+def _bound(text: str, option: str, *, inclusive_day: bool) -> datetime:
+    """A DATE (UTC midnight; a --to date includes that whole day) or a date-time with an offset."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return _instant(text, option)
+    return datetime.combine(day + timedelta(days=1 if inclusive_day else 0), datetime.min.time(), UTC)
+
+
+def _who() -> str:
+    try:
+        return os.environ.get("GITHUB_ACTOR") or getpass.getuser()
+    except (OSError, KeyError):
+        raise UsageError(
+            "cannot tell who is breaking glass", hint="set GITHUB_ACTOR to your user name"
+        ) from None
+
+
+def _reason_text(reason: Reason) -> str:
+    what = "deny window" if reason.kind == "deny" else "outside allow window"
+    return (
+        f"{reason.calendar}/{reason.window} ({what}, {iso(reason.start) or '…'} → {iso(reason.end) or '…'})"
+    )
+
+
+def _check_text(result: CheckResult) -> str:
+    verdict = result.verdict
+    if verdict.open:
+        until = f" until {iso(verdict.open_until)}" if verdict.open_until else " (for at least 400 days)"
+        return f"OPEN: {verdict.env} may change at {iso(verdict.at)}{until}"
+    lines = [f"CLOSED: {verdict.env} may not change at {iso(verdict.at)}"]
+    lines += [f"  blocked by {_reason_text(r)}" for r in verdict.blocked_by]
+    lines.append(f"  next open: {iso(verdict.next_open) or 'not within 400 days'}")
+    if result.override is not None:
+        lines.append(f"  OVERRIDDEN (break-glass) by {result.override.who}, ticket {result.override.ticket}")
+    return "\n".join(lines)
+
+
+@click.group("window")
+def window() -> None:
+    """Change windows: is ENV open now, when does it open, what the calendar says."""
+
+
+@window.command("check")
+@click.argument("env")
+@click.option("--at", "at", metavar="ISO8601", help="Instant to check, with a UTC offset (default: now).")
+@click.option("--emergency", is_flag=True, help="Break glass: override a closed window (audited).")
+@click.option("--reason", metavar="TEXT", help="Why the emergency change cannot wait (with --emergency).")
+@click.option("--ticket", metavar="ID", help="Change/incident ticket (with --emergency).")
+@config_repo_option
+@json_option
+def check_command(
+    *,
+    env: str,
+    at: str | None,
+    emergency: bool,
+    reason: str | None,
+    ticket: str | None,
+    config_repo: str,
+    as_json: bool,
+) -> None:
+    """Exit 0 when ENV is open at --at, 3 when closed."""
+    result = check_env(
+        config_repo=config_repo,
+        env=env,
+        at=_instant(at, "--at"),
+        emergency=emergency,
+        reason=reason,
+        ticket=ticket,
+        who=_who() if emergency else "",
+        now=datetime.now(UTC),
+    )
+    if result.override is not None:
+        info(
+            f"WARNING: break-glass override of a CLOSED change window for {env} by {result.override.who} "
+            f"(ticket {result.override.ticket}): {result.override.reason}"
+        )
+    emit(
+        result.to_dict(),
+        as_json=as_json,
+        human=lambda: _check_text(result),
+        exit_code=0 if result.passes else EXIT_POLICY,
+    )
+
+
+def _next_text(opening: NextOpening) -> str:
+    if opening.next_open is None:
+        return f"{opening.env}: no open window within 400 days of {iso(opening.at)}"
+    until = f" until {iso(opening.open_until)}" if opening.open_until else ""
+    return f"{opening.env}: next open {iso(opening.next_open)}{until}"
+
+
+@window.command("next")
+@click.argument("env")
+@click.option("--at", "at", metavar="ISO8601", help="Search from this instant (default: now).")
+@config_repo_option
+@json_option
+def next_command(*, env: str, at: str | None, config_repo: str, as_json: bool) -> None:
+    """When ENV next opens (now, if it is open). Exit 3 if not within 400 days."""
+    opening = next_env(config_repo=config_repo, env=env, at=_instant(at, "--at"))
+    emit(
+        opening.to_dict(),
+        as_json=as_json,
+        human=lambda: _next_text(opening),
+        exit_code=0 if opening.next_open else EXIT_POLICY,
+    )
+
+
+def _interval_text(item: Interval) -> str:
+    head = f"{iso(item.start)}  {iso(item.end)}  {'open' if item.open else 'closed'}"
+    return head + "".join(f"  {r.calendar}/{r.window}" for r in item.blocked_by)
+
+
+@window.command("list")
+@click.argument("env")
+@click.option("--from", "start", required=True, metavar="DATE", help="Start: YYYY-MM-DD (UTC) or date-time.")
+@click.option("--to", "end", required=True, metavar="DATE", help="End: YYYY-MM-DD (inclusive) or date-time.")
+@config_repo_option
+@json_option
+def list_command(*, env: str, start: str, end: str, config_repo: str, as_json: bool) -> None:
+    """Open and closed intervals of ENV with reasons."""
+    listing = list_env(
+        config_repo=config_repo,
+        env=env,
+        start=_bound(start, "--from", inclusive_day=False),
+        end=_bound(end, "--to", inclusive_day=True),
+    )
+    emit(listing.to_dict(), as_json=as_json, human=lambda: "\n".join(map(_interval_text, listing.intervals)))
+
+
+@window.command("ics")
+@click.argument("env")
+@click.option("--from", "start", metavar="DATE", help="Start (default: today, UTC).")
+@click.option("--to", "end", metavar="DATE", help="End, inclusive (default: a year after --from).")
+@click.option(
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the file here instead of stdout.",
+)
+@config_repo_option
+@json_option
+def ics_command(
+    *, env: str, start: str | None, end: str | None, output: Path | None, config_repo: str, as_json: bool
+) -> None:
+    """An iCalendar file of ENV's freezes and change windows."""
+    now = datetime.now(UTC)
+    today = datetime.combine(now.date(), datetime.min.time(), UTC)
+    low = _bound(start, "--from", inclusive_day=False) if start else today
+    high = _bound(end, "--to", inclusive_day=True) if end else low + timedelta(days=365)
+    document = ics_env(config_repo=config_repo, env=env, start=low, end=high, now=now)
+    if output is None and not as_json:
+        sys.stdout.write(document.decode())
+        return
+    if output is not None:
+        try:
+            output.write_bytes(document)
+        except OSError as exc:
+            raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+    summary = {
+        "env": env,
+        "from": iso(low),
+        "to": iso(high),
+        "file": str(output) if output else None,
+        "events": document.count(b"BEGIN:VEVENT"),
+    }
+    if output is None:
+        summary["ics"] = document.decode()
+    emit(summary, as_json=as_json, human=f"wrote {summary['events']} events to {output}")

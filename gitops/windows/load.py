@@ -1,0 +1,27 @@
+"""Adapter: the calendars of an environment, from the config repository (via the config loader).
+
+`--config-repo` may be a directory or a git URL (`gitops.config.source`); the whole repository is
+validated by `load_config`, which parses every `calendars/<name>.yaml` with `parse_calendar`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gitops.config.loader import load_config
+from gitops.config.source import checkout_config_repo
+from gitops.windows.calendar import Calendar
+
+
+def load_env_calendars(config_repo: str | Path, env: str) -> list[Calendar]:
+    """The parsed calendars of `env`, in the order env.yaml lists them."""
+    repo = load_config(checkout_config_repo(str(config_repo)))
+    bundle = repo.env(env)
+    calendars = [repo.calendars[name] for name in bundle.config.calendars]
+    if not all(
+        isinstance(calendar, Calendar) for calendar in calendars
+    ):  # pragma: no cover - loader contract
+        raise TypeError(
+            "the config loader did not parse calendars with gitops.windows.calendar.parse_calendar"
+        )
+    return calendars

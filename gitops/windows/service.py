@@ -1,0 +1,114 @@
+"""The typed functions behind `odoo-gitops window …`: load an environment's calendars, then decide."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from gitops.errors import UsageError
+from gitops.windows.blocks import iso
+from gitops.windows.breakglass import Override, break_glass, require_emergency_details
+from gitops.windows.engine import Interval, WindowVerdict, as_utc, check, evaluate, open_until
+from gitops.windows.ics import render_ics
+from gitops.windows.load import load_env_calendars
+
+MAX_LIST_SPAN = timedelta(days=3660)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    verdict: WindowVerdict
+    override: Override | None = None
+
+    @property
+    def passes(self) -> bool:
+        return self.verdict.open or self.override is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = self.verdict.to_dict()
+        if self.override is not None:
+            data["override"] = self.override.to_dict()
+        return data
+
+
+@dataclass(frozen=True)
+class NextOpening:
+    env: str
+    at: datetime
+    next_open: datetime | None
+    open_until: datetime | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "env": self.env,
+            "at": iso(self.at),
+            "next_open": iso(self.next_open),
+            "open_until": iso(self.open_until),
+        }
+
+
+@dataclass(frozen=True)
+class Listing:
+    env: str
+    start: datetime
+    end: datetime
+    intervals: tuple[Interval, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "env": self.env,
+            "from": iso(self.start),
+            "to": iso(self.end),
+            "intervals": [item.to_dict() for item in self.intervals],
+        }
+
+
+def check_env(
+    *,
+    config_repo: str | Path,
+    env: str,
+    at: datetime,
+    emergency: bool = False,
+    reason: str | None = None,
+    ticket: str | None = None,
+    who: str = "",
+    now: datetime | None = None,
+) -> CheckResult:
+    """The verdict for `env` at `at`; with `emergency`, a closed verdict becomes an audited override.
+
+    Until the approval gate (issue 6) supplies who may break glass, any identified caller may.
+    """
+    require_emergency_details(emergency=emergency, reason=reason, ticket=ticket)
+    verdict = check(load_env_calendars(config_repo, env), at, env=env)
+    override = break_glass(
+        verdict, emergency=emergency, reason=reason, ticket=ticket, who=who, when=now or at, allowed=True
+    )
+    return CheckResult(verdict, override)
+
+
+def next_env(*, config_repo: str | Path, env: str, at: datetime) -> NextOpening:
+    calendars = load_env_calendars(config_repo, env)
+    verdict = check(calendars, at, env=env)
+    until = open_until(calendars, verdict.next_open) if verdict.next_open else None
+    return NextOpening(env, verdict.at, verdict.next_open, until)
+
+
+def _span(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    low, high = as_utc(start), as_utc(end)
+    if high <= low:
+        raise UsageError("--to must be after --from")
+    if high - low > MAX_LIST_SPAN:
+        raise UsageError("the range may span at most 10 years")
+    return low, high
+
+
+def list_env(*, config_repo: str | Path, env: str, start: datetime, end: datetime) -> Listing:
+    low, high = _span(start, end)
+    return Listing(env, low, high, tuple(evaluate(load_env_calendars(config_repo, env), low, high)))
+
+
+def ics_env(*, config_repo: str | Path, env: str, start: datetime, end: datetime, now: datetime) -> bytes:
+    listing = list_env(config_repo=config_repo, env=env, start=start, end=end)
+    return render_ics(env, listing.intervals, generated_at=now)
