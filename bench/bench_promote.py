@@ -21,12 +21,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from gitops.promote.edit import render_release  # noqa: E402
 from gitops.promote.githubforge import GitHubForge  # noqa: E402
 from gitops.promote.service import PromoteOptions, Seams, promote  # noqa: E402
 from tests.fixtures.configrepo import copy_examples, git  # noqa: E402
 from tests.fixtures.github import SLUG, start_fake_github  # noqa: E402
 from tests.fixtures.promote import SupplyDouble, WindowDouble, enable_signing, release_data  # noqa: E402
-from gitops.promote.edit import render_release  # noqa: E402
 
 REPEATS = 3
 
@@ -44,10 +44,12 @@ def make_repo(base: Path, tenants: int) -> Path:
     (work / "envs/prod/tenants").mkdir()
     for n in names:
         (work / f"envs/prod/tenants/{n}.yaml").write_text(
-            f"# overrides for {n}\ntenant: {n}\nodoo:\n  dbfilter: \"^{n}$\"\ningress:\n  host: {n}.example.com\n"
+            f'# overrides for {n}\ntenant: {n}\nodoo:\n  dbfilter: "^{n}$"\ningress:\n  host: {n}.example.com\n'
         )
     pipeline = work / "pipelines/odoo.yaml"
-    pipeline.write_text(pipeline.read_text().split("    waves:")[0] + "    gates: [window, approvals, scan, signature]\n")
+    pipeline.write_text(
+        pipeline.read_text().split("    waves:")[0] + "    gates: [window, approvals, scan, signature]\n"
+    )
     (work / "envs/staging/release.yaml").write_text(render_release(release_data("1.5.0")))
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
     git(work, "init", "-q", "-b", "main")
@@ -115,7 +117,9 @@ def main(argv: list[str]) -> int:
     os.environ.setdefault("GIT_COMMITTER_NAME", "bench")
     os.environ.setdefault("GIT_COMMITTER_EMAIL", "bench@example.com")
     sizes = [int(a) for a in argv] or [10, 100, 500]
-    print(f"{'tenants':>8} {'files':>6} {'API requests':>13} {'promote s':>10} {'raw git s':>10} {'ratio':>6}")
+    print(
+        f"{'tenants':>8} {'files':>6} {'API requests':>13} {'promote s':>10} {'raw git s':>10} {'ratio':>6}"
+    )
     worst_ratio, counts = 0.0, set()
     for n in sizes:
         requests, ours, base, files = measure(n)
@@ -124,7 +128,9 @@ def main(argv: list[str]) -> int:
         counts.add(requests)
         print(f"{n:>8} {files:>6} {requests:>13} {ours:>10.3f} {base:>10.3f} {ratio:>6.2f}")
     print(f"API requests per promotion: {sorted(counts)} (target: constant in N and <= 10)")
-    print(f"worst wall-time ratio vs raw git: {worst_ratio:.2f} (target <= 1.5; median of {REPEATS} runs each)")
+    print(
+        f"worst wall-time ratio vs raw git: {worst_ratio:.2f} (target <= 1.5; median of {REPEATS} runs each)"
+    )
     return 0
 
 

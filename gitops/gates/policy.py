@@ -35,6 +35,7 @@ class WindowState:
     next_open: datetime | None = None
     open_until: datetime | None = None
     detail: Mapping[str, Any] = field(default_factory=dict)
+    verdict: Any = field(default=None, compare=False)  # the window engine's own verdict, for break-glass
 
 
 @dataclass(frozen=True)

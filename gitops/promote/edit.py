@@ -20,6 +20,21 @@ from gitops.errors import ConfigError, Problem
 
 RELEASE_HEADER = "# Written by odoo-gitops. Do not edit by hand.\n"
 IMAGE_KEYS = ("repository", "digest")
+RELEASE_KEY_ORDER = (
+    "image",
+    "version",
+    "source_commit",
+    "modules",
+    "schema_fingerprint",
+    "change_class",
+    "destructive",
+    "promoted_from",
+    "promoted_at",
+    "verification",
+    "backup",
+    "previous",
+    "tenants",
+)
 _TOP_IMAGE_RE = re.compile(r"^image:[ \t]*(#.*)?$")
 _TOP_IMAGE_INLINE_RE = re.compile(r"^image:[ \t]*[^\s#]")
 _TOP_KEY_RE = re.compile(r"^[^\s#-][^:]*:")
@@ -160,9 +175,17 @@ def _emit(data: Mapping[str, Any], indent: int = 0) -> list[str]:
     return lines
 
 
+def _canonical_order(data: Mapping[str, Any]) -> dict[str, Any]:
+    known = [k for k in RELEASE_KEY_ORDER if k in data]
+    ordered = {k: data[k] for k in known + [k for k in data if k not in RELEASE_KEY_ORDER]}
+    if isinstance(ordered.get("previous"), Mapping):
+        ordered["previous"] = _canonical_order(ordered["previous"])
+    return ordered
+
+
 def render_release(data: Mapping[str, Any]) -> str:
-    """release.yaml text in the canonical layout (keys in the given order, None and empty values left out)."""
-    return RELEASE_HEADER + "\n".join(_emit(data)) + "\n"
+    """release.yaml text in the canonical layout (fixed key order, None and empty values left out)."""
+    return RELEASE_HEADER + "\n".join(_emit(_canonical_order(data))) + "\n"
 
 
 def write_release(path: Path, data: Mapping[str, Any]) -> bool:

@@ -55,6 +55,21 @@ def engine_window_check(calendars: Sequence[Any], at: datetime) -> Any:
     return engine.check(calendars, at)
 
 
+def override_record(
+    window: WindowState, *, reason: str | None, ticket: str | None, who: str, when: datetime
+) -> dict[str, Any]:
+    """The break-glass record of a window the emergency path overrode (gitops.windows.breakglass)."""
+    from gitops.windows.breakglass import break_glass
+    from gitops.windows.engine import WindowVerdict
+
+    if not isinstance(window.verdict, WindowVerdict):
+        return {"reason": reason, "ticket": ticket, "windows_violated": list(window.blocked_by), "who": who}
+    record = break_glass(
+        window.verdict, emergency=True, reason=reason, ticket=ticket, who=who, when=when, allowed=True
+    )
+    return record.to_dict() if record else {}
+
+
 def window_state(repo: ConfigRepo, env: str, at: datetime, check: WindowCheck) -> WindowState:
     """The window verdict for `env` at `at`, reduced to what the gate needs."""
     names = repo.env(env).config.calendars
@@ -62,11 +77,19 @@ def window_state(repo: ConfigRepo, env: str, at: datetime, check: WindowCheck) -
     detail = verdict.to_dict() if hasattr(verdict, "to_dict") else {}
     return WindowState(
         open=bool(verdict.open),
-        blocked_by=tuple(str(b) for b in (getattr(verdict, "blocked_by", None) or ())),
+        blocked_by=tuple(_reason_name(b) for b in (getattr(verdict, "blocked_by", None) or ())),
         next_open=getattr(verdict, "next_open", None),
         open_until=getattr(verdict, "open_until", None),
         detail=detail,
+        verdict=verdict,
     )
+
+
+def _reason_name(reason: Any) -> str:
+    """'calendar/window' for the engine's Reason (plain text otherwise)."""
+    if hasattr(reason, "calendar") and hasattr(reason, "window"):
+        return f"{reason.calendar}/{reason.window}"
+    return str(reason)
 
 
 # ---------------------------------------------------------------- schema diff

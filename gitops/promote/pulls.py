@@ -18,7 +18,7 @@ from gitops.gates.policy import (
     GateVerdict,
     evaluate_gate,
 )
-from gitops.promote.evidence import WindowCheck, window_state
+from gitops.promote.evidence import WindowCheck, override_record, window_state
 from gitops.promote.forge import CommitStatus, Forge, PullRequest
 from gitops.promote.marker import PromotionMarker
 from gitops.promote.repo import ConfigCheckout
@@ -124,7 +124,7 @@ def evaluate_pull(
 
 
 def _audit_entries(
-    pull: PullRequest, marker: PromotionMarker, verdict: GateVerdict
+    pull: PullRequest, marker: PromotionMarker, verdict: GateVerdict, now: datetime
 ) -> list[tuple[str, dict[str, Any], str]]:
     ref = f"{marker.target}#{pull.number}"
     entries: list[tuple[str, dict[str, Any], str]] = [
@@ -143,20 +143,16 @@ def _audit_entries(
         for a in verdict.counted
     ]
     if verdict.window_overridden and verdict.window is not None:
-        entries.append(
-            (
-                "override",
-                {
-                    "pr": pull.number,
-                    "reason": marker.emergency_reason,
-                    "ticket": marker.emergency_ticket,
-                    "windows_violated": list(verdict.window.blocked_by),
-                    "approvers": [a.user for a in verdict.counted],
-                    "post_review": verdict.post_review,
-                },
-                f"override:{ref}:{verdict.content_hash}",
-            )
+        approvers = [a.user for a in verdict.counted]
+        record = override_record(
+            verdict.window,
+            reason=marker.emergency_reason,
+            ticket=marker.emergency_ticket,
+            who=", ".join(approvers),
+            when=now,
         )
+        data = {**record, "pr": pull.number, "approvers": approvers, "post_review": verdict.post_review}
+        entries.append(("override", data, f"override:{ref}:{verdict.content_hash}"))
     entries.append(
         (
             "gate",
@@ -193,7 +189,7 @@ def check_gate(
         forge.set_status(pull.head_sha, CommitStatus(STATUS_CONTEXT, verdict.state, verdict.description))
         if verdict.post_review and verdict.state == "success":
             _flag_post_review(forge, pull, marker)
-        seq = record_audit(checkout, marker.target, actor, _audit_entries(pull, marker, verdict), now)
+        seq = record_audit(checkout, marker.target, actor, _audit_entries(pull, marker, verdict, now), now)
     return GateReport(pull, marker, verdict, seq)
 
 

@@ -13,7 +13,7 @@ from gitops.audit import read_entries, verify_chain
 from gitops.cli.main import main
 from gitops.promote.marker import parse_marker
 from tests.fixtures.configrepo import git
-from tests.fixtures.promote import NOW, Stage, release_data
+from tests.fixtures.promote import CLOSED, NOW, REOPENS, Stage, release_data
 
 
 def cli(capsys: pytest.CaptureFixture[str], stage: Stage, *args: str) -> tuple[int, dict[str, Any]]:
@@ -78,7 +78,7 @@ def test_pr_body_tells_reviewers_everything(stage: Stage, capsys: pytest.Capture
         "schema diff not computed",
         "Signature: verified (key test-key)",
         "passed (HIGH 0, LOW 2",
-        "Open now.",
+        "Open now until 2026-12-08T22:00:00+00:00.",
         "`normal`: 2 approvals from cab.",
         "`odoo-gitops rollback prod` returns to 1.3.2",
     ):
@@ -241,24 +241,36 @@ def test_approvals_survive_a_rebase_with_the_same_content(
 def test_freeze_keeps_the_gate_pending_with_the_next_window(
     stage: Stage, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    stage.window.open = False
-    stage.window.blocked_by = ("payroll",)
-    stage.window.next_open = NOW + timedelta(days=1)
+    stage.move_to(CLOSED)
     _, result = promote(capsys, stage)
     number = result["pull_request"]["number"]
     approve(capsys, stage, number, "cab-ines", "cab-jonas")
     code, gate = cli(capsys, stage, "gate", "check", str(number))
     assert code == 3
     assert gate["verdict"]["state"] == "pending"
-    assert gate["verdict"]["window"]["blocked_by"] == ["payroll"]
-    assert gate["verdict"]["window"]["next_open"] == (NOW + timedelta(days=1)).isoformat()
+    assert gate["verdict"]["window"]["blocked_by"] == ["payroll/payroll"]
+    assert gate["verdict"]["window"]["next_open"] == REOPENS.isoformat()
+    assert gate["verdict"]["reasons"] == [
+        f"outside a change window (blocked by payroll/payroll); next open {REOPENS.isoformat()}"
+    ]
     _, shown = cli(capsys, stage, "pr", "show", str(number))
-    assert "**Closed now** (blocked by payroll)" in shown["body"]
+    assert "**Closed now** (blocked by payroll/payroll)" in shown["body"]
+    assert shown["statuses"][0]["state"] == "pending"
+    code, _ = cli(capsys, stage, "pr", "merge", str(number))
+    assert code == 3
+    stage.move_to(REOPENS + timedelta(hours=1))  # the window opens, but 3 weeks exceed the approval_ttl
+    code, gate = cli(capsys, stage, "gate", "check", str(number))
+    assert (code, gate["verdict"]["state"]) == (3, "pending")
+    assert {i["reason"] for i in gate["verdict"]["approvals"]["ignored"]} == {
+        "expired (older than the approval_ttl)"
+    }
+    approve(capsys, stage, number, "cab-ines", "cab-jonas")
+    code, gate = cli(capsys, stage, "gate", "check", str(number))
+    assert (code, gate["verdict"]["state"]) == (0, "success")
 
 
 def test_emergency_passes_a_freeze_and_is_audited(stage: Stage, capsys: pytest.CaptureFixture[str]) -> None:
-    stage.window.open = False
-    stage.window.blocked_by = ("month-end",)
+    stage.move_to(CLOSED)
     _, result = promote(capsys, stage, "--emergency", "payroll export broken", "--ticket", "INC-42")
     number = result["pull_request"]["number"]
     assert "emergency" in result["pull_request"]["labels"]
@@ -270,7 +282,10 @@ def test_emergency_passes_a_freeze_and_is_audited(stage: Stage, capsys: pytest.C
     [override] = [e for e in audit(stage) if e.kind == "override"]
     assert override.data["reason"] == "payroll export broken"
     assert override.data["ticket"] == "INC-42"
-    assert override.data["windows_violated"] == ["month-end"]
+    [violated] = override.data["windows_violated"]
+    assert (violated["calendar"], violated["window"], violated["kind"]) == ("payroll", "payroll", "deny")
+    assert override.data["approvers"] == ["cto-paula"]
+    assert override.data["tzdata_version"]
     cli(capsys, stage, "gate", "check", str(number))  # again: no duplicate comment or audit entry
     _, _shown = cli(capsys, stage, "pr", "show", str(number))
     assert len([e for e in audit(stage) if e.kind == "override"]) == 1
