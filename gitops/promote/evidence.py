@@ -147,7 +147,9 @@ def schema_diff_from(result: Any) -> SchemaDiff:
         destructive=bool(result.destructive),
         fingerprint=getattr(result, "schema_fingerprint", None),
         changes=tuple(sorted(changes, key=_severity_rank)),
-        errors=tuple(str(e) for e in getattr(result, "errors", ()) or ()),
+        errors=tuple(
+            e.render() if hasattr(e, "render") else str(e) for e in getattr(result, "errors", ()) or ()
+        ),
     )
 
 

@@ -742,9 +742,10 @@ def promote(source_env: str, target_env: str, *, options: PromoteOptions, seams:
     reasons = list(plan.reasons) + wave_reasons
     supply_reasons, signature, scan = _supply_reasons(ctx, target, release.image, plan.gates)
     reasons += supply_reasons
+    schema = _schema(options, target.release, release, bool(changes)) if not reasons else probe.schema
+    reasons += [f"addons diff: {error}" for error in schema.errors]
     if reasons:
         raise PolicyError(f"cannot promote {source_env} → {target_env}", reasons=reasons)
-    schema = _schema(options, target.release, release, bool(changes))
     install = replace(probe, schema=schema, signature=signature, scan=scan)
     return install_release(ctx, install)
 
