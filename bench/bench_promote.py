@@ -16,17 +16,19 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from gitops.promote.edit import render_release  # noqa: E402
+from gitops.promote.evidence import engine_window_check  # noqa: E402
 from gitops.promote.githubforge import GitHubForge  # noqa: E402
 from gitops.promote.service import PromoteOptions, Seams, promote  # noqa: E402
 from tests.fixtures.configrepo import copy_examples, git  # noqa: E402
 from tests.fixtures.github import SLUG, start_fake_github  # noqa: E402
-from tests.fixtures.promote import SupplyDouble, WindowDouble, enable_signing, release_data  # noqa: E402
+from tests.fixtures.promote import SupplyDouble, enable_signing, release_data  # noqa: E402
 
 REPEATS = 3
 
@@ -44,13 +46,16 @@ def make_repo(base: Path, tenants: int) -> Path:
     (work / "envs/prod/tenants").mkdir()
     for n in names:
         (work / f"envs/prod/tenants/{n}.yaml").write_text(
-            f'# overrides for {n}\ntenant: {n}\nodoo:\n  dbfilter: "^{n}$"\ningress:\n  host: {n}.example.com\n'
+            f'# overrides for {n}\ntenant: {n}\nodoo:\n  dbfilter: "^{n}$"\n'
+            f"ingress:\n  host: {n}.example.com\n"
         )
     pipeline = work / "pipelines/odoo.yaml"
     pipeline.write_text(
         pipeline.read_text().split("    waves:")[0] + "    gates: [window, approvals, scan, signature]\n"
     )
-    (work / "envs/staging/release.yaml").write_text(render_release(release_data("1.5.0")))
+    (work / "envs/staging/release.yaml").write_text(
+        render_release(release_data("1.5.0", verified_at=datetime.now(UTC) - timedelta(days=2)))
+    )
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
     git(work, "init", "-q", "-b", "main")
     git(work, "add", "-A")
@@ -63,7 +68,7 @@ def run_promote(bare: Path, fake_host: str, tmp: Path) -> float:
     seams = Seams(
         forge=lambda _c: GitHubForge(SLUG, token="ci-bot-token", base_url=fake_host),
         supply=SupplyDouble(),
-        window_check=WindowDouble(),
+        window_check=engine_window_check,
     )
     options = PromoteOptions(remote=str(bare), workdir=tmp, actor="ci-bot")
     start = time.perf_counter()

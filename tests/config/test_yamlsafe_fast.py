@@ -8,7 +8,7 @@ from gitops.config import yamlsafe
 from gitops.errors import ConfigError
 
 DOCS = [
-    "# tenant\ntenant: acme\nodoo:\n  dbfilter: \"^acme$\"\n  workers: 2\nlist:\n  - a\n  - {b: 1}\n",
+    '# tenant\ntenant: acme\nodoo:\n  dbfilter: "^acme$"\n  workers: 2\nlist:\n  - a\n  - {b: 1}\n',
     "a: 1\nb:\n  c: [1, 2]\n",
     "",
 ]
