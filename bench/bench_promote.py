@@ -135,7 +135,7 @@ def main(argv: list[str]) -> int:
     largest = max(sizes)
     print(
         f"wall-time ratio vs raw git at {largest} tenants: {ratios[largest]:.2f} (target <= 1.5; median of "
-        f"{REPEATS} runs; small N is dominated by the fixed cost of config load, API calls and the audit push)"
+        f"{REPEATS} runs; small N: fixed cost of config load, API calls, audit push)"
     )
     return 0
 
