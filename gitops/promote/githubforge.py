@@ -138,9 +138,15 @@ class GitHubForge:
         labels: Sequence[str],
         reviewers: Sequence[str],
     ) -> PullRequest:
-        pr = self._call(
-            "create pull", lambda: self.repo.create_pull(title=title, body=body, head=head, base=base)
-        )
+        try:
+            pr = self._call(
+                "create pull", lambda: self.repo.create_pull(title=title, body=body, head=head, base=base)
+            )
+        except ExternalError as exc:  # a retried POST whose first attempt did land: use that PR
+            found = [p for p in self.open_pulls(base=base) if p.head == head]
+            if "already exists" not in exc.message or not found:
+                raise
+            return self.update_pull(found[0], title=title, body=body, labels=labels)
         if labels:
             self._call("set labels", lambda: pr.set_labels(*labels))
         if reviewers:

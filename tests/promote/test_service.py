@@ -370,3 +370,30 @@ def test_rollback_with_db_restore_names_the_backup(stage: Stage, capsys: pytest.
     changed = git(stage.repo.remote, "diff", "--name-only", "main..." + result["branch"]).split()
     assert "envs/prod/values.yaml" in changed and len(changed) == 6
     assert audit(stage)[-1].kind == "rollback"
+
+
+def test_rollback_in_a_freeze_passes_only_the_emergency_path(
+    stage: Stage, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = stage.repo.work / "envs/prod/release.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["previous"]["modules"] = data["modules"]  # 1.3.1 had the same modules: no schema change
+    from gitops.promote.edit import render_release
+
+    path.write_text(render_release(data))
+    stage.repo.commit_all("previous release with the same modules")
+    stage.move_to(CLOSED)
+    _, plain = cli(capsys, stage, "rollback", "prod", "--actor", "ops")
+    number = plain["pull_request"]["number"]
+    approve(capsys, stage, number, "rel-maria")
+    code, gate = cli(capsys, stage, "gate", "check", str(number))
+    assert (code, gate["verdict"]["state"]) == (3, "pending")
+    assert "outside a change window" in gate["verdict"]["reasons"][-1]
+    code, urgent = cli(
+        capsys, stage, "rollback", "prod", "--actor", "ops", "--emergency", "500s", "--ticket", "INC-7"
+    )
+    assert urgent["action"] == "updated" and urgent["pull_request"]["number"] == number
+    assert "emergency" in urgent["pull_request"]["labels"]
+    approve(capsys, stage, number, "cto-paula")
+    code, gate = cli(capsys, stage, "gate", "check", str(number))
+    assert (code, gate["verdict"]["rule"], gate["verdict"]["window_overridden"]) == (0, "emergency", True)
