@@ -10,7 +10,7 @@ import hashlib
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -190,14 +190,8 @@ def select_tenants(
             done_later = all(tenant_image(release, t) == image for t in later)
             return wave.name, wave.tenants, done_later, reasons
         reasons += _wave_reasons(target, wave, image, now)
-    last = waves[-1] if waves else WavePlan("all", tuple(enabled), _zero())
+    last = waves[-1] if waves else WavePlan("all", tuple(enabled), timedelta(0))
     return last.name, last.tenants, True, []
-
-
-def _zero() -> Any:
-    from datetime import timedelta
-
-    return timedelta(0)
 
 
 def _wave_reasons(target: EnvBundle, wave: WavePlan, image: str, now: datetime) -> list[str]:
@@ -376,7 +370,7 @@ def _approval_text(target: EnvBundle, install: Install) -> tuple[str, bool]:
     rule = policy.approvals.get(name)
     count = rule.count if rule else 0
     sources = rule.from_ if rule else ()
-    cab = (bool(count) and "cab" in sources) or (name != "standard" and bool(count))
+    cab = name != "standard" and count > 0
     text = pr_body.describe_approvals(name, count, sources, backup=bool(rule and rule.require_backup))
     if policy.emergency:
         e = policy.emergency.approvals

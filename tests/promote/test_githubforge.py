@@ -191,3 +191,28 @@ def test_the_server_rejects_bodies_that_do_not_match_githubs_schema(fake_github:
     assert "as Label" in fake_github.validation_errors.pop()
     fake_github._validate("Label", fake_github.label("env:prod"), "GET /labels")
     assert fake_github.validation_errors == []
+
+
+def test_approvals_survive_a_same_content_rebase_on_github(
+    stage: Stage, fake_github: FakeGitHub, capsys: Any, monkeypatch: Any
+) -> None:
+    _, result, _ = promote(capsys, monkeypatch, stage, fake_github)
+    number = str(result["pull_request"]["number"])
+    for user in ("cab-ines", "cab-jonas"):
+        gh(capsys, monkeypatch, stage, fake_github, "pr", "approve", number, token=f"{user}-token")
+    stage.pull()
+    path = stage.repo.work / "envs/prod/release.yaml"
+    path.write_text(path.read_text().replace("revision: 4b5cea", "revision: 5b5cea"))
+    stage.repo.commit_all("main moved under the PR")
+    _, again, _ = promote(capsys, monkeypatch, stage, fake_github)
+    assert again["head_sha"] != result["head_sha"] and again["content_hash"] == result["content_hash"]
+    code, gate, _ = gh(capsys, monkeypatch, stage, fake_github, "gate", "check", number)
+    assert code == 0, gate
+    assert {a["commit_id"] for a in gate["verdict"]["approvals"]["counted"]} == {result["head_sha"]}
+    code, shown, _ = gh(capsys, monkeypatch, stage, fake_github, "pr", "show", number)
+    assert code == 0
+    assert shown["head_sha"] == again["head_sha"]
+    assert shown["statuses"] == [
+        {"context": "odoo-gitops/gate", "state": "success", "description": gate["verdict"]["description"]}
+    ]
+    assert [r["user"] for r in shown["reviews"]] == ["cab-ines", "cab-jonas"]
