@@ -11,7 +11,7 @@ import click
 from gitops.cli.forge_options import forge_options
 from gitops.cli.options import config_repo_option, emit, json_option
 from gitops.promote.evidence import RegistrySupplyChecks, engine_window_check
-from gitops.promote.forges import ForgeSettings, default_actor, forge_factory, resolve_remote, workdir
+from gitops.promote.forges import ForgeSettings, default_actor, forge_factory, git_remote, workdir
 from gitops.promote.service import PromoteOptions, PromotionResult, Seams
 from gitops.promote.service import promote as promote_release
 
@@ -78,8 +78,8 @@ def promote(
     as_json: bool,
 ) -> None:
     """Open or update the PR promoting SOURCE_ENV's release to TARGET_ENV (exit 3: precondition unmet)."""
-    remote = resolve_remote(config_repo)
     settings = ForgeSettings(forge, actor, github_url, github_repo)
+    remote = git_remote(config_repo, settings)
     seams = Seams(forge_factory(settings, remote), RegistrySupplyChecks(), engine_window_check)
     with workdir() as tmp:
         options = PromoteOptions(

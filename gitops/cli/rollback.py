@@ -8,7 +8,7 @@ from gitops.cli.forge_options import forge_options
 from gitops.cli.options import config_repo_option, emit, json_option
 from gitops.cli.promote import emergency_options, render_result
 from gitops.promote.evidence import RegistrySupplyChecks, engine_window_check
-from gitops.promote.forges import ForgeSettings, default_actor, forge_factory, resolve_remote, workdir
+from gitops.promote.forges import ForgeSettings, default_actor, forge_factory, git_remote, workdir
 from gitops.promote.service import PromoteOptions, Seams
 from gitops.promote.service import rollback as rollback_env
 
@@ -36,8 +36,8 @@ def rollback(
     as_json: bool,
 ) -> None:
     """Open a PR that returns ENV to its previous verified release. In a freeze, use --emergency."""
-    remote = resolve_remote(config_repo)
     settings = ForgeSettings(forge, actor, github_url, github_repo)
+    remote = git_remote(config_repo, settings)
     seams = Seams(forge_factory(settings, remote), RegistrySupplyChecks(), engine_window_check)
     with workdir() as tmp:
         options = PromoteOptions(

@@ -14,7 +14,7 @@ from pathlib import Path
 from gitops import proc
 from gitops.config.loader import ConfigRepo, load_config
 from gitops.config.source import is_url
-from gitops.errors import UsageError
+from gitops.errors import UsageError, register_secret
 from gitops.promote.forge import Forge
 from gitops.promote.localforge import LocalForge
 from gitops.promote.repo import ConfigCheckout
@@ -59,10 +59,26 @@ def resolve_remote(spec: str) -> str:
     return out.out.strip() if out.returncode == 0 and out.out.strip() else str(path)
 
 
+def git_remote(config_repo: str, settings: ForgeSettings) -> str:
+    """The remote to clone and push. With the github forge, an https remote gets the GITHUB_TOKEN as
+    credentials (as actions/checkout does), because a fresh clone does not inherit a workspace's
+    credential settings; the token is a registered secret, so it is redacted from every message."""
+    remote = resolve_remote(config_repo)
+    token = os.environ.get("GITHUB_TOKEN", "")
+    if settings.kind != "github" or not token or not remote.startswith("https://") or "@" in remote:
+        return remote
+    register_secret(token)
+    return remote.replace("https://", f"https://x-access-token:{token}@", 1)
+
+
+def _plain(remote: str) -> str:
+    return re.sub(r"^(https?://)[^@/]+@", r"\1", remote)
+
+
 def github_slug(remote: str, explicit: str | None) -> str:
     if explicit:
         return explicit
-    match = _GITHUB_SLUG_RE.search(remote)
+    match = _GITHUB_SLUG_RE.search(_plain(remote))
     if not match:
         raise UsageError(
             f"cannot tell the GitHub repository from {remote!r}", hint="pass --github-repo OWNER/NAME"
@@ -96,7 +112,7 @@ class Session:
 @contextmanager
 def open_session(config_repo: str, settings: ForgeSettings) -> Iterator[Session]:
     """Clone the remote of `config_repo` (policy is read from main, never from a PR head)."""
-    remote = resolve_remote(config_repo)
+    remote = git_remote(config_repo, settings)
     factory = forge_factory(settings, remote)
     with tempfile.TemporaryDirectory(prefix="odoo-gitops-") as tmp:
         checkout = ConfigCheckout.clone(remote, Path(tmp) / "config")
