@@ -11,6 +11,11 @@ import pytest
 pytest_plugins = [
     "tests.fixtures.components",
     "tests.fixtures.configrepo",
+    "tests.fixtures.trivydb",
+    "tests.fixtures.registry",
+    "tests.fixtures.addonsrepo",
+    "tests.fixtures.supply",
+    "tests.fixtures.authproxy",
     "tests.fixtures.charts",
     "tests.fixtures.windows",
     "tests.fixtures.promote",

@@ -1,0 +1,28 @@
+"""`odoo-gitops verify-signature IMAGE@DIGEST --key PUB`: exit 3 unless a valid signature covers it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from gitops.cli.options import emit, json_option
+from gitops.errors import EXIT_POLICY
+from gitops.supply.signer import verify_signature
+
+
+@click.command("verify-signature")
+@click.argument("image")
+@click.option("--key", "public_key", required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--timeout", default=30.0, show_default=True, help="Seconds per registry request.")
+@json_option
+def verify_signature_command(image: str, public_key: Path, timeout: float, as_json: bool) -> None:
+    """Check the cosign signatures of IMAGE against the public key."""
+    evidence = verify_signature(image, public_key, timeout=timeout)
+    verdict = "verified" if evidence.ok else "NOT verified"
+    emit(
+        {"image": image, **evidence.to_dict()},
+        as_json=as_json,
+        human=f"{verdict}: {image}\n  {evidence.reason}",
+        exit_code=0 if evidence.ok else EXIT_POLICY,
+    )
