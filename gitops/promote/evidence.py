@@ -1,7 +1,8 @@
 """Seams to the other stages a promotion consults: supply-chain evidence, the schema diff, change windows.
 
-Each seam is a small protocol with a default that imports the real stage lazily, so promote and gate
-checks can be tested with values, and a stage that is not installed fails closed with a clear message.
+Each seam is a small protocol with a default that imports the real stage lazily (a CLI run that does not
+need the registry client or the addons parser does not load them), so promote and gate checks can also be
+driven with values.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from typing import Any, Protocol
 from gitops import proc
 from gitops.config.loader import ConfigRepo
 from gitops.config.models import ScanPolicy
-from gitops.errors import ExternalError
 from gitops.gates.policy import WindowState
 
 
@@ -32,12 +32,12 @@ class RegistrySupplyChecks:
     """The real checks (gitops.supply.evidence): cosign signature and scan attestation in the registry."""
 
     def signature(self, image: str, public_key_pem: bytes) -> Any:
-        from gitops.supply import evidence  # type: ignore[attr-defined,unused-ignore]
+        from gitops.supply import evidence
 
         return evidence.check_signature(image, public_key_pem)
 
     def scan(self, image: str, public_key_pem: bytes, policy: ScanPolicy) -> Any:
-        from gitops.supply import evidence  # type: ignore[attr-defined,unused-ignore]
+        from gitops.supply import evidence
 
         return evidence.check_scan_attestation(image, public_key_pem, policy)
 
@@ -48,10 +48,8 @@ class WindowCheck(Protocol):
 
 def engine_window_check(calendars: Sequence[Any], at: datetime) -> Any:
     """The real window engine (gitops.windows.engine.check)."""
-    try:
-        from gitops.windows import engine  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        raise ExternalError("the change-window engine (gitops.windows.engine) is not installed") from None
+    from gitops.windows import engine
+
     return engine.check(calendars, at)
 
 
@@ -122,7 +120,7 @@ def _export(addons_repo: Path, commit: str, dest: Path) -> Path:
 
 def compute_schema_diff(addons_repo: Path, old_commit: str | None, new_commit: str) -> Any:
     """Export both commits of the addons repo and diff them (gitops.addons.diff.diff_addons)."""
-    from gitops.addons.diff import diff_addons  # type: ignore[import-not-found,unused-ignore]
+    from gitops.addons.diff import diff_addons
 
     with tempfile.TemporaryDirectory(prefix="odoo-gitops-addons-") as tmp:
         new = _export(addons_repo, new_commit, Path(tmp) / "new")
