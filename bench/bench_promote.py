@@ -105,13 +105,14 @@ def measure(tenants: int) -> tuple[int, float, float, int]:
             try:
                 ours.append(run_promote(bare, fake.host, Path(tmp) / "run"))
                 requests.append(fake.total_requests())
-                assert not fake.validation_errors, fake.validation_errors
                 branch = next(iter(fake.pulls.values())).head
                 files = len(git(bare, "diff", "--name-only", f"main...{branch}").split())
                 base.append(run_baseline(bare, branch, Path(tmp)))
             finally:
                 httpd.shutdown()
                 httpd.server_close()
+                fake.validate_pending()
+            assert not fake.validation_errors, fake.validation_errors
     assert len(set(requests)) == 1, requests
     return requests[0], statistics.median(ours), statistics.median(base), files
 
