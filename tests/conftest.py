@@ -19,6 +19,8 @@ pytest_plugins = [
     "tests.fixtures.charts",
     "tests.fixtures.verify",
     "tests.fixtures.windows",
+    "tests.fixtures.promote",
+    "tests.fixtures.github",
 ]
 
 

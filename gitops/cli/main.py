@@ -24,6 +24,10 @@ VERBS: tuple[tuple[str, str], ...] = (
     ("gitops.cli.verify_signature", "verify_signature_command"),
     ("gitops.cli.scan", "scan_command"),
     ("gitops.cli.verify", "verify_command"),
+    ("gitops.cli.promote", "promote"),
+    ("gitops.cli.rollback", "rollback"),
+    ("gitops.cli.pr", "pr"),
+    ("gitops.cli.gate", "gate"),
 )
 
 

@@ -18,6 +18,7 @@ from gitops.errors import ConfigError, Problem
 MAX_BYTES = 1_048_576
 MAX_NODES = 100_000
 MAX_ALIASES = 100
+_C_LOADER: Any = getattr(yaml, "CSafeLoader", None)
 
 YamlPath = tuple[str | int, ...]
 
@@ -83,7 +84,7 @@ class _Refused(Exception):
 
 
 def _collect_lines(
-    node: yaml.Node, path: YamlPath, loader: yaml.SafeLoader, doc: Document, problems: list[Problem]
+    node: yaml.Node, path: YamlPath, loader: Any, doc: Document, problems: list[Problem]
 ) -> None:
     if isinstance(node, yaml.MappingNode):
         seen: dict[object, int] = {}
@@ -108,11 +109,19 @@ def _collect_lines(
             _collect_lines(item, child, loader, doc, problems)
 
 
+def _loader(text: str) -> Any:
+    """libyaml's parser when the text cannot hold anchors or aliases (no '&', no '*'): ~10x faster on
+    config repos with hundreds of tenant files. Anything else goes through the alias-counting loader."""
+    if _C_LOADER is not None and "&" not in text and "*" not in text:
+        return _C_LOADER(text)
+    return _CountingLoader(text)
+
+
 def parse_yaml(text: str, file: str) -> Document:
     """Parse one YAML document safely. Raises ConfigError naming the file and line on any problem."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise ConfigError([Problem(file, 0, f"file is larger than {MAX_BYTES} bytes; refusing to load")])
-    loader = _CountingLoader(text)
+    loader = _loader(text)
     try:
         node = loader.get_single_node()
         if node is None:

@@ -1,0 +1,145 @@
+"""Benchmark: one promotion to N tenants on the `github` forge (PyGithub against the loopback server).
+
+Prints, for several N: the GitHub API requests the promotion made (target: constant in N, <= 10), the wall
+time of `promote`, and the wall time of a raw git baseline measured side by side in the same run: shallow
+clone, write the same files, commit, push with the git CLI (target ratio <= 1.5).
+
+    /work/venv/bin/python bench/bench_promote.py [N ...]
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from gitops.promote.edit import render_release  # noqa: E402
+from gitops.promote.evidence import engine_window_check  # noqa: E402
+from gitops.promote.githubforge import GitHubForge  # noqa: E402
+from gitops.promote.service import PromoteOptions, Seams, promote  # noqa: E402
+from tests.fixtures.configrepo import copy_examples, git  # noqa: E402
+from tests.fixtures.github import SLUG, start_fake_github  # noqa: E402
+from tests.fixtures.promote import SupplyDouble, enable_signing, release_data  # noqa: E402
+
+REPEATS = 3
+
+
+def make_repo(base: Path, tenants: int) -> Path:
+    """A bare config repo whose prod has `tenants` tenants (one wave) and a verified 1.5.0 in staging."""
+    work, bare = base / "work", base / "remote.git"
+    copy_examples(work)
+    names = [f"tenant-{i:04d}" for i in range(tenants)]
+    env = work / "envs/prod/env.yaml"
+    text = env.read_text().split("tenants:\n")[0]
+    env.write_text(text + "tenants:\n" + "".join(f"  {n}: {{enabled: true}}\n" for n in names))
+    enable_signing(work)
+    shutil.rmtree(work / "envs/prod/tenants")
+    (work / "envs/prod/tenants").mkdir()
+    for n in names:
+        (work / f"envs/prod/tenants/{n}.yaml").write_text(
+            f'# overrides for {n}\ntenant: {n}\nodoo:\n  dbfilter: "^{n}$"\n'
+            f"ingress:\n  host: {n}.example.com\n"
+        )
+    pipeline = work / "pipelines/odoo.yaml"
+    pipeline.write_text(
+        pipeline.read_text().split("    waves:")[0] + "    gates: [window, approvals, scan, signature]\n"
+    )
+    (work / "envs/staging/release.yaml").write_text(
+        render_release(release_data("1.5.0", verified_at=datetime.now(UTC) - timedelta(days=2)))
+    )
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
+    git(work, "init", "-q", "-b", "main")
+    git(work, "add", "-A")
+    git(work, "commit", "-qm", "config")
+    git(work, "push", "-q", str(bare), "HEAD:main")
+    return bare
+
+
+def run_promote(bare: Path, fake_host: str, tmp: Path) -> float:
+    seams = Seams(
+        forge=lambda _c: GitHubForge(SLUG, token="ci-bot-token", base_url=fake_host),
+        supply=SupplyDouble(),
+        window_check=engine_window_check,
+    )
+    options = PromoteOptions(remote=str(bare), workdir=tmp, actor="ci-bot")
+    start = time.perf_counter()
+    result = promote("staging", "prod", options=options, seams=seams)
+    elapsed = time.perf_counter() - start
+    assert result.action == "created", result
+    return elapsed
+
+
+def run_baseline(bare: Path, branch: str, tmp: Path) -> float:
+    """Clone, write the same files as the promotion did, commit, push: git CLI only."""
+    changed = git(bare, "diff", "--name-only", f"main...{branch}").split()
+    contents = {p: git(bare, "show", f"{branch}:{p}") + "\n" for p in changed}
+    start = time.perf_counter()
+    work = tmp / "baseline"
+    subprocess.run(["git", "clone", "-q", "--depth", "50", "--no-tags", bare.as_uri(), str(work)], check=True)
+    subprocess.run(["git", "checkout", "-q", "-b", "baseline/promote"], cwd=work, check=True)
+    for path, text in contents.items():
+        (work / path).write_text(text)
+    subprocess.run(["git", "add", "-A"], cwd=work, check=True)
+    subprocess.run(["git", "commit", "-qm", "baseline promotion"], cwd=work, check=True)
+    subprocess.run(["git", "push", "-q", "origin", "HEAD:refs/heads/baseline/promote"], cwd=work, check=True)
+    elapsed = time.perf_counter() - start
+    subprocess.run(["git", "push", "-q", "origin", "--delete", "baseline/promote"], cwd=work, check=True)
+    return elapsed
+
+
+def measure(tenants: int) -> tuple[int, float, float, int]:
+    ours, base, requests, files = [], [], [], 0
+    for _ in range(REPEATS):
+        with tempfile.TemporaryDirectory() as tmp:
+            bare = make_repo(Path(tmp), tenants)
+            fake, httpd = start_fake_github(bare, {"ci-bot-token": "ci-bot"})
+            try:
+                ours.append(run_promote(bare, fake.host, Path(tmp) / "run"))
+                requests.append(fake.total_requests())
+                branch = next(iter(fake.pulls.values())).head
+                files = len(git(bare, "diff", "--name-only", f"main...{branch}").split())
+                base.append(run_baseline(bare, branch, Path(tmp)))
+            finally:
+                httpd.shutdown()
+                httpd.server_close()
+                fake.validate_pending()
+            assert not fake.validation_errors, fake.validation_errors
+    assert len(set(requests)) == 1, requests
+    return requests[0], statistics.median(ours), statistics.median(base), files
+
+
+def main(argv: list[str]) -> int:
+    os.environ.setdefault("GIT_AUTHOR_NAME", "bench")
+    os.environ.setdefault("GIT_AUTHOR_EMAIL", "bench@example.com")
+    os.environ.setdefault("GIT_COMMITTER_NAME", "bench")
+    os.environ.setdefault("GIT_COMMITTER_EMAIL", "bench@example.com")
+    sizes = [int(a) for a in argv] or [10, 100, 500]
+    print(
+        f"{'tenants':>8} {'files':>6} {'API requests':>13} {'promote s':>10} {'raw git s':>10} {'ratio':>6}"
+    )
+    ratios, counts = {}, set()
+    for n in sizes:
+        requests, ours, base, files = measure(n)
+        ratios[n] = ours / base
+        counts.add(requests)
+        print(f"{n:>8} {files:>6} {requests:>13} {ours:>10.3f} {base:>10.3f} {ratios[n]:>6.2f}")
+    print(f"API requests per promotion: {sorted(counts)} (target: constant in N and <= 10)")
+    largest = max(sizes)
+    print(
+        f"wall-time ratio vs raw git at {largest} tenants: {ratios[largest]:.2f} (target <= 1.5; median of "
+        f"{REPEATS} runs; small N: fixed cost of config load, API calls, audit push)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

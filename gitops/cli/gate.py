@@ -1,0 +1,61 @@
+"""`odoo-gitops gate check PR`: approvals + windows → commit status `odoo-gitops/gate` on the PR head."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+
+from gitops.cli.forge_options import forge_options
+from gitops.cli.options import config_repo_option, emit, json_option
+from gitops.errors import EXIT_POLICY
+from gitops.promote.evidence import engine_window_check
+from gitops.promote.forges import ForgeSettings, open_session
+from gitops.promote.pulls import GateReport, check_gate
+
+
+def render_gate(report: GateReport) -> str:
+    v = report.verdict
+    lines = [f"PR #{report.pull.number} ({report.marker.target}): {v.state.upper()} — {v.description}"]
+    lines += [f"  counted: {a.user}" for a in v.counted]
+    lines += [f"  ignored: {a.user} ({a.reason})" for a in v.ignored]
+    lines += [f"  - {r}" for r in v.reasons]
+    if v.window_overridden:
+        lines.append("  window overridden by the emergency path (audited; post-review flagged)")
+    return "\n".join(lines)
+
+
+@click.group("gate")
+def gate() -> None:
+    """Approval and window gates of promotion PRs."""
+
+
+@gate.command("check")
+@click.argument("number", type=int, metavar="PR")
+@config_repo_option
+@forge_options
+@click.option("--no-publish", is_flag=True, help="Evaluate only: no commit status, no audit entry.")
+@json_option
+def check(
+    *,
+    number: int,
+    config_repo: str,
+    forge: str,
+    github_url: str | None,
+    github_repo: str | None,
+    actor: str | None,
+    no_publish: bool,
+    as_json: bool,
+) -> None:
+    """Evaluate PR's gate and publish it as commit status. Exit 0 success, 3 pending or failure."""
+    with open_session(config_repo, ForgeSettings(forge, actor, github_url, github_repo)) as s:
+        report = check_gate(
+            s.forge, s.checkout, s.repo, number, now=datetime.now(UTC),
+            window_check=engine_window_check, actor=s.actor, publish=not no_publish,
+        )  # fmt: skip
+    emit(
+        report.to_dict(),
+        as_json=as_json,
+        human=lambda: render_gate(report),
+        exit_code=0 if report.verdict.state == "success" else EXIT_POLICY,
+    )

@@ -1,0 +1,98 @@
+"""`odoo-gitops promote SOURCE_ENV TARGET_ENV`: open or update the promotion PR."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from gitops.cli.forge_options import forge_options
+from gitops.cli.options import config_repo_option, emit, json_option
+from gitops.promote.evidence import RegistrySupplyChecks, engine_window_check
+from gitops.promote.forges import ForgeSettings, default_actor, forge_factory, git_remote, workdir
+from gitops.promote.service import PromoteOptions, PromotionResult, Seams
+from gitops.promote.service import promote as promote_release
+
+
+def render_result(result: PromotionResult) -> str:
+    if result.action == "up-to-date":
+        return "\n".join(result.notes) or f"{result.target} already runs this release"
+    pull = result.pull
+    lines = [
+        f"{result.action} PR #{pull.number if pull else '?'}: {pull.title if pull else ''}",
+        f"  url:     {pull.url if pull else '-'}",
+        f"  branch:  {result.branch} @ {(result.head_sha or '')[:12]}{' (pushed)' if result.pushed else ''}",
+        f"  class:   {result.change_class}{' (destructive)' if result.destructive else ''}",
+    ]
+    if result.tenants:
+        lines.append(
+            f"  tenants: {', '.join(result.tenants)}{f' (wave {result.wave})' if result.wave else ''}"
+        )
+    if result.superseded:
+        lines.append(f"  superseded: {', '.join(f'#{n}' for n in result.superseded)}")
+    return "\n".join(lines)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def emergency_options(func: F) -> F:
+    func = click.option("--ticket", default=None, help="Change ticket of an emergency.")(func)
+    return click.option(
+        "--emergency", "emergency_reason", default=None, metavar="REASON",
+        help="Emergency change: labels the PR 'emergency' and records REASON (needs --ticket).",
+    )(func)  # fmt: skip
+
+
+@click.command("promote")
+@click.argument("source_env")
+@click.argument("target_env")
+@config_repo_option
+@forge_options
+@click.option("--tenants", default=None, help="Comma-separated tenants (instead of the next wave).")
+@click.option("--wave", default=None, help="Promote this wave of the pipeline (default: the next one).")
+@click.option("--addons-repo", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Git checkout of the addons repo, to diff the schema between both releases.")  # fmt: skip
+@emergency_options
+@click.option("--backup-id", default=None, help="Record a completed database backup with this id.")
+@click.option("--backup-location", default=None, help="Where that backup is stored.")
+@json_option
+def promote(
+    *,
+    source_env: str,
+    target_env: str,
+    config_repo: str,
+    forge: str,
+    github_url: str | None,
+    github_repo: str | None,
+    actor: str | None,
+    tenants: str | None,
+    wave: str | None,
+    addons_repo: Path | None,
+    emergency_reason: str | None,
+    ticket: str | None,
+    backup_id: str | None,
+    backup_location: str | None,
+    as_json: bool,
+) -> None:
+    """Open or update the PR promoting SOURCE_ENV's release to TARGET_ENV (exit 3: precondition unmet)."""
+    settings = ForgeSettings(forge, actor, github_url, github_repo)
+    remote = git_remote(config_repo, settings)
+    seams = Seams(forge_factory(settings, remote), RegistrySupplyChecks(), engine_window_check)
+    with workdir() as tmp:
+        options = PromoteOptions(
+            remote=remote,
+            workdir=tmp,
+            actor=default_actor(actor),
+            tenants=tuple(t.strip() for t in tenants.split(",") if t.strip()) if tenants else None,
+            wave=wave,
+            addons_repo=addons_repo,
+            emergency_reason=emergency_reason,
+            emergency_ticket=ticket,
+            backup_id=backup_id,
+            backup_location=backup_location,
+        )
+        result = promote_release(source_env, target_env, options=options, seams=seams)
+    emit(result.to_dict(), as_json=as_json, human=lambda: render_result(result))

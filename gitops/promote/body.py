@@ -1,0 +1,114 @@
+"""PR title, labels and body (jinja2 template shipped as package data)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import jinja2
+
+from gitops.gates.policy import WindowState
+from gitops.promote.evidence import SchemaDiff
+from gitops.promote.plan import ModuleChange
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("gitops.promote", "templates"),
+    autoescape=False,  # noqa: S701 - markdown for a PR body, not HTML
+    undefined=jinja2.StrictUndefined,
+    keep_trailing_newline=True,
+)
+
+
+@dataclass(frozen=True)
+class BodyFacts:
+    kind: str
+    source: str
+    target: str
+    wave: str | None
+    tenants: tuple[str, ...]
+    actor: str
+    change_class: str
+    destructive: bool
+    version_from: str | None
+    version_to: str
+    image_from: str | None
+    image_to: str
+    source_commit: str
+    modules: tuple[ModuleChange, ...]
+    schema: SchemaDiff
+    signature: str
+    scan: str
+    scan_policy: str
+    window: str
+    approvals: str
+    rollback: str
+    content_hash: str
+    emergency: dict[str, str | None] | None = None
+    restore: dict[str, Any] | None = None
+
+
+def title(facts: BodyFacts) -> str:
+    klass = facts.change_class + (", destructive" if facts.destructive else "")
+    if facts.kind == "rollback":
+        return f"Roll back {facts.target} to {facts.version_to} [{klass}]"
+    wave = f" ({facts.wave})" if facts.wave else ""
+    return f"Promote {facts.version_to} to {facts.target}{wave} [{klass}]"
+
+
+def labels(facts: BodyFacts, *, cab_required: bool) -> list[str]:
+    found = [f"env:{facts.target}", f"change:{facts.change_class}"]
+    if facts.destructive:
+        found.append("change:destructive")
+    if facts.modules and (not facts.schema.computed or facts.schema.changes):
+        found.append("schema-change")
+    if cab_required:
+        found.append("cab-required")
+    if facts.emergency:
+        found.append("emergency")
+    if facts.kind == "rollback":
+        found.append("rollback")
+    return found
+
+
+def managed(label: str) -> bool:
+    """Labels odoo-gitops sets itself (others, added by people, are kept on update)."""
+    return label.startswith(("env:", "change:")) or label in {"schema-change", "cab-required", "rollback"}
+
+
+def render_body(facts: BodyFacts, marker: str) -> str:
+    repo_from, _, digest_from = (facts.image_from or "").partition("@")
+    repo_to, _, digest_to = facts.image_to.partition("@")
+    text = _ENV.get_template("pr_body.md.j2").render(
+        **{k: v for k, v in asdict(facts).items() if k not in {"schema", "modules"}},
+        schema=facts.schema,
+        modules=facts.modules,
+        repository_from=repo_from or None,
+        digest_from=digest_from or None,
+        repository_to=repo_to,
+        digest_to=digest_to,
+    )
+    return text.rstrip("\n") + "\n\n" + marker + "\n"
+
+
+def describe_window(window: WindowState | None) -> str:
+    if window is None:
+        return "Not gated by change windows."
+    if window.open:
+        until = f" until {window.open_until.isoformat()}" if window.open_until else ""
+        return f"Open now{until}."
+    blocked = f" (blocked by {', '.join(window.blocked_by)})" if window.blocked_by else ""
+    nxt = window.next_open.isoformat() if window.next_open else "none scheduled"
+    return f"**Closed now**{blocked}. Next open window: {nxt}. The gate stays pending until then."
+
+
+def describe_approvals(rule: str, count: int, sources: Sequence[str], *, backup: bool) -> str:
+    if count == 0:
+        text = f"`{rule}`: no approvals required."
+    else:
+        who = f" from {', '.join(sources)}" if sources else ""
+        text = f"`{rule}`: {count} approval{'s' if count != 1 else ''}{who}."
+    text += " The PR author, the promotion actor and commit authors never count."
+    if backup:
+        text += " A database backup must be recorded before merging (`--backup-id`)."
+    return text

@@ -1,0 +1,196 @@
+"""Edits of config-repo files that leave everything we do not own byte-for-byte unchanged.
+
+`values.yaml` and tenant files are user-owned: only `image.repository` and `image.digest` are rewritten, by
+a line-level edit that keeps comments, quoting, key order and every other line as they were. `release.yaml`
+is written only by the toolkit, in one canonical layout (so unchanged fields produce unchanged lines).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gitops.errors import ConfigError, Problem
+
+RELEASE_HEADER = "# Written by odoo-gitops. Do not edit by hand.\n"
+IMAGE_KEYS = ("repository", "digest")
+RELEASE_KEY_ORDER = (
+    "image",
+    "version",
+    "source_commit",
+    "modules",
+    "schema_fingerprint",
+    "change_class",
+    "destructive",
+    "promoted_from",
+    "promoted_at",
+    "verification",
+    "backup",
+    "previous",
+    "tenants",
+)
+_TOP_IMAGE_RE = re.compile(r"^image:[ \t]*(#.*)?$")
+_TOP_IMAGE_INLINE_RE = re.compile(r"^image:[ \t]*[^\s#]")
+_TOP_KEY_RE = re.compile(r"^[^\s#-][^:]*:")
+_CHILD_RE = re.compile(
+    r"^(?P<indent>[ \t]+)(?P<key>[A-Za-z_][\w-]*):(?P<sep>[ \t]*)"
+    r"(?P<value>\"[^\"]*\"|'[^']*'|[^\s#](?:[^#\n]*[^\s#])?)?(?P<rest>[ \t]*(?:#.*)?)$"
+)
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True)
+class ImageFields:
+    repository: str
+    digest: str
+
+
+def _quoted_like(old: str | None, new: str) -> str:
+    if old and old[0] in "\"'":
+        return f"{old[0]}{new}{old[0]}"
+    return new
+
+
+def _image_block(lines: list[str]) -> tuple[int, int] | None:
+    """(index of the `image:` line, index after its block) or None when there is no top-level `image:`."""
+    for i, line in enumerate(lines):
+        if _TOP_IMAGE_INLINE_RE.match(line) and not _TOP_IMAGE_RE.match(line):
+            raise ValueError(f"line {i + 1}: 'image:' must be a block mapping for odoo-gitops to edit it")
+        if _TOP_IMAGE_RE.match(line):
+            end = i + 1
+            while end < len(lines) and not _TOP_KEY_RE.match(lines[end]):
+                end += 1
+            while end > i + 1 and not lines[end - 1].strip():
+                end -= 1  # trailing blank lines belong to the gap, not the block
+            return i, end
+    return None
+
+
+def _child_indent(lines: list[str], start: int, end: int) -> str:
+    for line in lines[start + 1 : end]:
+        match = _CHILD_RE.match(line.rstrip("\n"))
+        if match:
+            return match.group("indent")
+    return "  "
+
+
+def set_image_fields(text: str, image: ImageFields) -> str:
+    """Return `text` with `image.repository` / `image.digest` set; every other line untouched."""
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    wanted = {"repository": image.repository, "digest": image.digest}
+    block = _image_block(lines)
+    if block is None:
+        return "".join([*lines, "image:\n", *(f"  {k}: {v}\n" for k, v in wanted.items())])
+    start, end = block
+    indent = _child_indent(lines, start, end)
+    found: set[str] = set()
+    for i in range(start + 1, end):
+        match = _CHILD_RE.match(lines[i].rstrip("\n"))
+        if not match or match.group("indent") != indent or match.group("key") not in wanted:
+            continue
+        key = match.group("key")
+        value = _quoted_like(match.group("value"), wanted[key])
+        sep = match.group("sep") or " "
+        lines[i] = f"{indent}{key}:{sep}{value}{match.group('rest')}\n"
+        found.add(key)
+    missing = [f"{indent}{k}: {v}\n" for k, v in wanted.items() if k not in found]
+    lines[end:end] = missing
+    return "".join(lines)
+
+
+def read_image_fields(text: str) -> ImageFields | None:
+    data = yaml.load(text, Loader=_Loader)  # noqa: S506 - CSafeLoader/SafeLoader only
+    image = data.get("image") if isinstance(data, dict) else None
+    if not isinstance(image, dict) or not all(isinstance(image.get(k), str) for k in IMAGE_KEYS):
+        return None
+    return ImageFields(image["repository"], image["digest"])
+
+
+def _needs_parse_check(text: str) -> bool:
+    """Plain block YAML is fully described by its indentation, which the line edit follows; anything
+    fancier (anchors, aliases, flow collections, tabs, several documents, directives) is re-parsed to
+    prove the edit landed where YAML says `image` is."""
+    return (
+        any(mark in text for mark in ("&", "*", "{", "[", "\t", "\n---", "%YAML", "? "))
+        or text.count("\nimage:") + text.startswith("image:") != 1
+    )
+
+
+def edit_image_file(path: Path, image: ImageFields, *, display: str) -> bool:
+    """Rewrite the image fields of a Helm values file in place; False when they were already set."""
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    try:
+        new = set_image_fields(old, image)
+        check = read_image_fields(new) if _needs_parse_check(new) else image
+    except (ValueError, yaml.YAMLError) as exc:
+        raise ConfigError([Problem(display, 0, f"cannot edit the image fields: {exc}")]) from None
+    if check != image:
+        raise ConfigError(
+            [Problem(display, 0, "cannot edit the image fields: unexpected layout of 'image:'")]
+        )
+    if new == old:
+        return False
+    path.write_text(new, encoding="utf-8")
+    return True
+
+
+# ---------------------------------------------------------------- release.yaml
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, int | float):
+        return str(value)
+    text = str(value)
+    plain = re.fullmatch(r"[A-Za-z0-9@/._+-][A-Za-z0-9@:/._+-]*", text) is not None
+    if plain and yaml.load(text, Loader=_Loader) == text:  # noqa: S506
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _emit(data: Mapping[str, Any], indent: int = 0) -> list[str]:
+    lines = []
+    pad = " " * indent
+    for key, value in data.items():
+        if value is None or (isinstance(value, Mapping | list | tuple) and not value):
+            continue
+        if isinstance(value, Mapping):
+            lines.append(f"{pad}{key}:")
+            lines += _emit(value, indent + 2)
+        elif isinstance(value, list | tuple):
+            lines.append(f"{pad}{key}: [{', '.join(_scalar(v) for v in value)}]")
+        else:
+            lines.append(f"{pad}{key}: {_scalar(value)}")
+    return lines
+
+
+def _canonical_order(data: Mapping[str, Any]) -> dict[str, Any]:
+    known = [k for k in RELEASE_KEY_ORDER if k in data]
+    ordered = {k: data[k] for k in known + [k for k in data if k not in RELEASE_KEY_ORDER]}
+    if isinstance(ordered.get("previous"), Mapping):
+        ordered["previous"] = _canonical_order(ordered["previous"])
+    return ordered
+
+
+def render_release(data: Mapping[str, Any]) -> str:
+    """release.yaml text in the canonical layout (fixed key order, None and empty values left out)."""
+    return RELEASE_HEADER + "\n".join(_emit(_canonical_order(data))) + "\n"
+
+
+def write_release(path: Path, data: Mapping[str, Any]) -> bool:
+    text = render_release(data)
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return False
+    path.write_text(text, encoding="utf-8")
+    return True

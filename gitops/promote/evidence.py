@@ -1,0 +1,164 @@
+"""Seams to the other stages a promotion consults: supply-chain evidence, the schema diff, change windows.
+
+Each seam is a small protocol with a default that imports the real stage lazily (a CLI run that does not
+need the registry client or the addons parser does not load them), so promote and gate checks can also be
+driven with values.
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from gitops import proc
+from gitops.config.loader import ConfigRepo
+from gitops.config.models import ScanPolicy
+from gitops.gates.policy import WindowState
+
+
+class SupplyChecks(Protocol):
+    def signature(self, image: str, public_key_pem: bytes) -> Any: ...
+
+    def scan(self, image: str, public_key_pem: bytes, policy: ScanPolicy) -> Any: ...
+
+
+class RegistrySupplyChecks:
+    """The real checks (gitops.supply.evidence): cosign signature and scan attestation in the registry."""
+
+    def signature(self, image: str, public_key_pem: bytes) -> Any:
+        from gitops.supply import evidence
+
+        return evidence.check_signature(image, public_key_pem)
+
+    def scan(self, image: str, public_key_pem: bytes, policy: ScanPolicy) -> Any:
+        from gitops.supply import evidence
+
+        return evidence.check_scan_attestation(image, public_key_pem, policy)
+
+
+class WindowCheck(Protocol):
+    def __call__(self, calendars: Sequence[Any], at: datetime) -> Any: ...
+
+
+def engine_window_check(calendars: Sequence[Any], at: datetime) -> Any:
+    """The real window engine (gitops.windows.engine.check)."""
+    from gitops.windows import engine
+
+    return engine.check(calendars, at)
+
+
+def override_record(
+    window: WindowState, *, reason: str | None, ticket: str | None, who: str, when: datetime
+) -> dict[str, Any]:
+    """The break-glass record of a window the emergency path overrode (gitops.windows.breakglass)."""
+    from gitops.windows.breakglass import break_glass
+    from gitops.windows.engine import WindowVerdict
+
+    if not isinstance(window.verdict, WindowVerdict):
+        return {"reason": reason, "ticket": ticket, "windows_violated": list(window.blocked_by), "who": who}
+    record = break_glass(
+        window.verdict, emergency=True, reason=reason, ticket=ticket, who=who, when=when, allowed=True
+    )
+    return record.to_dict() if record else {}
+
+
+def window_state(repo: ConfigRepo, env: str, at: datetime, check: WindowCheck) -> WindowState:
+    """The window verdict for `env` at `at`, reduced to what the gate needs."""
+    names = repo.env(env).config.calendars
+    verdict = check([repo.calendars[name] for name in names], at)
+    detail = verdict.to_dict() if hasattr(verdict, "to_dict") else {}
+    return WindowState(
+        open=bool(verdict.open),
+        blocked_by=tuple(_reason_name(b) for b in (getattr(verdict, "blocked_by", None) or ())),
+        next_open=getattr(verdict, "next_open", None),
+        open_until=getattr(verdict, "open_until", None),
+        detail=detail,
+        verdict=verdict,
+    )
+
+
+def _reason_name(reason: Any) -> str:
+    """'calendar/window' for the engine's Reason (plain text otherwise)."""
+    if hasattr(reason, "calendar") and hasattr(reason, "window"):
+        return f"{reason.calendar}/{reason.window}"
+    return str(reason)
+
+
+# ---------------------------------------------------------------- schema diff
+
+
+@dataclass(frozen=True)
+class SchemaDiff:
+    """The part of the addons diff a promotion uses; `computed` is False when no diff could be made."""
+
+    computed: bool
+    change_class: str
+    destructive: bool
+    fingerprint: str | None
+    changes: tuple[dict[str, Any], ...] = ()
+    errors: tuple[str, ...] = ()
+    note: str | None = None
+
+
+def _export(addons_repo: Path, commit: str, dest: Path) -> Path:
+    out = proc.run(
+        ["git", "-C", str(addons_repo), "archive", "--format=tar", commit],
+        env=proc.no_git_env(),
+        timeout=300,
+        what=f"git archive {commit[:12]} of the addons repository",
+    )
+    with tarfile.open(fileobj=io.BytesIO(out.stdout)) as archive:
+        archive.extractall(dest, filter="data")
+    return dest
+
+
+def compute_schema_diff(addons_repo: Path, old_commit: str | None, new_commit: str) -> Any:
+    """Export both commits of the addons repo and diff them (gitops.addons.diff.diff_addons)."""
+    from gitops.addons.diff import diff_addons
+
+    with tempfile.TemporaryDirectory(prefix="odoo-gitops-addons-") as tmp:
+        new = _export(addons_repo, new_commit, Path(tmp) / "new")
+        old = _export(addons_repo, old_commit, Path(tmp) / "old") if old_commit else Path(tmp) / "empty"
+        old.mkdir(exist_ok=True)
+        return diff_addons([old], [new])
+
+
+def _severity_rank(change: dict[str, Any]) -> int:
+    return 0 if change.get("severity") == "destructive" else 1
+
+
+def schema_diff_from(result: Any) -> SchemaDiff:
+    data = result.to_dict() if hasattr(result, "to_dict") else {}
+    changes = data.get("changes") or [
+        {k: getattr(c, k, None) for k in ("kind", "module", "model", "field", "before", "after", "severity")}
+        for c in getattr(result, "changes", ())
+    ]
+    return SchemaDiff(
+        computed=True,
+        change_class=str(result.change_class),
+        destructive=bool(result.destructive),
+        fingerprint=getattr(result, "schema_fingerprint", None),
+        changes=tuple(sorted(changes, key=_severity_rank)),
+        errors=tuple(
+            e.render() if hasattr(e, "render") else str(e) for e in getattr(result, "errors", ()) or ()
+        ),
+    )
+
+
+def fail_closed_diff(
+    *, modules_changed: bool, declared_destructive: bool, fingerprint: str | None
+) -> SchemaDiff:
+    """Without the addons repo: any module whose checksum changed counts as a schema change."""
+    return SchemaDiff(
+        computed=False,
+        change_class="normal" if modules_changed or declared_destructive else "standard",
+        destructive=declared_destructive,
+        fingerprint=fingerprint,
+        note="schema diff not computed (no --addons-repo): every changed module counts as a schema change",
+    )

@@ -1,0 +1,804 @@
+"""Open or update the promotion PR: preconditions, config-repo edit, push, forge, audit.
+
+`install_release` is the core shared by `promote` (a release from the source environment) and `rollback`
+(the target's previous release); both end in the same PR machinery.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from gitops.audit import append_entry, audit_path
+from gitops.config.loader import ConfigRepo, EnvBundle, load_config
+from gitops.config.models import BackupRecord, ModuleRecord, ReleaseRecord
+from gitops.config.types import format_duration
+from gitops.errors import ExternalError, PolicyError, UsageError
+from gitops.gates.content import migration_hash
+from gitops.gates.policy import STATUS_CONTEXT, eligible_users, rule_name
+from gitops.promote import body as pr_body
+from gitops.promote import plumbing
+from gitops.promote.edit import ImageFields, edit_image_file, write_release
+from gitops.promote.evidence import (
+    SchemaDiff,
+    SupplyChecks,
+    WindowCheck,
+    compute_schema_diff,
+    fail_closed_diff,
+    schema_diff_from,
+    window_state,
+)
+from gitops.promote.forge import CommitStatus, Forge, PullRequest
+from gitops.promote.marker import PromotionMarker, parse_marker, replace_marker
+from gitops.promote.plan import ModuleChange, WavePlan, make_plan, module_changes
+from gitops.promote.repo import ConfigCheckout, NonFastForward, format_trailers
+
+Action = Literal["created", "updated", "unchanged", "up-to-date"]
+BRANCH_PREFIXES = ("promote/", "rollback/")
+
+
+@dataclass(frozen=True)
+class Seams:
+    """The outside world a promotion talks to besides git."""
+
+    forge: Callable[[ConfigCheckout], Forge]
+    supply: SupplyChecks
+    window_check: WindowCheck
+
+
+@dataclass(frozen=True)
+class PromoteOptions:
+    remote: str
+    workdir: Path
+    actor: str
+    tenants: tuple[str, ...] | None = None
+    wave: str | None = None
+    addons_repo: Path | None = None
+    emergency_reason: str | None = None
+    emergency_ticket: str | None = None
+    backup_id: str | None = None
+    backup_location: str | None = None
+    with_db_restore: bool = False
+    now: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Install:
+    """A release to install into `target` (or into some of its tenants)."""
+
+    kind: Literal["promotion", "rollback"]
+    source: str
+    target: str
+    image: str
+    version: str
+    source_commit: str
+    modules: dict[str, ModuleRecord]
+    schema: SchemaDiff
+    wave: str | None
+    tenants: tuple[str, ...]
+    completes_env: bool
+    changes: tuple[ModuleChange, ...]
+    signature: str = "not checked"
+    scan: str = "not checked"
+    restore: BackupRecord | None = None
+
+
+@dataclass(frozen=True)
+class PromotionResult:
+    action: Action
+    kind: str
+    source: str
+    target: str
+    wave: str | None
+    tenants: tuple[str, ...]
+    branch: str | None
+    head_sha: str | None
+    pushed: bool
+    pull: PullRequest | None
+    content_hash: str | None
+    change_class: str | None
+    destructive: bool
+    superseded: tuple[int, ...] = ()
+    audit_seq: int | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "kind": self.kind,
+            "source": self.source,
+            "target": self.target,
+            "wave": self.wave,
+            "tenants": list(self.tenants),
+            "branch": self.branch,
+            "head_sha": self.head_sha,
+            "pushed": self.pushed,
+            "pull_request": self.pull.to_dict() if self.pull else None,
+            "content_hash": self.content_hash,
+            "change_class": self.change_class,
+            "destructive": self.destructive,
+            "superseded": list(self.superseded),
+            "audit_seq": self.audit_seq,
+            "notes": list(self.notes),
+        }
+
+
+# ---------------------------------------------------------------- small pure helpers
+
+
+def short_digest(image: str) -> str:
+    return image.partition("@")[2].removeprefix("sha256:")[:12]
+
+
+def branch_name(kind: str, target: str, version: str, image: str, wave: str | None) -> str:
+    prefix = "rollback" if kind == "rollback" else "promote"
+    suffix = f"-{wave}" if wave else ""
+    return f"{prefix}/{target}/{version}-{short_digest(image)}{suffix}"
+
+
+def tenant_image(release: ReleaseRecord | None, tenant: str) -> str | None:
+    if release is None:
+        return None
+    own = release.tenants.get(tenant)
+    return own.image if own else release.image
+
+
+def runs_already(release: ReleaseRecord | None, install: Install) -> bool:
+    """The target (or every tenant of the wave) already runs this release."""
+    if release is None:
+        return False
+    if install.tenants and any(tenant_image(release, t) != install.image for t in install.tenants):
+        return False
+    if install.completes_env or not install.tenants:
+        return release.image == install.image and release.modules == install.modules
+    return True
+
+
+def _explicit_wave(tenants: tuple[str, ...]) -> str:
+    return "tenants-" + hashlib.sha256(",".join(sorted(tenants)).encode()).hexdigest()[:8]
+
+
+def select_tenants(
+    target: EnvBundle, waves: tuple[WavePlan, ...], image: str, options: PromoteOptions, now: datetime
+) -> tuple[str | None, tuple[str, ...], bool, list[str]]:
+    """(wave name, its tenants, whether it completes the env, reasons it may not go yet)."""
+    enabled = target.config.enabled_tenants()
+    if not enabled:
+        return None, (), True, []
+    release = target.release
+    if release is None:
+        return None, tuple(enabled), True, []
+    if options.tenants:
+        unknown = sorted(set(options.tenants) - set(enabled))
+        if unknown:
+            raise UsageError(f"--tenants: {', '.join(unknown)} not enabled tenants of {target.name!r}")
+        chosen = tuple(sorted(options.tenants))
+        rest = [t for t in enabled if t not in chosen and tenant_image(release, t) != image]
+        return _explicit_wave(chosen), chosen, not rest, []
+    if options.wave and options.wave not in {w.name for w in waves}:
+        raise UsageError(f"--wave {options.wave!r}: no such wave for {target.name!r}")
+    reasons: list[str] = []
+    for index, wave in enumerate(waves):
+        pending = [t for t in wave.tenants if tenant_image(release, t) != image]
+        if options.wave == wave.name or (options.wave is None and pending):
+            later = [t for w in waves[index + 1 :] for t in w.tenants]
+            done_later = all(tenant_image(release, t) == image for t in later)
+            return wave.name, wave.tenants, done_later, reasons
+        reasons += _wave_reasons(target, wave, image, now)
+    last = waves[-1] if waves else WavePlan("all", tuple(enabled), timedelta(0))
+    return last.name, last.tenants, True, []
+
+
+def _wave_reasons(target: EnvBundle, wave: WavePlan, image: str, now: datetime) -> list[str]:
+    release = target.release
+    reasons = []
+    for tenant in wave.tenants:
+        state = release.tenants.get(tenant) if release else None
+        if state is None or state.image != image:
+            reasons.append(f"wave {wave.name!r}: tenant {tenant} does not run this release yet")
+        elif state.verification is None:
+            reasons.append(f"wave {wave.name!r}: tenant {tenant} is not verified yet (odoo-gitops verify)")
+        elif now - state.verification.verified_at < wave.soak:
+            reasons.append(
+                f"wave {wave.name!r}: tenant {tenant} soaks for {format_duration(wave.soak)} after "
+                f"verification ({state.verification.verified_at.isoformat()})"
+            )
+    return reasons
+
+
+# ---------------------------------------------------------------- release.yaml content
+
+
+def _previous(current: ReleaseRecord | None) -> dict[str, Any] | None:
+    if current is None:
+        return None
+    if current.verification is not None:
+        return {
+            "image": current.image,
+            "version": current.version,
+            "source_commit": current.source_commit,
+            "modules": {n: m.model_dump() for n, m in current.modules.items()},
+            "schema_fingerprint": current.schema_fingerprint,
+            "verification": current.verification.model_dump(exclude_defaults=True),
+        }
+    return current.previous.model_dump(exclude_defaults=True) if current.previous else None
+
+
+def new_release_data(
+    current: ReleaseRecord | None, install: Install, promoted_at: datetime, backup: BackupRecord | None
+) -> dict[str, Any]:
+    """The target's next release.yaml, keys in ReleaseRecord order (unchanged keys → unchanged lines)."""
+    tenants = {
+        t: s.model_dump(exclude_defaults=True) for t, s in (current.tenants if current else {}).items()
+    }
+    for tenant in install.tenants:
+        tenants[tenant] = {"image": install.image, "version": install.version, "promoted_at": promoted_at}
+    if current is not None and not install.completes_env:
+        data = current.model_dump(exclude_defaults=True)
+        data.pop("tenants", None)
+        return {**data, "tenants": tenants}
+    return {
+        "image": install.image,
+        "version": install.version,
+        "source_commit": install.source_commit,
+        "modules": {n: m.model_dump() for n, m in sorted(install.modules.items())},
+        "schema_fingerprint": install.schema.fingerprint,
+        "change_class": install.schema.change_class,
+        "destructive": install.schema.destructive or None,
+        "promoted_from": install.source,
+        "promoted_at": promoted_at,
+        "backup": backup.model_dump(exclude_defaults=True) if backup else None,
+        "previous": _previous(current),
+        "tenants": tenants,
+    }
+
+
+def _jsonable(data: Mapping[str, Any]) -> dict[str, Any]:
+    import json
+
+    return dict(json.loads(json.dumps(data, default=lambda v: v.isoformat().replace("+00:00", "Z"))))
+
+
+# ---------------------------------------------------------------- git
+
+
+def _existing_promoted_at(checkout: ConfigCheckout, branch: str, path: str, image: str) -> datetime | None:
+    """Keep `promoted_at` of an earlier run of the same promotion, so re-runs change nothing."""
+    import yaml
+
+    try:
+        text = checkout.repo.git.show(f"origin/{branch}:{path}")
+    except Exception:
+        return None
+    data = yaml.safe_load(text) or {}
+    if data.get("image") != image and not any(
+        (s or {}).get("image") == image for s in (data.get("tenants") or {}).values()
+    ):
+        return None
+    stamps = [data.get("promoted_at")] + [
+        (s or {}).get("promoted_at") for s in (data.get("tenants") or {}).values()
+    ]
+    found = [s for s in stamps if isinstance(s, datetime)]
+    return max(found) if found else None
+
+
+def _main_touched(checkout: ConfigCheckout, branch_sha: str, paths: list[str]) -> bool:
+    """Did main change any of `paths` since the promotion branch forked from it?"""
+    try:
+        base = checkout.repo.git.merge_base(branch_sha, f"origin/{checkout.branch}")
+        return bool(checkout.repo.git.diff("--name-only", base, f"origin/{checkout.branch}", "--", *paths))
+    except Exception:
+        return True
+
+
+def push_promotion_branch(
+    checkout: ConfigCheckout,
+    branch: str,
+    paths: list[str],
+    edit: Callable[[Path, datetime | None], None],
+    *,
+    message: str,
+    trailers: Mapping[str, str],
+    image: str,
+) -> tuple[str, bool]:
+    """Create or refresh `branch` so it holds `edit` on top of main. Returns (head sha, pushed?)."""
+    for attempt in range(5):
+        if attempt:  # the clone is fresh on the first attempt; a race shows up as a rejected push
+            checkout.fetch(f"+refs/heads/{checkout.branch}:refs/remotes/origin/{checkout.branch}")
+        existing = checkout.remote_sha(branch)
+        base, stamp = f"origin/{checkout.branch}", None
+        if existing:
+            checkout.fetch(f"+refs/heads/{branch}:refs/remotes/origin/{branch}")
+            stamp = _existing_promoted_at(checkout, branch, paths[0], image)
+            if not _main_touched(checkout, existing, paths):
+                base = f"origin/{branch}"
+        checkout.start_branch(branch, base=base)
+        edit(checkout.root, stamp)
+        sha = checkout.commit(message, paths=paths, trailers=trailers)
+        if sha is None and existing and base == f"origin/{branch}":
+            return existing, False
+        if sha is None:
+            sha = checkout.head()
+        if existing == sha:
+            return sha, False
+        try:
+            checkout.push("HEAD", branch, force_with_lease=existing or "")
+            return sha, True
+        except NonFastForward:
+            continue
+    raise PolicyError(f"could not push {branch}: the remote branch keeps moving")
+
+
+def apply_install(root: Path, target: EnvBundle, install: Install, release: dict[str, Any]) -> list[str]:
+    """Write release.yaml and the image fields; return the changed paths (repo-relative)."""
+    rel_dir = target.dir.relative_to(target.dir.parents[1])
+    image = ImageFields(*install.image.split("@", 1))
+    changed = []
+    if write_release(root / rel_dir / "release.yaml", release):
+        changed.append(f"{rel_dir}/release.yaml")
+    if install.completes_env and edit_image_file(
+        root / rel_dir / "values.yaml", image, display=f"{rel_dir}/values.yaml"
+    ):
+        changed.append(f"{rel_dir}/values.yaml")
+    for tenant in install.tenants:
+        rel = f"{rel_dir}/tenants/{tenant}.yaml"
+        if edit_image_file(root / rel, image, display=rel):
+            changed.append(rel)
+    return changed
+
+
+def _edited_paths(target: EnvBundle, install: Install) -> list[str]:
+    rel_dir = target.dir.relative_to(target.dir.parents[1])
+    paths = [f"{rel_dir}/release.yaml"]
+    if install.completes_env:
+        paths.append(f"{rel_dir}/values.yaml")
+    paths += [f"{rel_dir}/tenants/{t}.yaml" for t in install.tenants]
+    return paths
+
+
+# ---------------------------------------------------------------- the PR
+
+
+def _approval_text(target: EnvBundle, install: Install) -> tuple[str, bool]:
+    policy = target.config.gate_policy
+    name = rule_name(install.schema.change_class, install.schema.destructive)
+    rule = policy.approvals.get(name)
+    count = rule.count if rule else 0
+    sources = rule.from_ if rule else ()
+    cab = name != "standard" and count > 0
+    text = pr_body.describe_approvals(name, count, sources, backup=bool(rule and rule.require_backup))
+    if policy.emergency:
+        e = policy.emergency.approvals
+        if e is not None:
+            text += (
+                f" Emergency path: label `{policy.emergency.label}` + {e.count} approval(s) from "
+                f"{', '.join(e.from_) or 'anyone'} + reason and ticket."
+            )
+    return text, cab
+
+
+def _reviewers(target: EnvBundle, author: str) -> list[str]:
+    users = eligible_users(target.config.gate_policy, target.config.gate_policy.reviewers)
+    return sorted(u for u in users if u != author.lower())
+
+
+def _rollback_text(current: ReleaseRecord | None, install: Install) -> str:
+    if install.kind == "rollback":
+        return "This PR is itself a rollback; its own rollback target is the release it replaces."
+    if current is None:
+        return "None: this is the first release of the environment."
+    verified = "verified" if current.verification else "NOT verified"
+    return (
+        f"`odoo-gitops rollback {install.target}` returns to {current.version} "
+        f"(`{current.image}`, {verified})."
+    )
+
+
+@dataclass(frozen=True)
+class _Context:
+    checkout: ConfigCheckout
+    repo: ConfigRepo
+    forge: Forge
+    seams: Seams
+    options: PromoteOptions
+    now: datetime
+
+
+def install_release(ctx: _Context, install: Install) -> PromotionResult:
+    """Push the config change for `install` and open, update or leave alone its PR."""
+    target = ctx.repo.env(install.target)
+    current = target.release
+    base = PromotionResult(
+        "up-to-date", install.kind, install.source, install.target, install.wave, install.tenants,
+        None, None, False, None, None, install.schema.change_class, install.schema.destructive,
+    )  # fmt: skip
+    if runs_already(current, install):
+        return replace(base, notes=(f"{install.target} already runs {install.version}; nothing to do",))
+    backup = None
+    if ctx.options.backup_id:
+        backup = BackupRecord(
+            id=ctx.options.backup_id, completed_at=ctx.now, location=ctx.options.backup_location
+        )
+    branch = branch_name(install.kind, install.target, install.version, install.image, install.wave)
+    release_holder: dict[str, dict[str, Any]] = {}
+
+    def edit(root: Path, stamp: datetime | None) -> None:
+        data = new_release_data(current, install, stamp or ctx.now, backup)
+        release_holder["data"] = _jsonable(data)
+        apply_install(root, target, install, data)
+
+    trailers = {
+        "Promoted-From": install.source,
+        "Image-Digest": install.image.partition("@")[2],
+        "Change-Class": install.schema.change_class + (" destructive" if install.schema.destructive else ""),
+    }
+    message = (
+        f"{'Roll back' if install.kind == 'rollback' else 'Promote'} {install.target} to {install.version}"
+        + (f" ({install.wave})" if install.wave else "")
+    )
+    head, pushed = push_promotion_branch(
+        ctx.checkout,
+        branch,
+        _edited_paths(target, install),
+        edit,
+        message=message,
+        trailers=trailers,
+        image=install.image,
+    )
+    content_hash = migration_hash(release_holder["data"], tenants=install.tenants)
+    pull, action, superseded = _publish(
+        ctx, install, target, branch=branch, head=head, content_hash=content_hash
+    )
+    seq = _audit_promotion(
+        ctx,
+        install,
+        branch=branch,
+        head=head,
+        content_hash=content_hash,
+        pull=pull,
+        superseded=superseded,
+    )
+    return replace(
+        base,
+        action=action,
+        branch=branch,
+        head_sha=head,
+        pushed=pushed,
+        pull=pull,
+        content_hash=content_hash,
+        superseded=superseded,
+        audit_seq=seq,
+    )
+
+
+def _publish(
+    ctx: _Context, install: Install, target: EnvBundle, *, branch: str, head: str, content_hash: str
+) -> tuple[PullRequest, Action, tuple[int, ...]]:
+    forge = ctx.forge
+    base_branch = ctx.checkout.branch
+    open_pulls = forge.open_pulls(base=base_branch)
+    mine = next((p for p in open_pulls if p.head == branch), None)
+    author = mine.author if mine else forge.whoami()
+    window = None
+    stage = ctx.repo.pipeline_for(install.target).stage(install.target)
+    if stage is not None and "window" in stage.gates:
+        window = window_state(ctx.repo, install.target, ctx.now, ctx.seams.window_check)
+    approvals, cab = _approval_text(target, install)
+    emergency = None
+    if ctx.options.emergency_reason or ctx.options.emergency_ticket:
+        emergency = {"reason": ctx.options.emergency_reason, "ticket": ctx.options.emergency_ticket}
+    facts = pr_body.BodyFacts(
+        kind=install.kind,
+        source=install.source,
+        target=install.target,
+        wave=install.wave,
+        tenants=install.tenants,
+        actor=ctx.options.actor,
+        change_class=install.schema.change_class,
+        destructive=install.schema.destructive,
+        version_from=target.release.version if target.release else None,
+        version_to=install.version,
+        image_from=target.release.image if target.release else None,
+        image_to=install.image,
+        source_commit=install.source_commit,
+        modules=install.changes,
+        schema=install.schema,
+        signature=install.signature,
+        scan=install.scan,
+        scan_policy=f"target policy: fail at {target.config.scan_policy.severity} and above",
+        window=pr_body.describe_window(window),
+        approvals=approvals,
+        rollback=_rollback_text(target.release, install),
+        content_hash=content_hash,
+        emergency=emergency,
+        restore=install.restore.model_dump(mode="json") if install.restore else None,
+    )
+    old_marker = parse_marker(mine.body) if mine else None
+    marker = PromotionMarker(
+        kind=install.kind,
+        source=install.source,
+        target=install.target,
+        wave=install.wave,
+        tenants=install.tenants,
+        image=install.image,
+        version=install.version,
+        content_hash=content_hash,
+        change_class=install.schema.change_class,
+        destructive=install.schema.destructive,
+        actor=ctx.options.actor,
+        branch=branch,
+        schema_diff_computed=install.schema.computed,
+        emergency_reason=ctx.options.emergency_reason,
+        emergency_ticket=ctx.options.emergency_ticket,
+        bindings=dict(old_marker.bindings) if old_marker else {},
+    ).bind(head)
+    text = pr_body.render_body(facts, marker.render())
+    wanted = pr_body.labels(facts, cab_required=cab)
+    if mine is None:
+        pull = forge.create_pull(
+            head=branch,
+            base=base_branch,
+            title=pr_body.title(facts),
+            body=text,
+            labels=wanted,
+            reviewers=_reviewers(target, author),
+        )
+        action: Action = "created"
+    else:
+        keep = [label for label in mine.labels if not pr_body.managed(label)]
+        labels = sorted(set(keep) | set(wanted))
+        title = pr_body.title(facts)
+        if (mine.title, mine.body, sorted(mine.labels)) == (title, replace_marker(text, marker), labels):
+            pull, action = mine, "unchanged"
+        else:
+            pull, action = forge.update_pull(mine, title=title, body=text, labels=labels), "updated"
+    if action != "unchanged" and pull.head_sha == head:
+        forge.set_status(head, CommitStatus(STATUS_CONTEXT, "pending", "awaiting odoo-gitops gate check"))
+    superseded = _supersede(forge, open_pulls, install.target, branch, pull)
+    return pull, action, superseded
+
+
+def _supersede(
+    forge: Forge, open_pulls: list[PullRequest], target: str, branch: str, new: PullRequest
+) -> tuple[int, ...]:
+    closed = []
+    for pull in open_pulls:
+        same_target = any(pull.head.startswith(f"{p}{target}/") for p in BRANCH_PREFIXES)
+        if same_target and pull.head != branch:
+            forge.comment(
+                pull.number,
+                f"Superseded by #{new.number} ({new.url}): a newer promotion to `{target}` was opened. "
+                "odoo-gitops closed this PR.",
+            )
+            forge.close_pull(pull.number)
+            closed.append(pull.number)
+    return tuple(closed)
+
+
+def _audit_promotion(
+    ctx: _Context,
+    install: Install,
+    *,
+    branch: str,
+    head: str,
+    content_hash: str,
+    pull: PullRequest,
+    superseded: tuple[int, ...],
+) -> int | None:
+    data = {
+        "pr": pull.number,
+        "url": pull.url,
+        "branch": branch,
+        "head": head,
+        "source": install.source,
+        "image": install.image,
+        "version": install.version,
+        "change_class": install.schema.change_class,
+        "destructive": install.schema.destructive,
+        "schema_diff_computed": install.schema.computed,
+        "tenants": list(install.tenants),
+        "wave": install.wave,
+        "content_hash": content_hash,
+        "superseded": list(superseded),
+    }
+    if ctx.options.emergency_reason:
+        data["emergency"] = {"reason": ctx.options.emergency_reason, "ticket": ctx.options.emergency_ticket}
+    if install.restore:
+        data["restore_from_backup"] = install.restore.id
+    kind = "rollback" if install.kind == "rollback" else "promotion"
+    entries = [(kind, data, f"{kind}:{install.target}:{branch}:{content_hash}")]
+    return record_audit(ctx.checkout, install.target, ctx.options.actor, entries, ctx.now, fetch_first=False)
+
+
+def record_audit(
+    checkout: ConfigCheckout,
+    env: str,
+    actor: str,
+    entries: Sequence[tuple[str, Mapping[str, Any], str]],
+    now: datetime,
+    *,
+    fetch_first: bool = True,
+) -> int | None:
+    """Append entries (idempotent by key) to audit/<env>.jsonl on main and push; returns the last seq.
+
+    Written with plumbing on top of the latest main, so the checked-out promotion branch is not disturbed;
+    a race with another writer re-reads main and tries again (keys make the retry safe)."""
+    if not entries:
+        return None
+    main = checkout.branch
+    rel = audit_path(Path(), env).as_posix()
+    for attempt in range(5):
+        if attempt or fetch_first:
+            checkout.fetch(f"+refs/heads/{main}:refs/remotes/origin/{main}")
+        parent = checkout.repo.git.rev_parse(f"origin/{main}")
+        before = plumbing.read_blob(checkout, parent, rel) or b""
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / rel
+            path.parent.mkdir(parents=True)
+            path.write_bytes(before)
+            seqs = [
+                append_entry(path, env=env, kind=kind, actor=actor, data=data, key=key, at=now).seq
+                for kind, data, key in entries
+            ]
+            after = path.read_bytes()
+        if after == before:
+            return seqs[-1]
+        trailers = format_trailers({"Audit-Env": env})
+        sha = plumbing.commit_files(
+            checkout, parent, {rel: after}, f"Audit: {entries[0][0]} in {env}\n\n{trailers}"
+        )
+        try:
+            checkout.push(sha, main, force_with_lease=parent)
+            return seqs[-1]
+        except NonFastForward:
+            continue
+    raise ExternalError(f"could not append to {rel} on {main}: the branch keeps moving")
+
+
+# ---------------------------------------------------------------- promote and rollback
+
+
+def _open(options: PromoteOptions, seams: Seams) -> _Context:
+    checkout = ConfigCheckout.clone(options.remote, options.workdir / "config")
+    repo = load_config(checkout.root)
+    now = options.now or datetime.now(UTC)
+    return _Context(checkout, repo, seams.forge(checkout), seams, options, now)
+
+
+def _public_key(repo: ConfigRepo, target: EnvBundle) -> bytes | None:
+    signing = target.config.signing
+    return (repo.root / signing.public_key).read_bytes() if signing else None
+
+
+def _supply_reasons(
+    ctx: _Context, target: EnvBundle, image: str, gates: tuple[str, ...]
+) -> tuple[list[str], str, str]:
+    reasons: list[str] = []
+    signature, scan = "not required by the pipeline", "not required by the pipeline"
+    key = _public_key(ctx.repo, target)
+    needs_scan = "scan" in gates and target.config.scan_policy.required
+    if ("signature" in gates or needs_scan) and key is None:
+        reasons.append(f"{target.name!r} has no signing.public_key: cannot verify signature or attestation")
+        return reasons, "no key configured", "no key configured"
+    if "signature" in gates and key is not None:
+        sig = ctx.seams.supply.signature(image, key)
+        signature = f"verified (key {sig.key_id})" if sig.ok else f"FAILED: {sig.reason}"
+        if not sig.ok:
+            reasons.append(f"image signature does not verify with {target.name}'s key: {sig.reason}")
+    if needs_scan and key is not None:
+        ev = ctx.seams.supply.scan(image, key, target.config.scan_policy)
+        counts = (
+            ", ".join(f"{k} {v}" for k, v in sorted((ev.counts_by_severity or {}).items())) or "no findings"
+        )
+        scan = (
+            f"{'passed' if ev.ok else 'FAILED'} ({counts}; trivy {ev.trivy_version}, scanned {ev.scanned_at})"
+        )
+        if not ev.ok:
+            reasons.append(f"no passing scan attestation under {target.name}'s policy: {ev.reason}")
+    return reasons, signature, scan
+
+
+def _schema(
+    options: PromoteOptions, old: ReleaseRecord | None, new: ReleaseRecord, changed: bool
+) -> SchemaDiff:
+    if options.addons_repo is None:
+        return fail_closed_diff(
+            modules_changed=changed, declared_destructive=new.destructive, fingerprint=new.schema_fingerprint
+        )
+    return schema_diff_from(
+        compute_schema_diff(options.addons_repo, old.source_commit if old else None, new.source_commit)
+    )
+
+
+def promote(source_env: str, target_env: str, *, options: PromoteOptions, seams: Seams) -> PromotionResult:
+    """Open (or update) the PR that promotes `source_env`'s release into `target_env`. Exit 3 on policy."""
+    ctx = _open(options, seams)
+    plan = make_plan(ctx.repo, source_env, target_env, now=ctx.now)
+    source, target = ctx.repo.env(source_env), ctx.repo.env(target_env)
+    release = source.release
+    assert release is not None  # make_plan refuses a source without a release
+    wave, tenants, completes, wave_reasons = select_tenants(
+        target, plan.waves, release.image, options, ctx.now
+    )
+    changes = module_changes(target.release.modules if target.release else {}, release.modules)
+    probe = Install(
+        "promotion", source_env, target_env, release.image, release.version, release.source_commit,
+        dict(release.modules), fail_closed_diff(modules_changed=False, declared_destructive=False,
+        fingerprint=None), wave, tenants, completes, changes,
+    )  # fmt: skip
+    if runs_already(target.release, probe):
+        return install_release(ctx, probe)
+    reasons = list(plan.reasons) + wave_reasons
+    supply_reasons, signature, scan = _supply_reasons(ctx, target, release.image, plan.gates)
+    reasons += supply_reasons
+    schema = _schema(options, target.release, release, bool(changes)) if not reasons else probe.schema
+    reasons += [f"addons diff: {error}" for error in schema.errors]
+    if reasons:
+        raise PolicyError(f"cannot promote {source_env} → {target_env}", reasons=reasons)
+    install = replace(probe, schema=schema, signature=signature, scan=scan)
+    return install_release(ctx, install)
+
+
+def schema_changed(current: ReleaseRecord, previous: Any) -> bool:
+    """Did `current` change the schema relative to `previous`? Unknown fingerprints fail closed."""
+    if current.schema_fingerprint and previous.schema_fingerprint:
+        return bool(current.schema_fingerprint != previous.schema_fingerprint)
+    return bool(current.modules != previous.modules or current.destructive)
+
+
+def rollback(env: str, *, options: PromoteOptions, seams: Seams) -> PromotionResult:
+    """Open a PR that returns `env` to its previous verified release (same machinery as promote)."""
+    ctx = _open(options, seams)
+    target = ctx.repo.env(env)
+    current = target.release
+    if current is None or current.previous is None:
+        raise PolicyError(
+            f"cannot roll back {env}", reasons=[f"envs/{env}/release.yaml records no previous release"]
+        )
+    previous = current.previous
+    reasons = []
+    if previous.verification is None:
+        reasons.append(f"the previous release {previous.version} was never verified in {env}")
+    restore = None
+    if schema_changed(current, previous):
+        if not options.with_db_restore:
+            reasons.append(
+                f"release {current.version} changed the database schema; rolling back the image alone would "
+                "leave the schema ahead of the code. Re-run with --with-db-restore to restore "
+                + (f"backup {current.backup.id}" if current.backup else "a database backup")
+            )
+        elif current.backup is None:
+            reasons.append(f"--with-db-restore: no backup recorded for {current.version} (release.backup)")
+        else:
+            restore = current.backup
+    if reasons:
+        raise PolicyError(f"cannot roll back {env}", reasons=reasons)
+    changes = module_changes(current.modules, previous.modules)
+    schema = SchemaDiff(
+        computed=bool(current.schema_fingerprint and previous.schema_fingerprint),
+        change_class="normal" if changes else "standard",
+        destructive=restore is not None,
+        fingerprint=previous.schema_fingerprint,
+        note=None
+        if current.schema_fingerprint
+        else "schema fingerprints unknown: treated as a schema change",
+    )
+    install = Install(
+        "rollback", env, env, previous.image, previous.version, previous.source_commit,
+        dict(previous.modules), schema, None, tuple(target.config.enabled_tenants()), True, changes,
+        signature="previously verified in this environment", scan="previously accepted in this environment",
+        restore=restore,
+    )  # fmt: skip
+    return install_release(ctx, install)
+
+
+def pull_marker(pull: PullRequest) -> PromotionMarker:
+    marker = parse_marker(pull.body)
+    if marker is None:
+        raise UsageError(f"PR #{pull.number} was not opened by odoo-gitops (no promotion marker in its body)")
+    return marker

@@ -1,0 +1,111 @@
+"""Image-field edits keep everything else byte-for-byte; release.yaml has one canonical layout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gitops.config.loader import load_config
+from gitops.errors import ConfigError
+from gitops.promote.edit import ImageFields, edit_image_file, render_release, set_image_fields
+from tests.fixtures.configrepo import git
+
+OLD_DIGEST = "sha256:817ba1f956e4fdecb25bf4e3c49f81a21db3fb90d0621101169156d12ffd08cc"
+NEW = ImageFields("registry.example.com/acme/odoo-next", "sha256:" + "1" * 64)
+
+VALUES = """\
+# user comment at the top
+image:   # the image block
+  # a comment inside the block
+  repository: "registry.example.com/acme/odoo-custom"   # quoted, keep the quotes
+  pullPolicy: IfNotPresent
+  digest: sha256:817ba1f956e4fdecb25bf4e3c49f81a21db3fb90d0621101169156d12ffd08cc  # pinned
+
+web:
+  image:
+    repository: sidecar/not-ours
+    digest: keep-me
+  replicas: 3   # web pods
+"""
+
+
+def test_only_the_image_lines_change() -> None:
+    new = set_image_fields(VALUES, NEW).splitlines()
+    old = VALUES.splitlines()
+    changed = [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
+    assert changed == [3, 5]
+    assert new[3] == '  repository: "registry.example.com/acme/odoo-next"   # quoted, keep the quotes'
+    assert new[5] == f"  digest: {NEW.digest}  # pinned"
+
+
+def test_missing_keys_are_added_inside_the_block() -> None:
+    text = "image:\n  pullPolicy: Always\nodoo:\n  workers: 2\n"
+    assert set_image_fields(text, NEW) == (
+        f"image:\n  pullPolicy: Always\n  repository: {NEW.repository}\n  digest: {NEW.digest}\n"
+        "odoo:\n  workers: 2\n"
+    )
+
+
+def test_a_file_without_image_block_gets_one_appended() -> None:
+    text = "# tenant\ntenant: acme\n"
+    assert (
+        set_image_fields(text, NEW)
+        == text + f"image:\n  repository: {NEW.repository}\n  digest: {NEW.digest}\n"
+    )
+
+
+def test_flow_style_image_is_refused_with_the_file_name(tmp_path: Path) -> None:
+    path = tmp_path / "values.yaml"
+    path.write_text("image: {repository: a, digest: b}\n")
+    with pytest.raises(ConfigError) as err:
+        edit_image_file(path, NEW, display="envs/x/values.yaml")
+    assert "envs/x/values.yaml" in err.value.render()
+    assert "block mapping" in err.value.render()
+
+
+def test_editing_twice_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "values.yaml"
+    path.write_text(VALUES)
+    assert edit_image_file(path, NEW, display="values.yaml") is True
+    assert edit_image_file(path, NEW, display="values.yaml") is False
+
+
+def test_git_diff_shows_only_the_changed_lines(config_repo) -> None:  # type: ignore[no-untyped-def]
+    work = config_repo.work
+    edit_image_file(work / "envs/prod/values.yaml", NEW, display="values.yaml")
+    edit_image_file(work / "envs/prod/tenants/acme-build.yaml", NEW, display="tenant")
+    diff = git(work, "diff", "-U0", "--no-color")
+    changes = [line for line in diff.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    assert changes == [  # git lists envs/prod/tenants/ before envs/prod/values.yaml
+        "+image:",
+        f"+  repository: {NEW.repository}",
+        f"+  digest: {NEW.digest}",
+        "-  repository: registry.example.com/acme/odoo-custom",
+        f"-  digest: {OLD_DIGEST}  # pinned by odoo-gitops",
+        f"+  repository: {NEW.repository}",
+        f"+  digest: {NEW.digest}  # pinned by odoo-gitops",
+    ]
+
+
+def test_release_layout_reproduces_the_examples(repo_root: Path) -> None:
+    repo = load_config(repo_root)
+    for name, bundle in repo.envs.items():
+        assert bundle.release is not None, name
+        rendered = render_release(bundle.release.model_dump(exclude_defaults=True))
+        assert rendered == bundle.release_path.read_text(), name
+
+
+def test_a_second_top_level_image_key_is_caught(tmp_path: Path) -> None:
+    path = tmp_path / "values.yaml"
+    path.write_text("image:\n  repository: a\n  digest: b\nimage:\n  tag: latest\n")
+    with pytest.raises(ConfigError):
+        edit_image_file(path, NEW, display="values.yaml")
+
+
+def test_anchors_make_the_edit_prove_itself_by_parsing(tmp_path: Path) -> None:
+    path = tmp_path / "values.yaml"
+    path.write_text("base: &img\n  repository: a\n  digest: b\nimage: *img\n")
+    with pytest.raises(ConfigError) as err:
+        edit_image_file(path, NEW, display="values.yaml")
+    assert "block mapping" in err.value.render()

@@ -1,0 +1,98 @@
+"""promote --addons-repo: both releases' source commits exported from a real addons git repo and diffed."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from gitops.cli.main import main
+from tests.fixtures.configrepo import REPO, git
+from tests.fixtures.promote import Stage, release_data
+
+
+def addons_repo(base: Path, *, migration: bool = True) -> tuple[Path, str, str]:
+    """The example addons at commit 1; commit 2 drops site diary's crew_size field (destructive)."""
+    repo = base / "addons"
+    shutil.copytree(REPO / "examples" / "addons", repo)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "addons")
+    old = git(repo, "rev-parse", "HEAD")
+    model = repo / "acme_site_diary/models/site_diary.py"
+    model.write_text(model.read_text().replace("    crew_size = fields.Integer()\n", ""))
+    manifest = repo / "acme_site_diary/__manifest__.py"
+    manifest.write_text(manifest.read_text().replace("17.0.2.1.0", "17.0.2.2.0"))
+    if migration:
+        script = repo / "acme_site_diary/migrations/17.0.2.2.0/pre-migrate.py"
+        script.parent.mkdir(parents=True)
+        script.write_text(
+            "def migrate(cr, version):\n    cr.execute('ALTER TABLE acme_site_diary DROP crew_size')\n"
+        )
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "drop crew_size")
+    return repo, old, git(repo, "rev-parse", "HEAD")
+
+
+def run(capsys: pytest.CaptureFixture[str], stage: Stage, *args: str) -> tuple[int, dict[str, Any]]:
+    code = main([*args, "--config-repo", str(stage.repo.remote), "--json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def releases_from(stage: Stage, old: str, new: str) -> None:
+    stage.pull()
+    prod = yaml.safe_load((stage.repo.work / "envs/prod/release.yaml").read_text())
+    prod["source_commit"] = old
+    from gitops.promote.edit import render_release
+
+    (stage.repo.work / "envs/prod/release.yaml").write_text(render_release(prod))
+    stage.release("staging", {**release_data("1.5.0"), "source_commit": new})
+
+
+def test_schema_diff_makes_the_change_destructive_and_lists_it_first(
+    stage: Stage, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    repo, old, new = addons_repo(tmp_path)
+    releases_from(stage, old, new)
+    code, result = run(
+        capsys, stage, "promote", "staging", "prod", "--addons-repo", str(repo), "--actor", "ci"
+    )
+    assert code == 0, result
+    assert (result["change_class"], result["destructive"]) == ("normal", True)
+    labels = set(result["pull_request"]["labels"])
+    assert {"change:destructive", "schema-change", "cab-required"} <= labels
+    _, shown = run(capsys, stage, "pr", "show", str(result["pull_request"]["number"]))
+    body = shown["body"]
+    table = body.split("### Schema changes")[1].split("###")[0]
+    rows = [r for r in table.splitlines() if r.startswith("| ")][1:]  # after the header row
+    assert rows[0].startswith("| **destructive** |")
+    assert "crew_size" in rows[0]
+    assert "schema diff not computed" not in body
+    _, gate = run(capsys, stage, "gate", "check", str(result["pull_request"]["number"]), "--no-publish")
+    assert gate["verdict"]["rule"] == "destructive"
+    assert "backup must be recorded" in " ".join(gate["verdict"]["reasons"])
+
+
+def test_addons_diff_errors_are_a_precondition_failure(
+    stage: Stage, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    repo, old, new = addons_repo(tmp_path, migration=False)
+    releases_from(stage, old, new)
+    code, result = run(capsys, stage, "promote", "staging", "prod", "--addons-repo", str(repo))
+    assert code == 3
+    assert "without a migration script for 17.0.2.2.0" in result["reasons"][0]
+
+
+def test_without_addons_repo_changed_modules_count_as_schema_changes(
+    stage: Stage, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stage.release("staging", {**release_data("1.5.0"), "change_class": "standard"})
+    code, result = run(capsys, stage, "promote", "staging", "prod")
+    assert code == 0
+    assert result["change_class"] == "normal"
+    _, gate = run(capsys, stage, "gate", "check", str(result["pull_request"]["number"]), "--no-publish")
+    assert gate["verdict"]["rule"] == "normal"
