@@ -35,8 +35,6 @@ RELEASE_KEY_ORDER = (
     "previous",
     "tenants",
 )
-_TOP_IMAGE_RE = re.compile(r"^image:[ \t]*(#.*)?$")
-_TOP_IMAGE_INLINE_RE = re.compile(r"^image:[ \t]*[^\s#]")
 _TOP_KEY_RE = re.compile(r"^[^\s#-][^:]*:")
 _CHILD_RE = re.compile(
     r"^(?P<indent>[ \t]+)(?P<key>[A-Za-z_][\w-]*):(?P<sep>[ \t]*)"
@@ -57,12 +55,14 @@ def _quoted_like(old: str | None, new: str) -> str:
     return new
 
 
-def _image_block(lines: list[str]) -> tuple[int, int] | None:
-    """(index of the `image:` line, index after its block) or None when there is no top-level `image:`."""
+def _find_block(lines: list[str], name: str) -> tuple[int, int] | None:
+    """(index of the top-level `name:` line, index after its block) or None when there is none."""
+    header = re.compile(rf"^{re.escape(name)}:[ \t]*(#.*)?$")
+    inline = re.compile(rf"^{re.escape(name)}:[ \t]*[^\s#]")
     for i, line in enumerate(lines):
-        if _TOP_IMAGE_INLINE_RE.match(line) and not _TOP_IMAGE_RE.match(line):
-            raise ValueError(f"line {i + 1}: 'image:' must be a block mapping for odoo-gitops to edit it")
-        if _TOP_IMAGE_RE.match(line):
+        if inline.match(line) and not header.match(line):
+            raise ValueError(f"line {i + 1}: '{name}:' must be a block mapping for odoo-gitops to edit it")
+        if header.match(line):
             end = i + 1
             while end < len(lines) and not _TOP_KEY_RE.match(lines[end]):
                 end += 1
@@ -80,15 +80,15 @@ def _child_indent(lines: list[str], start: int, end: int) -> str:
     return "  "
 
 
-def set_image_fields(text: str, image: ImageFields) -> str:
-    """Return `text` with `image.repository` / `image.digest` set; every other line untouched."""
+def set_block_fields(text: str, name: str, wanted: Mapping[str, str]) -> str:
+    """Return `text` with the keys of top-level block `name` set to the given YAML scalars (already
+    rendered); every other line untouched. A missing block is appended at the end."""
     lines = text.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
-    wanted = {"repository": image.repository, "digest": image.digest}
-    block = _image_block(lines)
+    block = _find_block(lines, name)
     if block is None:
-        return "".join([*lines, "image:\n", *(f"  {k}: {v}\n" for k, v in wanted.items())])
+        return "".join([*lines, f"{name}:\n", *(f"  {k}: {v}\n" for k, v in wanted.items())])
     start, end = block
     indent = _child_indent(lines, start, end)
     found: set[str] = set()
@@ -106,10 +106,45 @@ def set_image_fields(text: str, image: ImageFields) -> str:
     return "".join(lines)
 
 
+def set_image_fields(text: str, image: ImageFields) -> str:
+    """Return `text` with `image.repository` / `image.digest` set; every other line untouched."""
+    return set_block_fields(text, "image", {"repository": image.repository, "digest": image.digest})
+
+
+@dataclass(frozen=True)
+class ChartRelease:
+    """The toolkit-owned `release:` block of Helm values: it drives the chart's migration and backup hooks."""
+
+    version: str
+    changed_modules: tuple[str, ...]
+    schema_change: bool
+    backup_required: bool
+
+    def rendered(self) -> dict[str, str]:
+        return {
+            "version": _scalar(self.version),
+            "changedModules": "[" + ", ".join(_scalar(m) for m in self.changed_modules) + "]",
+            "schemaChange": _scalar(self.schema_change),
+            "backupRequired": _scalar(self.backup_required),
+        }
+
+    def parsed(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "changedModules": list(self.changed_modules),
+            "schemaChange": self.schema_change,
+            "backupRequired": self.backup_required,
+        }
+
+
+def _block(data: Any, name: str) -> dict[str, Any] | None:
+    block = data.get(name) if isinstance(data, dict) else None
+    return block if isinstance(block, dict) else None
+
+
 def read_image_fields(text: str) -> ImageFields | None:
-    data = yaml.load(text, Loader=_Loader)  # noqa: S506 - CSafeLoader/SafeLoader only
-    image = data.get("image") if isinstance(data, dict) else None
-    if not isinstance(image, dict) or not all(isinstance(image.get(k), str) for k in IMAGE_KEYS):
+    image = _block(yaml.load(text, Loader=_Loader), "image")  # noqa: S506 - CSafeLoader/SafeLoader only
+    if image is None or not all(isinstance(image.get(k), str) for k in IMAGE_KEYS):
         return None
     return ImageFields(image["repository"], image["digest"])
 
@@ -117,24 +152,44 @@ def read_image_fields(text: str) -> ImageFields | None:
 def _needs_parse_check(text: str) -> bool:
     """Plain block YAML is fully described by its indentation, which the line edit follows; anything
     fancier (anchors, aliases, flow collections, tabs, several documents, directives) is re-parsed to
-    prove the edit landed where YAML says `image` is."""
+    prove the edit landed where YAML says `image` / `release` are."""
     return (
         any(mark in text for mark in ("&", "*", "{", "[", "\t", "\n---", "%YAML", "? "))
         or text.count("\nimage:") + text.startswith("image:") != 1
+        or text.count("\nrelease:") + text.startswith("release:") > 1
     )
 
 
-def edit_image_file(path: Path, image: ImageFields, *, display: str) -> bool:
-    """Rewrite the image fields of a Helm values file in place; False when they were already set."""
+def _landed(old: str, text: str, image: ImageFields, release: ChartRelease | None) -> bool:
+    """Parse the edited text and check that YAML sees exactly the values we meant to write. Plain block
+    YAML from the user is skipped: the line edit follows its indentation exactly."""
+    if not _needs_parse_check(old):
+        return True
+    data = yaml.load(text, Loader=_Loader)  # noqa: S506 - CSafeLoader/SafeLoader only
+    if read_image_fields(text) != image:
+        return False
+    written = _block(data, "release") if release else None
+    return release is None or (
+        written is not None and {k: written.get(k) for k in release.parsed()} == release.parsed()
+    )
+
+
+def edit_image_file(
+    path: Path, image: ImageFields, *, display: str, release: ChartRelease | None = None
+) -> bool:
+    """Rewrite the image fields (and, given `release`, the toolkit's `release:` block) of a Helm values
+    file in place; False when they were already set."""
     old = path.read_text(encoding="utf-8") if path.exists() else ""
     try:
         new = set_image_fields(old, image)
-        check = read_image_fields(new) if _needs_parse_check(new) else image
+        if release is not None:
+            new = set_block_fields(new, "release", release.rendered())
+        landed = _landed(old, new, image, release)
     except (ValueError, yaml.YAMLError) as exc:
         raise ConfigError([Problem(display, 0, f"cannot edit the image fields: {exc}")]) from None
-    if check != image:
+    if not landed:
         raise ConfigError(
-            [Problem(display, 0, "cannot edit the image fields: unexpected layout of 'image:'")]
+            [Problem(display, 0, "cannot edit the image fields: unexpected layout of 'image:' or 'release:'")]
         )
     if new == old:
         return False

@@ -23,7 +23,7 @@ from gitops.gates.content import migration_hash
 from gitops.gates.policy import STATUS_CONTEXT, eligible_users, rule_name
 from gitops.promote import body as pr_body
 from gitops.promote import plumbing
-from gitops.promote.edit import ImageFields, edit_image_file, write_release
+from gitops.promote.edit import ChartRelease, ImageFields, edit_image_file, write_release
 from gitops.promote.evidence import (
     SchemaDiff,
     SupplyChecks,
@@ -334,20 +334,35 @@ def push_promotion_branch(
     raise PolicyError(f"could not push {branch}: the remote branch keeps moving")
 
 
+def chart_release(target: EnvBundle, install: Install) -> ChartRelease:
+    """The `release:` block the chart's hooks read: which modules to update, and whether to back up first."""
+    rule = target.config.gate_policy.approvals.get(
+        rule_name(install.schema.change_class, install.schema.destructive)
+    )
+    schema_change = install.schema.change_class != "standard" or install.schema.destructive
+    return ChartRelease(
+        version=install.version,
+        changed_modules=tuple(c.name for c in install.changes if c.change != "removed"),
+        schema_change=schema_change,
+        backup_required=install.schema.destructive or bool(schema_change and rule and rule.require_backup),
+    )
+
+
 def apply_install(root: Path, target: EnvBundle, install: Install, release: dict[str, Any]) -> list[str]:
-    """Write release.yaml and the image fields; return the changed paths (repo-relative)."""
+    """Write release.yaml, the image fields and the chart's `release:` block; return the changed paths."""
     rel_dir = target.dir.relative_to(target.dir.parents[1])
     image = ImageFields(*install.image.split("@", 1))
+    hooks = chart_release(target, install)
     changed = []
     if write_release(root / rel_dir / "release.yaml", release):
         changed.append(f"{rel_dir}/release.yaml")
     if install.completes_env and edit_image_file(
-        root / rel_dir / "values.yaml", image, display=f"{rel_dir}/values.yaml"
+        root / rel_dir / "values.yaml", image, display=f"{rel_dir}/values.yaml", release=hooks
     ):
         changed.append(f"{rel_dir}/values.yaml")
     for tenant in install.tenants:
         rel = f"{rel_dir}/tenants/{tenant}.yaml"
-        if edit_image_file(root / rel, image, display=rel):
+        if edit_image_file(root / rel, image, display=rel, release=hooks):
             changed.append(rel)
     return changed
 

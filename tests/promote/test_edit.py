@@ -8,7 +8,7 @@ import pytest
 
 from gitops.config.loader import load_config
 from gitops.errors import ConfigError
-from gitops.promote.edit import ImageFields, edit_image_file, render_release, set_image_fields
+from gitops.promote.edit import ChartRelease, ImageFields, edit_image_file, render_release, set_image_fields
 from tests.fixtures.configrepo import git
 
 OLD_DIGEST = "sha256:817ba1f956e4fdecb25bf4e3c49f81a21db3fb90d0621101169156d12ffd08cc"
@@ -109,3 +109,44 @@ def test_anchors_make_the_edit_prove_itself_by_parsing(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         edit_image_file(path, NEW, display="values.yaml")
     assert "block mapping" in err.value.render()
+
+
+HOOKS = ChartRelease(
+    version="1.5.0",
+    changed_modules=("acme_project_costing", "acme_retention"),
+    schema_change=True,
+    backup_required=True,
+)
+
+
+def test_release_block_is_rewritten_in_place_and_nothing_else(config_repo) -> None:  # type: ignore[no-untyped-def]
+    work = config_repo.work
+    assert edit_image_file(work / "envs/prod/values.yaml", NEW, display="values.yaml", release=HOOKS)
+    assert not edit_image_file(work / "envs/prod/values.yaml", NEW, display="values.yaml", release=HOOKS)
+    diff = git(work, "diff", "-U0", "--no-color")
+    changes = [line for line in diff.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    assert changes == [
+        "-  repository: registry.example.com/acme/odoo-custom",
+        f"-  digest: {OLD_DIGEST}  # pinned by odoo-gitops",
+        f"+  repository: {NEW.repository}",
+        f"+  digest: {NEW.digest}  # pinned by odoo-gitops",
+        "-  version: 1.3.2",
+        "-  changedModules: [acme_project_costing]",
+        "-  schemaChange: false",
+        "-  backupRequired: false",
+        "+  version: 1.5.0",
+        "+  changedModules: [acme_project_costing, acme_retention]",
+        "+  schemaChange: true",
+        "+  backupRequired: true",
+    ]
+
+
+def test_release_block_is_added_to_a_tenant_file(tmp_path: Path) -> None:
+    import yaml
+
+    path = tmp_path / "tenant.yaml"
+    path.write_text("# tenant\ntenant: acme\nodoo:\n  dbfilter: '^acme$'\n")
+    edit_image_file(path, NEW, display="tenant.yaml", release=HOOKS)
+    data = yaml.safe_load(path.read_text())
+    assert data["release"] == HOOKS.parsed() and data["odoo"] == {"dbfilter": "^acme$"}
+    assert path.read_text().startswith("# tenant\ntenant: acme\nodoo:\n  dbfilter: '^acme$'\n")

@@ -65,6 +65,19 @@ def test_promote_opens_one_pr_for_the_canary_wave(stage: Stage, capsys: pytest.C
     assert release["tenants"]["acme-build"]["version"] == "1.5.0"
     [entry] = audit(stage)
     assert (entry.kind, entry.actor, entry.data["pr"]) == ("promotion", "ci-bot", pull["number"])
+    tenant = yaml.safe_load(remote_show(stage, branch, "envs/prod/tenants/acme-build.yaml"))
+    assert tenant["image"]["digest"] == release_data("1.5.0")["image"].split("@")[1]
+    # the chart's migration and backup hooks read this block (charts/odoo, docs/chart.md)
+    changed_modules = sorted(
+        name for name, record in release_data("1.5.0")["modules"].items()
+        if record != yaml.safe_load(remote_show(stage, "main", "envs/prod/release.yaml"))["modules"].get(name)
+    )  # fmt: skip
+    assert tenant["release"] == {
+        "version": "1.5.0",
+        "changedModules": changed_modules,
+        "schemaChange": True,
+        "backupRequired": False,
+    }
 
 
 def test_pr_body_tells_reviewers_everything(stage: Stage, capsys: pytest.CaptureFixture[str]) -> None:
