@@ -23,8 +23,8 @@ system:
 tools: system
 	@if [ -f scripts/install-helm.sh ]; then bash scripts/install-helm.sh; fi
 
-demo: venv
-	PATH="$(CURDIR)/$(VENV)/bin:$(CURDIR)/.tools/bin:$$PATH" bash scripts/demo.sh
+demo: venv system
+	PATH="$(CURDIR)/$(VENV)/bin:$(CURDIR)/.tools/bin:$$PATH" $(PY) scripts/demo.py
 
 lint: venv
 	$(VENV)/bin/ruff check gitops tests bench

@@ -17,13 +17,20 @@ def is_url(spec: str) -> bool:
     return spec.startswith(_URL_PREFIXES)
 
 
+def is_bare_repository(path: Path) -> bool:
+    return (path / "HEAD").is_file() and (path / "objects").is_dir() and (path / "refs").is_dir()
+
+
 def checkout_config_repo(spec: str, *, timeout: float = 120.0) -> Path:
-    """Return a directory holding the config repo named by `spec` (a path or a git URL)."""
+    """Return a directory holding the config repo named by `spec`: a working tree as is; a git URL or a
+    bare repository cloned (shallow) into a temporary directory."""
     if not is_url(spec):
         path = Path(spec).expanduser()
         if not path.is_dir():
             raise UsageError(f"--config-repo {spec!r}: no such directory")
-        return path.resolve()
+        if not is_bare_repository(path):
+            return path.resolve()
+        spec = path.resolve().as_uri()
     workdir = Path(tempfile.mkdtemp(prefix="odoo-gitops-config-"))
     atexit.register(shutil.rmtree, workdir, ignore_errors=True)
     target = workdir / "repo"

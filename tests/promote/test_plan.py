@@ -148,3 +148,8 @@ def test_unknown_env_is_exit_2(repo: Path, capsys: pytest.CaptureFixture[str]) -
 def test_config_repo_as_git_url(config_repo, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
     assert main(["plan", "staging", "prod", "--config-repo", config_repo.remote.as_uri(), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["target"] == "prod"
+
+
+def test_config_repo_as_bare_repository_path(config_repo, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    assert main(["plan", "staging", "prod", "--config-repo", str(config_repo.remote), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["source"] == "staging"

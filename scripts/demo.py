@@ -1,0 +1,243 @@
+"""`make demo`: the main job on the embedded default, with every step a real `odoo-gitops` command.
+
+On a copy of the example config repository (a local git repository with a bare remote, PRs on the local
+forge): build, sign and scan a sample addon image in a local registry, plan staging → prod, show the window
+verdict, promote (canary wave), gate pending on CAB approval, approve as two CAB members, re-check the gate,
+merge, and print and verify the audit trail.
+
+What a real deployment has and this machine does not is set up here, and said so when it happens: a local
+OCI registry (Debian `docker-registry`), an Odoo base image pushed into it through the registry API, an
+offline trivy database (no internet), and a staging release seeded with the freshly built image (in real
+life `promote dev staging` and `verify staging` against the cluster produce it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from gitops.promote.edit import write_release  # noqa: E402
+
+DEMO = Path(os.environ.get("DEMO_DIR", ROOT / ".demo")).resolve()
+CONFIG_REMOTE = DEMO / "config.git"
+CONFIG = DEMO / "config"
+BOLD, DIM, RESET = ("\033[1m", "\033[2m", "\033[0m") if sys.stderr.isatty() else ("", "", "")
+
+
+def step(title: str) -> None:
+    print(f"\n{BOLD}== {title}{RESET}", file=sys.stderr, flush=True)
+
+
+def note(text: str) -> None:
+    print(f"{DIM}{text}{RESET}", file=sys.stderr, flush=True)
+
+
+def run(*args: str, ok: tuple[int, ...] = (0,), capture: bool = False) -> str:
+    print(f"$ {' '.join(args)}", file=sys.stderr, flush=True)
+    argv = [sys.executable, "-m", "gitops", *args[1:]] if args[0] == "odoo-gitops" else list(args)
+    proc = subprocess.run(argv, cwd=ROOT, text=True, stdout=subprocess.PIPE if capture else None)
+    if proc.returncode not in ok:
+        raise SystemExit(f"demo: `{' '.join(args)}` exited {proc.returncode}")
+    return proc.stdout or ""
+
+
+def cli(*args: str, ok: tuple[int, ...] = (0,)) -> None:
+    run("odoo-gitops", *args, ok=ok)
+
+
+def cli_json(*args: str, ok: tuple[int, ...] = (0,)) -> dict[str, Any]:
+    return json.loads(run("odoo-gitops", *args, "--json", ok=ok, capture=True))
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def make_config_repo() -> None:
+    step("Config repository: a local git repository made from the examples (envs/, pipelines/, calendars/)")
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(CONFIG_REMOTE)], check=True)
+    CONFIG.mkdir(parents=True)
+    for part in ("envs", "pipelines", "calendars", "keys"):
+        shutil.copytree(ROOT / part, CONFIG / part)
+    git(CONFIG, "init", "-q", "-b", "main")
+    git(CONFIG, "remote", "add", "origin", str(CONFIG_REMOTE))
+    commit_config("Example config repository")
+    note(f"config repo: {CONFIG_REMOTE} (working copy {CONFIG})")
+
+
+def commit_config(message: str) -> None:
+    git(CONFIG, "pull", "-q", "--ff-only", "origin", "main") if git(CONFIG, "branch", "-r") else None
+    git(CONFIG, "add", "-A")
+    git(CONFIG, "commit", "-q", "-m", message)
+    git(CONFIG, "push", "-q", "origin", "HEAD:main")
+
+
+def start_registry() -> tuple[str, int]:
+    out = run(sys.executable, "scripts/demo_support.py", "registry", str(DEMO / "registry"), capture=True)
+    host, pid = out.split()
+    return host, int(pid)
+
+
+def supply_chain(host: str) -> dict[str, Any]:
+    step("Build, sign and scan the sample addons (examples/addons) into an image in a local registry")
+    note(f"local OCI registry (docker-registry) on {host}; Odoo base image pushed through the registry API")
+    base = run(sys.executable, "scripts/demo_support.py", "base-image", host, capture=True).strip()
+    cache = run(sys.executable, "scripts/demo_support.py", "trivy-cache", str(DEMO / "trivy"), capture=True)
+    note("offline trivy DB (these machines cannot download trivy's database; it knows no vulnerabilities)")
+    addons = DEMO / "addons"
+    shutil.copytree(ROOT / "examples" / "addons", addons)
+    git(addons, "init", "-q", "-b", "main")
+    git(addons, "add", "-A")
+    git(addons, "commit", "-q", "-m", "Site diary and retention modules")
+    git(addons, "tag", "v1.4.0")
+    keys = DEMO / "keys"
+    cli("keygen", "--output-dir", str(keys))
+    shutil.copy(keys / "cosign.pub", CONFIG / "keys" / "cosign.pub")
+    commit_config("Trust the release signing key")
+    build = cli_json(
+        "build",
+        str(addons),
+        "--base",
+        base,
+        "--repository",
+        f"{host}/acme/odoo-custom",
+        "--push",
+        "--key",
+        str(keys / "cosign.key"),
+    )
+    note(f"built {build['image']} ({build['method']}, tags {', '.join(build['tags'])})")
+    cli("verify-signature", build["image"], "--key", str(keys / "cosign.pub"))
+    os.environ["TRIVY_CACHE_DIR"] = cache.strip()
+    cli(
+        "scan",
+        build["image"],
+        "--env",
+        "prod",
+        "--config-repo",
+        str(CONFIG),
+        "--attest",
+        "--key",
+        str(keys / "cosign.key"),
+    )
+    return build
+
+
+def seed_staging(build: dict[str, Any]) -> None:
+    step("Seed staging with the new release (in real life: promote dev → staging, then verify staging)")
+    head = git(CONFIG, "rev-parse", "HEAD")
+    verified = datetime.now(UTC) - timedelta(days=2)
+    release = {
+        "image": build["image"],
+        "version": build["version"],
+        "source_commit": build["revision"],
+        "modules": build["modules"],
+        "change_class": "normal",
+        "promoted_from": "dev",
+        "promoted_at": verified - timedelta(minutes=20),
+        "verification": {"revision": head, "verified_at": verified, "digest": build["digest"]},
+    }
+    write_release(CONFIG / "envs" / "staging" / "release.yaml", release)
+    commit_config(f"staging: release {build['version']} verified (seeded by the demo)")
+    note(f"envs/staging/release.yaml now holds {build['version']}, verified two days ago (soak: 24h)")
+
+
+def window_for_demo() -> None:
+    step("Change window for prod, from its calendars (payroll, month-end, Tue–Thu evenings)")
+    verdict = cli_json("window", "check", "prod", "--config-repo", str(CONFIG), ok=(0, 3))
+    cli("window", "next", "prod", "--config-repo", str(CONFIG))
+    if verdict["open"]:
+        note("prod's window is open now: the promotion can merge once the CAB has approved")
+        return
+    note("prod's window is closed now, so the gate would stay pending until it opens (that is the point).")
+    note("So that the demo can finish whatever the time, its copy of prod gets a demo calendar that is open")
+    note("now, as a reviewed change to the config repository would. The real calendars are untouched in git.")
+    (CONFIG / "calendars" / "demo-open.yaml").write_text(
+        "# Demo only: a change window open all day, every day.\ntimezone: UTC\n"
+        "windows:\n  - {id: demo-all-day, kind: allow, days: [mon, tue, wed, thu, fri, sat, sun],"
+        ' start: "00:00", end: "00:00"}\n'
+    )
+    env_file = CONFIG / "envs" / "prod" / "env.yaml"
+    text = env_file.read_text()
+    env_file.write_text(
+        text.replace("calendars: [payroll, month-end, prod-windows]", "calendars: [demo-open]")
+    )
+    commit_config("Demo: open a change window for prod now")
+    cli("window", "check", "prod", "--config-repo", str(CONFIG))
+
+
+def promote_and_approve() -> None:
+    remote = str(CONFIG_REMOTE)
+    step("Plan: what promoting staging → prod would change")
+    cli("plan", "staging", "prod", "--config-repo", remote)
+    window_for_demo()
+    step("Promote staging → prod: one PR for the canary wave (local forge)")
+    result = cli_json("promote", "staging", "prod", "--config-repo", remote, "--actor", "dev-alice")
+    number = str(result["pull_request"]["number"])
+    note(f"PR #{number} on branch {result['branch']}, change class {result['change_class']}")
+    cli("pr", "show", number, "--config-repo", remote)
+    step("Gate: pending until two CAB members approve")
+    cli("gate", "check", number, "--config-repo", remote, "--actor", "ci", ok=(3,))
+    step("The CAB approves (the author's own approval would not count)")
+    cli("pr", "approve", number, "--as", "cab-ines", "--config-repo", remote)
+    cli("pr", "approve", number, "--as", "cab-jonas", "--config-repo", remote)
+    step("Gate re-checked: success")
+    cli("gate", "check", number, "--config-repo", remote, "--actor", "ci")
+    step("Merge (the local forge re-checks the gate first)")
+    cli("pr", "merge", number, "--config-repo", remote, "--actor", "rel-maria")
+    git(CONFIG, "pull", "-q", "--ff-only", "origin", "main")
+    tenant = (CONFIG / "envs" / "prod" / "tenants" / "acme-build.yaml").read_text()
+    note("envs/prod/tenants/acme-build.yaml on main now pins the release for the chart:")
+    print(tenant[tenant.index("image:") :], file=sys.stderr)
+    note(
+        "Next, on the cluster: `odoo-gitops verify prod --revision <merge commit>` proves Argo CD reconciled it"
+    )
+    note("and the digest runs; after the canary's 4h soak, `promote staging prod` opens the next wave's PR.")
+    step("Audit trail of prod, and its hash chain")
+    cli("audit", "log", "prod", "--config-repo", remote)
+    cli("audit", "verify", "prod", "--config-repo", remote)
+
+
+def main() -> None:
+    if DEMO.exists():
+        shutil.rmtree(DEMO)
+    DEMO.mkdir(parents=True)
+    os.environ.setdefault("GIT_AUTHOR_NAME", "odoo-gitops demo")
+    os.environ.setdefault("GIT_AUTHOR_EMAIL", "demo@example.com")
+    os.environ.setdefault("GIT_COMMITTER_NAME", os.environ["GIT_AUTHOR_NAME"])
+    os.environ.setdefault("GIT_COMMITTER_EMAIL", os.environ["GIT_AUTHOR_EMAIL"])
+    os.environ.setdefault("COSIGN_PASSWORD", "demo-only-password")
+    make_config_repo()
+    if not shutil.which("docker-registry"):
+        step("No OCI registry here (Debian docker-registry): skipping build, sign and scan")
+        note("run `make demo` as root (it installs docker-registry) for the whole flow; planning only:")
+        cli("plan", "staging", "prod", "--config-repo", str(CONFIG_REMOTE))
+        cli("window", "check", "prod", "--config-repo", str(CONFIG_REMOTE), ok=(0, 3))
+        return
+    host, pid = start_registry()
+    try:
+        if shutil.which("docker") and subprocess.run(["docker", "info"], capture_output=True).returncode == 0:
+            note(
+                "a Docker Engine is reachable; the build below needs none (no Python requirements to install)"
+            )
+        else:
+            note("no Docker Engine reachable: the daemonless build path needs none for these addons")
+        build = supply_chain(host)
+        seed_staging(build)
+        promote_and_approve()
+        step(f"Done. Config repo: {CONFIG_REMOTE}")
+    finally:
+        os.killpg(pid, signal.SIGTERM)
+
+
+if __name__ == "__main__":
+    main()
