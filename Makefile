@@ -23,7 +23,8 @@ system:
 tools: system
 	@if [ -f scripts/install-helm.sh ]; then bash scripts/install-helm.sh; fi
 
-demo: venv system
+demo: venv
+	bash scripts/setup-system.sh demo
 	PATH="$(CURDIR)/$(VENV)/bin:$(CURDIR)/.tools/bin:$$PATH" $(PY) scripts/demo.py
 
 lint: venv

@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# System pieces the tests use: git, Docker Engine (docker.io), the OCI registry (docker-registry).
-# Idempotent and quiet. As root it installs missing Debian packages and starts dockerd when no Docker Engine
-# is reachable (DOCKER_HOST or the default socket). As a normal user it only reports what is missing.
+# System pieces the tests use: git, Docker Engine (docker.io), the OCI registry (docker-registry), npm and
+# unzip (for helm/kubectl). `setup-system.sh demo` installs only what `make demo` needs (git, docker-registry).
+# Idempotent and quiet. As root it installs missing Debian packages and, for the tests, starts dockerd when no
+# Docker Engine is reachable (DOCKER_HOST or the default socket). As a normal user it only reports.
 set -euo pipefail
 
+profile="${1:-test}"
 log() { printf 'setup-system: %s\n' "$*" >&2; }
 
 need_pkgs=()
 command -v git >/dev/null 2>&1 || need_pkgs+=(git)
-command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
 command -v docker-registry >/dev/null 2>&1 || need_pkgs+=(docker-registry)
-command -v unzip >/dev/null 2>&1 || need_pkgs+=(unzip)
-command -v npm >/dev/null 2>&1 || need_pkgs+=(npm)
+if [ "$profile" = test ]; then
+  command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
+  command -v unzip >/dev/null 2>&1 || need_pkgs+=(unzip)
+  command -v npm >/dev/null 2>&1 || need_pkgs+=(npm)
+fi
 
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
@@ -23,6 +27,8 @@ if [ "${#need_pkgs[@]}" -gt 0 ]; then
     log "missing ${need_pkgs[*]}; run as root (or install them) for the integration tests"
   fi
 fi
+
+[ "$profile" = test ] || exit 0
 
 docker_reachable() { timeout 10 docker info >/dev/null 2>&1; }
 
