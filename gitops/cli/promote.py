@@ -16,6 +16,23 @@ from gitops.promote.service import PromoteOptions, PromotionResult, Seams
 from gitops.promote.service import promote as promote_release
 
 
+def run_install(
+    action: Callable[[PromoteOptions, Seams], PromotionResult],
+    settings: ForgeSettings,
+    *,
+    config_repo: str,
+    as_json: bool,
+    **fields: Any,
+) -> None:
+    """Shared by promote and rollback: forge, supply checks and window seams, a work dir, then print."""
+    remote = git_remote(config_repo, settings)
+    seams = Seams(forge_factory(settings, remote), RegistrySupplyChecks(), engine_window_check)
+    with workdir() as tmp:
+        options = PromoteOptions(remote=remote, workdir=tmp, actor=default_actor(settings.actor), **fields)
+        result = action(options, seams)
+    emit(result.to_dict(), as_json=as_json, human=lambda: render_result(result))
+
+
 def render_result(result: PromotionResult) -> str:
     if result.action == "up-to-date":
         return "\n".join(result.notes) or f"{result.target} already runs this release"
@@ -78,21 +95,16 @@ def promote(
     as_json: bool,
 ) -> None:
     """Open or update the PR promoting SOURCE_ENV's release to TARGET_ENV (exit 3: precondition unmet)."""
-    settings = ForgeSettings(forge, actor, github_url, github_repo)
-    remote = git_remote(config_repo, settings)
-    seams = Seams(forge_factory(settings, remote), RegistrySupplyChecks(), engine_window_check)
-    with workdir() as tmp:
-        options = PromoteOptions(
-            remote=remote,
-            workdir=tmp,
-            actor=default_actor(actor),
-            tenants=tuple(t.strip() for t in tenants.split(",") if t.strip()) if tenants else None,
-            wave=wave,
-            addons_repo=addons_repo,
-            emergency_reason=emergency_reason,
-            emergency_ticket=ticket,
-            backup_id=backup_id,
-            backup_location=backup_location,
-        )
-        result = promote_release(source_env, target_env, options=options, seams=seams)
-    emit(result.to_dict(), as_json=as_json, human=lambda: render_result(result))
+    run_install(
+        lambda options, seams: promote_release(source_env, target_env, options=options, seams=seams),
+        ForgeSettings(forge, actor, github_url, github_repo),
+        config_repo=config_repo,
+        as_json=as_json,
+        tenants=tuple(t.strip() for t in tenants.split(",") if t.strip()) if tenants else None,
+        wave=wave,
+        addons_repo=addons_repo,
+        emergency_reason=emergency_reason,
+        emergency_ticket=ticket,
+        backup_id=backup_id,
+        backup_location=backup_location,
+    )

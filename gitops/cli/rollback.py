@@ -5,11 +5,9 @@ from __future__ import annotations
 import click
 
 from gitops.cli.forge_options import forge_options
-from gitops.cli.options import config_repo_option, emit, json_option
-from gitops.cli.promote import emergency_options, render_result
-from gitops.promote.evidence import RegistrySupplyChecks, engine_window_check
-from gitops.promote.forges import ForgeSettings, default_actor, forge_factory, git_remote, workdir
-from gitops.promote.service import PromoteOptions, Seams
+from gitops.cli.options import config_repo_option, json_option
+from gitops.cli.promote import emergency_options, run_install
+from gitops.promote.forges import ForgeSettings
 from gitops.promote.service import rollback as rollback_env
 
 
@@ -36,17 +34,12 @@ def rollback(
     as_json: bool,
 ) -> None:
     """Open a PR that returns ENV to its previous verified release. In a freeze, use --emergency."""
-    settings = ForgeSettings(forge, actor, github_url, github_repo)
-    remote = git_remote(config_repo, settings)
-    seams = Seams(forge_factory(settings, remote), RegistrySupplyChecks(), engine_window_check)
-    with workdir() as tmp:
-        options = PromoteOptions(
-            remote=remote,
-            workdir=tmp,
-            actor=default_actor(actor),
-            emergency_reason=emergency_reason,
-            emergency_ticket=ticket,
-            with_db_restore=with_db_restore,
-        )
-        result = rollback_env(env, options=options, seams=seams)
-    emit(result.to_dict(), as_json=as_json, human=lambda: render_result(result))
+    run_install(
+        lambda options, seams: rollback_env(env, options=options, seams=seams),
+        ForgeSettings(forge, actor, github_url, github_repo),
+        config_repo=config_repo,
+        as_json=as_json,
+        emergency_reason=emergency_reason,
+        emergency_ticket=ticket,
+        with_db_restore=with_db_restore,
+    )
