@@ -1,8 +1,9 @@
 """Benchmark: one promotion to N tenants on the `github` forge (PyGithub against the loopback server).
 
-Prints, for several N (median of several rounds that interleave the Ns): the GitHub API requests the promotion made (target: constant in N, <= 10), the wall
+Prints, for several N: the GitHub API requests the promotion made (target: constant in N, <= 10), the wall
 time of `promote`, and the wall time of a raw git baseline measured side by side in the same run: shallow
-clone, write the same files, commit, push with the git CLI (target ratio <= 1.5).
+clone, write the same files, commit, push with the git CLI (target ratio <= 1.5). Each time is the median of
+several rounds; a round measures every N once (interleaved), so load on the machine hits all N alike.
 
     /work/venv/bin/python bench/bench_promote.py [N ...]
 """
