@@ -36,7 +36,8 @@ def prod_with_schema_change(repo: ConfigRepoFixture, previous_image: str, public
     (repo.work / "keys").mkdir(exist_ok=True)
     shutil.copy(public_key, repo.work / "keys" / "cosign.pub")
     env_file = repo.work / "envs" / "prod" / "env.yaml"
-    env_file.write_text(env_file.read_text() + "signing:\n  public_key: keys/cosign.pub\n")
+    if "\nsigning:\n" not in f"\n{env_file.read_text()}":  # the examples may already name the key
+        env_file.write_text(env_file.read_text() + "signing:\n  public_key: keys/cosign.pub\n")
     release_file = repo.work / "envs" / "prod" / "release.yaml"
     text = release_file.read_text().replace(
         "change_class: standard\n", f"change_class: normal\nschema_fingerprint: {o.digest('schema-2')}\n"
@@ -142,6 +143,8 @@ def unreachable_previous(repo: ConfigRepoFixture, env: str) -> str:
 def test_without_a_signing_key_the_signature_cannot_be_checked(
     config_repo: ConfigRepoFixture, kube_api: FakeKubeAPI, kubeconfig: Path
 ) -> None:
+    env_file = config_repo.work / "envs" / "prod" / "env.yaml"  # the examples name a key: drop it
+    env_file.write_text(env_file.read_text().replace("signing:\n  public_key: keys/cosign.pub\n", ""))
     sha = unreachable_previous(config_repo, "prod")
     prod_cluster(kube_api, config_repo, sha, backups_for=[])
     report = run(config_repo, kubeconfig, sha)
