@@ -494,14 +494,18 @@ def install_release(ctx: _Context, install: Install) -> PromotionResult:
 
 
 def _window_in_background(ctx: _Context, env: str) -> Callable[[], WindowState | None]:
-    """Start the change-window verdict for `env` (pure computation over the loaded calendars) on a worker
-    thread, so it runs while git checks out, hashes and pushes the edit; the returned function waits for
-    it and re-raises its error. None when the stage has no window gate."""
-    stage = ctx.repo.pipeline_for(env).stage(env)
-    if stage is None or "window" not in stage.gates:
-        return lambda: None
+    """Start the change-window verdict for `env` (pure computation over the loaded calendars; None when the
+    stage has no window gate) on a worker thread, so it runs while git checks out, hashes and pushes the
+    edit. The returned function waits for it and re-raises its error."""
+
+    def verdict() -> WindowState | None:
+        stage = ctx.repo.pipeline_for(env).stage(env)
+        if stage is None or "window" not in stage.gates:
+            return None
+        return window_state(ctx.repo, env, ctx.now, ctx.seams.window_check)
+
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="odoo-gitops-window")
-    future = pool.submit(window_state, ctx.repo, env, ctx.now, ctx.seams.window_check)
+    future = pool.submit(verdict)
     pool.shutdown(wait=False)
     return future.result
 
