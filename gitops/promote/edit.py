@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +122,14 @@ class ChartRelease:
     backup_required: bool
 
     def rendered(self) -> dict[str, str]:
+        return dict(self._rendered)
+
+    def parsed(self) -> dict[str, Any]:
+        return dict(self._parsed)
+
+    @cached_property
+    def _rendered(self) -> dict[str, str]:
+        """Computed once per promotion (which writes the same block into every tenant file)."""
         return {
             "version": _scalar(self.version),
             "changedModules": "[" + ", ".join(_scalar(m) for m in self.changed_modules) + "]",
@@ -128,7 +137,8 @@ class ChartRelease:
             "backupRequired": _scalar(self.backup_required),
         }
 
-    def parsed(self) -> dict[str, Any]:
+    @cached_property
+    def _parsed(self) -> dict[str, Any]:
         return {
             "version": self.version,
             "changedModules": list(self.changed_modules),
@@ -143,7 +153,11 @@ def _block(data: Any, name: str) -> dict[str, Any] | None:
 
 
 def read_image_fields(text: str) -> ImageFields | None:
-    image = _block(yaml.load(text, Loader=_Loader), "image")  # noqa: S506 - CSafeLoader/SafeLoader only
+    return _image_fields(yaml.load(text, Loader=_Loader))  # noqa: S506 - CSafeLoader/SafeLoader only
+
+
+def _image_fields(data: Any) -> ImageFields | None:
+    image = _block(data, "image")
     if image is None or not all(isinstance(image.get(k), str) for k in IMAGE_KEYS):
         return None
     return ImageFields(image["repository"], image["digest"])
@@ -166,11 +180,11 @@ def _landed(old: str, text: str, image: ImageFields, release: ChartRelease | Non
     if not _needs_parse_check(old):
         return True
     data = yaml.load(text, Loader=_Loader)  # noqa: S506 - CSafeLoader/SafeLoader only
-    if read_image_fields(text) != image:
+    if _image_fields(data) != image:
         return False
     written = _block(data, "release") if release else None
     return release is None or (
-        written is not None and {k: written.get(k) for k in release.parsed()} == release.parsed()
+        written is not None and {k: written.get(k) for k in release._parsed} == release._parsed
     )
 
 
@@ -183,7 +197,7 @@ def edit_image_file(
     try:
         new = set_image_fields(old, image)
         if release is not None:
-            new = set_block_fields(new, "release", release.rendered())
+            new = set_block_fields(new, "release", release._rendered)
         landed = _landed(old, new, image, release)
     except (ValueError, yaml.YAMLError) as exc:
         raise ConfigError([Problem(display, 0, f"cannot edit the image fields: {exc}")]) from None
@@ -208,10 +222,17 @@ def _scalar(value: Any) -> str:
     if isinstance(value, int | float):
         return str(value)
     text = str(value)
-    plain = re.fullmatch(r"[A-Za-z0-9@/._+-][A-Za-z0-9@:/._+-]*", text) is not None
-    if plain and yaml.load(text, Loader=_Loader) == text:  # noqa: S506
+    if _reads_back_as_itself(text):
         return text
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@lru_cache(maxsize=4096)
+def _reads_back_as_itself(text: str) -> bool:
+    """Can `text` be written unquoted? (A pure function of the string; a promotion asks about the same
+    version, digest and module names for every tenant.)"""
+    plain = re.fullmatch(r"[A-Za-z0-9@/._+-][A-Za-z0-9@:/._+-]*", text) is not None
+    return plain and bool(yaml.load(text, Loader=_Loader) == text)  # noqa: S506
 
 
 def _emit(data: Mapping[str, Any], indent: int = 0) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +21,7 @@ from gitops.config.models import BackupRecord, ModuleRecord, ReleaseRecord
 from gitops.config.types import format_duration
 from gitops.errors import ExternalError, PolicyError, UsageError
 from gitops.gates.content import migration_hash
-from gitops.gates.policy import STATUS_CONTEXT, eligible_users, rule_name
+from gitops.gates.policy import STATUS_CONTEXT, WindowState, eligible_users, rule_name
 from gitops.promote import body as pr_body
 from gitops.promote import plumbing
 from gitops.promote.edit import ChartRelease, ImageFields, edit_image_file, write_release
@@ -456,6 +457,7 @@ def install_release(ctx: _Context, install: Install) -> PromotionResult:
         f"{'Roll back' if install.kind == 'rollback' else 'Promote'} {install.target} to {install.version}"
         + (f" ({install.wave})" if install.wave else "")
     )
+    window = _window_in_background(ctx, install.target)
     head, pushed = push_promotion_branch(
         ctx.checkout,
         branch,
@@ -467,7 +469,7 @@ def install_release(ctx: _Context, install: Install) -> PromotionResult:
     )
     content_hash = migration_hash(release_holder["data"], tenants=install.tenants)
     pull, action, superseded = _publish(
-        ctx, install, target, branch=branch, head=head, content_hash=content_hash
+        ctx, install, target, branch=branch, head=head, content_hash=content_hash, window=window()
     )
     seq = _audit_promotion(
         ctx,
@@ -491,18 +493,38 @@ def install_release(ctx: _Context, install: Install) -> PromotionResult:
     )
 
 
+def _window_in_background(ctx: _Context, env: str) -> Callable[[], WindowState | None]:
+    """Start the change-window verdict for `env` (pure computation over the loaded calendars; None when the
+    stage has no window gate) on a worker thread, so it runs while git checks out, hashes and pushes the
+    edit. The returned function waits for it and re-raises its error."""
+
+    def verdict() -> WindowState | None:
+        stage = ctx.repo.pipeline_for(env).stage(env)
+        if stage is None or "window" not in stage.gates:
+            return None
+        return window_state(ctx.repo, env, ctx.now, ctx.seams.window_check)
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="odoo-gitops-window")
+    future = pool.submit(verdict)
+    pool.shutdown(wait=False)
+    return future.result
+
+
 def _publish(
-    ctx: _Context, install: Install, target: EnvBundle, *, branch: str, head: str, content_hash: str
+    ctx: _Context,
+    install: Install,
+    target: EnvBundle,
+    *,
+    branch: str,
+    head: str,
+    content_hash: str,
+    window: WindowState | None,
 ) -> tuple[PullRequest, Action, tuple[int, ...]]:
     forge = ctx.forge
     base_branch = ctx.checkout.branch
     open_pulls = forge.open_pulls(base=base_branch)
     mine = next((p for p in open_pulls if p.head == branch), None)
     author = mine.author if mine else forge.whoami()
-    window = None
-    stage = ctx.repo.pipeline_for(install.target).stage(install.target)
-    if stage is not None and "window" in stage.gates:
-        window = window_state(ctx.repo, install.target, ctx.now, ctx.seams.window_check)
     approvals, cab = _approval_text(target, install)
     emergency = None
     if ctx.options.emergency_reason or ctx.options.emergency_ticket:
