@@ -83,6 +83,9 @@ class _Refused(Exception):
         self.message = message
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
 def _collect_lines(
     node: yaml.Node, path: YamlPath, loader: Any, doc: Document, problems: list[Problem]
 ) -> None:
@@ -91,7 +94,8 @@ def _collect_lines(
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 continue
-            key = loader.construct_object(key_node, deep=True)
+            # plain string keys (nearly all) need no constructor; anything else is built as YAML says
+            key = key_node.value if key_node.tag == _STR_TAG else loader.construct_object(key_node, deep=True)
             line = key_node.start_mark.line + 1
             hashable = key if isinstance(key, str | int | float | bool) or key is None else str(key)
             if hashable in seen:
@@ -126,7 +130,8 @@ def parse_yaml(text: str, file: str) -> Document:
         node = loader.get_single_node()
         if node is None:
             return Document(file, None, {})
-        if _expanded_size(node, {}, set()) > MAX_NODES:
+        # without '*' there is no alias, so nothing expands beyond what the (size-capped) text holds
+        if "*" in text and _expanded_size(node, {}, set()) > MAX_NODES:
             raise _Refused(
                 node.start_mark.line + 1,
                 f"document expands to more than {MAX_NODES} nodes (YAML alias bomb?); refusing to load",

@@ -163,13 +163,20 @@ def _image_fields(data: Any) -> ImageFields | None:
     return ImageFields(image["repository"], image["digest"])
 
 
+_OWN_FLOW_LINE_RE = re.compile(r"^[ \t]+changedModules: \[[\w., -]*\][ \t]*$", re.M)
+_ODD_OWNED_KEY_RE = re.compile(r"^(?:[\"'](?:image|release)[\"']|(?:image|release)[ \t]+)[ \t]*:", re.M)
+
+
 def _needs_parse_check(text: str) -> bool:
     """Plain block YAML is fully described by its indentation, which the line edit follows; anything
-    fancier (anchors, aliases, flow collections, tabs, several documents, directives) is re-parsed to
-    prove the edit landed where YAML says `image` / `release` are."""
+    fancier (anchors, aliases, flow collections other than the toolkit's own `changedModules` line, tabs,
+    several documents, directives, quoted or spaced `image`/`release` keys, a repeated block) is re-parsed
+    to prove the edit landed where YAML says `image` / `release` are."""
+    scan = _OWN_FLOW_LINE_RE.sub("", text)
     return (
-        any(mark in text for mark in ("&", "*", "{", "[", "\t", "\n---", "%YAML", "? "))
-        or text.count("\nimage:") + text.startswith("image:") != 1
+        any(mark in scan for mark in ("&", "*", "{", "[", "\t", "\n---", "%YAML", "? "))
+        or _ODD_OWNED_KEY_RE.search(text) is not None
+        or text.count("\nimage:") + text.startswith("image:") > 1
         or text.count("\nrelease:") + text.startswith("release:") > 1
     )
 
