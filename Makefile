@@ -28,8 +28,8 @@ demo: venv
 	PATH="$(CURDIR)/$(VENV)/bin:$(CURDIR)/.tools/bin:$$PATH" $(PY) scripts/demo.py
 
 lint: venv
-	$(VENV)/bin/ruff check gitops tests bench
-	$(VENV)/bin/ruff format --check gitops tests bench
+	$(VENV)/bin/ruff check gitops tests bench scripts
+	$(VENV)/bin/ruff format --check gitops tests bench scripts
 
 typecheck: venv
 	$(VENV)/bin/mypy

@@ -45,7 +45,7 @@ def note(text: str) -> None:
 def run(*args: str, ok: tuple[int, ...] = (0,), capture: bool = False) -> str:
     print(f"$ {' '.join(args)}", file=sys.stderr, flush=True)
     argv = [sys.executable, "-m", "gitops", *args[1:]] if args[0] == "odoo-gitops" else list(args)
-    proc = subprocess.run(argv, cwd=ROOT, text=True, stdout=subprocess.PIPE if capture else None)
+    proc = subprocess.run(argv, check=False, cwd=ROOT, text=True, stdout=subprocess.PIPE if capture else None)
     if proc.returncode not in ok:
         raise SystemExit(f"demo: `{' '.join(args)}` exited {proc.returncode}")
     return proc.stdout or ""
@@ -198,13 +198,16 @@ def promote_and_approve() -> None:
     tenant = (CONFIG / "envs" / "prod" / "tenants" / "acme-build.yaml").read_text()
     note("envs/prod/tenants/acme-build.yaml on main now pins the release for the chart:")
     print(tenant[tenant.index("image:") :], file=sys.stderr)
-    note(
-        "Next, on the cluster: `odoo-gitops verify prod --revision <merge commit>` proves Argo CD reconciled it"
-    )
-    note("and the digest runs; after the canary's 4h soak, `promote staging prod` opens the next wave's PR.")
+    note("Next, on the cluster: `odoo-gitops verify prod --revision <merge commit>` proves Argo CD")
+    note("reconciled it and that the digest runs; after the canary's 4h soak, `promote staging prod`")
+    note("opens the next wave's PR.")
     step("Audit trail of prod, and its hash chain")
     cli("audit", "log", "prod", "--config-repo", remote)
     cli("audit", "verify", "prod", "--config-repo", remote)
+
+
+def _engine_answers() -> bool:
+    return subprocess.run(["docker", "info"], check=False, capture_output=True).returncode == 0
 
 
 def main() -> None:
@@ -225,7 +228,7 @@ def main() -> None:
         return
     host, pid = start_registry()
     try:
-        if shutil.which("docker") and subprocess.run(["docker", "info"], capture_output=True).returncode == 0:
+        if shutil.which("docker") and _engine_answers():
             note(
                 "a Docker Engine is reachable; the build below needs none (no Python requirements to install)"
             )

@@ -14,7 +14,6 @@ import gzip
 import hashlib
 import io
 import json
-import socket
 import subprocess
 import sys
 import tarfile
@@ -27,24 +26,19 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from gitops.image.registry import RegistryClient  # noqa: E402
+from tests.fixtures.registry import free_port  # noqa: E402
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 OS_RELEASE = 'NAME="Alpine Linux"\nID=alpine\nVERSION_ID=3.18.4\nPRETTY_NAME="Alpine Linux v3.18"\n'
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start_registry(directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port = free_port()
     config = directory / "config.yml"
     config.write_text(
-        f"version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {directory / 'storage'}\n"
-        f"http:\n  addr: 127.0.0.1:{port}\n"
+        "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n"
+        f"    rootdirectory: {directory / 'storage'}\nhttp:\n  addr: 127.0.0.1:{port}\n"
     )
     log = (directory / "registry.log").open("wb")
     process = subprocess.Popen(
