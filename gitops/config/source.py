@@ -21,16 +21,21 @@ def is_bare_repository(path: Path) -> bool:
     return (path / "HEAD").is_file() and (path / "objects").is_dir() and (path / "refs").is_dir()
 
 
+def is_remote(spec: str) -> bool:
+    """A git URL or a bare repository: commands read a temporary clone of it, and write back by pushing."""
+    return is_url(spec) or is_bare_repository(Path(spec).expanduser())
+
+
 def checkout_config_repo(spec: str, *, timeout: float = 120.0) -> Path:
     """Return a directory holding the config repo named by `spec`: a working tree as is; a git URL or a
     bare repository cloned (shallow) into a temporary directory."""
-    if not is_url(spec):
+    if not is_remote(spec):
         path = Path(spec).expanduser()
         if not path.is_dir():
             raise UsageError(f"--config-repo {spec!r}: no such directory")
-        if not is_bare_repository(path):
-            return path.resolve()
-        spec = path.resolve().as_uri()
+        return path.resolve()
+    if not is_url(spec):
+        spec = Path(spec).expanduser().resolve().as_uri()
     workdir = Path(tempfile.mkdtemp(prefix="odoo-gitops-config-"))
     atexit.register(shutil.rmtree, workdir, ignore_errors=True)
     target = workdir / "repo"

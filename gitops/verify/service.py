@@ -14,7 +14,7 @@ from typing import Any
 from gitops.audit.log import audit_path
 from gitops.config.loader import EnvBundle, load_config
 from gitops.config.models import TENANT_PLACEHOLDER, EnvConfig
-from gitops.config.source import checkout_config_repo, is_url
+from gitops.config.source import checkout_config_repo, is_remote
 from gitops.config.types import SHA1_RE
 from gitops.errors import EXIT_OK, EXIT_VERIFY, ExternalError, GitopsError, UsageError
 from gitops.promote.repo import ConfigCheckout
@@ -225,7 +225,7 @@ def _record(
         changed[:] = [release_changed or log.read_bytes() != before]
 
     files = [str(env_rel), str(audit_path(Path(), options.env))]
-    if not (is_url(options.config_repo) or options.push):
+    if not (is_remote(options.config_repo) or options.push):
         edit(root)
         return {"commit": None, "pushed": False, "changed": changed[0], "files": files, "audit_seqs": seqs}
     checkout, ref = _open_checkout(root, options.branch)

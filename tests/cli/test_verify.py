@@ -43,7 +43,9 @@ def verify(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[st
     return code, json.loads(out), err
 
 
-def test_verifies_commits_and_pushes_the_record_for_a_url_and_a_rerun_changes_nothing(
+@pytest.mark.parametrize("form", ["url", "bare-path"])
+def test_verifies_commits_and_pushes_the_record_for_a_remote_and_a_rerun_changes_nothing(
+    form: str,
     config_repo: ConfigRepoFixture,
     kube_api: FakeKubeAPI,
     kubeconfig: Path,
@@ -51,7 +53,8 @@ def test_verifies_commits_and_pushes_the_record_for_a_url_and_a_rerun_changes_no
 ) -> None:
     sha = config_repo.head()
     dev_cluster(kube_api, config_repo, reports=sha)
-    url = config_repo.remote.as_uri()
+    # a git URL and a bare repository's path are both remotes: the record is committed and pushed
+    url = config_repo.remote.as_uri() if form == "url" else str(config_repo.remote)
     args = ["dev", "--revision", sha, "--config-repo", url, "--kubeconfig", str(kubeconfig)]
     code, report, err = verify(capsys, *args, "--timeout", "20")
     assert code == 0, (report, err)
