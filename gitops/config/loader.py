@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel
 
@@ -14,9 +13,9 @@ from gitops.config.models import REST, EnvConfig, Pipeline, ReleaseRecord
 from gitops.config.validation import validate
 from gitops.config.yamlsafe import Document, load_yaml
 from gitops.errors import ConfigError, Problem, UsageError
+from gitops.windows.calendar import Calendar, parse_calendar
 
 M = TypeVar("M", bound=BaseModel)
-CalendarParser = Callable[[Document, str], Any]
 _FILE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -49,7 +48,7 @@ class ConfigRepo:
     root: Path
     envs: dict[str, EnvBundle]
     pipelines: dict[str, Pipeline]
-    calendars: dict[str, Any]
+    calendars: dict[str, Calendar]
 
     def env(self, name: str) -> EnvBundle:
         if name not in self.envs:
@@ -165,21 +164,12 @@ def _check_signing(root: Path, config: EnvConfig, doc: Document, problems: list[
         )
 
 
-def _calendar_parser() -> CalendarParser | None:
-    try:
-        from gitops.windows.calendar import parse_calendar  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None
-    return parse_calendar
-
-
-def _load_calendar(root: Path, name: str, problems: list[Problem]) -> Any:
+def _load_calendar(root: Path, name: str, problems: list[Problem]) -> Calendar | None:
     doc = _load(root, root / "calendars" / f"{name}.yaml", problems)
-    parser = _calendar_parser()
-    if doc is None or parser is None:
-        return doc
+    if doc is None:
+        return None
     try:
-        return parser(doc, name)
+        return parse_calendar(doc, name)
     except ConfigError as exc:
         problems.extend(exc.problems)
         return None
@@ -245,7 +235,7 @@ def load_config(root: Path | str) -> ConfigRepo:
         if pipeline and doc:
             pipelines[pipeline.name] = (pipeline, doc)
     calendar_names = sorted({c for b in envs.values() for c in b.config.calendars})
-    calendars: dict[str, Any] = {}
+    calendars: dict[str, Calendar] = {}
     for bundle in envs.values():
         for i, name in enumerate(bundle.config.calendars):
             if not _FILE_NAME_RE.match(name) or not (root / "calendars" / f"{name}.yaml").is_file():
@@ -256,7 +246,9 @@ def load_config(root: Path | str) -> ConfigRepo:
                 )
     for name in calendar_names:
         if _FILE_NAME_RE.match(name) and (root / "calendars" / f"{name}.yaml").is_file():
-            calendars[name] = _load_calendar(root, name, problems)
+            calendar = _load_calendar(root, name, problems)
+            if calendar is not None:
+                calendars[name] = calendar
     _cross_check(root, envs, pipelines, problems)
     if problems:
         raise ConfigError(problems, hint="fix the files named above; every problem is listed")

@@ -17,11 +17,4 @@ def load_env_calendars(config_repo: str | Path, env: str) -> list[Calendar]:
     """The parsed calendars of `env`, in the order env.yaml lists them."""
     repo = load_config(checkout_config_repo(str(config_repo)))
     bundle = repo.env(env)
-    calendars = [repo.calendars[name] for name in bundle.config.calendars]
-    if not all(
-        isinstance(calendar, Calendar) for calendar in calendars
-    ):  # pragma: no cover - loader contract
-        raise TypeError(
-            "the config loader did not parse calendars with gitops.windows.calendar.parse_calendar"
-        )
-    return calendars
+    return [repo.calendars[name] for name in bundle.config.calendars]
