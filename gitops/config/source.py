@@ -1,4 +1,5 @@
-"""`--config-repo PATH|URL`: a local directory as is, a git URL shallow-cloned into a temporary directory."""
+"""`--config-repo PATH|URL`: a working tree as is; a git URL or a bare repository shallow-cloned (through the
+one git adapter, ConfigCheckout: retries, time-outs, redaction) into a temporary directory."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from gitops import proc
 from gitops.errors import UsageError
+from gitops.promote.repo import ConfigCheckout
 
 _URL_PREFIXES = ("http://", "https://", "ssh://", "git://", "file://", "git@")
 
@@ -34,15 +35,6 @@ def checkout_config_repo(spec: str, *, timeout: float = 120.0) -> Path:
         if not path.is_dir():
             raise UsageError(f"--config-repo {spec!r}: no such directory")
         return path.resolve()
-    if not is_url(spec):
-        spec = Path(spec).expanduser().resolve().as_uri()
     workdir = Path(tempfile.mkdtemp(prefix="odoo-gitops-config-"))
     atexit.register(shutil.rmtree, workdir, ignore_errors=True)
-    target = workdir / "repo"
-    proc.run(
-        ["git", "clone", "--quiet", "--depth", "50", "--no-tags", spec, str(target)],
-        env=proc.no_git_env(),
-        timeout=timeout,
-        what="git clone of the config repository",
-    )
-    return target
+    return ConfigCheckout.clone(spec, workdir / "repo", branch=None, depth=50, timeout=timeout).root

@@ -76,12 +76,12 @@ class ConfigCheckout:
         url: str,
         dest: Path,
         *,
-        branch: str = "main",
+        branch: str | None = "main",
         depth: int | None = 50,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> ConfigCheckout:
-        """Clone `url` (shallow by default) into `dest`, checking out `branch`."""
-        args = ["git", "clone", "--quiet", "--no-tags", "--branch", branch]
+        """Clone `url` (shallow by default) into `dest`, checking out `branch` (None: the remote's HEAD)."""
+        args = ["git", "clone", "--quiet", "--no-tags", *(["--branch", branch] if branch else [])]
         if depth:
             args += ["--depth", str(depth)]
             url = _file_url(url)
@@ -92,7 +92,7 @@ class ConfigCheckout:
             return git.Repo(dest)
 
         repo = retry(clone, what="clone")
-        return cls(dest, repo, branch, timeout)
+        return cls(dest, repo, branch or repo.active_branch.name, timeout)
 
     @classmethod
     def open(cls, path: Path, *, branch: str = "main", timeout: float = DEFAULT_TIMEOUT) -> ConfigCheckout:

@@ -42,3 +42,10 @@ def test_secret_in_url_is_redacted(tmp_path: Path) -> None:
     with pytest.raises(ExternalError) as caught:
         ConfigCheckout.clone("https://user:hunter2secret@127.0.0.1:9/repo.git", tmp_path / "x", depth=1)
     assert "hunter2secret" not in str(caught.value)
+
+
+def test_clone_without_branch_follows_the_remote_head(config_repo: ConfigRepoFixture, tmp_path: Path) -> None:
+    subprocess.run(["git", "push", "-q", "origin", "HEAD:refs/heads/trunk"], cwd=config_repo.work, check=True)
+    subprocess.run(["git", "symbolic-ref", "HEAD", "refs/heads/trunk"], cwd=config_repo.remote, check=True)
+    checkout = ConfigCheckout.clone(str(config_repo.remote), tmp_path / "c", branch=None, depth=1)
+    assert checkout.branch == "trunk" and checkout.head() == config_repo.head()
