@@ -76,7 +76,8 @@ def make_config_repo() -> None:
 
 
 def commit_config(message: str) -> None:
-    git(CONFIG, "pull", "-q", "--ff-only", "origin", "main") if git(CONFIG, "branch", "-r") else None
+    if git(CONFIG, "branch", "-r"):  # promote, gate and merge push to the remote in between
+        git(CONFIG, "pull", "-q", "--ff-only", "origin", "main")
     git(CONFIG, "add", "-A")
     git(CONFIG, "commit", "-q", "-m", message)
     git(CONFIG, "push", "-q", "origin", "HEAD:main")
