@@ -195,12 +195,15 @@ def _landed(old: str, text: str, image: ImageFields, release: ChartRelease | Non
     )
 
 
-def edit_image_file(
-    path: Path, image: ImageFields, *, display: str, release: ChartRelease | None = None
-) -> bool:
-    """Rewrite the image fields (and, given `release`, the toolkit's `release:` block) of a Helm values
-    file in place; False when they were already set."""
-    old = path.read_text(encoding="utf-8") if path.exists() else ""
+def edit_image_text(
+    old: str, image: ImageFields, *, display: str, release: ChartRelease | None = None
+) -> str:
+    """A Helm values file's text with its image fields (and, given `release`, the toolkit's `release:`
+    block) set; every other byte is kept (CRLF files stay CRLF). ConfigError naming `display` when the
+    layout cannot be edited."""
+    crlf = "\r\n" in old
+    if crlf:
+        old = old.replace("\r\n", "\n")
     try:
         new = set_image_fields(old, image)
         if release is not None:
@@ -212,10 +215,7 @@ def edit_image_file(
         raise ConfigError(
             [Problem(display, 0, "cannot edit the image fields: unexpected layout of 'image:' or 'release:'")]
         )
-    if new == old:
-        return False
-    path.write_text(new, encoding="utf-8")
-    return True
+    return new.replace("\n", "\r\n") if crlf else new
 
 
 # ---------------------------------------------------------------- release.yaml

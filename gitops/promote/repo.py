@@ -8,7 +8,7 @@ pushes are retried only when the failure is transient, never blindly after a rej
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -139,23 +139,13 @@ class ConfigCheckout:
         """Create or reset local branch `name` at `base` (default origin/<main branch>) and check it out."""
         self._git("checkout", "--quiet", "-B", name, base or f"origin/{self.branch}")
 
-    def commit(
-        self,
-        message: str,
-        *,
-        paths: Sequence[Path | str] | None = None,
-        trailers: Mapping[str, str] | None = None,
-        author: str | None = None,
-    ) -> str | None:
-        """Commit the given paths (default: everything); returns the new SHA, or None when nothing changed."""
-        self._git("add", "--all", "--", *[str(p) for p in paths] if paths else ".")
+    def commit(self, message: str, *, trailers: Mapping[str, str] | None = None) -> str | None:
+        """Commit everything in the working tree; returns the new SHA, or None when nothing changed."""
+        self._git("add", "--all", "--", ".")
         if not self.repo.is_dirty(index=True, working_tree=False, untracked_files=False):
             return None
         full = message.rstrip() + ("\n\n" + format_trailers(trailers) if trailers else "") + "\n"
-        args = ["commit", "--quiet", "--no-verify", "-m", full]
-        if author:
-            args += ["--author", author]
-        self._git(*args)
+        self._git("commit", "--quiet", "--no-verify", "-m", full)
         return self.head()
 
     def push(self, local_ref: str, remote_branch: str, *, force_with_lease: str | None = None) -> None:

@@ -19,12 +19,12 @@ from gitops.audit import append_entry, audit_path
 from gitops.config.loader import ConfigRepo, EnvBundle, load_config
 from gitops.config.models import BackupRecord, ModuleRecord, ReleaseRecord
 from gitops.config.types import format_duration
-from gitops.errors import ExternalError, PolicyError, UsageError
+from gitops.errors import ConfigError, ExternalError, PolicyError, Problem, UsageError
 from gitops.gates.content import migration_hash
 from gitops.gates.policy import STATUS_CONTEXT, WindowState, eligible_users, rule_name
 from gitops.promote import body as pr_body
 from gitops.promote import plumbing
-from gitops.promote.edit import ChartRelease, ImageFields, edit_image_file, write_release
+from gitops.promote.edit import ChartRelease, ImageFields, edit_image_text, render_release
 from gitops.promote.evidence import (
     SchemaDiff,
     SupplyChecks,
@@ -297,38 +297,46 @@ def _main_touched(checkout: ConfigCheckout, branch_sha: str, paths: list[str]) -
         return True
 
 
+Edit = Callable[[Mapping[str, bytes | None], datetime | None], dict[str, bytes]]
+
+
 def push_promotion_branch(
     checkout: ConfigCheckout,
     branch: str,
     paths: list[str],
-    edit: Callable[[Path, datetime | None], None],
+    edit: Edit,
     *,
     message: str,
     trailers: Mapping[str, str],
     image: str,
 ) -> tuple[str, bool]:
-    """Create or refresh `branch` so it holds `edit` on top of main. Returns (head sha, pushed?)."""
+    """Create or refresh `branch` so it holds `edit` on top of main. Returns (head sha, pushed?).
+
+    `edit` gets the current bytes of `paths` on the base (None: absent) and returns the files it changes.
+    The commit is built with plumbing, never in the working tree, so hundreds of tenant files cost one
+    `cat-file` and one `fast-import`."""
+    full = message.rstrip() + "\n\n" + format_trailers(trailers) + "\n"
     for attempt in range(5):
         if attempt:  # the clone is fresh on the first attempt; a race shows up as a rejected push
             checkout.fetch(f"+refs/heads/{checkout.branch}:refs/remotes/origin/{checkout.branch}")
         existing = checkout.remote_sha(branch)
-        base, stamp = f"origin/{checkout.branch}", None
+        base, stamp = f"refs/remotes/origin/{checkout.branch}", None
         if existing:
             checkout.fetch(f"+refs/heads/{branch}:refs/remotes/origin/{branch}")
             stamp = _existing_promoted_at(checkout, branch, paths[0], image)
             if not _main_touched(checkout, existing, paths):
-                base = f"origin/{branch}"
-        checkout.start_branch(branch, base=base)
-        edit(checkout.root, stamp)
-        sha = checkout.commit(message, paths=paths, trailers=trailers)
-        if sha is None and existing and base == f"origin/{branch}":
+                base = existing
+        changed = edit(plumbing.read_blobs(checkout, base, paths), stamp)
+        if not changed and base == existing:
             return existing, False
-        if sha is None:
-            sha = checkout.head()
+        if changed:
+            sha = plumbing.commit_files(checkout, base, changed, full, ref=f"refs/heads/{branch}")
+        else:
+            sha = checkout.repo.git.rev_parse(base)
         if existing == sha:
             return sha, False
         try:
-            checkout.push("HEAD", branch, force_with_lease=existing or "")
+            checkout.push(sha, branch, force_with_lease=existing or "")
             return sha, True
         except NonFastForward:
             continue
@@ -349,32 +357,35 @@ def chart_release(target: EnvBundle, install: Install) -> ChartRelease:
     )
 
 
-def apply_install(root: Path, target: EnvBundle, install: Install, release: dict[str, Any]) -> list[str]:
-    """Write release.yaml, the image fields and the chart's `release:` block; return the changed paths."""
-    rel_dir = target.dir.relative_to(target.dir.parents[1])
-    image = ImageFields(*install.image.split("@", 1))
-    hooks = chart_release(target, install)
-    changed = []
-    if write_release(root / rel_dir / "release.yaml", release):
-        changed.append(f"{rel_dir}/release.yaml")
-    if install.completes_env and edit_image_file(
-        root / rel_dir / "values.yaml", image, display=f"{rel_dir}/values.yaml", release=hooks
-    ):
-        changed.append(f"{rel_dir}/values.yaml")
-    for tenant in install.tenants:
-        rel = f"{rel_dir}/tenants/{tenant}.yaml"
-        if edit_image_file(root / rel, image, display=rel, release=hooks):
-            changed.append(rel)
-    return changed
-
-
 def _edited_paths(target: EnvBundle, install: Install) -> list[str]:
-    rel_dir = target.dir.relative_to(target.dir.parents[1])
+    rel_dir = target.dir.relative_to(target.dir.parents[1]).as_posix()
     paths = [f"{rel_dir}/release.yaml"]
     if install.completes_env:
         paths.append(f"{rel_dir}/values.yaml")
     paths += [f"{rel_dir}/tenants/{t}.yaml" for t in install.tenants]
     return paths
+
+
+def _decode(data: bytes | None, path: str) -> str:
+    try:
+        return (data or b"").decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError([Problem(path, 0, f"not UTF-8 text (byte {exc.start})")]) from None
+
+
+def install_files(
+    current: Mapping[str, bytes | None], target: EnvBundle, install: Install, release: dict[str, Any]
+) -> dict[str, bytes]:
+    """The files `install` changes, given the `current` bytes of its paths (`_edited_paths`):
+    release.yaml, the image fields and the chart's `release:` block of values.yaml and tenant files."""
+    image = ImageFields(*install.image.split("@", 1))
+    hooks = chart_release(target, install)
+    release_path, *values_paths = _edited_paths(target, install)
+    wanted = {release_path: render_release(release)}
+    for path in values_paths:
+        wanted[path] = edit_image_text(_decode(current[path], path), image, display=path, release=hooks)
+    changed = {path: text.encode("utf-8") for path, text in wanted.items()}
+    return {path: data for path, data in changed.items() if data != current.get(path)}
 
 
 # ---------------------------------------------------------------- the PR
@@ -443,10 +454,10 @@ def install_release(ctx: _Context, install: Install) -> PromotionResult:
     branch = branch_name(install.kind, install.target, install.version, install.image, install.wave)
     release_holder: dict[str, dict[str, Any]] = {}
 
-    def edit(root: Path, stamp: datetime | None) -> None:
+    def edit(files: Mapping[str, bytes | None], stamp: datetime | None) -> dict[str, bytes]:
         data = new_release_data(current, install, stamp or ctx.now, backup)
         release_holder["data"] = _jsonable(data)
-        apply_install(root, target, install, data)
+        return install_files(files, target, install, data)
 
     trailers = {
         "Promoted-From": install.source,
@@ -663,7 +674,7 @@ def record_audit(
 ) -> int | None:
     """Append entries (idempotent by key) to audit/<env>.jsonl on main and push; returns the last seq.
 
-    Written with plumbing on top of the latest main, so the checked-out promotion branch is not disturbed;
+    Written with plumbing on top of the latest main, without touching the working tree;
     a race with another writer re-reads main and tries again (keys make the retry safe)."""
     if not entries:
         return None

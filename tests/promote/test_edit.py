@@ -8,7 +8,7 @@ import pytest
 
 from gitops.config.loader import load_config
 from gitops.errors import ConfigError
-from gitops.promote.edit import ChartRelease, ImageFields, edit_image_file, render_release, set_image_fields
+from gitops.promote.edit import ChartRelease, ImageFields, edit_image_text, render_release, set_image_fields
 from tests.fixtures.configrepo import git
 
 OLD_DIGEST = "sha256:817ba1f956e4fdecb25bf4e3c49f81a21db3fb90d0621101169156d12ffd08cc"
@@ -28,6 +28,14 @@ web:
     digest: keep-me
   replicas: 3   # web pods
 """
+
+
+def _edit(path: Path, image: ImageFields, *, display: str, release: ChartRelease | None = None) -> bool:
+    """Edit a file in place the way a promotion edits a blob; True when its text changed."""
+    old = path.read_text()
+    new = edit_image_text(old, image, display=display, release=release)
+    path.write_text(new)
+    return new != old
 
 
 def test_only_the_image_lines_change() -> None:
@@ -59,7 +67,7 @@ def test_flow_style_image_is_refused_with_the_file_name(tmp_path: Path) -> None:
     path = tmp_path / "values.yaml"
     path.write_text("image: {repository: a, digest: b}\n")
     with pytest.raises(ConfigError) as err:
-        edit_image_file(path, NEW, display="envs/x/values.yaml")
+        _edit(path, NEW, display="envs/x/values.yaml")
     assert "envs/x/values.yaml" in err.value.render()
     assert "block mapping" in err.value.render()
 
@@ -67,14 +75,14 @@ def test_flow_style_image_is_refused_with_the_file_name(tmp_path: Path) -> None:
 def test_editing_twice_changes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "values.yaml"
     path.write_text(VALUES)
-    assert edit_image_file(path, NEW, display="values.yaml") is True
-    assert edit_image_file(path, NEW, display="values.yaml") is False
+    assert _edit(path, NEW, display="values.yaml") is True
+    assert _edit(path, NEW, display="values.yaml") is False
 
 
 def test_git_diff_shows_only_the_changed_lines(config_repo) -> None:  # type: ignore[no-untyped-def]
     work = config_repo.work
-    edit_image_file(work / "envs/prod/values.yaml", NEW, display="values.yaml")
-    edit_image_file(work / "envs/prod/tenants/acme-build.yaml", NEW, display="tenant")
+    _edit(work / "envs/prod/values.yaml", NEW, display="values.yaml")
+    _edit(work / "envs/prod/tenants/acme-build.yaml", NEW, display="tenant")
     diff = git(work, "diff", "-U0", "--no-color")
     changes = [line for line in diff.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
     assert changes == [  # git lists envs/prod/tenants/ before envs/prod/values.yaml
@@ -100,14 +108,14 @@ def test_a_second_top_level_image_key_is_caught(tmp_path: Path) -> None:
     path = tmp_path / "values.yaml"
     path.write_text("image:\n  repository: a\n  digest: b\nimage:\n  tag: latest\n")
     with pytest.raises(ConfigError):
-        edit_image_file(path, NEW, display="values.yaml")
+        _edit(path, NEW, display="values.yaml")
 
 
 def test_anchors_make_the_edit_prove_itself_by_parsing(tmp_path: Path) -> None:
     path = tmp_path / "values.yaml"
     path.write_text("base: &img\n  repository: a\n  digest: b\nimage: *img\n")
     with pytest.raises(ConfigError) as err:
-        edit_image_file(path, NEW, display="values.yaml")
+        _edit(path, NEW, display="values.yaml")
     assert "block mapping" in err.value.render()
 
 
@@ -121,8 +129,8 @@ HOOKS = ChartRelease(
 
 def test_release_block_is_rewritten_in_place_and_nothing_else(config_repo) -> None:  # type: ignore[no-untyped-def]
     work = config_repo.work
-    assert edit_image_file(work / "envs/prod/values.yaml", NEW, display="values.yaml", release=HOOKS)
-    assert not edit_image_file(work / "envs/prod/values.yaml", NEW, display="values.yaml", release=HOOKS)
+    assert _edit(work / "envs/prod/values.yaml", NEW, display="values.yaml", release=HOOKS)
+    assert not _edit(work / "envs/prod/values.yaml", NEW, display="values.yaml", release=HOOKS)
     diff = git(work, "diff", "-U0", "--no-color")
     changes = [line for line in diff.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
     assert changes == [
@@ -146,7 +154,14 @@ def test_release_block_is_added_to_a_tenant_file(tmp_path: Path) -> None:
 
     path = tmp_path / "tenant.yaml"
     path.write_text("# tenant\ntenant: acme\nodoo:\n  dbfilter: '^acme$'\n")
-    edit_image_file(path, NEW, display="tenant.yaml", release=HOOKS)
+    _edit(path, NEW, display="tenant.yaml", release=HOOKS)
     data = yaml.safe_load(path.read_text())
     assert data["release"] == HOOKS.parsed() and data["odoo"] == {"dbfilter": "^acme$"}
     assert path.read_text().startswith("# tenant\ntenant: acme\nodoo:\n  dbfilter: '^acme$'\n")
+
+
+def test_a_crlf_file_is_edited_in_place_and_stays_crlf() -> None:
+    old = VALUES.replace("\n", "\r\n")
+    new = edit_image_text(old, NEW, display="values.yaml", release=HOOKS)
+    assert new == edit_image_text(VALUES, NEW, display="values.yaml", release=HOOKS).replace("\n", "\r\n")
+    assert new.count("image:") == old.count("image:") and "\n" not in new.replace("\r\n", "")
