@@ -114,11 +114,13 @@ def measure_once(tenants: int, samples: Samples) -> None:
         bare = make_repo(Path(tmp), tenants)
         fake, httpd = start_fake_github(bare, {"ci-bot-token": "ci-bot"})
         try:
+            os.sync()  # the set-up's writes must not be flushed during either timed run
             samples.ours.append(run_promote(bare, fake.host, Path(tmp) / "run"))
             samples.requests.append(fake.total_requests())
             branch = next(iter(fake.pulls.values())).head
             changed = git(bare, "diff", "--name-only", f"main...{branch}").split()
             samples.files = len(changed)
+            os.sync()
             samples.base.append(run_baseline(bare, branch, Path(tmp)))
         finally:
             httpd.shutdown()

@@ -86,31 +86,75 @@ class _Refused(Exception):
 _STR_TAG = "tag:yaml.org,2002:str"
 
 
+def _key(
+    key_node: yaml.Node,
+    path: YamlPath,
+    seen: dict[object, int],
+    *,
+    loader: Any,
+    doc: Document,
+    problems: list[Problem],
+) -> tuple[Any, YamlPath]:
+    """A mapping key, built, checked against the keys `seen` before it, with its line recorded; returns
+    the key and the path of its value."""
+    # plain string keys (nearly all) need no constructor; anything else is built as YAML says
+    key = key_node.value if key_node.tag == _STR_TAG else loader.construct_object(key_node, deep=True)
+    line = key_node.start_mark.line + 1
+    hashable = key if isinstance(key, str | int | float | bool) or key is None else str(key)
+    if hashable in seen:
+        problems.append(Problem(doc.file, line, f"duplicate key {key!r} (first at line {seen[hashable]})"))
+    seen[hashable] = line
+    child = (*path, str(key) if not isinstance(key, int) else key)
+    doc.lines.setdefault(child, line)
+    return key, child
+
+
 def _collect_lines(
     node: yaml.Node, path: YamlPath, loader: Any, doc: Document, problems: list[Problem]
 ) -> None:
+    """Lines and duplicate keys of a document with merge keys (its values come from construct_document)."""
     if isinstance(node, yaml.MappingNode):
         seen: dict[object, int] = {}
         for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            # plain string keys (nearly all) need no constructor; anything else is built as YAML says
-            key = key_node.value if key_node.tag == _STR_TAG else loader.construct_object(key_node, deep=True)
-            line = key_node.start_mark.line + 1
-            hashable = key if isinstance(key, str | int | float | bool) or key is None else str(key)
-            if hashable in seen:
-                problems.append(
-                    Problem(doc.file, line, f"duplicate key {key!r} (first at line {seen[hashable]})")
-                )
-            seen[hashable] = line
-            child = (*path, str(key) if not isinstance(key, int) else key)
-            doc.lines.setdefault(child, line)
-            _collect_lines(value_node, child, loader, doc, problems)
+            if key_node.tag != "tag:yaml.org,2002:merge":
+                _, child = _key(key_node, path, seen, loader=loader, doc=doc, problems=problems)
+                _collect_lines(value_node, child, loader, doc, problems)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            child = (*path, index)
-            doc.lines.setdefault(child, item.start_mark.line + 1)
-            _collect_lines(item, child, loader, doc, problems)
+            doc.lines.setdefault((*path, index), item.start_mark.line + 1)
+            _collect_lines(item, (*path, index), loader, doc, problems)
+
+
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MAP_TAG = "tag:yaml.org,2002:map"
+
+
+def _build(node: yaml.Node, path: YamlPath, loader: Any, doc: Document, problems: list[Problem]) -> Any:
+    """Construct `node` and record its lines and duplicate keys in one walk (what `_collect_lines` plus
+    `construct_document` do in two). Plain strings, lists and dicts are built here; every other scalar
+    and any explicitly tagged collection is left to the SafeConstructor, so values are the same."""
+    if isinstance(node, yaml.ScalarNode):
+        return node.value if node.tag == _STR_TAG else loader.construct_object(node)
+    if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ_TAG:
+        items = []
+        for index, item in enumerate(node.value):
+            doc.lines.setdefault((*path, index), item.start_mark.line + 1)
+            items.append(_build(item, (*path, index), loader, doc, problems))
+        return items
+    if not isinstance(node, yaml.MappingNode) or node.tag != _MAP_TAG:
+        return loader.construct_object(node, deep=True)  # !!set, !!omap, ...: as PyYAML builds them
+    mapping: dict[Any, Any] = {}
+    seen: dict[object, int] = {}
+    for key_node, value_node in node.value:
+        key, child = _key(key_node, path, seen, loader=loader, doc=doc, problems=problems)
+        value = _build(value_node, child, loader, doc, problems)
+        try:
+            mapping[key] = value
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping", node.start_mark, "found unhashable key", key_node.start_mark
+            ) from None
+    return mapping
 
 
 def _loader(text: str) -> Any:
@@ -138,8 +182,11 @@ def parse_yaml(text: str, file: str) -> Document:
             )
         doc = Document(file, None, {(): node.start_mark.line + 1})
         problems: list[Problem] = []
-        _collect_lines(node, (), loader, doc, problems)
-        data = loader.construct_document(node)
+        if "<<" in text:  # merge keys: PyYAML's constructor flattens them
+            _collect_lines(node, (), loader, doc, problems)
+            data = loader.construct_document(node)
+        else:
+            data = _build(node, (), loader, doc, problems)
     except _Refused as refused:
         raise ConfigError([Problem(file, refused.line, refused.message)]) from None
     except yaml.MarkedYAMLError as exc:

@@ -37,3 +37,40 @@ def test_aliases_still_go_through_the_counting_loader() -> None:
     bomb = "a: &a [1]\n" + "".join(f"b{i}: *a\n" for i in range(yamlsafe.MAX_ALIASES + 1))
     with pytest.raises(ConfigError, match="aliases"):
         yamlsafe.parse_yaml(bomb, "bomb.yaml")
+
+
+TYPED = [
+    "when: 2026-11-22T10:00:00Z\nday: 2026-11-22\nn: 0x1F\nf: 1.5e3\ninf: .inf\nyes: true\nnone: ~\n",
+    "tagged: !!str 123\nint: !!int '5'\nbin: !!binary aGVsbG8=\nset: !!set {a, b}\n",
+    "pairs: !!omap [{a: 1}, {b: 2}]\n1: int key\n2.5: float key\nnull: null key\nfalse: bool key\n",
+    "- a\n- [b, {c: [d, {e: 'quoted'}]}]\n- \"double\\tquoted\"\n- |\n  block\n  text\n",
+    "base: &b {x: 1}\nother: *b\nmerged:\n  <<: *b\n  y: 2\n",
+]
+
+
+@pytest.mark.parametrize("text", TYPED)
+def test_values_are_those_of_pyyaml_safe_load(text: str) -> None:
+    import yaml
+
+    assert yamlsafe.parse_yaml(text, "f.yaml").data == yaml.load(text, Loader=yaml.SafeLoader)
+
+
+def test_lines_and_duplicates_match_the_merge_key_path() -> None:
+    text = "a: 1\nb:\n  - x\n  - {c: 2, c: 3}\nd:\n  e: [1, 2]\n"
+    with pytest.raises(ConfigError) as one:
+        yamlsafe.parse_yaml(text, "f.yaml")
+    with pytest.raises(ConfigError) as two:  # a comment holding '<<' sends it down the other path
+        yamlsafe.parse_yaml(text + "# <<\n", "f.yaml")
+    assert one.value.problems == two.value.problems
+    assert [(p.line, p.message) for p in one.value.problems] == [(4, "duplicate key 'c' (first at line 4)")]
+    good = "a: 1\nb:\n  - x\n  - {c: 2}\nd:\n  e: [1, 2]\n"
+    fast, slow = yamlsafe.parse_yaml(good, "f"), yamlsafe.parse_yaml(good + "# <<\n", "f")
+    assert fast == slow and fast.lines[("d", "e", 1)] == 6 and fast.lines[("b", 1, "c")] == 4
+
+
+def test_an_unhashable_key_is_a_yaml_error_with_its_line() -> None:
+    with pytest.raises(ConfigError) as err:
+        yamlsafe.parse_yaml("ok: 1\n? {a: 1}\n: v\n", "f.yaml")
+    assert [(p.line, p.message) for p in err.value.problems] == [
+        (2, "YAML syntax error: found unhashable key")
+    ]
