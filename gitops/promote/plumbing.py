@@ -8,7 +8,9 @@ tree, no index, no loose objects) and makes the push that follows cheap.
 
 from __future__ import annotations
 
+import os
 import posixpath
+import time
 from collections.abc import Iterable, Mapping
 
 from gitops import proc
@@ -73,8 +75,13 @@ def read_blob(checkout: ConfigCheckout, ref: str, path: str) -> bytes | None:
 
 
 def _ident(checkout: ConfigCheckout, role: str) -> bytes:
-    """`Name <email> epoch tz` as `git commit` would write it (config, GIT_* name/email, current time)."""
-    return git(checkout, "var", f"GIT_{role}_IDENT").stdout.strip()
+    """`Name <email> epoch tz` as `git commit` would write it now: name and e-mail from git config or
+    GIT_{role}_NAME/EMAIL (asked once per checkout and identity), the current time."""
+    key = role + "".join("\0" + os.environ.get(f"GIT_{role}_{part}", "") for part in ("NAME", "EMAIL"))
+    if key not in checkout.idents:
+        checkout.idents[key] = git(checkout, "var", f"GIT_{role}_IDENT").stdout.strip()
+    who, _, zone = checkout.idents[key].rpartition(b" ")
+    return b"%s %d %s" % (who.rpartition(b" ")[0], int(time.time()), zone)
 
 
 def _data(payload: bytes) -> bytes:

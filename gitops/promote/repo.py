@@ -7,9 +7,10 @@ pushes are retried only when the failure is transient, never blindly after a rej
 
 from __future__ import annotations
 
+import fnmatch
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -69,6 +70,7 @@ class ConfigCheckout:
     repo: git.Repo
     branch: str = "main"
     timeout: float = DEFAULT_TIMEOUT
+    idents: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)  # git var, by role
 
     @classmethod
     def clone(
@@ -122,18 +124,28 @@ class ConfigCheckout:
             what="fetch",
         )
 
-    def remote_sha(self, branch: str) -> str | None:
-        """SHA of `branch` on the remote right now, or None if it does not exist there."""
+    def remote_heads(self, *patterns: str) -> dict[str, str]:
+        """Branches on the remote right now whose names match any of the glob `patterns` (`*` also
+        matches `/`): name -> SHA, in one `ls-remote`."""
         out = retry(
             lambda: self.repo.git.execute(
-                ["git", "ls-remote", "origin", f"refs/heads/{branch}"],
+                ["git", "ls-remote", "--heads", "origin", *(f"refs/heads/{p}" for p in patterns)],
                 env=no_git_env(),
                 kill_after_timeout=self.timeout,
             ),
             what="ls-remote",
         )
-        line = str(out).strip().splitlines()
-        return line[0].split()[0] if line else None
+        heads = {}
+        for line in str(out).splitlines():
+            sha, _, ref = line.strip().partition("\t")
+            name = ref.removeprefix("refs/heads/")
+            if any(fnmatch.fnmatchcase(name, p) for p in patterns):  # ls-remote also matches ref tails
+                heads[name] = sha
+        return heads
+
+    def remote_sha(self, branch: str) -> str | None:
+        """SHA of `branch` on the remote right now, or None if it does not exist there."""
+        return self.remote_heads(branch).get(branch)
 
     def start_branch(self, name: str, *, base: str | None = None) -> None:
         """Create or reset local branch `name` at `base` (default origin/<main branch>) and check it out."""

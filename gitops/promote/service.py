@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from gitops.audit import append_entry, audit_path
 from gitops.config.loader import ConfigRepo, EnvBundle, load_config
@@ -39,6 +39,7 @@ from gitops.promote.marker import PromotionMarker, parse_marker, replace_marker
 from gitops.promote.plan import ModuleChange, WavePlan, make_plan, module_changes
 from gitops.promote.repo import ConfigCheckout, NonFastForward, format_trailers
 
+T = TypeVar("T")
 Action = Literal["created", "updated", "unchanged", "up-to-date"]
 BRANCH_PREFIXES = ("promote/", "rollback/")
 
@@ -309,8 +310,10 @@ def push_promotion_branch(
     message: str,
     trailers: Mapping[str, str],
     image: str,
+    known_heads: Mapping[str, str] | None = None,
 ) -> tuple[str, bool]:
     """Create or refresh `branch` so it holds `edit` on top of main. Returns (head sha, pushed?).
+    `known_heads` (remote branches listed since the clone) saves asking the remote on the first attempt.
 
     `edit` gets the current bytes of `paths` on the base (None: absent) and returns the files it changes.
     The commit is built with plumbing, never in the working tree, so hundreds of tenant files cost one
@@ -319,7 +322,8 @@ def push_promotion_branch(
     for attempt in range(5):
         if attempt:  # the clone is fresh on the first attempt; a race shows up as a rejected push
             checkout.fetch(f"+refs/heads/{checkout.branch}:refs/remotes/origin/{checkout.branch}")
-        existing = checkout.remote_sha(branch)
+        existing = known_heads.get(branch) if known_heads is not None else checkout.remote_sha(branch)
+        known_heads = None  # a retry follows a rejected push: ask the remote again
         base, stamp = f"refs/remotes/origin/{checkout.branch}", None
         if existing:
             checkout.fetch(f"+refs/heads/{branch}:refs/remotes/origin/{branch}")
@@ -434,6 +438,8 @@ class _Context:
     seams: Seams
     options: PromoteOptions
     now: datetime
+    promotion_heads: Callable[[], dict[str, str]]  # promote/ and rollback/ branches as of the clone
+    window: Callable[[], WindowState | None]  # the target's window verdict at `now`
 
 
 def install_release(ctx: _Context, install: Install) -> PromotionResult:
@@ -468,7 +474,6 @@ def install_release(ctx: _Context, install: Install) -> PromotionResult:
         f"{'Roll back' if install.kind == 'rollback' else 'Promote'} {install.target} to {install.version}"
         + (f" ({install.wave})" if install.wave else "")
     )
-    window = _window_in_background(ctx, install.target)
     head, pushed = push_promotion_branch(
         ctx.checkout,
         branch,
@@ -477,10 +482,11 @@ def install_release(ctx: _Context, install: Install) -> PromotionResult:
         message=message,
         trailers=trailers,
         image=install.image,
+        known_heads=ctx.promotion_heads(),
     )
     content_hash = migration_hash(release_holder["data"], tenants=install.tenants)
     pull, action, superseded = _publish(
-        ctx, install, target, branch=branch, head=head, content_hash=content_hash, window=window()
+        ctx, install, target, branch=branch, head=head, content_hash=content_hash, window=ctx.window()
     )
     seq = _audit_promotion(
         ctx,
@@ -504,21 +510,21 @@ def install_release(ctx: _Context, install: Install) -> PromotionResult:
     )
 
 
-def _window_in_background(ctx: _Context, env: str) -> Callable[[], WindowState | None]:
-    """Start the change-window verdict for `env` (pure computation over the loaded calendars; None when the
-    stage has no window gate) on a worker thread, so it runs while git checks out, hashes and pushes the
-    edit. The returned function waits for it and re-raises its error."""
-
-    def verdict() -> WindowState | None:
-        stage = ctx.repo.pipeline_for(env).stage(env)
-        if stage is None or "window" not in stage.gates:
-            return None
-        return window_state(ctx.repo, env, ctx.now, ctx.seams.window_check)
-
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="odoo-gitops-window")
-    future = pool.submit(verdict)
+def in_background(work: Callable[[], T]) -> Callable[[], T]:
+    """Start `work` on a worker thread (git subprocesses and pure computation overlap the caller's own
+    work); the returned function waits for its result and re-raises its error."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="odoo-gitops")
+    future = pool.submit(work)
     pool.shutdown(wait=False)
     return future.result
+
+
+def _window_verdict(repo: ConfigRepo, env: str, now: datetime, check: WindowCheck) -> WindowState | None:
+    """The change-window verdict for `env` at `now`; None when its stage has no window gate."""
+    stage = repo.pipeline_for(env).stage(env)
+    if stage is None or "window" not in stage.gates:
+        return None
+    return window_state(repo, env, now, check)
 
 
 def _publish(
@@ -711,11 +717,15 @@ def record_audit(
 # ---------------------------------------------------------------- promote and rollback
 
 
-def _open(options: PromoteOptions, seams: Seams) -> _Context:
+def _open(options: PromoteOptions, seams: Seams, target: str) -> _Context:
     checkout = ConfigCheckout.clone(options.remote, options.workdir / "config")
+    # the remote's promotion branches are listed (one ls-remote) while the config loads
+    heads = in_background(lambda: checkout.remote_heads(*(f"{p}*" for p in BRANCH_PREFIXES)))
     repo = load_config(checkout.root)
     now = options.now or datetime.now(UTC)
-    return _Context(checkout, repo, seams.forge(checkout), seams, options, now)
+    # the window verdict runs while preconditions are checked and git edits and pushes
+    window = in_background(lambda: _window_verdict(repo, target, now, seams.window_check))
+    return _Context(checkout, repo, seams.forge(checkout), seams, options, now, heads, window)
 
 
 def _public_key(repo: ConfigRepo, target: EnvBundle) -> bytes | None:
@@ -765,7 +775,7 @@ def _schema(
 
 def promote(source_env: str, target_env: str, *, options: PromoteOptions, seams: Seams) -> PromotionResult:
     """Open (or update) the PR that promotes `source_env`'s release into `target_env`. Exit 3 on policy."""
-    ctx = _open(options, seams)
+    ctx = _open(options, seams, target_env)
     plan = make_plan(ctx.repo, source_env, target_env, now=ctx.now)
     source, target = ctx.repo.env(source_env), ctx.repo.env(target_env)
     release = source.release
@@ -801,7 +811,7 @@ def schema_changed(current: ReleaseRecord, previous: Any) -> bool:
 
 def rollback(env: str, *, options: PromoteOptions, seams: Seams) -> PromotionResult:
     """Open a PR that returns `env` to its previous verified release (same machinery as promote)."""
-    ctx = _open(options, seams)
+    ctx = _open(options, seams, env)
     target = ctx.repo.env(env)
     current = target.release
     if current is None or current.previous is None:

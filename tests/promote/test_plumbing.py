@@ -64,3 +64,18 @@ def test_commit_files_writes_on_top_of_the_parent_and_leaves_the_checkout_alone(
 def test_commit_files_refuses_paths_git_would_misread(checkout: ConfigCheckout, path: str) -> None:
     with pytest.raises(ExternalError, match="not a plain repository path"):
         plumbing.commit_files(checkout, checkout.head(), {path: b"x"}, "m")
+
+
+def test_identity_follows_the_environment_and_dates_are_current(
+    checkout: ConfigCheckout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    names = []
+    for name in ("First Bot", "Second Bot", "First Bot"):
+        monkeypatch.setenv("GIT_AUTHOR_NAME", name)
+        sha = plumbing.commit_files(checkout, checkout.head(), {"f.txt": name.encode()}, "m")
+        names.append(git(checkout.root, "log", "-1", "--format=%an|%at|%ct", sha))
+    assert [n.split("|")[0] for n in names] == ["First Bot", "Second Bot", "First Bot"]
+    stamps = [int(t) for n in names for t in n.split("|")[1:]]
+    assert all(abs(t - time.time()) < 60 for t in stamps)

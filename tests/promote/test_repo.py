@@ -49,3 +49,19 @@ def test_clone_without_branch_follows_the_remote_head(config_repo: ConfigRepoFix
     subprocess.run(["git", "symbolic-ref", "HEAD", "refs/heads/trunk"], cwd=config_repo.remote, check=True)
     checkout = ConfigCheckout.clone(str(config_repo.remote), tmp_path / "c", branch=None, depth=1)
     assert checkout.branch == "trunk" and checkout.head() == config_repo.head()
+
+
+def test_remote_heads_lists_branches_by_glob_across_slashes(
+    config_repo: ConfigRepoFixture, tmp_path: Path
+) -> None:
+    for ref in ("promote/prod/1.5.0-abc-canary", "promote/qa/1.0.0-def", "promoted", "x/promote/prod"):
+        subprocess.run(
+            ["git", "push", "-q", "origin", f"HEAD:refs/heads/{ref}"], cwd=config_repo.work, check=True
+        )
+    checkout = ConfigCheckout.clone(str(config_repo.remote), tmp_path / "c", depth=1)
+    head = config_repo.head()
+    assert checkout.remote_heads("promote/*", "rollback/*") == {
+        "promote/prod/1.5.0-abc-canary": head,
+        "promote/qa/1.0.0-def": head,
+    }
+    assert checkout.remote_sha("promoted") == head and checkout.remote_sha("prod") is None
