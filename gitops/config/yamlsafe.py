@@ -7,6 +7,7 @@ that validation errors can name file and line.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -203,11 +204,10 @@ def parse_yaml(text: str, file: str) -> Document:
     return Document(file, data, doc.lines)
 
 
-def load_yaml(path: Path, *, display: str | None = None) -> Document:
-    """Read and parse a YAML file; a missing or unreadable file is a ConfigError naming it."""
-    name = display or str(path)
+def read_yaml(read: Callable[[], bytes], name: str) -> Document:
+    """Read (with `read`) and parse a YAML file; a missing or unreadable file is a ConfigError naming it."""
     try:
-        raw = path.read_bytes()
+        raw = read()
     except FileNotFoundError:
         raise ConfigError([Problem(name, 0, "file not found")]) from None
     except OSError as exc:
@@ -219,3 +219,8 @@ def load_yaml(path: Path, *, display: str | None = None) -> Document:
     except UnicodeDecodeError as exc:
         raise ConfigError([Problem(name, 0, f"not UTF-8 text (byte {exc.start})")]) from None
     return parse_yaml(text, name)
+
+
+def load_yaml(path: Path, *, display: str | None = None) -> Document:
+    """Read and parse a YAML file on disk (see read_yaml)."""
+    return read_yaml(path.read_bytes, display or str(path))

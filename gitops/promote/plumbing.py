@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterable, Mapping
 
 from gitops import proc
+from gitops.config.files import TreeFiles
 from gitops.errors import ExternalError
 from gitops.promote.repo import ConfigCheckout
 
@@ -36,6 +37,32 @@ def git(
     )
 
 
+def _blob_ids(checkout: ConfigCheckout, ref: str, *scopes: str) -> dict[str, bytes]:
+    """Path -> object id of every file at `ref` (under `scopes`, when given): one `ls-tree`."""
+    listing = git(checkout, "ls-tree", "-r", "-z", "--full-tree", ref, "--", *scopes).stdout
+    ids: dict[str, bytes] = {}
+    for entry in listing.split(b"\0"):
+        meta, _, name = entry.partition(b"\t")
+        fields = meta.split()  # mode, type, object id
+        if len(fields) == 3 and fields[1] == b"blob":
+            ids[name.decode("utf-8", "surrogateescape")] = fields[2]
+    return ids
+
+
+def _cat(checkout: ConfigCheckout, ids: list[bytes]) -> list[bytes]:
+    """Contents of the blobs `ids`, in order: one `cat-file --batch`."""
+    if not ids:
+        return []
+    out = git(checkout, "cat-file", "--batch", input_bytes=b"".join(i + b"\n" for i in ids)).stdout
+    contents, pos = [], 0
+    for _ in ids:
+        end = out.index(b"\n", pos)
+        size = int(out[pos:end].split()[2])
+        contents.append(out[end + 1 : end + 1 + size])
+        pos = end + 1 + size + 1  # the content is followed by a newline
+    return contents
+
+
 def read_blobs(checkout: ConfigCheckout, ref: str, paths: Iterable[str]) -> dict[str, bytes | None]:
     """Bytes of each of `paths` at `ref` exactly as stored (None where it does not exist).
 
@@ -44,26 +71,20 @@ def read_blobs(checkout: ConfigCheckout, ref: str, paths: Iterable[str]) -> dict
     wanted = list(paths)
     if any("\n" in p or "\0" in p for p in wanted):
         raise ExternalError(f"cannot read {ref}: a path contains a newline")
-    scopes = sorted({posixpath.dirname(p) + "/" if "/" in p else p for p in wanted})
-    listing = git(checkout, "ls-tree", "-r", "-z", "--full-tree", ref, "--", *scopes).stdout
-    ids: dict[str, bytes] = {}
-    for entry in listing.split(b"\0"):
-        meta, _, name = entry.partition(b"\t")
-        fields = meta.split()  # mode, type, object id
-        if len(fields) == 3 and fields[1] == b"blob":
-            ids[name.decode("utf-8", "surrogateescape")] = fields[2]
+    ids = _blob_ids(checkout, ref, *sorted({posixpath.dirname(p) + "/" if "/" in p else p for p in wanted}))
     present = [p for p in wanted if p in ids]
     blobs: dict[str, bytes | None] = dict.fromkeys(wanted)
-    if not present:
-        return blobs
-    out = git(checkout, "cat-file", "--batch", input_bytes=b"".join(ids[p] + b"\n" for p in present)).stdout
-    pos = 0
-    for path in present:
-        end = out.index(b"\n", pos)
-        size = int(out[pos:end].split()[2])
-        blobs[path] = out[end + 1 : end + 1 + size]
-        pos = end + 1 + size + 1  # the content is followed by a newline
+    blobs.update(zip(present, _cat(checkout, [ids[p] for p in present]), strict=True))
     return blobs
+
+
+def tree_files(checkout: ConfigCheckout, ref: str, *, preload: tuple[str, ...]) -> TreeFiles:
+    """The files at `ref` in memory: those under the `preload` folders read at once (one `cat-file`), any
+    other on first use. Loading a config repo from it needs no working tree."""
+    ids = _blob_ids(checkout, ref)
+    eager = [p for p in ids if p.startswith(preload)]
+    contents = dict(zip(eager, _cat(checkout, [ids[p] for p in eager]), strict=True))
+    return TreeFiles(ids, contents, lambda path: _cat(checkout, [ids[path]])[0])
 
 
 def read_blob(checkout: ConfigCheckout, ref: str, path: str) -> bytes | None:

@@ -81,9 +81,13 @@ class ConfigCheckout:
         branch: str | None = "main",
         depth: int | None = 50,
         timeout: float = DEFAULT_TIMEOUT,
+        working_tree: bool = True,
     ) -> ConfigCheckout:
-        """Clone `url` (shallow by default) into `dest`, checking out `branch` (None: the remote's HEAD)."""
+        """Clone `url` (shallow by default) into `dest`, checking out `branch` (None: the remote's HEAD);
+        without `working_tree` no file is written (read them with plumbing)."""
         args = ["git", "clone", "--quiet", "--no-tags", *(["--branch", branch] if branch else [])]
+        if not working_tree:
+            args.append("--no-checkout")
         if depth:
             args += ["--depth", str(depth)]
             url = _file_url(url)

@@ -718,10 +718,13 @@ def record_audit(
 
 
 def _open(options: PromoteOptions, seams: Seams, target: str) -> _Context:
-    checkout = ConfigCheckout.clone(options.remote, options.workdir / "config")
+    # no working tree: the config is validated from git objects in memory and the edit is committed with
+    # plumbing, so hundreds of tenant files are never written to disk
+    checkout = ConfigCheckout.clone(options.remote, options.workdir / "config", working_tree=False)
     # the remote's promotion branches are listed (one ls-remote) while the config loads
     heads = in_background(lambda: checkout.remote_heads(*(f"{p}*" for p in BRANCH_PREFIXES)))
-    repo = load_config(checkout.root)
+    files = plumbing.tree_files(checkout, "HEAD", preload=("envs/", "pipelines/", "calendars/"))
+    repo = load_config(checkout.root, files)
     now = options.now or datetime.now(UTC)
     # the window verdict runs while preconditions are checked and git edits and pushes
     window = in_background(lambda: _window_verdict(repo, target, now, seams.window_check))
@@ -730,7 +733,7 @@ def _open(options: PromoteOptions, seams: Seams, target: str) -> _Context:
 
 def _public_key(repo: ConfigRepo, target: EnvBundle) -> bytes | None:
     signing = target.config.signing
-    return (repo.root / signing.public_key).read_bytes() if signing else None
+    return repo.files.read(signing.public_key) if signing else None
 
 
 def _supply_reasons(

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from gitops.cli.main import main
-from gitops.config.loader import load_config
+from gitops.config.loader import ConfigRepo, load_config
 from gitops.errors import ConfigError
+from gitops.promote import plumbing
+from gitops.promote.repo import ConfigCheckout
 from tests.fixtures.configrepo import copy_examples
 
 
@@ -19,10 +22,25 @@ def repo(tmp_path: Path) -> Path:
     return copy_examples(tmp_path / "cfg")
 
 
+def _from_git(repo: Path) -> ConfigRepo:
+    """Commit `repo` and load it again from the git tree in memory, as promote does (no working tree)."""
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=repo, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    ident = ["-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", *ident, "commit", "-qm", "c", "--allow-empty"], cwd=repo, check=True)
+    files = plumbing.tree_files(ConfigCheckout.open(repo), "HEAD", preload=("envs/",))
+    return load_config(repo, files)
+
+
 def _problems(repo: Path) -> list[tuple[str, int, str]]:
-    with pytest.raises(ConfigError) as caught:
-        load_config(repo)
-    return [(p.file, p.line, p.message) for p in caught.value.problems]
+    """The problems loading `repo` reports; the same from its directory and from its git tree."""
+    found = []
+    for load in (load_config, _from_git):
+        with pytest.raises(ConfigError) as caught:
+            load(repo)
+        found.append([(p.file, p.line, p.message) for p in caught.value.problems])
+    assert found[0] == found[1]
+    return found[0]
 
 
 def _replace(path: Path, old: str, new: str) -> None:
@@ -48,6 +66,18 @@ def test_examples_load(repo: Path) -> None:
     assert prod.release is not None and prod.release.version == "1.3.2"
     assert [s.env for s in config.pipelines["odoo"].stages] == ["dev", "staging", "prod"]
     assert set(config.calendars) == {"payroll", "month-end", "prod-windows"}
+
+
+def test_a_git_tree_loads_to_the_same_config_as_its_directory(repo: Path) -> None:
+    on_disk, in_git = load_config(repo), _from_git(repo)
+    assert on_disk.root == in_git.root and on_disk.pipelines == in_git.pipelines
+    assert list(on_disk.calendars) == list(in_git.calendars)
+    assert {n: (e.config, e.release, e.values, e.doc, e.tenant_values) for n, e in on_disk.envs.items()} == {
+        n: (e.config, e.release, e.values, e.doc, e.tenant_values) for n, e in in_git.envs.items()
+    }
+    key = on_disk.env("prod").config.signing
+    assert key is not None  # a file outside the preloaded folders is read on first use
+    assert in_git.files.read(key.public_key) == (repo / key.public_key).read_bytes()
 
 
 def test_unknown_key_names_file_and_line(repo: Path) -> None:
