@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gitops import proc
-from gitops.config.loader import ConfigRepo, load_config
+from gitops.config.loader import ConfigRepo
 from gitops.config.source import is_url
 from gitops.errors import UsageError, register_secret
+from gitops.promote import plumbing
 from gitops.promote.forge import Forge
 from gitops.promote.localforge import LocalForge
 from gitops.promote.repo import ConfigCheckout
@@ -115,8 +116,9 @@ def open_session(config_repo: str, settings: ForgeSettings) -> Iterator[Session]
     remote = git_remote(config_repo, settings)
     factory = forge_factory(settings, remote)
     with tempfile.TemporaryDirectory(prefix="odoo-gitops-") as tmp:
-        checkout = ConfigCheckout.clone(remote, Path(tmp) / "config")
-        yield Session(checkout, load_config(checkout.root), factory(checkout), default_actor(settings.actor))
+        checkout = ConfigCheckout.clone(remote, Path(tmp) / "config", working_tree=False)
+        repo = plumbing.load_checkout(checkout)
+        yield Session(checkout, repo, factory(checkout), default_actor(settings.actor))
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 
 from gitops import proc
 from gitops.config.files import TreeFiles
+from gitops.config.loader import ConfigRepo, load_config
 from gitops.errors import ExternalError
 from gitops.promote.repo import ConfigCheckout
 
@@ -137,3 +138,10 @@ def commit_files(
     if len(sha) != 40:
         raise ExternalError(f"git fast-import did not report the new commit (got {out.strip()!r})")
     return sha
+
+
+def load_checkout(checkout: ConfigCheckout) -> ConfigRepo:
+    """Load (validate) the config at the checkout's HEAD from the git objects in memory, so a clone made
+    without a working tree (`--no-checkout`) never writes hundreds of tenant files to disk."""
+    files = tree_files(checkout, "HEAD", preload=("envs/", "pipelines/", "calendars/"))
+    return load_config(checkout.root, files)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from gitops.audit import append_entry, audit_path
-from gitops.config.loader import ConfigRepo, EnvBundle, load_config
+from gitops.config.loader import ConfigRepo, EnvBundle
 from gitops.config.models import BackupRecord, ModuleRecord, ReleaseRecord
 from gitops.config.types import format_duration
 from gitops.errors import ConfigError, ExternalError, PolicyError, Problem, UsageError
@@ -718,13 +718,10 @@ def record_audit(
 
 
 def _open(options: PromoteOptions, seams: Seams, target: str) -> _Context:
-    # no working tree: the config is validated from git objects in memory and the edit is committed with
-    # plumbing, so hundreds of tenant files are never written to disk
     checkout = ConfigCheckout.clone(options.remote, options.workdir / "config", working_tree=False)
     # the remote's promotion branches are listed (one ls-remote) while the config loads
     heads = in_background(lambda: checkout.remote_heads(*(f"{p}*" for p in BRANCH_PREFIXES)))
-    files = plumbing.tree_files(checkout, "HEAD", preload=("envs/", "pipelines/", "calendars/"))
-    repo = load_config(checkout.root, files)
+    repo = plumbing.load_checkout(checkout)
     now = options.now or datetime.now(UTC)
     # the window verdict runs while preconditions are checked and git edits and pushes
     window = in_background(lambda: _window_verdict(repo, target, now, seams.window_check))

@@ -28,8 +28,7 @@ def _from_git(repo: Path) -> ConfigRepo:
     subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
     ident = ["-c", "user.name=t", "-c", "user.email=t@example.com"]
     subprocess.run(["git", *ident, "commit", "-qm", "c", "--allow-empty"], cwd=repo, check=True)
-    files = plumbing.tree_files(ConfigCheckout.open(repo), "HEAD", preload=("envs/",))
-    return load_config(repo, files)
+    return plumbing.load_checkout(ConfigCheckout.open(repo))
 
 
 def _problems(repo: Path) -> list[tuple[str, int, str]]:

@@ -183,6 +183,13 @@ def test_approvals_gate_and_merge(stage: Stage, capsys: pytest.CaptureFixture[st
     assert code == 0
     assert git(stage.repo.remote, "rev-parse", merged["merge_commit"] + "^2") == result["head_sha"]
     assert git(stage.repo.remote, "merge-base", "--is-ancestor", merged["merge_commit"], "main") == ""
+    # the merge brings the PR's files onto main and keeps every other file as it was
+    merge = merged["merge_commit"]
+    assert (
+        git(stage.repo.remote, "diff", "--name-only", result["head_sha"], merge, "--", ".", ":!audit") == ""
+    )
+    pr_files = git(stage.repo.remote, "diff", "--name-only", f"{merge}^1...{result['head_sha']}")
+    assert git(stage.repo.remote, "diff", "--name-only", f"{merge}^1", merge) == pr_files != ""
     kinds = [e.kind for e in audit(stage)]
     assert kinds.count("approval") == 2
     assert kinds[-1] == "merge"
