@@ -1,9 +1,9 @@
 """Commits without a working tree: read blobs and write files onto a ref with git plumbing.
 
 Every config-repo write goes through here: the promotion branch (hundreds of tenant files in one commit),
-the local forge's PR store and audit entries appended to main. Reading is one `git cat-file --batch` for any
-number of files; writing is one `git fast-import`, which streams the blobs straight into a pack (no working
-tree, no index, no loose objects) and makes the push that follows cheap.
+the local forge's PR store and audit entries appended to main. Reading any number of files is one
+`git ls-tree` and one `git cat-file --batch`; writing is one `git fast-import`, which streams the blobs
+straight into a pack (no working tree, no index, no loose objects) and makes the push that follows cheap.
 """
 
 from __future__ import annotations

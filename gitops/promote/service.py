@@ -313,11 +313,11 @@ def push_promotion_branch(
     known_heads: Mapping[str, str] | None = None,
 ) -> tuple[str, bool]:
     """Create or refresh `branch` so it holds `edit` on top of main. Returns (head sha, pushed?).
-    `known_heads` (remote branches listed since the clone) saves asking the remote on the first attempt.
 
     `edit` gets the current bytes of `paths` on the base (None: absent) and returns the files it changes.
     The commit is built with plumbing, never in the working tree, so hundreds of tenant files cost one
-    `cat-file` and one `fast-import`."""
+    `cat-file` and one `fast-import`. `known_heads` (the remote's branches listed since the clone) saves
+    asking the remote on the first attempt."""
     full = message.rstrip() + "\n\n" + format_trailers(trailers) + "\n"
     for attempt in range(5):
         if attempt:  # the clone is fresh on the first attempt; a race shows up as a rejected push
