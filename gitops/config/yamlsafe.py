@@ -214,11 +214,15 @@ def read_yaml(read: Callable[[], bytes], name: str) -> Document:
         raise ConfigError([Problem(name, 0, f"cannot read file: {exc.strerror}")]) from None
     if len(raw) > MAX_BYTES:
         raise ConfigError([Problem(name, 0, f"file is larger than {MAX_BYTES} bytes; refusing to load")])
+    return parse_yaml(decode_text(raw, name), name)
+
+
+def decode_text(raw: bytes, name: str) -> str:
+    """A config file's bytes as text; ConfigError naming the file and the first bad byte otherwise."""
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError([Problem(name, 0, f"not UTF-8 text (byte {exc.start})")]) from None
-    return parse_yaml(text, name)
 
 
 def load_yaml(path: Path, *, display: str | None = None) -> Document:

@@ -19,7 +19,8 @@ from gitops.audit import append_entry, audit_path
 from gitops.config.loader import ConfigRepo, EnvBundle
 from gitops.config.models import BackupRecord, ModuleRecord, ReleaseRecord
 from gitops.config.types import format_duration
-from gitops.errors import ConfigError, ExternalError, PolicyError, Problem, UsageError
+from gitops.config.yamlsafe import decode_text
+from gitops.errors import ExternalError, PolicyError, UsageError
 from gitops.gates.content import migration_hash
 from gitops.gates.policy import STATUS_CONTEXT, WindowState, eligible_users, rule_name
 from gitops.promote import body as pr_body
@@ -370,13 +371,6 @@ def _edited_paths(target: EnvBundle, install: Install) -> list[str]:
     return paths
 
 
-def _decode(data: bytes | None, path: str) -> str:
-    try:
-        return (data or b"").decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError([Problem(path, 0, f"not UTF-8 text (byte {exc.start})")]) from None
-
-
 def install_files(
     current: Mapping[str, bytes | None], target: EnvBundle, install: Install, release: dict[str, Any]
 ) -> dict[str, bytes]:
@@ -387,7 +381,9 @@ def install_files(
     release_path, *values_paths = _edited_paths(target, install)
     wanted = {release_path: render_release(release)}
     for path in values_paths:
-        wanted[path] = edit_image_text(_decode(current[path], path), image, display=path, release=hooks)
+        wanted[path] = edit_image_text(
+            decode_text(current[path] or b"", path), image, display=path, release=hooks
+        )
     changed = {path: text.encode("utf-8") for path, text in wanted.items()}
     return {path: data for path, data in changed.items() if data != current.get(path)}
 
