@@ -22,7 +22,9 @@ from typing import Any
 from gitops.errors import ConfigError, Problem, redact
 
 GENESIS = "0" * 64
-KINDS = frozenset({"promotion", "approval", "override", "verification", "rollback", "gate", "merge", "note"})
+KINDS = frozenset(
+    {"promotion", "approval", "override", "verification", "rollback", "gate", "merge", "note", "backup"}
+)
 
 
 def canonical_json(data: Mapping[str, Any]) -> str:

@@ -16,10 +16,12 @@ from gitops.promote.pulls import GateReport, check_gate
 
 def render_gate(report: GateReport) -> str:
     v = report.verdict
-    lines = [f"PR #{report.pull.number} ({report.marker.target}): {v.state.upper()} — {v.description}"]
+    wave = f", wave {report.facts.wave}" if report.facts.wave else ""
+    lines = [f"PR #{report.pull.number} ({report.facts.target}{wave}): {v.state.upper()} — {v.description}"]
     lines += [f"  counted: {a.user}" for a in v.counted]
     lines += [f"  ignored: {a.user} ({a.reason})" for a in v.ignored]
     lines += [f"  - {r}" for r in v.reasons]
+    lines += [f"  gate {g.name}: {g.state}" for g in v.gates]
     if v.window_overridden:
         lines.append("  window overridden by the emergency path (audited; post-review flagged)")
     return "\n".join(lines)

@@ -57,6 +57,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def emergency_options(func: F) -> F:
     func = click.option("--ticket", default=None, help="Change ticket of an emergency.")(func)
+    func = click.option(
+        "--no-emergency",
+        is_flag=True,
+        help="Drop the emergency an earlier run of this promotion declared (re-runs keep it otherwise).",
+    )(func)
     return click.option(
         "--emergency", "emergency_reason", default=None, metavar="REASON",
         help="Emergency change: labels the PR 'emergency' and records REASON (needs --ticket).",
@@ -89,6 +94,7 @@ def promote(
     wave: str | None,
     addons_repo: Path | None,
     emergency_reason: str | None,
+    no_emergency: bool,
     ticket: str | None,
     backup_id: str | None,
     backup_location: str | None,
@@ -105,6 +111,7 @@ def promote(
         addons_repo=addons_repo,
         emergency_reason=emergency_reason,
         emergency_ticket=ticket,
+        no_emergency=no_emergency,
         backup_id=backup_id,
         backup_location=backup_location,
     )

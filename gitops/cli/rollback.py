@@ -30,6 +30,7 @@ def rollback(
     actor: str | None,
     with_db_restore: bool,
     emergency_reason: str | None,
+    no_emergency: bool,
     ticket: str | None,
     as_json: bool,
 ) -> None:
@@ -41,5 +42,6 @@ def rollback(
         as_json=as_json,
         emergency_reason=emergency_reason,
         emergency_ticket=ticket,
+        no_emergency=no_emergency,
         with_db_restore=with_db_restore,
     )

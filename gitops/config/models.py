@@ -164,10 +164,20 @@ class ReleaseRef(Strict):
     verification: Verification | None = None
 
 
+class EmergencyDeclaration(Strict):
+    """The emergency declared by the promotion that wrote the record (promote --emergency R --ticket T)."""
+
+    reason: str = Field(min_length=1)
+    ticket: str | None = None
+
+
 class TenantRelease(Strict):
     image: ImageRef
     version: SemVer
+    change_class: ChangeClass | None = None
+    destructive: bool = False
     promoted_at: datetime | None = None
+    backup: BackupRecord | None = None
     verification: Verification | None = None
 
 
@@ -179,6 +189,7 @@ class ReleaseRecord(ReleaseRef):
     promoted_from: str | None = None
     promoted_at: datetime | None = None
     backup: BackupRecord | None = None
+    emergency: EmergencyDeclaration | None = None
     previous: ReleaseRef | None = None
     tenants: dict[str, TenantRelease] = {}
     accepted_digests: tuple[Digest, ...] = Field(

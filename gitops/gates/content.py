@@ -1,41 +1,75 @@
-"""The migration-relevant content of a promotion, and its hash.
+"""The content of a promotion that reviewers approve, and its hash.
 
 An approval is bound to this hash, not to a commit SHA: a push that changes the image, the modules, the
-schema fingerprint, the change class or the tenants a wave covers makes earlier approvals stale; a rebase that
-leaves these unchanged keeps them valid.
+schema fingerprint, the change class, the destructive flag, the backup requirement, the emergency
+declaration (all in release.yaml) or any field a promotion edits in the target's files makes earlier
+approvals stale; a rebase that leaves all of these unchanged keeps them valid. The hash is computed from
+the files themselves (never from a PR body), for every wave alike. Recorded backups are left out: recording
+one after the approval must not make it stale.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-HASH_PREFIX = "mh1:"
+import yaml
+
+HASH_PREFIX = "ch2:"
+# the keys of a values or tenant file a promotion may edit (everything else is the user's)
+EDITABLE_VALUE_KEYS = ("image", "release")
 
 
-def migration_content(release: Mapping[str, Any], *, tenants: Sequence[str] = ()) -> dict[str, Any]:
-    """The part of a release.yaml mapping that a reviewer approves (plus the wave's tenants' images)."""
-    modules = release.get("modules") or {}
-    tenant_state = release.get("tenants") or {}
+def _without_backups(release: Mapping[str, Any]) -> dict[str, Any]:
+    data = {k: v for k, v in release.items() if k != "backup"}
+    tenants = data.get("tenants")
+    if isinstance(tenants, Mapping):
+        data["tenants"] = {
+            str(name): (
+                {k: v for k, v in state.items() if k != "backup"} if isinstance(state, Mapping) else state
+            )
+            for name, state in tenants.items()
+        }
+    return data
+
+
+def _parsed(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return {"unparsable": hashlib.sha256(text.encode()).hexdigest()}
+
+
+def promotion_content(files: Mapping[str, str | None], *, release_path: str) -> dict[str, Any]:
+    """What a reviewer approves, from the texts of the files a promotion edits (path -> text at a commit).
+
+    `release_path` is the target's release.yaml; every other path is a values or tenant file, of which only
+    the editable keys count (the rest is checked separately: a promotion may not change it)."""
+    release = _parsed(files.get(release_path))
+    edited: dict[str, Any] = {}
+    for path, text in sorted(files.items()):
+        if path == release_path:
+            continue
+        data = _parsed(text)
+        if isinstance(data, Mapping):
+            edited[path] = {key: data.get(key) for key in EDITABLE_VALUE_KEYS}
+        else:
+            edited[path] = data
     return {
-        "image": release.get("image"),
-        "modules": {
-            str(name): {"version": str(rec.get("version")), "checksum": str(rec.get("checksum"))}
-            for name, rec in sorted(modules.items())
-        },
-        "schema_fingerprint": release.get("schema_fingerprint"),
-        "change_class": release.get("change_class"),
-        "destructive": bool(release.get("destructive", False)),
-        "tenants": {
-            t: (tenant_state.get(t) or {}).get("image") for t in sorted(tenants) if tenant_state is not None
-        },
+        "release": _without_backups(release) if isinstance(release, Mapping) else release,
+        "values": edited,
     }
 
 
-def migration_hash(release: Mapping[str, Any], *, tenants: Sequence[str] = ()) -> str:
-    """A stable hash of `migration_content` (canonical JSON, SHA-256)."""
-    content = migration_content(release, tenants=tenants)
+def content_hash(content: Mapping[str, Any]) -> str:
+    """A stable hash of `promotion_content` (canonical JSON, SHA-256)."""
     text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
     return HASH_PREFIX + hashlib.sha256(text.encode()).hexdigest()
+
+
+def hash_files(files: Mapping[str, str | None], *, release_path: str) -> str:
+    return content_hash(promotion_content(files, release_path=release_path))

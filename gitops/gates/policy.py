@@ -1,81 +1,54 @@
-"""Gate policy evaluation: approvals per change class, windows, emergencies. A pure function of values."""
+"""The gate verdict of a promotion: the stage's gates (gitops.gates.registry) run over typed evidence, plus
+the integrity problems found in the PR itself. A pure function of values."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-from gitops.config.models import ApprovalRule, GatePolicy
+from gitops.gates.approvals import (
+    CountedApproval,
+    IgnoredApproval,
+    RuleName,
+    active_rule,
+    count_approvals,
+    eligible_users,
+    latest_reviews,
+    rule_name,
+)
+from gitops.gates.evidence import (
+    Emergency,
+    Evidence,
+    GateResult,
+    GateState,
+    Review,
+    WindowState,
+    worst,
+)
+from gitops.gates.registry import run_gates
 
-GateState = Literal["success", "pending", "failure"]
-RuleName = Literal["standard", "normal", "destructive", "emergency"]
 STATUS_CONTEXT = "odoo-gitops/gate"
 _DESCRIPTION_MAX = 140  # GitHub's limit for a commit status description
 
-
-@dataclass(frozen=True)
-class Review:
-    """One PR review as the forge reports it (latest per user decides)."""
-
-    id: int
-    user: str
-    state: str  # APPROVED | CHANGES_REQUESTED | COMMENTED | DISMISSED
-    commit_id: str
-    submitted_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class WindowState:
-    """What the gate needs from a window verdict."""
-
-    open: bool
-    blocked_by: tuple[str, ...] = ()
-    next_open: datetime | None = None
-    open_until: datetime | None = None
-    detail: Mapping[str, Any] = field(default_factory=dict)
-    verdict: Any = field(default=None, compare=False)  # the window engine's own verdict, for break-glass
+__all__ = [
+    "STATUS_CONTEXT",
+    "CountedApproval",
+    "Emergency",
+    "Evidence",
+    "GateVerdict",
+    "IgnoredApproval",
+    "Review",
+    "WindowState",
+    "eligible_users",
+    "evaluate_gate",
+    "latest_reviews",
+    "rule_name",
+]
 
 
-@dataclass(frozen=True)
-class Emergency:
-    """The emergency path as requested on the PR: label present, with reason and ticket (may be empty)."""
-
-    reason: str | None = None
-    ticket: str | None = None
-
-
-@dataclass(frozen=True)
-class GateInput:
-    policy: GatePolicy
-    change_class: str
-    destructive: bool
-    content_hash: str
-    bindings: Mapping[str, str]  # commit sha -> migration content hash at that commit
-    reviews: Sequence[Review]
-    excluded: Mapping[str, str]  # identity (lower-case) -> why it may not approve
-    window: WindowState | None  # None when the window gate does not apply
-    emergency: Emergency | None  # None unless the PR carries the emergency label
-    backup_recorded: bool
-    now: datetime
-
-
-@dataclass(frozen=True)
-class CountedApproval:
-    user: str
-    review_id: int
-    commit_id: str
-
-
-@dataclass(frozen=True)
-class IgnoredApproval:
-    user: str
-    review_id: int
-    reason: str
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GateVerdict:
     state: GateState
     description: str
@@ -92,6 +65,7 @@ class GateVerdict:
     post_review: bool
     backup_required: bool
     backup_recorded: bool
+    gates: tuple[GateResult, ...] = ()
 
     @property
     def exit_ok(self) -> bool:
@@ -128,6 +102,7 @@ class GateVerdict:
             "emergency": self.emergency,
             "post_review": self.post_review,
             "backup": {"required": self.backup_required, "recorded": self.backup_recorded},
+            "gates": [g.to_dict() for g in self.gates],
         }
 
 
@@ -135,136 +110,58 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def rule_name(change_class: str, destructive: bool) -> Literal["standard", "normal", "destructive"]:
-    if destructive:
-        return "destructive"
-    return "standard" if change_class == "standard" else "normal"
+def _override(results: list[GateResult], evidence: Evidence) -> tuple[list[GateResult], bool]:
+    """An emergency overrides a closed window when every other gate passed (and only then)."""
+    closed = [
+        r for r in results if r.name == "window" and r.state == "pending" and r.detail.get("overridable")
+    ]
+    others = [r for r in results if r not in closed]
+    if not closed or evidence.emergency is None or worst([r.state for r in others]) != "success":
+        return results, False
+    opened = GateResult(
+        name="window", state="success", reasons=(), detail={**closed[0].detail, "overridden": True}
+    )
+    return [opened if r in closed else r for r in results], True
 
 
-def eligible_users(policy: GatePolicy, sources: Sequence[str]) -> frozenset[str]:
-    """Users named by `from`: team names expand to members, '@user' names one user."""
-    users: set[str] = set()
-    for source in sources:
-        users.update([source[1:]] if source.startswith("@") else policy.teams.get(source, ()))
-    return frozenset(u.lower() for u in users)
+def evaluate_gate(gates: Sequence[str], evidence: Evidence, *, problems: Sequence[str] = ()) -> GateVerdict:
+    """Decide: success, pending (waiting for approvals, a window or a backup) or failure.
 
-
-def latest_reviews(reviews: Sequence[Review]) -> list[Review]:
-    """The latest deciding review per user (comments do not change an earlier decision)."""
-    latest: dict[str, Review] = {}
-    for review in reviews:
-        if review.state in {"APPROVED", "CHANGES_REQUESTED", "DISMISSED"}:
-            latest[review.user.lower()] = review
-    return list(latest.values())
-
-
-def _judge(
-    review: Review, gate: GateInput, rule: ApprovalRule, eligible: frozenset[str]
-) -> IgnoredApproval | None:
-    """None when the approval counts, otherwise why it does not."""
-    user = review.user.lower()
-    why = gate.excluded.get(user)
-    if why:
-        return IgnoredApproval(review.user, review.id, f"{why}: may not approve their own promotion")
-    if rule.from_ and user not in eligible:
-        return IgnoredApproval(review.user, review.id, f"not in {', '.join(rule.from_)}")
-    seen = gate.bindings.get(review.commit_id)
-    if seen != gate.content_hash:
-        what = "unknown content" if seen is None else "different content"
-        return IgnoredApproval(review.user, review.id, f"stale: approved {what} at {review.commit_id[:12]}")
-    ttl = gate.policy.approval_ttl
-    if ttl and review.submitted_at and gate.now - review.submitted_at > ttl:
-        return IgnoredApproval(review.user, review.id, "expired (older than the approval_ttl)")
-    return None
-
-
-def _approvals(
-    gate: GateInput, rule: ApprovalRule
-) -> tuple[list[CountedApproval], list[IgnoredApproval], list[str]]:
-    eligible = eligible_users(gate.policy, rule.from_)
-    counted: list[CountedApproval] = []
-    ignored: list[IgnoredApproval] = []
-    blocking: list[str] = []
-    for review in latest_reviews(gate.reviews):
-        if review.state == "CHANGES_REQUESTED":
-            if not rule.from_ or review.user.lower() in eligible:
-                blocking.append(f"{review.user} requested changes")
-            continue
-        if review.state != "APPROVED":
-            continue
-        problem = _judge(review, gate, rule, eligible)
-        if problem:
-            ignored.append(problem)
-        else:
-            counted.append(CountedApproval(review.user, review.id, review.commit_id))
-    return counted, ignored, blocking
-
-
-def _emergency_problems(gate: GateInput) -> list[str]:
-    rule = gate.policy.emergency
-    if rule is None:
-        return ["the PR is labelled as an emergency, but gate_policy.emergency is not configured"]
-    problems = []
-    if rule.require_reason and not (gate.emergency and gate.emergency.reason):
-        problems.append("emergency without a reason (promote --emergency REASON)")
-    if rule.require_ticket and not (gate.emergency and gate.emergency.ticket):
-        problems.append("emergency without a ticket (promote --ticket ID)")
-    return problems
-
-
-def evaluate_gate(gate: GateInput) -> GateVerdict:
-    """Decide the gate: success, pending (waiting for approvals, a window or a backup) or failure."""
-    class_rule_name = rule_name(gate.change_class, gate.destructive)
-    class_rule = gate.policy.approvals.get(class_rule_name, ApprovalRule(count=0))
-    is_emergency = gate.emergency is not None
-    failures: list[str] = []
-    pending: list[str] = []
-    rule: ApprovalRule = class_rule
-    if is_emergency:
-        failures += _emergency_problems(gate)
-        if gate.policy.emergency is not None:
-            rule = gate.policy.emergency.approvals
-    counted, ignored, blocking = _approvals(gate, rule)
-    failures += blocking
-    if len(counted) < rule.count:
-        missing = rule.count - len(counted)
-        source = f" from {', '.join(rule.from_)}" if rule.from_ else ""
-        pending.append(f"needs {missing} more approval{'s' if missing != 1 else ''}{source}")
-    if class_rule.require_backup and not gate.backup_recorded:
-        pending.append("a database backup must be recorded before this destructive change (--backup-id)")
-    overridden = False
-    if gate.window is not None and not gate.window.open:
-        if is_emergency and not failures and not pending:
-            overridden = True
-        else:
-            pending.append(_window_reason(gate.window))
-    state: GateState = "failure" if failures else "pending" if pending else "success"
-    reasons = tuple(failures + pending)
-    name: RuleName = "emergency" if is_emergency else class_rule_name
-    post_review = bool(is_emergency and gate.policy.emergency and gate.policy.emergency.post_review)
+    `gates` is the stage's `gates:` list; `problems` are integrity failures of the PR itself (edits outside
+    what a promotion may change, content no promotion run produced, …): any of them fails the gate."""
+    results, overridden = _override(run_gates(gates, evidence), evidence)
+    state = worst([r.state for r in results] + (["failure"] if problems else []))
+    ordered = sorted(results, key=lambda r: {"failure": 0, "pending": 1, "success": 2}[r.state])
+    reasons = tuple(problems) + tuple(reason for r in ordered for reason in r.reasons)
+    name, rule = active_rule(evidence)
+    approvals = next((r for r in results if r.name == "approvals"), None)
+    if approvals is not None:
+        counted, ignored = approvals.detail["counted"], approvals.detail["ignored"]
+        required = rule.count
+    else:  # the stage requires no approvals: show how the reviews would count, require none
+        counted, ignored, _ = count_approvals(evidence, rule)
+        required = 0
+    window = next((r.detail.get("window") for r in results if r.name == "window"), None)
+    policy = evidence.policy
+    post_review = bool(evidence.emergency and policy.emergency and policy.emergency.post_review)
     return GateVerdict(
         state=state,
-        description=_describe(state, name, len(counted), rule.count, reasons=reasons, overridden=overridden),
+        description=_describe(state, name, len(counted), required, reasons=reasons, overridden=overridden),
         rule=name,
-        required=rule.count,
-        eligible_from=rule.from_,
+        required=required,
+        eligible_from=tuple(rule.from_),
         counted=tuple(counted),
         ignored=tuple(ignored),
         reasons=reasons,
-        content_hash=gate.content_hash,
-        window=gate.window,
+        content_hash=evidence.content_hash,
+        window=window,
         window_overridden=overridden,
-        emergency=is_emergency,
+        emergency=evidence.emergency is not None,
         post_review=post_review,
-        backup_required=class_rule.require_backup,
-        backup_recorded=gate.backup_recorded,
+        backup_required=bool(approvals and approvals.detail["backup_required"]),
+        backup_recorded=evidence.backup_recorded,
+        gates=tuple(results),
     )
-
-
-def _window_reason(window: WindowState) -> str:
-    blocked = f" (blocked by {', '.join(window.blocked_by)})" if window.blocked_by else ""
-    when = f"; next open {window.next_open.isoformat()}" if window.next_open else "; no open window ahead"
-    return f"outside a change window{blocked}{when}"
 
 
 def _describe(

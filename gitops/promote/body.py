@@ -8,16 +8,39 @@ from typing import Any
 
 import jinja2
 
-from gitops.gates.policy import WindowState
+from gitops.gates.evidence import WindowState
 from gitops.promote.evidence import SchemaDiff
 from gitops.promote.plan import ModuleChange
 
+_CODE_SAFE = str.maketrans({"\n": " ", "\r": " ", "|": "\\|", "`": "'", "<": "&lt;", ">": "&gt;"})
+_TEXT_SAFE = str.maketrans({c: "\\" + c for c in "\\*_[]()#!~"})
+
+
+class Markdown(str):
+    """Markdown odoo-gitops wrote itself (from trusted config): rendered as is."""
+
+
+def code_safe(value: object) -> object:
+    """Every value rendered into the body: no line breaks, table pipes, backticks or HTML (a value can
+    neither end a table cell, nor a code span, nor open a comment that imitates odoo-gitops's marker)."""
+    if isinstance(value, Markdown) or not isinstance(value, str):
+        return value
+    return value.translate(_CODE_SAFE)
+
+
+def md_escape(value: object) -> str:
+    """Free text (reasons, tickets, versions, actors): also no emphasis, links or images."""
+    return str(code_safe(str(value).translate(_TEXT_SAFE)))
+
+
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("gitops.promote", "templates"),
-    autoescape=False,  # noqa: S701 - markdown for a PR body, not HTML
+    autoescape=False,  # noqa: S701 - markdown for a PR body, not HTML: values are escaped by finalize
     undefined=jinja2.StrictUndefined,
     keep_trailing_newline=True,
+    finalize=code_safe,
 )
+_ENV.filters["md"] = md_escape
 
 
 @dataclass(frozen=True)
@@ -56,7 +79,7 @@ def title(facts: BodyFacts) -> str:
     return f"Promote {facts.version_to} to {facts.target}{wave} [{klass}]"
 
 
-def labels(facts: BodyFacts, *, cab_required: bool) -> list[str]:
+def labels(facts: BodyFacts, *, cab_required: bool, emergency_label: str = "emergency") -> list[str]:
     found = [f"env:{facts.target}", f"change:{facts.change_class}"]
     if facts.destructive:
         found.append("change:destructive")
@@ -65,15 +88,17 @@ def labels(facts: BodyFacts, *, cab_required: bool) -> list[str]:
     if cab_required:
         found.append("cab-required")
     if facts.emergency:
-        found.append("emergency")
+        found.append(emergency_label)
     if facts.kind == "rollback":
         found.append("rollback")
     return found
 
 
-def managed(label: str) -> bool:
-    """Labels odoo-gitops sets itself (others, added by people, are kept on update)."""
-    return label.startswith(("env:", "change:")) or label in {"schema-change", "cab-required", "rollback"}
+def managed(label: str, emergency_label: str = "emergency") -> bool:
+    """Labels odoo-gitops sets itself (others, added by people, are kept on update). The emergency label
+    follows the promotion's declaration: it is removed when a re-run drops the emergency (--no-emergency)."""
+    managed_names = {"schema-change", "cab-required", "rollback", emergency_label}
+    return label.startswith(("env:", "change:")) or label in managed_names
 
 
 def render_body(facts: BodyFacts, marker: str) -> str:
@@ -93,13 +118,15 @@ def render_body(facts: BodyFacts, marker: str) -> str:
 
 def describe_window(window: WindowState | None) -> str:
     if window is None:
-        return "Not gated by change windows."
+        return Markdown("Not gated by change windows.")
     if window.open:
         until = f" until {window.open_until.isoformat()}" if window.open_until else ""
-        return f"Open now{until}."
-    blocked = f" (blocked by {', '.join(window.blocked_by)})" if window.blocked_by else ""
+        return Markdown(f"Open now{until}.")
+    blocked = (
+        f" (blocked by {', '.join(md_escape(b) for b in window.blocked_by)})" if window.blocked_by else ""
+    )
     nxt = window.next_open.isoformat() if window.next_open else "none scheduled"
-    return f"**Closed now**{blocked}. Next open window: {nxt}. The gate stays pending until then."
+    return Markdown(f"**Closed now**{blocked}. Next open window: {nxt}. The gate stays pending until then.")
 
 
 def describe_approvals(rule: str, count: int, sources: Sequence[str], *, backup: bool) -> str:
@@ -111,4 +138,4 @@ def describe_approvals(rule: str, count: int, sources: Sequence[str], *, backup:
     text += " The PR author, the promotion actor and commit authors never count."
     if backup:
         text += " A database backup must be recorded before merging (`--backup-id`)."
-    return text
+    return Markdown(text)

@@ -7,6 +7,7 @@ is written only by the toolkit, in one canonical layout (so unchanged fields pro
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ RELEASE_KEY_ORDER = (
     "promoted_at",
     "verification",
     "backup",
+    "emergency",
     "previous",
     "tenants",
 )
@@ -231,7 +233,7 @@ def _scalar(value: Any) -> str:
     text = str(value)
     if _reads_back_as_itself(text):
         return text
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return json.dumps(text)  # a JSON string is a YAML double-quoted scalar; control characters escaped
 
 
 @lru_cache(maxsize=4096)

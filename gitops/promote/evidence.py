@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from gitops import proc
 from gitops.config.loader import ConfigRepo
 from gitops.config.models import ScanPolicy
-from gitops.gates.policy import WindowState
+from gitops.gates.evidence import WindowState
 
 
 class SupplyChecks(Protocol):
@@ -54,18 +54,20 @@ def engine_window_check(calendars: Sequence[Any], at: datetime) -> Any:
 
 
 def override_record(
-    window: WindowState, *, reason: str | None, ticket: str | None, who: str, when: datetime
+    window: WindowState, *, env: str, reason: str | None, ticket: str | None, who: str, when: datetime
 ) -> dict[str, Any]:
-    """The break-glass record of a window the emergency path overrode (gitops.windows.breakglass)."""
+    """The break-glass record of a window the emergency path overrode (gitops.windows.breakglass), naming
+    the environment and who broke glass."""
     from gitops.windows.breakglass import break_glass
     from gitops.windows.engine import WindowVerdict
 
-    if not isinstance(window.verdict, WindowVerdict):
-        return {"reason": reason, "ticket": ticket, "windows_violated": list(window.blocked_by), "who": who}
+    plain = {"reason": reason, "ticket": ticket, "windows_violated": list(window.blocked_by), "who": who}
+    if not isinstance(window.verdict, WindowVerdict) or not (reason and ticket):
+        return {**plain, "env": env}
     record = break_glass(
         window.verdict, emergency=True, reason=reason, ticket=ticket, who=who, when=when, allowed=True
     )
-    return record.to_dict() if record else {}
+    return {**(record.to_dict() if record else plain), "env": env}
 
 
 def window_state(repo: ConfigRepo, env: str, at: datetime, check: WindowCheck) -> WindowState:
@@ -152,13 +154,33 @@ def schema_diff_from(result: Any) -> SchemaDiff:
 
 
 def fail_closed_diff(
-    *, modules_changed: bool, declared_destructive: bool, fingerprint: str | None
+    *, modules_changed: bool, declared_destructive: bool, fingerprint: str | None, old_fingerprint: str | None
 ) -> SchemaDiff:
-    """Without the addons repo: any module whose checksum changed counts as a schema change."""
+    """Without the addons repo the schema change is not known: missing evidence never lowers the gate.
+
+    Unchanged modules: standard. Changed modules whose schema fingerprints are both recorded and equal: a
+    code-only change (normal). Any other changed module may change the schema in any way: destructive, so the
+    strictest approvals and a backup apply until `--addons-repo` supplies the real diff."""
+    if not modules_changed and not declared_destructive:
+        return SchemaDiff(
+            computed=False,
+            change_class="standard",
+            destructive=False,
+            fingerprint=fingerprint,
+            note="no module changes, so no schema change",
+        )
+    same = bool(fingerprint and old_fingerprint and fingerprint == old_fingerprint)
+    destructive = declared_destructive or not same
+    note = (
+        "schema diff not computed (no --addons-repo): the schema fingerprints "
+        + ("match, so no schema change" if same and not declared_destructive else "differ or are unknown")
+        + (
+            ""
+            if not destructive
+            else "; treated as DESTRUCTIVE (fail closed): re-run promote with "
+            "--addons-repo PATH to classify the change, or record a backup (--backup-id)"
+        )
+    )
     return SchemaDiff(
-        computed=False,
-        change_class="normal" if modules_changed or declared_destructive else "standard",
-        destructive=declared_destructive,
-        fingerprint=fingerprint,
-        note="schema diff not computed (no --addons-repo): every changed module counts as a schema change",
+        computed=False, change_class="normal", destructive=destructive, fingerprint=fingerprint, note=note
     )

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from gitops.gates.policy import Review
+from gitops.gates.evidence import Review
 
 PrState = Literal["open", "closed", "merged"]
 StatusState = Literal["success", "pending", "failure", "error"]
@@ -98,4 +98,8 @@ class Forge(Protocol):
 
     def merge_pull(self, pull: PullRequest, *, message: str) -> str:
         """Merge and return the merge commit SHA."""
+        ...
+
+    def merge_commit(self, number: int) -> str | None:
+        """The merge commit of a merged PR (None when not merged or unknown)."""
         ...

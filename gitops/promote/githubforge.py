@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from gitops.errors import ExternalError, UsageError, redact, register_secret
-from gitops.gates.policy import Review
+from gitops.gates.evidence import Review
 from gitops.promote.forge import CommitStatus, PullRequest, StatusState
 
 T = TypeVar("T")
@@ -246,3 +246,7 @@ class GitHubForge:
             lambda: pr.merge(commit_title=message, sha=pull.head_sha, merge_method="merge"),
         )
         return str(result.sha)
+
+    def merge_commit(self, number: int) -> str | None:
+        pr = self._call(f"get pull #{number}", lambda: self.repo.get_pull(number))
+        return str(pr.merge_commit_sha) if pr.merged and pr.merge_commit_sha else None

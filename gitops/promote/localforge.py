@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gitops.errors import ExternalError, UsageError
-from gitops.gates.policy import Review
+from gitops.gates.evidence import Review
 from gitops.promote import plumbing
 from gitops.promote.forge import CommitStatus, PullRequest, StatusState
 from gitops.promote.repo import ConfigCheckout, NonFastForward
@@ -297,3 +297,8 @@ class LocalForge:
 
         self._update(change, f"Merged PR #{pull.number}")
         return sha
+
+    def merge_commit(self, number: int) -> str | None:
+        store, _ = self._load()
+        sha = self._require(store, number).get("merge_commit")
+        return str(sha) if sha else None

@@ -1,132 +1,150 @@
-"""Work on open promotion PRs: evaluate and publish the gate, approve, merge (any forge)."""
+"""Work on open promotion PRs: evaluate and publish the gate, approve, merge (any forge).
+
+Every fact comes from git (gitops.promote.pullfacts), never from the PR body; policy comes from main. A
+verdict is written to the audit log before anything is published: if the audit write fails, no status,
+comment or merge happens and the command exits non-zero.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import yaml
-
 from gitops.config.loader import ConfigRepo
 from gitops.errors import PolicyError, UsageError
-from gitops.gates.content import migration_hash
-from gitops.gates.policy import (
-    STATUS_CONTEXT,
-    Emergency,
-    GateInput,
-    GateVerdict,
-    evaluate_gate,
-)
+from gitops.gates.evidence import Evidence, SupplyResult, WindowState
+from gitops.gates.policy import STATUS_CONTEXT, GateVerdict, evaluate_gate
+from gitops.promote.auditing import record_audit
 from gitops.promote.evidence import WindowCheck, override_record, window_state
 from gitops.promote.forge import CommitStatus, Forge, PullRequest
-from gitops.promote.marker import PromotionMarker
+from gitops.promote.pullfacts import BRANCH_RE, PullFacts, content_at, read_pull
 from gitops.promote.repo import ConfigCheckout
-from gitops.promote.service import pull_marker, record_audit
 
 POST_REVIEW_MARK = "<!-- odoo-gitops:post-review -->"
+DEFAULT_GATES = ("window", "approvals", "scan", "signature")
 
 
 @dataclass(frozen=True)
 class GateReport:
     pull: PullRequest
-    marker: PromotionMarker
+    facts: PullFacts
     verdict: GateVerdict
     audit_seq: int | None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "pull_request": self.pull.to_dict(),
-            "target": self.marker.target,
-            "wave": self.marker.wave,
+            "target": self.facts.target,
+            "wave": self.facts.wave,
+            "tenants": list(self.facts.tenants),
             "head_sha": self.pull.head_sha,
             "verdict": self.verdict.to_dict(),
             "audit_seq": self.audit_seq,
         }
 
 
-def _release_at(forge: Forge, sha: str, target: str) -> dict[str, Any] | None:
-    text = forge.read_file(sha, f"envs/{target}/release.yaml")
-    if text is None:
-        return None
-    data = yaml.safe_load(text)
-    return data if isinstance(data, dict) else None
+def stage_gates(repo: ConfigRepo, env: str) -> tuple[str, ...]:
+    """The gates the env's pipeline stage lists (the only list the gate iterates)."""
+    stage = repo.pipeline_for(env).stage(env)
+    return tuple(stage.gates) if stage is not None else DEFAULT_GATES
 
 
-def _bindings(forge: Forge, marker: PromotionMarker, shas: set[str]) -> dict[str, str]:
-    """Content hash at each commit, recomputed from the commit itself (the body marker is only a fallback:
-    an edited PR body must not be able to revive an approval)."""
-    found = {}
-    for sha in shas:
-        release = _release_at(forge, sha, marker.target)
-        if release is not None:
-            found[sha] = migration_hash(release, tenants=marker.tenants)
-        elif sha in marker.bindings:
-            found[sha] = marker.bindings[sha]
-    return found
-
-
-def _installs(marker: PromotionMarker, release: dict[str, Any]) -> bool:
-    """Does the env-wide record at the head describe the release this PR installs (not a wave's)?"""
-    return release.get("image") == marker.image
-
-
-def _strictest_class(marker: PromotionMarker, release: dict[str, Any]) -> str:
-    """The stricter of the marker's class and the head's record (a lowered class in the body never wins)."""
-    classes = [marker.change_class]
-    if _installs(marker, release):
-        classes.append(str(release.get("change_class") or "normal"))
-    return "standard" if all(c == "standard" for c in classes) else "normal"
-
-
-def _excluded(forge: Forge, pull: PullRequest, marker: PromotionMarker) -> dict[str, str]:
+def excluded_identities(forge: Forge, pull: PullRequest, facts: PullFacts) -> dict[str, str]:
+    """Who may not approve: commit authors, everyone who ran a promotion of this PR, the PR author."""
     excluded = {a.lower(): "commit author" for a in forge.commit_authors(pull.number)}
-    excluded[marker.actor.lower()] = "promotion actor"
+    excluded.update({actor.lower(): "promotion actor" for actor in facts.promoters})
     excluded[pull.author.lower()] = "PR author"
     return excluded
 
 
-def evaluate_pull(
-    forge: Forge, repo: ConfigRepo, pull: PullRequest, *, now: datetime, window_check: WindowCheck
-) -> tuple[PromotionMarker, GateVerdict]:
-    """The gate verdict for `pull`, with policy from `repo` (the base branch, never the PR head)."""
-    marker = pull_marker(pull)
-    target = repo.env(marker.target)
-    head_release = _release_at(forge, pull.head_sha, marker.target)
-    if head_release is None:
-        raise PolicyError(f"PR #{pull.number}: envs/{marker.target}/release.yaml missing at the head")
+def _window(repo: ConfigRepo, env: str, now: datetime, check: WindowCheck) -> Callable[[], WindowState]:
+    cache: list[WindowState] = []
+
+    def get() -> WindowState:
+        if not cache:
+            cache.append(window_state(repo, env, now, check))
+        return cache[0]
+
+    return get
+
+
+def gather_evidence(
+    forge: Forge,
+    repo: ConfigRepo,
+    pull: PullRequest,
+    facts: PullFacts,
+    *,
+    now: datetime,
+    window_check: WindowCheck,
+) -> Evidence:
     reviews = forge.reviews(pull.number)
-    bindings = _bindings(forge, marker, {r.commit_id for r in reviews} | {pull.head_sha})
-    stage = repo.pipeline_for(marker.target).stage(marker.target)
-    window = None
-    if stage is not None and "window" in stage.gates:
-        window = window_state(repo, marker.target, now, window_check)
-    policy = target.config.gate_policy
-    label = policy.emergency.label if policy.emergency else "emergency"
-    emergency = Emergency(marker.emergency_reason, marker.emergency_ticket) if label in pull.labels else None
-    verdict = evaluate_gate(
-        GateInput(
-            policy=policy,
-            change_class=_strictest_class(marker, head_release),
-            destructive=marker.destructive
-            or (_installs(marker, head_release) and bool(head_release.get("destructive"))),
-            content_hash=bindings[pull.head_sha],
-            bindings=bindings,
-            reviews=reviews,
-            excluded=_excluded(forge, pull, marker),
-            window=window,
-            emergency=emergency,
-            backup_recorded=bool(head_release.get("backup")),
-            now=now,
-        )
+    bindings = {}
+    for sha in {r.commit_id for r in reviews} | {facts.head}:
+        found = content_at(forge.read_file, sha, facts)
+        if found is not None:
+            bindings[sha] = found
+
+    def supply(what: str) -> Callable[[], SupplyResult | None]:
+        return lambda: facts.supply(what)
+
+    return Evidence(
+        phase="merge",
+        policy=repo.env(facts.target).config.gate_policy,
+        change_class=facts.change_class,
+        destructive=facts.destructive,
+        content_hash=facts.content_hash,
+        bindings=bindings,
+        reviews=reviews,
+        excluded=excluded_identities(forge, pull, facts),
+        window=_window(repo, facts.target, now, window_check),
+        emergency=facts.emergency,
+        backup_recorded=facts.backup_recorded,
+        signature=supply("signature"),
+        scan=supply("scan"),
+        now=now,
     )
-    return marker, verdict
+
+
+def _label_problems(repo: ConfigRepo, pull: PullRequest, facts: PullFacts) -> list[str]:
+    policy = repo.env(facts.target).config.gate_policy
+    label = policy.emergency.label if policy.emergency else "emergency"
+    labelled = label in pull.labels
+    if labelled and facts.emergency is None:
+        return [
+            f"the PR is labelled {label!r} but its promotion declares no emergency "
+            "(promote --emergency REASON --ticket T declares one; a label alone does not)"
+        ]
+    if facts.emergency is not None and not labelled:
+        return [
+            f"the promotion declares an emergency but the PR lacks the {label!r} label; re-run promote "
+            "(with --no-emergency to drop the emergency)"
+        ]
+    return []
+
+
+def evaluate_pull(
+    forge: Forge,
+    checkout: ConfigCheckout,
+    repo: ConfigRepo,
+    pull: PullRequest,
+    *,
+    now: datetime,
+    window_check: WindowCheck,
+) -> tuple[PullFacts, GateVerdict]:
+    """The gate verdict for `pull`: facts from git, policy from `repo` (main, never the PR head)."""
+    facts = read_pull(checkout, repo, pull)
+    evidence = gather_evidence(forge, repo, pull, facts, now=now, window_check=window_check)
+    problems = list(facts.problems) + _label_problems(repo, pull, facts)
+    verdict = evaluate_gate(stage_gates(repo, facts.target), evidence, problems=problems)
+    return facts, verdict
 
 
 def _audit_entries(
-    pull: PullRequest, marker: PromotionMarker, verdict: GateVerdict, now: datetime
+    pull: PullRequest, facts: PullFacts, verdict: GateVerdict, now: datetime
 ) -> list[tuple[str, dict[str, Any], str]]:
-    ref = f"{marker.target}#{pull.number}"
+    ref = f"{facts.target}#{pull.number}"
     entries: list[tuple[str, dict[str, Any], str]] = [
         (
             "approval",
@@ -142,16 +160,23 @@ def _audit_entries(
         )
         for a in verdict.counted
     ]
-    if verdict.window_overridden and verdict.window is not None:
+    if verdict.window_overridden and verdict.window is not None and facts.emergency is not None:
         approvers = [a.user for a in verdict.counted]
         record = override_record(
             verdict.window,
-            reason=marker.emergency_reason,
-            ticket=marker.emergency_ticket,
-            who=", ".join(approvers),
+            env=facts.target,
+            reason=facts.emergency.reason,
+            ticket=facts.emergency.ticket,
+            who=", ".join(facts.promoters) or pull.author,
             when=now,
         )
-        data = {**record, "pr": pull.number, "approvers": approvers, "post_review": verdict.post_review}
+        data = {
+            **record,
+            "pr": pull.number,
+            "broke_glass": list(facts.promoters),
+            "approvers": approvers,
+            "post_review": verdict.post_review,
+        }
         entries.append(("override", data, f"override:{ref}:{verdict.content_hash}"))
     entries.append(
         (
@@ -160,9 +185,11 @@ def _audit_entries(
                 "pr": pull.number,
                 "head": pull.head_sha,
                 "state": verdict.state,
+                "rule": verdict.rule,
+                "content_hash": verdict.content_hash,
                 "reasons": list(verdict.reasons),
             },
-            f"gate:{ref}:{pull.head_sha}:{verdict.state}:{len(verdict.counted)}",
+            f"gate:{ref}:{pull.head_sha}:{verdict.state}:{len(verdict.counted)}:{len(verdict.reasons)}",
         )
     )
     return entries
@@ -179,29 +206,57 @@ def check_gate(
     actor: str,
     publish: bool = True,
 ) -> GateReport:
-    """Evaluate the gate of PR `number`, publish it as commit status `odoo-gitops/gate`, audit it."""
+    """Evaluate the gate of PR `number`, audit it, then publish it as commit status `odoo-gitops/gate`."""
     pull = forge.get_pull(number)
+    if pull.state == "merged":
+        repair_merge_audit(forge, checkout, pull, actor=actor, now=now)
     if pull.state != "open":
         raise UsageError(f"PR #{number} is {pull.state}; the gate applies to open PRs")
-    marker, verdict = evaluate_pull(forge, repo, pull, now=now, window_check=window_check)
+    facts, verdict = evaluate_pull(forge, checkout, repo, pull, now=now, window_check=window_check)
     seq = None
     if publish:
+        # audit first: a verdict nobody can trace is never published
+        seq = record_audit(checkout, facts.target, actor, _audit_entries(pull, facts, verdict, now), now)
         forge.set_status(pull.head_sha, CommitStatus(STATUS_CONTEXT, verdict.state, verdict.description))
         if verdict.post_review and verdict.state == "success":
-            _flag_post_review(forge, pull, marker)
-        seq = record_audit(checkout, marker.target, actor, _audit_entries(pull, marker, verdict, now), now)
-    return GateReport(pull, marker, verdict, seq)
+            _flag_post_review(forge, pull, facts)
+    return GateReport(pull, facts, verdict, seq)
 
 
-def _flag_post_review(forge: Forge, pull: PullRequest, marker: PromotionMarker) -> None:
+def _flag_post_review(forge: Forge, pull: PullRequest, facts: PullFacts) -> None:
     if any(POST_REVIEW_MARK in c for c in forge.comments(pull.number)):
         return
+    emergency = facts.emergency
+    ticket = emergency.ticket if emergency else None
+    reason = emergency.reason if emergency else None
     forge.comment(
         pull.number,
         f"{POST_REVIEW_MARK}\n**Post-review required.** This emergency change (ticket "
-        f"{marker.emergency_ticket}, reason: {marker.emergency_reason}) was allowed outside the normal "
+        f"{_plain(ticket)}, reason: {_plain(reason)}) was allowed outside the normal "
         "gates. The CAB must review it after the merge.",
     )
+
+
+def _plain(text: str | None) -> str:
+    from gitops.promote.body import md_escape
+
+    return md_escape(text or "(none)")
+
+
+def _merge_data(pull: PullRequest, sha: str | None, **extra: Any) -> dict[str, Any]:
+    return {"pr": pull.number, "merge_commit": sha, "head": pull.head_sha, **extra}
+
+
+def repair_merge_audit(
+    forge: Forge, checkout: ConfigCheckout, pull: PullRequest, *, actor: str, now: datetime
+) -> int | None:
+    """A PR merged without its merge entry (a crash between the merge and the audit write): record it once."""
+    match = BRANCH_RE.fullmatch(pull.head)
+    if match is None:
+        return None
+    target = match["target"]
+    data = _merge_data(pull, forge.merge_commit(pull.number), repaired=True)
+    return record_audit(checkout, target, actor, [("merge", data, f"merge:{target}#{pull.number}")], now)
 
 
 def merge_pull(
@@ -214,24 +269,30 @@ def merge_pull(
     window_check: WindowCheck,
     actor: str,
 ) -> tuple[GateReport, str]:
-    """Merge PR `number` if (and only if) its gate says success; audit the merge."""
+    """Merge PR `number` if (and only if) its gate says success; audit the merge.
+
+    A PR already merged (an earlier run crashed after the merge) gets its missing merge entry, once."""
+    pull = forge.get_pull(number)
+    if pull.state == "merged":
+        repair_merge_audit(forge, checkout, pull, actor=actor, now=now)
+        raise UsageError(f"PR #{number} is already merged (its merge is in the audit log)")
     report = check_gate(forge, checkout, repo, number, now=now, window_check=window_check, actor=actor)
     if report.verdict.state != "success":
         raise PolicyError(
             f"PR #{number} cannot be merged: gate is {report.verdict.state}", reasons=report.verdict.reasons
         )
-    pull, marker = report.pull, report.marker
+    pull, facts = report.pull, report.facts
     sha = forge.merge_pull(pull, message=f"Merge promotion #{number}: {pull.title}")
-    data = {
-        "pr": number,
-        "merge_commit": sha,
-        "head": pull.head_sha,
-        "image": marker.image,
-        "version": marker.version,
-        "rule": report.verdict.rule,
-        "emergency": report.verdict.emergency,
-    }
-    seq = record_audit(
-        checkout, marker.target, actor, [("merge", data, f"merge:{marker.target}#{number}")], now
+    data = _merge_data(
+        pull,
+        sha,
+        image=facts.image,
+        version=facts.version,
+        tenants=list(facts.tenants),
+        rule=report.verdict.rule,
+        emergency=report.verdict.emergency,
     )
-    return GateReport(pull, marker, report.verdict, seq), sha
+    seq = record_audit(
+        checkout, facts.target, actor, [("merge", data, f"merge:{facts.target}#{number}")], now
+    )
+    return GateReport(pull, facts, report.verdict, seq), sha

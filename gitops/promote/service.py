@@ -7,24 +7,24 @@
 from __future__ import annotations
 
 import hashlib
-import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from gitops.audit import append_entry, audit_path
 from gitops.config.loader import ConfigRepo, EnvBundle
-from gitops.config.models import BackupRecord, ModuleRecord, ReleaseRecord
+from gitops.config.models import BackupRecord, EmergencyDeclaration, ModuleRecord, ReleaseRecord
 from gitops.config.types import format_duration
 from gitops.config.yamlsafe import decode_text
-from gitops.errors import ExternalError, PolicyError, UsageError
-from gitops.gates.content import migration_hash
-from gitops.gates.policy import STATUS_CONTEXT, WindowState, eligible_users, rule_name
+from gitops.errors import PolicyError, UsageError
+from gitops.gates.evidence import Evidence, SupplyResult, WindowState
+from gitops.gates.policy import STATUS_CONTEXT, eligible_users, rule_name
+from gitops.gates.registry import run_gates
 from gitops.promote import body as pr_body
 from gitops.promote import plumbing
+from gitops.promote.auditing import record_audit
 from gitops.promote.edit import ChartRelease, ImageFields, edit_image_text, render_release
 from gitops.promote.evidence import (
     SchemaDiff,
@@ -38,7 +38,10 @@ from gitops.promote.evidence import (
 from gitops.promote.forge import CommitStatus, Forge, PullRequest
 from gitops.promote.marker import PromotionMarker, parse_marker, replace_marker
 from gitops.promote.plan import ModuleChange, WavePlan, make_plan, module_changes
+from gitops.promote.pullfacts import head_content
 from gitops.promote.repo import ConfigCheckout, NonFastForward, format_trailers
+
+__all__ = ["record_audit"]  # re-exported: audit writers import it from here
 
 T = TypeVar("T")
 Action = Literal["created", "updated", "unchanged", "up-to-date"]
@@ -64,6 +67,7 @@ class PromoteOptions:
     addons_repo: Path | None = None
     emergency_reason: str | None = None
     emergency_ticket: str | None = None
+    no_emergency: bool = False
     backup_id: str | None = None
     backup_location: str | None = None
     with_db_restore: bool = False
@@ -89,6 +93,7 @@ class Install:
     signature: str = "not checked"
     scan: str = "not checked"
     restore: BackupRecord | None = None
+    supply: tuple[tuple[str, SupplyResult], ...] = ()  # what the promote-time gates saw (audited)
 
 
 @dataclass(frozen=True)
@@ -232,19 +237,43 @@ def _previous(current: ReleaseRecord | None) -> dict[str, Any] | None:
     return current.previous.model_dump(exclude_defaults=True) if current.previous else None
 
 
-def new_release_data(
-    current: ReleaseRecord | None, install: Install, promoted_at: datetime, backup: BackupRecord | None
-) -> dict[str, Any]:
-    """The target's next release.yaml, keys in ReleaseRecord order (unchanged keys → unchanged lines)."""
+@dataclass(frozen=True, kw_only=True)
+class RunState:
+    """What this run writes besides the release itself: when it was first promoted (kept across re-runs),
+    the backup recorded for it and the emergency it declares."""
+
+    promoted_at: datetime
+    backup: BackupRecord | None = None
+    emergency: EmergencyDeclaration | None = None
+
+
+def _dump(model: Any) -> dict[str, Any] | None:
+    return model.model_dump(exclude_defaults=True) if model is not None else None
+
+
+def new_release_data(current: ReleaseRecord | None, install: Install, run: RunState) -> dict[str, Any]:
+    """The target's next release.yaml, keys in ReleaseRecord order (unchanged keys → unchanged lines).
+
+    Every wave records its change class and destructive flag with its tenants (the gate binds approvals to
+    them); a backup is recorded with what the PR installs (the env, or the wave's tenants)."""
     tenants = {
         t: s.model_dump(exclude_defaults=True) for t, s in (current.tenants if current else {}).items()
     }
+    own_backup = run.backup if not install.completes_env else None
     for tenant in install.tenants:
-        tenants[tenant] = {"image": install.image, "version": install.version, "promoted_at": promoted_at}
+        tenants[tenant] = {
+            "image": install.image,
+            "version": install.version,
+            "change_class": install.schema.change_class,
+            "destructive": install.schema.destructive or None,
+            "promoted_at": run.promoted_at,
+            "backup": _dump(own_backup),
+        }
     if current is not None and not install.completes_env:
         data = current.model_dump(exclude_defaults=True)
         data.pop("tenants", None)
-        return {**data, "tenants": tenants}
+        data.pop("emergency", None)
+        return {**data, "emergency": _dump(run.emergency), "tenants": tenants}
     return {
         "image": install.image,
         "version": install.version,
@@ -254,8 +283,9 @@ def new_release_data(
         "change_class": install.schema.change_class,
         "destructive": install.schema.destructive or None,
         "promoted_from": install.source,
-        "promoted_at": promoted_at,
-        "backup": backup.model_dump(exclude_defaults=True) if backup else None,
+        "promoted_at": run.promoted_at,
+        "backup": _dump(run.backup),
+        "emergency": _dump(run.emergency),
         "previous": _previous(current),
         "tenants": tenants,
     }
@@ -270,24 +300,36 @@ def _jsonable(data: Mapping[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------- git
 
 
-def _existing_promoted_at(checkout: ConfigCheckout, branch: str, path: str, image: str) -> datetime | None:
-    """Keep `promoted_at` of an earlier run of the same promotion, so re-runs change nothing."""
+def _existing_release(checkout: ConfigCheckout, branch: str, path: str) -> dict[str, Any] | None:
+    """release.yaml as an earlier run of the same promotion left it on its branch (None: no such run)."""
     import yaml
 
-    try:
-        text = checkout.repo.git.show(f"origin/{branch}:{path}")
-    except Exception:
-        return None
-    data = yaml.safe_load(text) or {}
-    if data.get("image") != image and not any(
-        (s or {}).get("image") == image for s in (data.get("tenants") or {}).values()
-    ):
-        return None
-    stamps = [data.get("promoted_at")] + [
-        (s or {}).get("promoted_at") for s in (data.get("tenants") or {}).values()
+    raw = plumbing.read_blob(checkout, f"refs/remotes/origin/{branch}", path)
+    data = yaml.safe_load(raw) if raw else None
+    return data if isinstance(data, dict) else None
+
+
+def prior_run(data: Mapping[str, Any] | None, install: Install) -> dict[str, Any]:
+    """What an earlier run of this promotion recorded and a re-run keeps: `promoted_at` (so a re-run changes
+    nothing), the backup and the emergency declaration (never silently dropped)."""
+    if not data:
+        return {}
+    ours = [data] if data.get("image") == install.image and install.completes_env else []
+    ours += [
+        s for t, s in (data.get("tenants") or {}).items() if t in install.tenants and isinstance(s, dict)
     ]
-    found = [s for s in stamps if isinstance(s, datetime)]
-    return max(found) if found else None
+    ours = [s for s in ours if s.get("image") == install.image]
+    if not ours:
+        return {}
+    stamps = [s["promoted_at"] for s in ours if isinstance(s.get("promoted_at"), datetime)]
+    backups = [s["backup"] for s in ours if isinstance(s.get("backup"), dict)]
+    if install.completes_env and isinstance(data.get("backup"), dict):
+        backups.insert(0, data["backup"])
+    return {
+        "promoted_at": max(stamps) if stamps else None,
+        "backup": backups[0] if backups else None,
+        "emergency": data.get("emergency") if isinstance(data.get("emergency"), dict) else None,
+    }
 
 
 def _main_touched(checkout: ConfigCheckout, branch_sha: str, paths: list[str]) -> bool:
@@ -299,7 +341,7 @@ def _main_touched(checkout: ConfigCheckout, branch_sha: str, paths: list[str]) -
         return True
 
 
-Edit = Callable[[Mapping[str, bytes | None], datetime | None], dict[str, bytes]]
+Edit = Callable[[Mapping[str, bytes | None], Mapping[str, Any] | None], dict[str, bytes]]
 
 
 def push_promotion_branch(
@@ -310,12 +352,12 @@ def push_promotion_branch(
     *,
     message: str,
     trailers: Mapping[str, str],
-    image: str,
     known_heads: Mapping[str, str] | None = None,
 ) -> tuple[str, bool]:
     """Create or refresh `branch` so it holds `edit` on top of main. Returns (head sha, pushed?).
 
-    `edit` gets the current bytes of `paths` on the base (None: absent) and returns the files it changes.
+    `edit` gets the current bytes of `paths` on the base (None: absent) and release.yaml (`paths[0]`) as an
+    earlier run left it on the branch (None: first run), and returns the files it changes.
     The commit is built with plumbing, never in the working tree, so hundreds of tenant files cost one
     `cat-file` and one `fast-import`. `known_heads` (the remote's branches listed since the clone) saves
     asking the remote on the first attempt."""
@@ -325,13 +367,13 @@ def push_promotion_branch(
             checkout.fetch(f"+refs/heads/{checkout.branch}:refs/remotes/origin/{checkout.branch}")
         existing = known_heads.get(branch) if known_heads is not None else checkout.remote_sha(branch)
         known_heads = None  # a retry follows a rejected push: ask the remote again
-        base, stamp = f"refs/remotes/origin/{checkout.branch}", None
+        base, earlier = f"refs/remotes/origin/{checkout.branch}", None
         if existing:
             checkout.fetch(f"+refs/heads/{branch}:refs/remotes/origin/{branch}")
-            stamp = _existing_promoted_at(checkout, branch, paths[0], image)
+            earlier = _existing_release(checkout, branch, paths[0])
             if not _main_touched(checkout, existing, paths):
                 base = existing
-        changed = edit(plumbing.read_blobs(checkout, base, paths), stamp)
+        changed = edit(plumbing.read_blobs(checkout, base, paths), earlier)
         if not changed and base == existing:
             return existing, False
         if changed:
@@ -448,18 +490,14 @@ def install_release(ctx: _Context, install: Install) -> PromotionResult:
     )  # fmt: skip
     if runs_already(current, install):
         return replace(base, notes=(f"{install.target} already runs {install.version}; nothing to do",))
-    backup = None
-    if ctx.options.backup_id:
-        backup = BackupRecord(
-            id=ctx.options.backup_id, completed_at=ctx.now, location=ctx.options.backup_location
-        )
     branch = branch_name(install.kind, install.target, install.version, install.image, install.wave)
-    release_holder: dict[str, dict[str, Any]] = {}
+    runs: list[RunState] = []
+    notes: list[str] = []
 
-    def edit(files: Mapping[str, bytes | None], stamp: datetime | None) -> dict[str, bytes]:
-        data = new_release_data(current, install, stamp or ctx.now, backup)
-        release_holder["data"] = _jsonable(data)
-        return install_files(files, target, install, data)
+    def edit(files: Mapping[str, bytes | None], earlier: Mapping[str, Any] | None) -> dict[str, bytes]:
+        run = run_state(ctx.options, prior_run(earlier, install), ctx.now, notes)
+        runs[:] = [run]
+        return install_files(files, target, install, new_release_data(current, install, run))
 
     trailers = {
         "Promoted-From": install.source,
@@ -477,12 +515,19 @@ def install_release(ctx: _Context, install: Install) -> PromotionResult:
         edit,
         message=message,
         trailers=trailers,
-        image=install.image,
         known_heads=ctx.promotion_heads(),
     )
-    content_hash = migration_hash(release_holder["data"], tenants=install.tenants)
+    content_hash = head_content(ctx.checkout, ctx.repo, install.target, head)
+    run = runs[0]
     pull, action, superseded = _publish(
-        ctx, install, target, branch=branch, head=head, content_hash=content_hash, window=ctx.window()
+        ctx,
+        install,
+        target,
+        branch=branch,
+        head=head,
+        content_hash=content_hash,
+        window=ctx.window(),
+        run=run,
     )
     seq = _audit_promotion(
         ctx,
@@ -492,7 +537,10 @@ def install_release(ctx: _Context, install: Install) -> PromotionResult:
         content_hash=content_hash,
         pull=pull,
         superseded=superseded,
+        run=run,
     )
+    if run.backup is not None:
+        _audit_backup(ctx, install, branch, run.backup)
     return replace(
         base,
         action=action,
@@ -503,7 +551,50 @@ def install_release(ctx: _Context, install: Install) -> PromotionResult:
         content_hash=content_hash,
         superseded=superseded,
         audit_seq=seq,
+        notes=tuple(notes),
     )
+
+
+def run_state(options: PromoteOptions, prior: Mapping[str, Any], now: datetime, notes: list[str]) -> RunState:
+    """This run's promoted_at, backup and emergency: the options given, else what an earlier run recorded."""
+    backup = _backup(options, prior, now)
+    emergency = None
+    if options.emergency_reason is not None or options.emergency_ticket is not None:
+        reason = (options.emergency_reason or "").strip()
+        if not reason:
+            raise UsageError("--emergency needs a non-blank REASON (and --ticket ID)")
+        emergency = EmergencyDeclaration(
+            reason=reason, ticket=(options.emergency_ticket or "").strip() or None
+        )
+    elif prior.get("emergency") and not options.no_emergency:
+        emergency = EmergencyDeclaration.model_validate(prior["emergency"])
+        notes.append(
+            f"kept the emergency declared by an earlier run (ticket {emergency.ticket}); "
+            "--no-emergency drops it"
+        )
+    return RunState(promoted_at=prior.get("promoted_at") or now, backup=backup, emergency=emergency)
+
+
+def _backup(options: PromoteOptions, prior: Mapping[str, Any], now: datetime) -> BackupRecord | None:
+    earlier = BackupRecord.model_validate(prior["backup"]) if prior.get("backup") else None
+    if not options.backup_id:
+        return earlier
+    if earlier is not None and earlier.id == options.backup_id:
+        return earlier  # recording the same backup again changes nothing
+    return BackupRecord(id=options.backup_id, completed_at=now, location=options.backup_location)
+
+
+def _audit_backup(ctx: _Context, install: Install, branch: str, backup: BackupRecord) -> None:
+    data = {
+        "id": backup.id,
+        "location": backup.location,
+        "completed_at": backup.completed_at.isoformat(),
+        "branch": branch,
+        "tenants": list(install.tenants),
+        "version": install.version,
+    }
+    key = f"backup:{install.target}:{branch}:{backup.id}"
+    record_audit(ctx.checkout, install.target, ctx.options.actor, [("backup", data, key)], ctx.now)
 
 
 def in_background(work: Callable[[], T]) -> Callable[[], T]:
@@ -532,6 +623,7 @@ def _publish(
     head: str,
     content_hash: str,
     window: WindowState | None,
+    run: RunState,
 ) -> tuple[PullRequest, Action, tuple[int, ...]]:
     forge = ctx.forge
     base_branch = ctx.checkout.branch
@@ -540,8 +632,8 @@ def _publish(
     author = mine.author if mine else forge.whoami()
     approvals, cab = _approval_text(target, install)
     emergency = None
-    if ctx.options.emergency_reason or ctx.options.emergency_ticket:
-        emergency = {"reason": ctx.options.emergency_reason, "ticket": ctx.options.emergency_ticket}
+    if run.emergency is not None:
+        emergency = {"reason": run.emergency.reason, "ticket": run.emergency.ticket}
     facts = pr_body.BodyFacts(
         kind=install.kind,
         source=install.source,
@@ -583,12 +675,14 @@ def _publish(
         actor=ctx.options.actor,
         branch=branch,
         schema_diff_computed=install.schema.computed,
-        emergency_reason=ctx.options.emergency_reason,
-        emergency_ticket=ctx.options.emergency_ticket,
+        emergency_reason=run.emergency.reason if run.emergency else None,
+        emergency_ticket=run.emergency.ticket if run.emergency else None,
         bindings=dict(old_marker.bindings) if old_marker else {},
     ).bind(head)
     text = pr_body.render_body(facts, marker.render())
-    wanted = pr_body.labels(facts, cab_required=cab)
+    policy = target.config.gate_policy
+    emergency_label = policy.emergency.label if policy.emergency else "emergency"
+    wanted = pr_body.labels(facts, cab_required=cab, emergency_label=emergency_label)
     if mine is None:
         pull = forge.create_pull(
             head=branch,
@@ -600,7 +694,7 @@ def _publish(
         )
         action: Action = "created"
     else:
-        keep = [label for label in mine.labels if not pr_body.managed(label)]
+        keep = [label for label in mine.labels if not pr_body.managed(label, emergency_label)]
         labels = sorted(set(keep) | set(wanted))
         title = pr_body.title(facts)
         if (mine.title, mine.body, sorted(mine.labels)) == (title, replace_marker(text, marker), labels):
@@ -639,6 +733,7 @@ def _audit_promotion(
     content_hash: str,
     pull: PullRequest,
     superseded: tuple[int, ...],
+    run: RunState,
 ) -> int | None:
     data = {
         "pr": pull.number,
@@ -655,59 +750,16 @@ def _audit_promotion(
         "wave": install.wave,
         "content_hash": content_hash,
         "superseded": list(superseded),
+        "supply": {name: {"ok": r.ok, "text": r.text} for name, r in install.supply},
     }
-    if ctx.options.emergency_reason:
-        data["emergency"] = {"reason": ctx.options.emergency_reason, "ticket": ctx.options.emergency_ticket}
+    if run.emergency is not None:
+        data["emergency"] = run.emergency.model_dump()
     if install.restore:
         data["restore_from_backup"] = install.restore.id
     kind = "rollback" if install.kind == "rollback" else "promotion"
-    entries = [(kind, data, f"{kind}:{install.target}:{branch}:{content_hash}")]
+    # one entry per actor and content: everyone who ran this promotion is on record (and may not approve it)
+    entries = [(kind, data, f"{kind}:{install.target}:{branch}:{content_hash}:{ctx.options.actor}")]
     return record_audit(ctx.checkout, install.target, ctx.options.actor, entries, ctx.now, fetch_first=False)
-
-
-def record_audit(
-    checkout: ConfigCheckout,
-    env: str,
-    actor: str,
-    entries: Sequence[tuple[str, Mapping[str, Any], str]],
-    now: datetime,
-    *,
-    fetch_first: bool = True,
-) -> int | None:
-    """Append entries (idempotent by key) to audit/<env>.jsonl on main and push; returns the last seq.
-
-    Written with plumbing on top of the latest main, without touching the working tree;
-    a race with another writer re-reads main and tries again (keys make the retry safe)."""
-    if not entries:
-        return None
-    main = checkout.branch
-    rel = audit_path(Path(), env).as_posix()
-    for attempt in range(5):
-        if attempt or fetch_first:
-            checkout.fetch(f"+refs/heads/{main}:refs/remotes/origin/{main}")
-        parent = checkout.repo.git.rev_parse(f"origin/{main}")
-        before = plumbing.read_blob(checkout, parent, rel) or b""
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / rel
-            path.parent.mkdir(parents=True)
-            path.write_bytes(before)
-            seqs = [
-                append_entry(path, env=env, kind=kind, actor=actor, data=data, key=key, at=now).seq
-                for kind, data, key in entries
-            ]
-            after = path.read_bytes()
-        if after == before:
-            return seqs[-1]
-        trailers = format_trailers({"Audit-Env": env})
-        sha = plumbing.commit_files(
-            checkout, parent, {rel: after}, f"Audit: {entries[0][0]} in {env}\n\n{trailers}"
-        )
-        try:
-            checkout.push(sha, main, force_with_lease=parent)
-            return seqs[-1]
-        except NonFastForward:
-            continue
-    raise ExternalError(f"could not append to {rel} on {main}: the branch keeps moving")
 
 
 # ---------------------------------------------------------------- promote and rollback
@@ -729,32 +781,69 @@ def _public_key(repo: ConfigRepo, target: EnvBundle) -> bytes | None:
     return repo.files.read(signing.public_key) if signing else None
 
 
+def _supply_evidence(ctx: _Context, target: EnvBundle, image: str) -> Evidence:
+    """Promote-time evidence for the stage's gates; the registry asks only for what its gates need."""
+    key = _public_key(ctx.repo, target)
+    policy = target.config.scan_policy
+
+    def signature() -> SupplyResult:
+        if key is None:
+            return SupplyResult(ok=False, text=f"{target.name!r} has no signing.public_key to verify with")
+        sig = ctx.seams.supply.signature(image, key)
+        if not sig.ok:
+            return SupplyResult(ok=False, text=f"does not verify with {target.name}'s key: {sig.reason}")
+        return SupplyResult(ok=True, text=f"verified (key {sig.key_id})")
+
+    def scan() -> SupplyResult:
+        if not policy.required:
+            return SupplyResult(ok=True, text="not required by the scan policy")
+        if key is None:
+            return SupplyResult(ok=False, text=f"{target.name!r} has no signing.public_key to verify with")
+        ev = ctx.seams.supply.scan(image, key, policy)
+        counts = ", ".join(f"{k} {v}" for k, v in sorted((ev.counts_by_severity or {}).items()))
+        text = f"({counts or 'no findings'}; trivy {ev.trivy_version}, scanned {ev.scanned_at})"
+        if not ev.ok:
+            return SupplyResult(
+                ok=False, text=f"no passing scan under {target.name}'s policy: {ev.reason} {text}"
+            )
+        return SupplyResult(ok=True, text=f"passed {text}")
+
+    return Evidence(
+        phase="promote",
+        policy=target.config.gate_policy,
+        change_class="normal",
+        destructive=False,
+        signature=_once(signature),
+        scan=_once(scan),
+        now=ctx.now,
+    )
+
+
+def _once(work: Callable[[], T]) -> Callable[[], T]:
+    done: list[T] = []
+
+    def get() -> T:
+        if not done:
+            done.append(work())
+        return done[0]
+
+    return get
+
+
 def _supply_reasons(
     ctx: _Context, target: EnvBundle, image: str, gates: tuple[str, ...]
-) -> tuple[list[str], str, str]:
-    reasons: list[str] = []
-    signature, scan = "not required by the pipeline", "not required by the pipeline"
-    key = _public_key(ctx.repo, target)
-    needs_scan = "scan" in gates and target.config.scan_policy.required
-    if ("signature" in gates or needs_scan) and key is None:
-        reasons.append(f"{target.name!r} has no signing.public_key: cannot verify signature or attestation")
-        return reasons, "no key configured", "no key configured"
-    if "signature" in gates and key is not None:
-        sig = ctx.seams.supply.signature(image, key)
-        signature = f"verified (key {sig.key_id})" if sig.ok else f"FAILED: {sig.reason}"
-        if not sig.ok:
-            reasons.append(f"image signature does not verify with {target.name}'s key: {sig.reason}")
-    if needs_scan and key is not None:
-        ev = ctx.seams.supply.scan(image, key, target.config.scan_policy)
-        counts = (
-            ", ".join(f"{k} {v}" for k, v in sorted((ev.counts_by_severity or {}).items())) or "no findings"
-        )
-        scan = (
-            f"{'passed' if ev.ok else 'FAILED'} ({counts}; trivy {ev.trivy_version}, scanned {ev.scanned_at})"
-        )
-        if not ev.ok:
-            reasons.append(f"no passing scan attestation under {target.name}'s policy: {ev.reason}")
-    return reasons, signature, scan
+) -> tuple[list[str], tuple[tuple[str, SupplyResult], ...]]:
+    """Run the stage's promote-time gates; (reasons they refuse, the evidence they saw)."""
+    evidence = _supply_evidence(ctx, target, image)
+    results = run_gates(gates, evidence)
+    reasons = [reason for r in results if r.state != "success" for reason in r.reasons]
+    seen = []
+    for name, get in (("signature", evidence.signature), ("scan", evidence.scan)):
+        if name in gates:
+            found = get()
+            if found is not None:
+                seen.append((name, found))
+    return reasons, tuple(seen)
 
 
 def _schema(
@@ -762,7 +851,10 @@ def _schema(
 ) -> SchemaDiff:
     if options.addons_repo is None:
         return fail_closed_diff(
-            modules_changed=changed, declared_destructive=new.destructive, fingerprint=new.schema_fingerprint
+            modules_changed=changed,
+            declared_destructive=new.destructive,
+            fingerprint=new.schema_fingerprint,
+            old_fingerprint=old.schema_fingerprint if old else None,
         )
     return schema_diff_from(
         compute_schema_diff(options.addons_repo, old.source_commit if old else None, new.source_commit)
@@ -783,19 +875,32 @@ def promote(source_env: str, target_env: str, *, options: PromoteOptions, seams:
     probe = Install(
         "promotion", source_env, target_env, release.image, release.version, release.source_commit,
         dict(release.modules), fail_closed_diff(modules_changed=False, declared_destructive=False,
-        fingerprint=None), wave, tenants, completes, changes,
+        fingerprint=None, old_fingerprint=None), wave, tenants, completes, changes,
     )  # fmt: skip
     if runs_already(target.release, probe):
         return install_release(ctx, probe)
     reasons = list(plan.reasons) + wave_reasons
-    supply_reasons, signature, scan = _supply_reasons(ctx, target, release.image, plan.gates)
+    supply_reasons, supply = _supply_reasons(ctx, target, release.image, plan.gates)
     reasons += supply_reasons
     schema = _schema(options, target.release, release, bool(changes)) if not reasons else probe.schema
     reasons += [f"addons diff: {error}" for error in schema.errors]
     if reasons:
         raise PolicyError(f"cannot promote {source_env} → {target_env}", reasons=reasons)
-    install = replace(probe, schema=schema, signature=signature, scan=scan)
+    shown = dict(supply)
+    install = replace(
+        probe,
+        schema=schema,
+        signature=_shown(shown.get("signature"), "not required by the pipeline"),
+        scan=_shown(shown.get("scan"), "not required by the pipeline"),
+        supply=supply,
+    )
     return install_release(ctx, install)
+
+
+def _shown(result: SupplyResult | None, default: str) -> str:
+    if result is None:
+        return default
+    return result.text if result.ok else f"FAILED: {result.text}"
 
 
 def schema_changed(current: ReleaseRecord, previous: Any) -> bool:
@@ -803,6 +908,12 @@ def schema_changed(current: ReleaseRecord, previous: Any) -> bool:
     if current.schema_fingerprint and previous.schema_fingerprint:
         return bool(current.schema_fingerprint != previous.schema_fingerprint)
     return bool(current.modules != previous.modules or current.destructive)
+
+
+_PREVIOUSLY_ACCEPTED = (
+    ("signature", SupplyResult(ok=True, text="previously verified in this environment")),
+    ("scan", SupplyResult(ok=True, text="previously accepted in this environment")),
+)
 
 
 def rollback(env: str, *, options: PromoteOptions, seams: Seams) -> PromotionResult:
@@ -846,7 +957,7 @@ def rollback(env: str, *, options: PromoteOptions, seams: Seams) -> PromotionRes
         "rollback", env, env, previous.image, previous.version, previous.source_commit,
         dict(previous.modules), schema, None, tuple(target.config.enabled_tenants()), True, changes,
         signature="previously verified in this environment", scan="previously accepted in this environment",
-        restore=restore,
+        restore=restore, supply=_PREVIOUSLY_ACCEPTED,
     )  # fmt: skip
     return install_release(ctx, install)
 

@@ -1,0 +1,100 @@
+"""What a gate looks at (`Evidence`, typed, gathered lazily) and what it answers (`GateResult`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from gitops.config.models import GatePolicy
+
+GateState = Literal["success", "pending", "failure"]
+Phase = Literal["promote", "merge"]
+_RANK: dict[str, int] = {"success": 0, "pending": 1, "failure": 2}
+
+
+@dataclass(frozen=True)
+class Review:
+    """One PR review as the forge reports it (latest per user decides)."""
+
+    id: int
+    user: str
+    state: str  # APPROVED | CHANGES_REQUESTED | COMMENTED | DISMISSED
+    commit_id: str
+    submitted_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class WindowState:
+    """What the gate needs from a window verdict."""
+
+    open: bool
+    blocked_by: tuple[str, ...] = ()
+    next_open: datetime | None = None
+    open_until: datetime | None = None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+    verdict: Any = field(default=None, compare=False)  # the window engine's own verdict, for break-glass
+
+
+@dataclass(frozen=True)
+class Emergency:
+    """An emergency declared by the promotion (release.yaml `emergency:`), with reason and ticket."""
+
+    reason: str | None = None
+    ticket: str | None = None
+
+
+@dataclass(frozen=True)
+class SupplyResult:
+    """A signature or scan check: passed or not, and a sentence for people."""
+
+    ok: bool
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Evidence:
+    """Everything a gate may look at. Callables are evaluated only by the gates that need them (a stage that
+    does not list `scan` never asks the registry for a scan attestation)."""
+
+    phase: Phase
+    policy: GatePolicy
+    change_class: str
+    destructive: bool
+    content_hash: str = ""
+    bindings: Mapping[str, str] = field(default_factory=dict)  # commit sha -> content hash at that commit
+    reviews: Sequence[Review] = ()
+    excluded: Mapping[str, str] = field(
+        default_factory=dict
+    )  # identity (lower-case) -> why it may not approve
+    window: Callable[[], WindowState | None] = lambda: None
+    emergency: Emergency | None = None
+    backup_recorded: bool = False
+    signature: Callable[[], SupplyResult | None] = lambda: None
+    scan: Callable[[], SupplyResult | None] = lambda: None
+    now: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class GateResult:
+    name: str
+    state: GateState
+    reasons: tuple[str, ...] = ()
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "state": self.state, "reasons": list(self.reasons)}
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A gate: its name (as listed in a stage's `gates:`), the phases it applies in, and its decision."""
+
+    name: str
+    phases: frozenset[Phase]
+    evaluate: Callable[[Evidence], GateResult]
+
+
+def worst(states: Sequence[GateState]) -> GateState:
+    return max(states, key=_RANK.__getitem__, default="success")

@@ -1,0 +1,60 @@
+"""Audit entries appended to audit/<env>.jsonl on the config repository's main branch (plumbing, no
+working tree), idempotent by key, retried on a race with another writer."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from gitops.audit import append_entry, audit_path
+from gitops.errors import ExternalError
+from gitops.promote import plumbing
+from gitops.promote.repo import ConfigCheckout, NonFastForward, format_trailers
+
+
+def record_audit(
+    checkout: ConfigCheckout,
+    env: str,
+    actor: str,
+    entries: Sequence[tuple[str, Mapping[str, Any], str]],
+    now: datetime,
+    *,
+    fetch_first: bool = True,
+) -> int | None:
+    """Append entries (idempotent by key) to audit/<env>.jsonl on main and push; returns the last seq.
+
+    Written with plumbing on top of the latest main, without touching the working tree;
+    a race with another writer re-reads main and tries again (keys make the retry safe)."""
+    if not entries:
+        return None
+    main = checkout.branch
+    rel = audit_path(Path(), env).as_posix()
+    for attempt in range(5):
+        if attempt or fetch_first:
+            checkout.fetch(f"+refs/heads/{main}:refs/remotes/origin/{main}")
+        parent = checkout.repo.git.rev_parse(f"origin/{main}")
+        before = plumbing.read_blob(checkout, parent, rel) or b""
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / rel
+            path.parent.mkdir(parents=True)
+            path.write_bytes(before)
+            seqs = [
+                append_entry(path, env=env, kind=kind, actor=actor, data=data, key=key, at=now).seq
+                for kind, data, key in entries
+            ]
+            after = path.read_bytes()
+        if after == before:
+            return seqs[-1]
+        trailers = format_trailers({"Audit-Env": env})
+        sha = plumbing.commit_files(
+            checkout, parent, {rel: after}, f"Audit: {entries[0][0]} in {env}\n\n{trailers}"
+        )
+        try:
+            checkout.push(sha, main, force_with_lease=parent)
+            return seqs[-1]
+        except NonFastForward:
+            continue
+    raise ExternalError(f"could not append to {rel} on {main}: the branch keeps moving")
