@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import click
 
 from gitops.cli.forge_options import forge_options
 from gitops.cli.gate import render_gate
-from gitops.cli.options import config_repo_option, emit, json_option
+from gitops.cli.options import config_repo_option, emit, info, json_option
+from gitops.errors import GitopsError
+from gitops.gates.policy import GateVerdict, Review
 from gitops.promote.evidence import engine_window_check
-from gitops.promote.forges import ForgeSettings, open_session
+from gitops.promote.forge import PullRequest
+from gitops.promote.forges import ForgeSettings, Session, open_session
 from gitops.promote.localforge import LocalForge
-from gitops.promote.marker import parse_marker
-from gitops.promote.pulls import merge_pull
+from gitops.promote.marker import strip_marker
+from gitops.promote.pulls import evaluate_pull, merge_pull
 
 
 @click.group("pr")
@@ -57,36 +62,64 @@ def show(
     number: int, config_repo: str, forge: str, github_url: str | None, github_repo: str | None,
     actor: str | None, as_json: bool,
 ) -> None:  # fmt: skip
-    """Show one PR: its body, reviews and statuses."""
+    """Show one PR: the gate verdict, its body, each review (counted or ignored, and why), statuses."""
     with open_session(config_repo, ForgeSettings(forge, actor, github_url, github_repo)) as s:
         pull = s.forge.get_pull(number)
         reviews = s.forge.reviews(number)
         statuses = s.forge.statuses(pull.head_sha) if pull.head_sha else []
-    marker = parse_marker(pull.body)
+        verdict = _verdict(s, pull)
+    marks = review_marks(reviews, verdict)
     data = {
         **pull.to_dict(),
-        "body": pull.body,
-        "marker": None if marker is None else {"target": marker.target, "content_hash": marker.content_hash},
+        "body": strip_marker(pull.body),
+        "gate": verdict.to_dict() if isinstance(verdict, GateVerdict) else {"error": verdict},
         "reviews": [
-            {"id": r.id, "user": r.user, "state": r.state, "commit_id": r.commit_id} for r in reviews
+            {"id": r.id, "user": r.user, "state": r.state, "commit_id": r.commit_id, **marks[r.id]}
+            for r in reviews
         ],
         "statuses": [
             {"context": c.context, "state": c.state, "description": c.description} for c in statuses
         ],
     }
+    head = (
+        f"gate: {verdict.state.upper()}: {verdict.description}"
+        if isinstance(verdict, GateVerdict)
+        else f"gate: cannot evaluate: {verdict}"
+    )
     emit(
         data,
         as_json=as_json,
         human=lambda: "\n".join(
             [
+                head,
                 f"#{pull.number} {pull.state}: {pull.title}",
                 f"head {pull.head} @ {pull.head_sha[:12]}",
                 "",
-                pull.body,
             ]
-            + [f"review: {r.user} {r.state} at {r.commit_id[:12]}" for r in reviews]
+            + [strip_marker(pull.body)]
+            + [_review_line(r, marks[r.id]) for r in reviews]
             + [f"status: {c.context} {c.state} — {c.description}" for c in statuses]
         ),
+    )
+
+
+def _verdict(s: Session, pull: PullRequest) -> GateVerdict | str:
+    """The gate verdict as `gate check --no-publish` would give it, or why there is none."""
+    if pull.state != "open":
+        return f"PR is {pull.state}"
+    try:
+        _facts, verdict = evaluate_pull(
+            s.forge, s.checkout, s.repo, pull, now=datetime.now(UTC), window_check=engine_window_check
+        )
+    except GitopsError as exc:
+        return str(exc)
+    return verdict
+
+
+def _review_line(review: Review, mark: dict[str, Any]) -> str:
+    status = "counted" if mark["counted"] else f"ignored: {mark['reason']}" if mark["reason"] else ""
+    return f"review: {review.user} {review.state} at {review.commit_id[:12]}" + (
+        f" ({status})" if status else ""
     )
 
 
@@ -102,14 +135,38 @@ def approve(
     number: int, as_user: str | None, comment: str, config_repo: str, forge: str, github_url: str | None,
     github_repo: str | None, actor: str | None, as_json: bool,
 ) -> None:  # fmt: skip
-    """Approve PR as USER (the approval is bound to the content at the current head)."""
+    """Approve PR as USER (the approval is bound to the content at the current head).
+
+    The review is always recorded (as GitHub would); whether it counts for the gate is said on stderr."""
     with open_session(config_repo, ForgeSettings(forge, actor, github_url, github_repo)) as s:
         review = s.forge.approve(number, user=as_user, body=comment)
+        verdict = _verdict(s, s.forge.get_pull(number))
+    mark = review_marks([review], verdict)[review.id]
+    if not mark["counted"]:
+        info(f"warning: this approval does not count for the gate: {mark['reason'] or 'unknown'}")
     emit(
-        {"pr": number, "review_id": review.id, "user": review.user, "commit_id": review.commit_id},
+        {"pr": number, "review_id": review.id, "user": review.user, "commit_id": review.commit_id, **mark},
         as_json=as_json,
-        human=f"approved #{number} as {review.user} at {review.commit_id[:12]}",
+        human=f"approved #{number} as {review.user} at {review.commit_id[:12]}"
+        + (" (counted)" if mark["counted"] else " (not counted)"),
     )
+
+
+def review_marks(reviews: Sequence[Review], verdict: GateVerdict | str) -> dict[int, dict[str, Any]]:
+    """Per review: does it count for the gate, and if not, why (author, promoter, team, stale, expired…)."""
+    if not isinstance(verdict, GateVerdict):
+        return {r.id: {"counted": False, "reason": f"gate cannot be evaluated: {verdict}"} for r in reviews}
+    counted = {a.review_id for a in verdict.counted}
+    ignored = {a.review_id: a.reason for a in verdict.ignored}
+    marks = {}
+    for review in reviews:
+        reason = ignored.get(review.id)
+        if review.state != "APPROVED":
+            reason = None
+        elif review.id not in counted and reason is None:
+            reason = "superseded by the reviewer's later review"
+        marks[review.id] = {"counted": review.id in counted, "reason": reason}
+    return marks
 
 
 @pr.command("merge")

@@ -4,8 +4,8 @@ An approval is bound to this hash, not to a commit SHA: a push that changes the 
 schema fingerprint, the change class, the destructive flag, the backup requirement, the emergency
 declaration (all in release.yaml) or any field a promotion edits in the target's files makes earlier
 approvals stale; a rebase that leaves all of these unchanged keeps them valid. The hash is computed from
-the files themselves (never from a PR body), for every wave alike. Recorded backups are left out: recording
-one after the approval must not make it stale.
+the files themselves (never from a PR body), for every wave alike. Left out: backups (recording one after
+the approval must not make it stale), verifications (main records them under an open PR) and promoted_at.
 """
 
 from __future__ import annotations
@@ -22,13 +22,22 @@ HASH_PREFIX = "ch2:"
 EDITABLE_VALUE_KEYS = ("image", "release")
 
 
-def _without_backups(release: Mapping[str, Any]) -> dict[str, Any]:
-    data = {k: v for k, v in release.items() if k != "backup"}
+# what main may write into release.yaml under an open PR (verify records verifications, backups are recorded
+# after the approval) and when the promotion was first made: not part of what a reviewer approves
+UNHASHED_RELEASE_KEYS = frozenset({"backup", "verification", "promoted_at"})
+
+
+def _approved_part(release: Mapping[str, Any]) -> dict[str, Any]:
+    data = {k: v for k, v in release.items() if k not in UNHASHED_RELEASE_KEYS}
+    if isinstance(data.get("previous"), Mapping):
+        data["previous"] = {k: v for k, v in data["previous"].items() if k not in UNHASHED_RELEASE_KEYS}
     tenants = data.get("tenants")
     if isinstance(tenants, Mapping):
         data["tenants"] = {
             str(name): (
-                {k: v for k, v in state.items() if k != "backup"} if isinstance(state, Mapping) else state
+                {k: v for k, v in state.items() if k not in UNHASHED_RELEASE_KEYS}
+                if isinstance(state, Mapping)
+                else state
             )
             for name, state in tenants.items()
         }
@@ -60,7 +69,7 @@ def promotion_content(files: Mapping[str, str | None], *, release_path: str) -> 
         else:
             edited[path] = data
     return {
-        "release": _without_backups(release) if isinstance(release, Mapping) else release,
+        "release": _approved_part(release) if isinstance(release, Mapping) else release,
         "values": edited,
     }
 

@@ -19,7 +19,7 @@ def _supply_gate(name: str, what: str, pick: Callable[[Evidence], SupplyResult |
                 reasons=(f"no {what} evidence for this promotion (re-run promote)",),
             )
         if not result.ok:
-            return GateResult(name=name, state="failure", reasons=(f"{what}: {result.text}",))
+            return GateResult(name=name, state="failure", reasons=(result.text,))
         return GateResult(name=name, state="success", detail={"text": result.text})
 
     return Gate(name, frozenset({"promote", "merge"}), evaluate)

@@ -60,3 +60,8 @@ def replace_marker(body: str, marker: PromotionMarker) -> str:
     if MARKER_RE.search(body):
         return MARKER_RE.sub(lambda _: marker.render(), body, count=1)
     return body.rstrip("\n") + "\n\n" + marker.render() + "\n"
+
+
+def strip_marker(body: str) -> str:
+    """The body as people read it: without the machine marker (a cache; the gate never reads it)."""
+    return MARKER_RE.sub("", body or "").rstrip() + "\n"

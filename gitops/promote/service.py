@@ -448,7 +448,7 @@ def _approval_text(target: EnvBundle, install: Install) -> tuple[str, bool]:
                 f" Emergency path: label `{policy.emergency.label}` + {e.count} approval(s) from "
                 f"{', '.join(e.from_) or 'anyone'} + reason and ticket."
             )
-    return text, cab
+    return pr_body.Markdown(text), cab
 
 
 def _reviewers(target: EnvBundle, author: str) -> list[str]:
@@ -458,11 +458,13 @@ def _reviewers(target: EnvBundle, author: str) -> list[str]:
 
 def _rollback_text(current: ReleaseRecord | None, install: Install) -> str:
     if install.kind == "rollback":
-        return "This PR is itself a rollback; its own rollback target is the release it replaces."
+        return pr_body.Markdown(
+            "This PR is itself a rollback; its own rollback target is the release it replaces."
+        )
     if current is None:
-        return "None: this is the first release of the environment."
+        return pr_body.Markdown("None: this is the first release of the environment.")
     verified = "verified" if current.verification else "NOT verified"
-    return (
+    return pr_body.Markdown(
         f"`odoo-gitops rollback {install.target}` returns to {current.version} "
         f"(`{current.image}`, {verified})."
     )
@@ -788,23 +790,30 @@ def _supply_evidence(ctx: _Context, target: EnvBundle, image: str) -> Evidence:
 
     def signature() -> SupplyResult:
         if key is None:
-            return SupplyResult(ok=False, text=f"{target.name!r} has no signing.public_key to verify with")
+            return SupplyResult(
+                ok=False, text=f"{target.name!r} has no signing.public_key: cannot verify the signature"
+            )
         sig = ctx.seams.supply.signature(image, key)
         if not sig.ok:
-            return SupplyResult(ok=False, text=f"does not verify with {target.name}'s key: {sig.reason}")
+            return SupplyResult(
+                ok=False, text=f"image signature does not verify with {target.name}'s key: {sig.reason}"
+            )
         return SupplyResult(ok=True, text=f"verified (key {sig.key_id})")
 
     def scan() -> SupplyResult:
         if not policy.required:
             return SupplyResult(ok=True, text="not required by the scan policy")
         if key is None:
-            return SupplyResult(ok=False, text=f"{target.name!r} has no signing.public_key to verify with")
+            return SupplyResult(
+                ok=False,
+                text=f"{target.name!r} has no signing.public_key: cannot verify the scan attestation",
+            )
         ev = ctx.seams.supply.scan(image, key, policy)
         counts = ", ".join(f"{k} {v}" for k, v in sorted((ev.counts_by_severity or {}).items()))
         text = f"({counts or 'no findings'}; trivy {ev.trivy_version}, scanned {ev.scanned_at})"
         if not ev.ok:
             return SupplyResult(
-                ok=False, text=f"no passing scan under {target.name}'s policy: {ev.reason} {text}"
+                ok=False, text=f"no passing scan attestation under {target.name}'s policy: {ev.reason} {text}"
             )
         return SupplyResult(ok=True, text=f"passed {text}")
 

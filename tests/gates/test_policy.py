@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gitops.config.models import ApprovalRule, EmergencyRule, GatePolicy
-from gitops.gates.content import migration_hash
-from gitops.gates.policy import Emergency, GateInput, Review, WindowState, evaluate_gate, latest_reviews
+from gitops.gates.content import hash_files
+from gitops.gates.evidence import SupplyResult
+from gitops.gates.policy import Emergency, Evidence, GateVerdict, Review, WindowState, latest_reviews
+from gitops.gates.policy import evaluate_gate as evaluate_stage
 
 NOW = datetime(2026, 11, 24, 19, 30, tzinfo=UTC)
 POLICY = GatePolicy(
@@ -22,17 +24,21 @@ POLICY = GatePolicy(
     emergency=EmergencyRule(approvals=ApprovalRule(count=1, **{"from": ("ecab",)})),
     approval_ttl=timedelta(hours=72),
 )
-RELEASE = {"image": "r/o@sha256:" + "a" * 64, "modules": {"m": {"version": "1", "checksum": "c" * 40}}}
-HASH = migration_hash(RELEASE)
-OTHER_HASH = migration_hash({**RELEASE, "image": "r/o@sha256:" + "b" * 64})
+RELEASE_PATH = "envs/prod/release.yaml"
+RELEASE = "image: r/o@sha256:" + "a" * 64 + "\nmodules:\n  m: {version: '1', checksum: " + "c" * 40 + "}\n"
+HASH = hash_files({RELEASE_PATH: RELEASE}, release_path=RELEASE_PATH)
+OTHER_HASH = hash_files({RELEASE_PATH: RELEASE.replace("a" * 64, "b" * 64)}, release_path=RELEASE_PATH)
+ALL_GATES = ("window", "approvals", "scan", "signature")
 
 
 def approve(review_id: int, user: str, sha: str = "head1", at: datetime = NOW) -> Review:
     return Review(review_id, user, "APPROVED", sha, at - timedelta(minutes=5))
 
 
-def gate(**overrides: object) -> GateInput:
-    base = GateInput(
+def gate(**overrides: object) -> Evidence:
+    window = overrides.pop("window", WindowState(open=True))
+    base = Evidence(
+        phase="merge",
         policy=POLICY,
         change_class="normal",
         destructive=False,
@@ -40,12 +46,18 @@ def gate(**overrides: object) -> GateInput:
         bindings={"head1": HASH, "head0": OTHER_HASH, "rebased": HASH},
         reviews=(),
         excluded={"ci-bot": "promotion actor", "dev-alice": "PR author", "cab-kofi": "commit author"},
-        window=WindowState(open=True),
+        window=lambda: window,  # type: ignore[arg-type,return-value]
         emergency=None,
         backup_recorded=False,
+        signature=lambda: SupplyResult(ok=True, text="verified"),
+        scan=lambda: SupplyResult(ok=True, text="passed"),
         now=NOW,
     )
     return replace(base, **overrides)  # type: ignore[arg-type]
+
+
+def evaluate_gate(evidence: Evidence, gates: tuple[str, ...] = ALL_GATES) -> GateVerdict:
+    return evaluate_stage(gates, evidence)
 
 
 def test_two_cab_approvals_make_a_normal_change_succeed() -> None:
@@ -194,9 +206,50 @@ def test_description_fits_a_github_status() -> None:
 
 
 def test_content_hash_changes_with_content_only() -> None:
-    assert migration_hash(RELEASE) == migration_hash(
-        {**RELEASE, "promoted_at": "later", "backup": {"id": "b"}}
+    def h(release: str, **values: str) -> str:
+        return hash_files({RELEASE_PATH: release, **values}, release_path=RELEASE_PATH)
+
+    later = RELEASE + "backup: {id: b, completed_at: 2026-11-24T19:00:00Z}\n"
+    assert h(RELEASE) == h(later)  # recording a backup after the approval keeps it
+    assert h(RELEASE) != h(RELEASE + "schema_fingerprint: sha256:x\n")
+    assert h(RELEASE) != h(RELEASE + "destructive: true\n")
+    assert h(RELEASE) != h(RELEASE + "emergency: {reason: r, ticket: t}\n")
+    tenant = "envs/prod/tenants/t1.yaml"
+    assert h(RELEASE, **{tenant: "image: {digest: x}\nreplicas: 1\n"}) == h(
+        RELEASE, **{tenant: "image: {digest: x}\nreplicas: 2\n"}
+    )  # user keys are checked apart (a promotion may not change them), not hashed
+    assert h(RELEASE, **{tenant: "image: {digest: x}\n"}) != h(RELEASE, **{tenant: "image: {digest: y}\n"})
+    assert h(RELEASE, **{tenant: "release: {backupRequired: false}\n"}) != h(
+        RELEASE, **{tenant: "release: {backupRequired: true}\n"}
     )
-    assert migration_hash(RELEASE) != migration_hash({**RELEASE, "schema_fingerprint": "sha256:x"})
-    with_tenant = {**RELEASE, "tenants": {"t1": {"image": "x"}}}
-    assert migration_hash(with_tenant, tenants=["t1"]) != migration_hash(RELEASE, tenants=["t1"])
+
+
+def test_a_stage_without_approvals_requires_none() -> None:
+    verdict = evaluate_gate(gate(), gates=("window", "scan", "signature"))
+    assert (verdict.state, verdict.required) == ("success", 0)
+    assert [g.name for g in verdict.gates] == ["window", "scan", "signature"]
+    listed = evaluate_gate(gate())
+    assert (listed.state, listed.required) == ("pending", 2)
+
+
+def test_missing_supply_evidence_fails_closed() -> None:
+    reviews = (approve(1, "cab-ines"), approve(2, "cab-jonas"))
+    verdict = evaluate_gate(gate(reviews=reviews, signature=lambda: None))
+    assert verdict.state == "failure"
+    assert "no image signature evidence" in verdict.reasons[0]
+
+
+def test_integrity_problems_fail_whatever_the_approvals() -> None:
+    reviews = (approve(1, "cab-ines"), approve(2, "cab-jonas"))
+    verdict = evaluate_stage(ALL_GATES, gate(reviews=reviews), problems=("the PR edits envs/prod/env.yaml",))
+    assert verdict.state == "failure"
+    assert verdict.reasons[0] == "the PR edits envs/prod/env.yaml"
+
+
+def test_the_registry_knows_every_gate_a_stage_may_list() -> None:
+    from typing import get_args
+
+    from gitops.config.models import GateName
+    from gitops.gates.registry import GATES
+
+    assert set(GATES) == set(get_args(GateName))
