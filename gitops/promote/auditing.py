@@ -9,8 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from gitops.audit import append_entry, audit_path
-from gitops.errors import ExternalError
+from gitops.audit import append_entry, audit_path, verify_chain
+from gitops.errors import ConfigError, ExternalError, Problem
 from gitops.promote import plumbing
 from gitops.promote.repo import ConfigCheckout, NonFastForward, format_trailers
 
@@ -25,6 +25,8 @@ def record_audit(
     fetch_first: bool = True,
 ) -> int | None:
     """Append entries (idempotent by key) to audit/<env>.jsonl on main and push; returns the last seq.
+    A log whose chain is broken is refused (ConfigError, exit 2): nothing is appended, so nothing that
+    follows the audit write (a status, a merge) happens either.
 
     Written with plumbing on top of the latest main, without touching the working tree;
     a race with another writer re-reads main and tries again (keys make the retry safe)."""
@@ -41,6 +43,11 @@ def record_audit(
             path = Path(tmp) / rel
             path.parent.mkdir(parents=True)
             path.write_bytes(before)
+            chain = verify_chain(path, env)
+            if not chain.ok:  # never extend (or publish on top of) a log that was tampered with
+                raise ConfigError(
+                    [Problem(rel, chain.first_bad_line or 0, f"audit chain broken on {main}: {chain.reason}")]
+                )
             seqs = [
                 append_entry(path, env=env, kind=kind, actor=actor, data=data, key=key, at=now).seq
                 for kind, data, key in entries
