@@ -2,8 +2,8 @@
 
 Each starts from a real promotion PR (local forge, real git, the real window engine), plays one attack (forged
 body or marker, pushes to the PR branch, labels, approvals by the wrong people, time passing, config changes
-on main) and asserts the verdict, the reason and the exit code of `odoo-gitops gate check`. Facts come from git
-and the audit log on main, never from the PR body."""
+on main) and asserts the verdict, the reason and the exit code of `odoo-gitops gate check`. Facts come from
+git and the audit log on main, never from the PR body."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ from tests.fixtures.configrepo import git
 from tests.fixtures.promote import NOW, Stage, release_data
 
 CAB = ("cab-ines", "cab-jonas")
+ONE_MORE = "needs 1 more approval from cab"
+FOREIGN = "holds content no `odoo-gitops promote` run"
 
 
 def cli(capsys: pytest.CaptureFixture[str], stage: Stage, *args: str) -> tuple[int, dict[str, Any]]:
@@ -231,13 +233,11 @@ CASES = [
     Case("edit-env-yaml", lower_the_count_in_env_yaml, "failure",
          "the PR edits envs/prod/env.yaml, which a promotion to 'prod' may not edit"),
     Case("edit-pipeline", drop_gates_in_the_pipeline, "failure", "the PR edits pipelines/odoo.yaml"),
-    Case("tenant-digest-swapped", swap_the_tenant_digest, "failure", "holds content no `odoo-gitops promote` run",
-         ignored="stale"),
+    Case("tenant-digest-swapped", swap_the_tenant_digest, "failure", FOREIGN, ignored="stale"),
     Case("other-tenant-values", change_another_tenants_values, "failure",
          "envs/prod/tenants/globex-consult.yaml changes keys other than image and release"),
-    Case("release-yaml-hand-edit", hand_edit_release_yaml, "failure", "holds content no `odoo-gitops promote` run",
-         ignored="stale"),
-    Case("approval-by-commit-author", commit_then_approve_as_author, "pending", "needs 1 more approval from cab",
+    Case("release-yaml-hand-edit", hand_edit_release_yaml, "failure", FOREIGN, ignored="stale"),
+    Case("approval-by-commit-author", commit_then_approve_as_author, "pending", ONE_MORE,
          approvers=("cab-ines",), ignored="commit author: may not approve their own promotion"),
     Case("approval-by-promoter", rerun_promote_then_approve_as_promoter, "pending",
          "needs 1 more approval from cab", approvers=("cab-ines",),
@@ -256,7 +256,8 @@ CASES = [
     Case("backup-recorded-by-hand", record_a_backup_by_hand, "failure",
          "the head records backup(s) never-taken that audit/prod.jsonl does not"),
     Case("stage-lists-approvals", nothing, "pending", "needs 2 more approvals from cab", approvers=()),
-    Case("stage-without-approvals", drop_approvals_from_the_stage_on_main, "success", "", approvers=(), code=0),
+    Case("stage-without-approvals", drop_approvals_from_the_stage_on_main, "success", "", approvers=(),
+         code=0),
     Case("untouched-control", nothing, "success", "", code=0),
 ]  # fmt: skip
 

@@ -91,8 +91,8 @@ def test_a_backup_can_be_recorded_for_a_canary_wave_once(
 ) -> None:
     stage.pull()
     path = stage.repo.work / "envs/prod/env.yaml"
-    path.write_text(path.read_text().replace("normal: {count: 2, from: [cab]}", "normal: {count: 2, from: [cab], "
-                                             "require_backup: true}"))  # fmt: skip
+    rule = "normal: {count: 2, from: [cab]}"
+    path.write_text(path.read_text().replace(rule, rule[:-1] + ", require_backup: true}"))
     stage.repo.commit_all("prod: normal changes need a backup")
     _, result = promote(capsys, stage)
     number = result["pull_request"]["number"]
