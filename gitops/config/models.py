@@ -136,8 +136,16 @@ class EnvConfig(Strict):
 
 
 class ModuleRecord(Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, serialize_by_alias=True)
+
     version: str
     checksum: str = Field(pattern=r"^[0-9a-f]{40}$")
+    schema_: str | None = Field(
+        default=None,
+        alias="schema",
+        pattern=r"^ss1:[0-9a-f]{64}$",
+        description="the module's schema fingerprint (gitops.addons.schema_state), recorded by build",
+    )
 
 
 class Verification(Strict):

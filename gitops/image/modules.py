@@ -11,6 +11,7 @@ from pathlib import Path
 
 from gitops.addons.checksums import compute_checksums
 from gitops.addons.discovery import discover
+from gitops.addons.schema_state import schema_state
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -20,9 +21,11 @@ class Module:
     checksum: str
     path: Path
     python_requirements: tuple[str, ...] = ()
+    schema: str | None = None  # gitops.addons.schema_state: lets promote classify without the addons repo
 
     def record(self) -> dict[str, str]:
-        return {"version": self.version, "checksum": self.checksum}
+        found = {"version": self.version, "checksum": self.checksum}
+        return {**found, "schema": self.schema} if self.schema else found
 
 
 def module_facts(addons_dir: Path) -> list[Module]:
@@ -36,6 +39,7 @@ def module_facts(addons_dir: Path) -> list[Module]:
             checksum=fact.checksum,
             path=fact.path,
             python_requirements=tuple(tree.addons[name].external_dependencies.get("python", ())),
+            schema=schema_state(name, fact.path),
         )
         for name, fact in facts.items()
     ]

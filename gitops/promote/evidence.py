@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import tarfile
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from gitops import proc
 from gitops.config.loader import ConfigRepo
-from gitops.config.models import ScanPolicy
+from gitops.config.models import ModuleRecord, ScanPolicy
 from gitops.gates.evidence import WindowState
 
 
@@ -154,14 +154,23 @@ def schema_diff_from(result: Any) -> SchemaDiff:
 
 
 def fail_closed_diff(
-    *, modules_changed: bool, declared_destructive: bool, fingerprint: str | None, old_fingerprint: str | None
+    *,
+    old_modules: Mapping[str, ModuleRecord],
+    new_modules: Mapping[str, ModuleRecord],
+    declared_destructive: bool,
+    fingerprint: str | None,
 ) -> SchemaDiff:
-    """Without the addons repo the schema change is not known: missing evidence never lowers the gate.
+    """Without the addons repo, classify from the two release records alone; missing evidence never lowers
+    the gate.
 
-    Unchanged modules: standard. Changed modules whose schema fingerprints are both recorded and equal: a
-    code-only change (normal). Any other changed module may change the schema in any way: destructive, so the
-    strictest approvals and a backup apply until `--addons-repo` supplies the real diff."""
-    if not modules_changed and not declared_destructive:
+    No module changed: standard. Every changed module records the same schema fingerprint on both sides
+    (gitops.addons.schema_state, recorded by build) and none was added: a code-only change (normal; a
+    removed module's tables stay until it is uninstalled). Anything else may change the schema in any way:
+    destructive, so the strictest approvals and a backup apply until `--addons-repo` gives the real diff."""
+    changed = sorted(n for n in new_modules if n in old_modules and new_modules[n] != old_modules[n])
+    added = sorted(set(new_modules) - set(old_modules))
+    removed = sorted(set(old_modules) - set(new_modules))
+    if not (changed or added or removed) and not declared_destructive:
         return SchemaDiff(
             computed=False,
             change_class="standard",
@@ -169,18 +178,28 @@ def fail_closed_diff(
             fingerprint=fingerprint,
             note="no module changes, so no schema change",
         )
-    same = bool(fingerprint and old_fingerprint and fingerprint == old_fingerprint)
-    destructive = declared_destructive or not same
-    note = (
-        "schema diff not computed (no --addons-repo): the schema fingerprints "
-        + ("match, so no schema change" if same and not declared_destructive else "differ or are unknown")
-        + (
-            ""
-            if not destructive
-            else "; treated as DESTRUCTIVE (fail closed): re-run promote with "
-            "--addons-repo PATH to classify the change, or record a backup (--backup-id)"
+    unknown = [n for n in changed if not _same_schema(old_modules[n], new_modules[n])] + added
+    destructive = declared_destructive or bool(unknown)
+    if destructive:
+        why = (
+            f"the schema of {', '.join(unknown)} may have changed (no recorded schema fingerprint, or a "
+            "different one)"
+            if unknown
+            else "the source release is recorded as destructive"
         )
-    )
+        note = (
+            f"schema diff not computed (no --addons-repo): {why}; treated as DESTRUCTIVE (fail closed). "
+            "Re-run promote with --addons-repo PATH to classify the change, or record a backup (--backup-id)."
+        )
+    else:
+        note = (
+            "schema diff not computed (no --addons-repo): every changed module records the same schema "
+            "fingerprint as the target's, so the change is code only"
+        )
     return SchemaDiff(
         computed=False, change_class="normal", destructive=destructive, fingerprint=fingerprint, note=note
     )
+
+
+def _same_schema(old: ModuleRecord, new: ModuleRecord) -> bool:
+    return bool(old.schema_ and new.schema_ and old.schema_ == new.schema_)

@@ -855,15 +855,13 @@ def _supply_reasons(
     return reasons, tuple(seen)
 
 
-def _schema(
-    options: PromoteOptions, old: ReleaseRecord | None, new: ReleaseRecord, changed: bool
-) -> SchemaDiff:
+def _schema(options: PromoteOptions, old: ReleaseRecord | None, new: ReleaseRecord) -> SchemaDiff:
     if options.addons_repo is None:
         return fail_closed_diff(
-            modules_changed=changed,
+            old_modules=old.modules if old else {},
+            new_modules=new.modules,
             declared_destructive=new.destructive,
             fingerprint=new.schema_fingerprint,
-            old_fingerprint=old.schema_fingerprint if old else None,
         )
     return schema_diff_from(
         compute_schema_diff(options.addons_repo, old.source_commit if old else None, new.source_commit)
@@ -883,15 +881,15 @@ def promote(source_env: str, target_env: str, *, options: PromoteOptions, seams:
     changes = module_changes(target.release.modules if target.release else {}, release.modules)
     probe = Install(
         "promotion", source_env, target_env, release.image, release.version, release.source_commit,
-        dict(release.modules), fail_closed_diff(modules_changed=False, declared_destructive=False,
-        fingerprint=None, old_fingerprint=None), wave, tenants, completes, changes,
+        dict(release.modules), fail_closed_diff(old_modules={}, new_modules={}, declared_destructive=False,
+        fingerprint=None), wave, tenants, completes, changes,
     )  # fmt: skip
     if runs_already(target.release, probe):
         return install_release(ctx, probe)
     reasons = list(plan.reasons) + wave_reasons
     supply_reasons, supply = _supply_reasons(ctx, target, release.image, plan.gates)
     reasons += supply_reasons
-    schema = _schema(options, target.release, release, bool(changes)) if not reasons else probe.schema
+    schema = _schema(options, target.release, release) if not reasons else probe.schema
     reasons += [f"addons diff: {error}" for error in schema.errors]
     if reasons:
         raise PolicyError(f"cannot promote {source_env} → {target_env}", reasons=reasons)

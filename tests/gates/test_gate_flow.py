@@ -66,11 +66,9 @@ def test_without_schema_evidence_the_change_is_destructive(
     stage: Stage, capsys: pytest.CaptureFixture[str]
 ) -> None:
     stage.pull()
-    path = stage.repo.work / "envs/prod/release.yaml"  # prod's record has no schema fingerprint: unknown
-    path.write_text(
-        "".join(line for line in path.read_text().splitlines(True) if "schema_fingerprint" not in line)
-    )
-    stage.repo.commit_all("prod: fingerprint unknown")
+    path = stage.repo.work / "envs/prod/release.yaml"  # prod's modules record no schema: unknown
+    path.write_text("".join(line for line in path.read_text().splitlines(True) if "schema: ss1:" not in line))
+    stage.repo.commit_all("prod: module schemas unknown")
     stage.move_to(CLOSED)  # month-end / payroll freeze
     code, result = promote(capsys, stage, "--emergency", "payroll export broken", "--ticket", "INC-9")
     assert code == 0
