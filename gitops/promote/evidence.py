@@ -54,7 +54,7 @@ def engine_window_check(calendars: Sequence[Any], at: datetime) -> Any:
 
 
 def override_record(
-    window: WindowState, *, reason: str | None, ticket: str | None, who: str, when: datetime
+    window: WindowState, *, env: str, reason: str | None, ticket: str | None, who: str, when: datetime
 ) -> dict[str, Any]:
     """The break-glass record of a window the emergency path overrode (gitops.windows.breakglass)."""
     from gitops.windows.breakglass import break_glass
@@ -63,7 +63,14 @@ def override_record(
     if not isinstance(window.verdict, WindowVerdict):
         return {"reason": reason, "ticket": ticket, "windows_violated": list(window.blocked_by), "who": who}
     record = break_glass(
-        window.verdict, emergency=True, reason=reason, ticket=ticket, who=who, when=when, allowed=True
+        window.verdict,
+        env=env,
+        emergency=True,
+        reason=reason,
+        ticket=ticket,
+        who=who,
+        when=when,
+        allowed=True,
     )
     return record.to_dict() if record else {}
 

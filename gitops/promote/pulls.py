@@ -146,6 +146,7 @@ def _audit_entries(
         approvers = [a.user for a in verdict.counted]
         record = override_record(
             verdict.window,
+            env=marker.target,
             reason=marker.emergency_reason,
             ticket=marker.emergency_ticket,
             who=", ".join(approvers),
