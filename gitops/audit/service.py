@@ -9,7 +9,7 @@ from typing import Any
 
 from gitops.audit.history import LogHistory
 from gitops.audit.log import AuditEntry, ChainReport, parse_entries, verify_text
-from gitops.audit.source import AuditSource, session_source
+from gitops.audit.source import AuditSource, is_plain_directory, session_source
 from gitops.errors import UsageError
 from gitops.promote.forges import ForgeSettings, open_session
 from gitops.promote.service import record_audit
@@ -121,6 +121,11 @@ def break_glass_window(
     """Check ENV's window at `at` against the calendars on main; when closed, write the override to
     audit/<env>.jsonl on main (idempotent by its key) before anyone is told it is overridden."""
     require_emergency_details(emergency=True, reason=reason, ticket=ticket)
+    if is_plain_directory(config_repo) is not None:
+        raise UsageError(
+            f"--config-repo {config_repo!r} is not a git repository: break-glass cannot be audited there",
+            hint="the override goes to audit/<env>.jsonl on main: pass a clone or the repository URL",
+        )
     with open_session(config_repo, ForgeSettings("local", actor)) as session:
         repo = session.repo
         verdict = check([repo.calendars[name] for name in repo.env(env).config.calendars], at, env=env)

@@ -92,7 +92,7 @@ def _plain(remote: str) -> str:
     return redact(_CREDENTIALS_RE.sub(r"\1", remote))
 
 
-def _is_plain_directory(spec: str) -> Path | None:
+def is_plain_directory(spec: str) -> Path | None:
     """The directory `spec` names, when it is neither remote nor inside a git repository."""
     path = Path(spec).expanduser()
     if is_remote(spec) or not path.is_dir():
@@ -110,7 +110,7 @@ def _is_plain_directory(spec: str) -> Path | None:
 @contextmanager
 def open_audit_source(config_repo: str, *, actor: str | None = None) -> Iterator[AuditSource]:
     """The audit logs of `config_repo`: a fresh clone of its remote's main, as `pr` and `gate` read it."""
-    directory = _is_plain_directory(config_repo)
+    directory = is_plain_directory(config_repo)
     if directory is not None:
         envs = frozenset(p.name for p in (directory / "envs").glob("*") if p.is_dir())
         yield AuditSource(str(directory), envs, directory=directory)

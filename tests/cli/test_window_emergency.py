@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -171,3 +172,12 @@ def test_the_calendars_on_main_decide_not_a_local_edit(
     code, out, _ = check(run, config_repo, *EMERGENCY, "--json")
     assert code == 0 and json.loads(out)["override"]["windows_violated"][0]["window"] == "close"
     assert len(audit_on_main(config_repo)) == 1
+
+
+def test_a_config_directory_without_git_cannot_be_overridden(
+    run: Run, window_repo: Callable[..., Path], engineer: str
+) -> None:
+    repo = window_repo()
+    code, out, err = run("window", "check", "prod", "--at", CLOSED_AT, *EMERGENCY, "--config-repo", str(repo))
+    assert code == 2 and "is not a git repository: break-glass cannot be audited there" in err
+    assert "OVERRIDDEN" not in out + err and not (repo / "audit").exists()
