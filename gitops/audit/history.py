@@ -75,6 +75,7 @@ class Tampering:
 @dataclass
 class _Hunk:
     old_start: int
+    eof_newline: bool = False  # git said "\ No newline at end of file" in this hunk
     minus: list[bytes] = field(default_factory=list)
     plus: list[bytes] = field(default_factory=list)
 
@@ -156,6 +157,8 @@ def _file_line(diff: _FileDiff, line: bytes) -> None:
         diff.hunks.append(_Hunk(int(hunk.group(1))))
     elif diff.hunks and line[:1] in (b"+", b"-"):
         (diff.hunks[-1].plus if line[:1] == b"+" else diff.hunks[-1].minus).append(line[1:])
+    elif diff.hunks and line.startswith(b"\\ "):
+        diff.hunks[-1].eof_newline = True
     elif line.startswith(b"+++ b/") or (line.startswith(b"--- a/") and diff.path is None):
         diff.path = _text(line[6:])
     elif line.startswith(b"+++ /dev/null"):
@@ -170,8 +173,12 @@ def _check_file(history: LogHistory, diff: _FileDiff) -> tuple[str, tuple[LostEn
     inserted = False
     for hunk in diff.hunks:
         minus = hunk.minus
-        if minus and minus == hunk.plus[: len(minus)] and hunk.old_start + len(minus) - 1 == before:
-            minus = []  # only a newline added at the end of the last line: the bytes are still a prefix
+        if (
+            hunk.eof_newline
+            and minus == hunk.plus[: len(minus)]
+            and hunk.old_start + len(minus) - 1 == before
+        ):
+            minus = []  # only the newline after the last line was added or dropped: no entry changed
         lost += [_lost(hunk.old_start + i, text) for i, text in enumerate(minus)]
         if not hunk.minus and hunk.plus and hunk.old_start != before:
             inserted = True

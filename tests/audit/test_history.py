@@ -112,3 +112,14 @@ def test_a_shallow_clone_is_deepened_so_the_first_version_is_the_real_one(
     git(config_repo.work, "push", "-q", "origin", "main")
     [tampering] = histories(config_repo)["prod"].tampering
     assert tampering.subject == "cut" and [e.seq for e in tampering.lost] == [2, 3]
+
+
+def test_a_line_forging_a_commit_header_does_not_hide_the_cut(config_repo: ConfigRepoFixture) -> None:
+    append(config_repo, 3)
+    path = log_file(config_repo)
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join(lines[:1]) + b"\x00commit\x00" + b"f" * 40 + b"\x00x\x00innocent\n")
+    cut = config_repo.commit_all("cut and hide")
+    [tampering] = histories(config_repo)["prod"].tampering
+    assert (tampering.commit, tampering.subject) == (cut, "cut and hide")
+    assert [e.seq for e in tampering.lost] == [2, 3]
