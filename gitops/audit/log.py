@@ -12,7 +12,7 @@ import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -96,13 +96,13 @@ def _scrub(value: Any) -> Any:
     return value
 
 
-def _parse_line(path: Path, number: int, line: str) -> dict[str, Any]:
+def _parse_line(path: str, number: int, line: str) -> dict[str, Any]:
     try:
         data = json.loads(line)
     except json.JSONDecodeError as exc:
-        raise ConfigError([Problem(str(path), number, f"audit entry is not valid JSON: {exc.msg}")]) from None
+        raise ConfigError([Problem(path, number, f"audit entry is not valid JSON: {exc.msg}")]) from None
     if not isinstance(data, dict):
-        raise ConfigError([Problem(str(path), number, "audit entry is not a JSON object")])
+        raise ConfigError([Problem(path, number, "audit entry is not a JSON object")])
     return data
 
 
@@ -110,9 +110,13 @@ def _raw_entries(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     if not path.exists():
         return
     with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if line.strip():
-                yield number, _parse_line(path, number, line)
+        yield from _raw_lines(str(path), handle)
+
+
+def _raw_lines(where: str, lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            yield number, _parse_line(where, number, line)
 
 
 def _to_entry(data: dict[str, Any]) -> AuditEntry:
@@ -131,10 +135,22 @@ def _to_entry(data: dict[str, Any]) -> AuditEntry:
 
 def read_entries(path: Path) -> list[AuditEntry]:
     """All entries, in file order (call verify_chain to know whether they can be trusted)."""
+    return _entries(str(path), _raw_entries(path))
+
+
+def parse_entries(text: str, where: str) -> list[AuditEntry]:
+    """The entries of a log's text (as read from git); `where` names it in errors."""
+    return _entries(where, _raw_lines(where, text.splitlines()))
+
+
+def _entries(where: str, raw: Iterable[tuple[int, dict[str, Any]]]) -> list[AuditEntry]:
+    entries, line = [], 0
     try:
-        return [_to_entry(data) for _, data in _raw_entries(path)]
+        for line, data in raw:  # noqa: B007 (`line` names the bad entry below)
+            entries.append(_to_entry(data))
     except (KeyError, TypeError, ValueError) as exc:
-        raise ConfigError([Problem(str(path), 0, f"audit entry is missing a field: {exc}")]) from None
+        raise ConfigError([Problem(where, line, f"audit entry is missing a field: {exc}")]) from None
+    return entries
 
 
 @contextmanager
@@ -188,9 +204,18 @@ def append_entry(
 
 def verify_chain(path: Path, env: str) -> ChainReport:
     """Check every entry's hash, its link to the previous one and the sequence; name the first bad entry."""
+    return _verify(lambda: list(_raw_entries(path)), env)
+
+
+def verify_text(text: str, env: str, where: str) -> ChainReport:
+    """verify_chain for a log's text (as read from git)."""
+    return _verify(lambda: list(_raw_lines(where, text.splitlines())), env)
+
+
+def _verify(read: Callable[[], list[tuple[int, dict[str, Any]]]], env: str) -> ChainReport:
     prev, expected_seq, count = GENESIS, 1, 0
     try:
-        raw = list(_raw_entries(path))
+        raw = read()
     except ConfigError as exc:
         first = exc.problems[0]
         return ChainReport(env, False, 0, first.line, None, first.message)

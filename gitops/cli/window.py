@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 
 from gitops.cli.options import config_repo_option, emit, info, json_option
+from gitops.config.types import parse_duration
 from gitops.errors import EXIT_POLICY, UsageError
 from gitops.windows.blocks import Reason, iso
 from gitops.windows.engine import Interval
@@ -44,15 +44,6 @@ def _bound(text: str, option: str, *, inclusive_day: bool) -> datetime:
     return datetime.combine(day + timedelta(days=1 if inclusive_day else 0), datetime.min.time(), UTC)
 
 
-def _who() -> str:
-    try:
-        return os.environ.get("GITHUB_ACTOR") or getpass.getuser()
-    except (OSError, KeyError):
-        raise UsageError(
-            "cannot tell who is breaking glass", hint="set GITHUB_ACTOR to your user name"
-        ) from None
-
-
 def _reason_text(reason: Reason) -> str:
     what = "deny window" if reason.kind == "deny" else "outside allow window"
     return (
@@ -69,7 +60,11 @@ def _check_text(result: CheckResult) -> str:
     lines += [f"  blocked by {_reason_text(r)}" for r in verdict.blocked_by]
     lines.append(f"  next open: {iso(verdict.next_open) or 'not within 400 days'}")
     if result.override is not None:
-        lines.append(f"  OVERRIDDEN (break-glass) by {result.override.who}, ticket {result.override.ticket}")
+        override = result.override
+        lines.append(
+            f"  OVERRIDDEN (break-glass) by {override.who}, ticket {override.ticket}, "
+            f"until {iso(override.expires)}"
+        )
     return "\n".join(lines)
 
 
@@ -84,6 +79,14 @@ def window() -> None:
 @click.option("--emergency", is_flag=True, help="Break glass: override a closed window (audited).")
 @click.option("--reason", metavar="TEXT", help="Why the emergency change cannot wait (with --emergency).")
 @click.option("--ticket", metavar="ID", help="Change/incident ticket (with --emergency).")
+@click.option(
+    "--expires",
+    metavar="ISO8601|DURATION",
+    help="When the override ends (with --emergency; default: when the window reopens, 4h at most).",
+)
+@click.option(
+    "--actor", metavar="NAME", help="Who breaks glass (default: $GITHUB_ACTOR, else the login name)."
+)
 @config_repo_option
 @json_option
 def check_command(
@@ -93,27 +96,72 @@ def check_command(
     emergency: bool,
     reason: str | None,
     ticket: str | None,
+    expires: str | None,
+    actor: str | None,
     config_repo: str,
     as_json: bool,
 ) -> None:
-    """Exit 0 when ENV is open at --at, 3 when closed."""
-    result = check_env(
+    """Exit 0 when ENV is open at --at, 3 when closed. With --emergency a closed window is overridden:
+    the override is written to audit/ENV.jsonl on main first (exit 1, nothing overridden, if it cannot be)."""
+    moment = _instant(at, "--at")
+    if emergency:
+        _break_glass(
+            env=env, at=moment, reason=reason, ticket=ticket, expires=expires, actor=actor,
+            config_repo=config_repo, as_json=as_json,
+        )  # fmt: skip
+        return
+    if expires or actor:
+        raise UsageError("--expires/--actor only apply with --emergency")
+    result = check_env(config_repo=config_repo, env=env, at=moment, reason=reason, ticket=ticket)
+    _emit_check(result, as_json, None)
+
+
+def _break_glass(
+    *,
+    env: str,
+    at: datetime,
+    reason: str | None,
+    ticket: str | None,
+    expires: str | None,
+    actor: str | None,
+    config_repo: str,
+    as_json: bool,
+) -> None:
+    from gitops.audit.service import break_glass_window  # git and the audit log only on this path
+
+    outcome = break_glass_window(
         config_repo=config_repo,
         env=env,
-        at=_instant(at, "--at"),
-        emergency=emergency,
+        at=at,
         reason=reason,
         ticket=ticket,
-        who=_who() if emergency else "",
+        actor=actor,
+        expires=_expiry(expires, at),
         now=datetime.now(UTC),
     )
-    if result.override is not None:
+    info(outcome.source.describe())
+    override = outcome.result.override
+    if override is not None:
         info(
-            f"WARNING: break-glass override of a CLOSED change window for {env} by {result.override.who} "
-            f"(ticket {result.override.ticket}): {result.override.reason}"
+            f"WARNING: break-glass override of a CLOSED change window for {env} by {override.who} "
+            f"(ticket {override.ticket}, until {iso(override.expires)}, "
+            f"audit/{env}.jsonl seq {outcome.seq}): {override.reason}"
         )
+    _emit_check(outcome.result, as_json, outcome.to_dict())
+
+
+def _expiry(text: str | None, at: datetime) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return at + parse_duration(text)
+    except ValueError:
+        return _instant(text, "--expires")
+
+
+def _emit_check(result: CheckResult, as_json: bool, data: dict[str, Any] | None) -> None:
     emit(
-        result.to_dict(),
+        data if data is not None else result.to_dict(),
         as_json=as_json,
         human=lambda: _check_text(result),
         exit_code=0 if result.passes else EXIT_POLICY,

@@ -65,7 +65,14 @@ def override_record(
     if not isinstance(window.verdict, WindowVerdict) or not (reason and ticket):
         return {**plain, "env": env}
     record = break_glass(
-        window.verdict, emergency=True, reason=reason, ticket=ticket, who=who, when=when, allowed=True
+        window.verdict,
+        env=env,
+        emergency=True,
+        reason=reason,
+        ticket=ticket,
+        who=who,
+        when=when,
+        allowed=True,
     )
     return {**(record.to_dict() if record else plain), "env": env}
 

@@ -121,52 +121,6 @@ def test_emergency_without_reason_and_ticket_exits_2(run: Run, repo: str) -> Non
     assert code == 2 and "--emergency needs --reason" in err
 
 
-def test_emergency_override_exits_0_with_a_warning_and_the_record(
-    run: Run, repo: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("GITHUB_ACTOR", "rel-maria")
-    code, out, err = run(
-        "window",
-        "check",
-        "prod",
-        "--at",
-        "2026-12-30T19:00:00Z",
-        "--emergency",
-        "--reason",
-        "payroll export broken",
-        "--ticket",
-        "INC-7",
-        "--config-repo",
-        repo,
-        "--json",
-    )
-    data = json.loads(out)
-    assert code == 0
-    assert data["open"] is False
-    assert data["override"]["who"] == "rel-maria" and data["override"]["ticket"] == "INC-7"
-    assert [w["window"] for w in data["override"]["windows_violated"]] == ["close"]
-    assert "WARNING: break-glass override" in err
-
-
-def test_emergency_when_open_needs_no_override(run: Run, repo: str) -> None:
-    code, out, _ = run(
-        "window",
-        "check",
-        "prod",
-        "--at",
-        "2026-01-13T19:30:00Z",
-        "--emergency",
-        "--reason",
-        "r",
-        "--ticket",
-        "t",
-        "--config-repo",
-        repo,
-        "--json",
-    )
-    assert code == 0 and "override" not in json.loads(out)
-
-
 def test_invalid_calendar_fails_at_load_with_exit_2_and_file_line(
     run: Run, window_repo: Callable[..., Path]
 ) -> None:
