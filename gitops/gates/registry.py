@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from gitops.config.loader import ConfigRepo
 from gitops.gates import approvals, supply, window
 from gitops.gates.evidence import Evidence, Gate, GateResult, Phase
 
@@ -21,6 +22,12 @@ _MODULES = (
     supply.SIGNATURE,
 )
 GATES: dict[str, Gate] = {gate.name: gate for gate in _MODULES}
+
+
+def stage_gates(repo: ConfigRepo, env: str) -> tuple[str, ...]:
+    """The gates `env`'s pipeline stage lists: the one list every command iterates."""
+    stage = repo.pipeline_for(env).stage(env)
+    return tuple(stage.gates) if stage is not None else tuple(GATES)
 
 
 def gate(name: str) -> Gate:

@@ -69,6 +69,7 @@ class BodyFacts:
     content_hash: str
     emergency: dict[str, str | None] | None = None
     restore: dict[str, Any] | None = None
+    gates: tuple[str, ...] = ()
 
 
 def title(facts: BodyFacts) -> str:

@@ -16,6 +16,7 @@ from gitops.config.loader import ConfigRepo
 from gitops.errors import PolicyError, UsageError
 from gitops.gates.evidence import Evidence, SupplyResult, WindowState
 from gitops.gates.policy import STATUS_CONTEXT, GateVerdict, evaluate_gate
+from gitops.gates.registry import stage_gates
 from gitops.promote.auditing import record_audit
 from gitops.promote.evidence import WindowCheck, override_record, window_state
 from gitops.promote.forge import CommitStatus, Forge, PullRequest
@@ -23,7 +24,6 @@ from gitops.promote.pullfacts import BRANCH_RE, PullFacts, content_at, read_pull
 from gitops.promote.repo import ConfigCheckout
 
 POST_REVIEW_MARK = "<!-- odoo-gitops:post-review -->"
-DEFAULT_GATES = ("window", "approvals", "scan", "signature")
 
 
 @dataclass(frozen=True)
@@ -43,12 +43,6 @@ class GateReport:
             "verdict": self.verdict.to_dict(),
             "audit_seq": self.audit_seq,
         }
-
-
-def stage_gates(repo: ConfigRepo, env: str) -> tuple[str, ...]:
-    """The gates the env's pipeline stage lists (the only list the gate iterates)."""
-    stage = repo.pipeline_for(env).stage(env)
-    return tuple(stage.gates) if stage is not None else DEFAULT_GATES
 
 
 def excluded_identities(forge: Forge, pull: PullRequest, facts: PullFacts) -> dict[str, str]:

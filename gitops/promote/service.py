@@ -21,7 +21,7 @@ from gitops.config.yamlsafe import decode_text
 from gitops.errors import PolicyError, UsageError
 from gitops.gates.evidence import Evidence, SupplyResult, WindowState
 from gitops.gates.policy import STATUS_CONTEXT, eligible_users, rule_name
-from gitops.gates.registry import run_gates
+from gitops.gates.registry import run_gates, stage_gates
 from gitops.promote import body as pr_body
 from gitops.promote import plumbing
 from gitops.promote.auditing import record_audit
@@ -661,6 +661,7 @@ def _publish(
         content_hash=content_hash,
         emergency=emergency,
         restore=install.restore.model_dump(mode="json") if install.restore else None,
+        gates=stage_gates(ctx.repo, install.target),
     )
     old_marker = parse_marker(mine.body) if mine else None
     marker = PromotionMarker(

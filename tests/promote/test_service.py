@@ -93,6 +93,7 @@ def test_pr_body_tells_reviewers_everything(stage: Stage, capsys: pytest.Capture
         "passed (HIGH 0, LOW 2",
         "Open now until 2026-12-08T22:00:00+00:00.",
         "`normal`: 2 approvals from cab.",
+        "`prod` requires: window, approvals, scan, signature",
         "`odoo-gitops rollback prod` returns to 1.3.2",
     ):
         assert needle in body, needle
