@@ -71,7 +71,8 @@ def test_first_release_of_an_environment_has_no_previous() -> None:
 
 
 def test_without_the_addons_repo_only_recorded_schemas_make_a_change_code_only() -> None:
-    old = ReleaseRecord.model_validate(release_data("1.4.0")).modules
+    older = {"acme_project_costing": "17.0.1.2.0", "acme_payroll_bridge": "17.0.1.0.3"}
+    old = ReleaseRecord.model_validate(release_data("1.4.0", modules=older)).modules
     new = ReleaseRecord.model_validate(release_data("1.5.0")).modules
     same = fail_closed_diff(old_modules=old, new_modules=new, declared_destructive=False, fingerprint=None)
     assert (same.change_class, same.destructive) == ("normal", False)
