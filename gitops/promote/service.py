@@ -6,19 +6,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from gitops.audit import append_entry, audit_path
 from gitops.config.loader import ConfigRepo, EnvBundle
 from gitops.config.models import BackupRecord, ModuleRecord, ReleaseRecord
-from gitops.config.types import format_duration
 from gitops.config.yamlsafe import decode_text
 from gitops.errors import ExternalError, PolicyError, UsageError
 from gitops.gates.content import migration_hash
@@ -37,8 +35,9 @@ from gitops.promote.evidence import (
 )
 from gitops.promote.forge import CommitStatus, Forge, PullRequest
 from gitops.promote.marker import PromotionMarker, parse_marker, replace_marker
-from gitops.promote.plan import ModuleChange, WavePlan, make_plan, module_changes
+from gitops.promote.plan import ModuleChange, make_plan, module_changes
 from gitops.promote.repo import ConfigCheckout, NonFastForward, format_trailers
+from gitops.promote.waves import runs_already, select_tenants
 
 T = TypeVar("T")
 Action = Literal["created", "updated", "unchanged", "up-to-date"]
@@ -142,76 +141,6 @@ def branch_name(kind: str, target: str, version: str, image: str, wave: str | No
     prefix = "rollback" if kind == "rollback" else "promote"
     suffix = f"-{wave}" if wave else ""
     return f"{prefix}/{target}/{version}-{short_digest(image)}{suffix}"
-
-
-def tenant_image(release: ReleaseRecord | None, tenant: str) -> str | None:
-    if release is None:
-        return None
-    own = release.tenants.get(tenant)
-    return own.image if own else release.image
-
-
-def runs_already(release: ReleaseRecord | None, install: Install) -> bool:
-    """The target (or every tenant of the wave) already runs this release."""
-    if release is None:
-        return False
-    if install.tenants and any(tenant_image(release, t) != install.image for t in install.tenants):
-        return False
-    if install.completes_env or not install.tenants:
-        return release.image == install.image and release.modules == install.modules
-    return True
-
-
-def _explicit_wave(tenants: tuple[str, ...]) -> str:
-    return "tenants-" + hashlib.sha256(",".join(sorted(tenants)).encode()).hexdigest()[:8]
-
-
-def select_tenants(
-    target: EnvBundle, waves: tuple[WavePlan, ...], image: str, options: PromoteOptions, now: datetime
-) -> tuple[str | None, tuple[str, ...], bool, list[str]]:
-    """(wave name, its tenants, whether it completes the env, reasons it may not go yet)."""
-    enabled = target.config.enabled_tenants()
-    if not enabled:
-        return None, (), True, []
-    release = target.release
-    if release is None:
-        return None, tuple(enabled), True, []
-    if options.tenants:
-        unknown = sorted(set(options.tenants) - set(enabled))
-        if unknown:
-            raise UsageError(f"--tenants: {', '.join(unknown)} not enabled tenants of {target.name!r}")
-        chosen = tuple(sorted(options.tenants))
-        rest = [t for t in enabled if t not in chosen and tenant_image(release, t) != image]
-        return _explicit_wave(chosen), chosen, not rest, []
-    if options.wave and options.wave not in {w.name for w in waves}:
-        raise UsageError(f"--wave {options.wave!r}: no such wave for {target.name!r}")
-    reasons: list[str] = []
-    for index, wave in enumerate(waves):
-        pending = [t for t in wave.tenants if tenant_image(release, t) != image]
-        if options.wave == wave.name or (options.wave is None and pending):
-            later = [t for w in waves[index + 1 :] for t in w.tenants]
-            done_later = all(tenant_image(release, t) == image for t in later)
-            return wave.name, wave.tenants, done_later, reasons
-        reasons += _wave_reasons(target, wave, image, now)
-    last = waves[-1] if waves else WavePlan("all", tuple(enabled), timedelta(0))
-    return last.name, last.tenants, True, []
-
-
-def _wave_reasons(target: EnvBundle, wave: WavePlan, image: str, now: datetime) -> list[str]:
-    release = target.release
-    reasons = []
-    for tenant in wave.tenants:
-        state = release.tenants.get(tenant) if release else None
-        if state is None or state.image != image:
-            reasons.append(f"wave {wave.name!r}: tenant {tenant} does not run this release yet")
-        elif state.verification is None:
-            reasons.append(f"wave {wave.name!r}: tenant {tenant} is not verified yet (odoo-gitops verify)")
-        elif now - state.verification.verified_at < wave.soak:
-            reasons.append(
-                f"wave {wave.name!r}: tenant {tenant} soaks for {format_duration(wave.soak)} after "
-                f"verification ({state.verification.verified_at.isoformat()})"
-            )
-    return reasons
 
 
 # ---------------------------------------------------------------- release.yaml content
