@@ -782,6 +782,10 @@ def _tenant_backup(current: ReleaseRecord) -> BackupRecord | None:
     return backup
 
 
+def _run(tenants: Sequence[str]) -> str:
+    return f"{', '.join(tenants)} {'runs' if len(tenants) == 1 else 'run'}"
+
+
 def _scope(ctx: _Context, target: EnvBundle, current: ReleaseRecord) -> _Back:
     """What goes back where: the whole env to `previous`; tenants ahead of the env (a canary) to the env's
     release; other tenants to `previous`. Tenants in both situations are refused (roll them back apart)."""
@@ -792,8 +796,8 @@ def _scope(ctx: _Context, target: EnvBundle, current: ReleaseRecord) -> _Back:
     level = [t for t in chosen if t not in ahead]
     if ahead and level:
         raise UsageError(
-            f"{', '.join(ahead)} run a release ahead of {env}'s {current.version} and {', '.join(level)} "
-            f"run {current.version}: roll them back separately (--tenants {','.join(ahead)}, then "
+            f"{_run(ahead)} a release ahead of {env}'s {current.version} and {_run(level)} "
+            f"{current.version}: roll them back separately (--tenants {','.join(ahead)}, then "
             f"--tenants {','.join(level)})"
         )
     own = {current.tenants[t].image: current.tenants[t] for t in ahead}
@@ -812,10 +816,17 @@ def _scope(ctx: _Context, target: EnvBundle, current: ReleaseRecord) -> _Back:
             f"cannot roll back {env}", reasons=[f"envs/{env}/release.yaml records no previous release"]
         )
     whole = not chosen or set(chosen) == set(enabled)
+    schema, why = schema_changed(current, current.previous), "no schema fingerprint recorded"
+    canaries = [t for t in enabled if whole and tenant_image(current, t) != current.image]
+    if canaries and schema is False:  # they go back from their own release, whose schema is not recorded
+        schema, why = (
+            None,
+            f"{_run(canaries)} a later release whose schema release.yaml does not record",
+        )
     return _Back(
-        to=current.previous, version_from=current.version, schema=schema_changed(current, current.previous),
-        unknown_why="no schema fingerprint recorded", backup=current.backup, wave=None if whole else wave,
-        tenants=enabled if whole else chosen, completes_env=whole, modules_from=current.modules,
+        to=current.previous, version_from=current.version, schema=schema, unknown_why=why,
+        backup=current.backup, wave=None if whole else wave, tenants=enabled if whole else chosen,
+        completes_env=whole, modules_from=current.modules,
     )  # fmt: skip
 
 

@@ -226,7 +226,7 @@ def test_tenants_on_different_releases_are_rolled_back_separately(
     code, result = cli(capsys, stage, "rollback", "prod", "--tenants", "acme-build,northwind-civil")
     assert code == 2
     assert result["message"].startswith(
-        "acme-build run a release ahead of prod's 1.3.2 and northwind-civil run 1.3.2: roll them back "
+        "acme-build runs a release ahead of prod's 1.3.2 and northwind-civil runs 1.3.2: roll them back "
         "separately (--tenants acme-build, then --tenants northwind-civil)"
     )
 
@@ -246,3 +246,21 @@ def test_unknown_scope_is_a_usage_error(
     code, result = cli(capsys, stage, "rollback", "prod", *args)
     assert code == 2 and result["message"].startswith(message)
     assert git(stage.repo.remote, "for-each-ref", "--format=%(refname)") == before  # nothing written
+
+
+def test_a_whole_rollback_past_a_canary_fails_closed(
+    stage: Stage, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def same_modules(data: dict[str, Any]) -> None:
+        data["previous"]["modules"] = data["modules"]  # 1.3.2 → 1.3.1 alone would change no schema
+
+    edit_prod_release(stage, same_modules, "previous release with the same modules")
+    assert cli(capsys, stage, "rollback", "prod")[0] == 0  # no canary: nothing unknown
+    merged_canary(stage, capsys)
+    code, result = cli(capsys, stage, "rollback", "prod")
+    assert code == 3
+    assert result["reasons"] == [
+        "it is unknown whether 1.3.2 changed the database schema (acme-build runs a later release whose "
+        "schema release.yaml does not record); treated as a schema change (fail closed): re-run with "
+        "--with-db-restore to restore a database backup"
+    ]
