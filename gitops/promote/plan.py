@@ -18,7 +18,7 @@ from gitops.config.loader import ConfigRepo, EnvBundle
 from gitops.config.models import ModuleRecord, Pipeline, ReleaseRecord
 from gitops.config.types import format_duration
 from gitops.errors import UsageError
-from gitops.promote.evidence import WindowCheck, window_state
+from gitops.promote.evidence import WindowCheck, fail_closed_diff, window_state
 from gitops.promote.waves import (
     NextWave,
     WavePlan,
@@ -392,7 +392,14 @@ def make_plan(
     chosen = selection(target, waves, rel.image, request, now)
     up_to_date = runs_already(cur, _Probe(rel.image, dict(rel.modules), chosen.tenants, chosen.completes_env))
     refusals = () if up_to_date else (*reasons, *chosen.reasons, *missing_key_reasons(target, gates))
-    approvals = _required_approvals(target, rel.change_class, rel.destructive)
+    modules = module_changes(cur.modules if cur else {}, rel.modules)
+    # the class promote gives without --addons-repo (fail closed), so the approvals shown are the ones it asks
+    schema = fail_closed_diff(
+        modules_changed=bool(modules),
+        declared_destructive=rel.destructive,
+        fingerprint=rel.schema_fingerprint,
+    )
+    approvals = _required_approvals(target, schema.change_class, schema.destructive)
     window = _window_summary(repo, target, now, window_check) if window_check else None
     return Plan(
         source=source_env,
@@ -407,7 +414,7 @@ def make_plan(
         version_from=cur.version if cur else None,
         version_to=rel.version,
         bump=version_bump(cur.version if cur else None, rel.version),
-        modules=module_changes(cur.modules if cur else {}, rel.modules),
+        modules=modules,
         change_class=rel.change_class,
         destructive=rel.destructive,
         source_verified=rel.verification is not None,

@@ -254,3 +254,12 @@ def test_human_output_shows_the_next_wave_the_window_and_the_gates(
     assert "\napprovals   pending             needed on the PR: 2 from cab (rule normal)\n" in out
     assert "\ncanary      next      acme-build\n" in out
     assert "\nrest        waiting   globex-consult, initech-services, northwind-civil" in out
+
+
+def test_approvals_are_the_ones_promote_asks_for_without_an_addons_diff(repo: Path) -> None:
+    release = repo / "envs/staging/release.yaml"
+    release.write_text(release.read_text().replace("change_class: normal\n", "change_class: standard\n"))
+    plan = make_plan(load_config(repo), "staging", "prod", now=NOW)
+    assert plan.change_class == "standard"  # as recorded with the source release
+    assert plan.approvals["rule"] == "normal"  # but modules changed: promote fails closed to normal
+    assert plan.gate_status[1].detail == "needed on the PR: 2 from cab (rule normal)"

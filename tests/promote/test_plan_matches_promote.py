@@ -35,8 +35,8 @@ def states(planned: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def agree(planned: tuple[int, dict[str, Any]], promoted: tuple[int, dict[str, Any]]) -> None:
-    """Same exit code; when promote opens a PR, plan named its wave and tenants; when promote refuses,
-    plan gave exactly its reasons."""
+    """Same exit code; when promote opens a PR, plan named its wave, its tenants and its approval rule; when
+    promote refuses, plan gave exactly its reasons."""
     (plan_code, plan), (promote_code, result) = planned, promoted
     assert plan_code == promote_code, (plan, result)
     assert plan["allowed"] is (promote_code == 0)
@@ -47,6 +47,8 @@ def agree(planned: tuple[int, dict[str, Any]], promoted: tuple[int, dict[str, An
     else:
         assert plan["next_wave"]["name"] == result["wave"]
         assert plan["next_wave"]["tenants"] == result["tenants"]
+        rule = "destructive" if result["destructive"] else result["change_class"]
+        assert plan["approvals"]["rule"] == rule
 
 
 def merge(capsys: pytest.CaptureFixture[str], stage: Stage, number: int) -> None:
