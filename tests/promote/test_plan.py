@@ -263,3 +263,26 @@ def test_approvals_are_the_ones_promote_asks_for_without_an_addons_diff(repo: Pa
     assert plan.change_class == "standard"  # as recorded with the source release
     assert plan.approvals["rule"] == "normal"  # but modules changed: promote fails closed to normal
     assert plan.gate_status[1].detail == "needed on the PR: 2 from cab (rule normal)"
+
+
+def test_human_output_shows_a_blocked_wave_with_its_reasons(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    staging = load_config(repo).env("staging").release
+    assert staging is not None
+    release = repo / "envs/prod/release.yaml"
+    release.write_text(
+        release.read_text()
+        + f"tenants:\n  acme-build:\n    image: {staging.image}\n    version: {staging.version}\n"
+    )
+    assert main(["plan", "staging", "prod", "--config-repo", str(repo)]) == 3
+    out = capsys.readouterr().out
+    reason = "wave 'canary': tenant acme-build is not verified yet (odoo-gitops verify)"
+    assert "verdict         NOT allowed\n" in out
+    assert "next            wave rest: globex-consult, initech-services, northwind-civil" in out
+    assert "\ncanary      done      acme-build\n" in out
+    assert (
+        f"\nrest        blocked   globex-consult, initech-services, northwind-civil\n{'':<22}- {reason}\n"
+        in out
+    )
+    assert out.endswith(f"promote would refuse because:\n  - {reason}\n")
