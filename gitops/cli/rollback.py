@@ -1,4 +1,4 @@
-"""`odoo-gitops rollback ENV`: a PR back to the last verified release."""
+"""`odoo-gitops rollback ENV [--tenants a,b | --wave NAME]`: a PR back to the last verified release."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import click
 from gitops.cli.forge_options import forge_options
 from gitops.cli.options import config_repo_option, json_option
 from gitops.cli.promote import emergency_options, run_install
+from gitops.errors import UsageError
 from gitops.promote.forges import ForgeSettings
 from gitops.promote.service import rollback as rollback_env
 
@@ -15,6 +16,8 @@ from gitops.promote.service import rollback as rollback_env
 @click.argument("env")
 @config_repo_option
 @forge_options
+@click.option("--tenants", default=None, help="Comma-separated tenants to roll back (default: all).")
+@click.option("--wave", default=None, help="Roll back the tenants of this wave of the pipeline.")
 @click.option(
     "--with-db-restore", is_flag=True, help="Allow rolling back a schema change (restore release.backup)."
 )
@@ -28,13 +31,19 @@ def rollback(
     github_url: str | None,
     github_repo: str | None,
     actor: str | None,
+    tenants: str | None,
+    wave: str | None,
     with_db_restore: bool,
     emergency_reason: str | None,
     no_emergency: bool,
     ticket: str | None,
     as_json: bool,
 ) -> None:
-    """Open a PR that returns ENV to its previous verified release. In a freeze, use --emergency."""
+    """Open a PR that returns ENV to its previous verified release. With --tenants or --wave, only those
+    tenants: a tenant ahead of ENV (a canary) goes back to ENV's release, any other to the previous one.
+    In a freeze, use --emergency."""
+    if tenants is not None and wave is not None:
+        raise UsageError("--tenants and --wave: give one of them")
     run_install(
         lambda options, seams: rollback_env(env, options=options, seams=seams),
         ForgeSettings(forge, actor, github_url, github_repo),
@@ -44,4 +53,6 @@ def rollback(
         emergency_ticket=ticket,
         no_emergency=no_emergency,
         with_db_restore=with_db_restore,
+        tenants=tuple(t.strip() for t in tenants.split(",") if t.strip()) if tenants else None,
+        wave=wave,
     )

@@ -1,17 +1,39 @@
-"""What promoting SOURCE → TARGET would change, and what it needs. A pure function of config values."""
+"""What promoting SOURCE → TARGET would change, and what it needs. A pure function of config values.
+
+The plan is what `promote` will do: the same pipeline checks, the same wave selection
+(gitops.promote.waves), the same cheap supply-chain precondition; the window verdict and the stage's gates
+are shown as far as they can be known before a PR exists.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import semver
 
 from gitops.config.loader import ConfigRepo, EnvBundle
-from gitops.config.models import REST, ModuleRecord, Pipeline, ReleaseRecord
+from gitops.config.models import ModuleRecord, Pipeline, ReleaseRecord
 from gitops.config.types import format_duration
 from gitops.errors import UsageError
+from gitops.promote.evidence import WindowCheck, fail_closed_diff, window_state
+from gitops.promote.waves import (
+    NextWave,
+    WavePlan,
+    WaveRequest,
+    WaveSelection,
+    WaveStatus,
+    resolve_waves,
+    runs_already,
+    selection,
+    wave_states,
+)
+
+__all__ = ["ModuleChange", "Plan", "WavePlan", "make_plan", "module_changes", "resolve_waves"]
+NEXT_WAVE = NextWave()
+GateStatusName = Literal["met", "not met", "pending", "checked by promote", "not required"]
 
 Step = Literal["forward", "rollback", "skip", "backward"]
 Bump = Literal["major", "minor", "patch", "prerelease", "build", "none", "downgrade", "initial"]
@@ -44,15 +66,52 @@ class Soak:
         }
 
 
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
+
+
 @dataclass(frozen=True)
-class WavePlan:
+class WindowSummary:
+    """The target's change-window verdict at plan time, with the next opening in the env's time zone."""
+
+    open: bool
+    blocked_by: tuple[str, ...]
+    next_open: datetime | None
+    open_until: datetime | None
+    timezone: str
+
+    def local(self, moment: datetime | None) -> str | None:
+        return moment.astimezone(ZoneInfo(self.timezone)).isoformat() if moment else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "open": self.open,
+            "blocked_by": list(self.blocked_by),
+            "next_open": _iso(self.next_open),
+            "next_open_local": self.local(self.next_open),
+            "open_until": _iso(self.open_until),
+            "timezone": self.timezone,
+        }
+
+
+@dataclass(frozen=True)
+class GateStatus:
+    """One gate the target stage requires, and whether it is met as far as a plan can know."""
+
     name: str
-    tenants: tuple[str, ...]
-    soak: timedelta
+    status: GateStatusName
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "status": self.status, "detail": self.detail}
 
 
 @dataclass(frozen=True)
 class Plan:
+    """`refusals` are all of promote's reasons to refuse (pipeline, earlier waves, configuration), and
+    `allowed` is False exactly when there are some; `reasons` is the pipeline part alone (promote adds the
+    rest itself). In JSON, `reasons` is the whole list."""
+
     source: str
     target: str
     pipeline: str
@@ -74,6 +133,11 @@ class Plan:
     waves: tuple[WavePlan, ...]
     gates: tuple[str, ...]
     approvals: dict[str, Any] = field(default_factory=dict)
+    refusals: tuple[str, ...] = ()
+    next_wave: WaveSelection | None = None
+    wave_states: tuple[WaveStatus, ...] = ()
+    window: WindowSummary | None = None
+    gate_status: tuple[GateStatus, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -82,7 +146,7 @@ class Plan:
             "pipeline": self.pipeline,
             "step": self.step,
             "allowed": self.allowed,
-            "reasons": list(self.reasons),
+            "reasons": list(self.refusals),
             "up_to_date": self.up_to_date,
             "image": {
                 "from": self.image_from,
@@ -99,11 +163,16 @@ class Plan:
             "source_verified": self.source_verified,
             "soak": self.soak.to_dict(),
             "tenants": list(self.tenants),
-            "waves": [
-                {"name": w.name, "tenants": list(w.tenants), "soak": format_duration(w.soak)}
-                for w in self.waves
-            ],
-            "gates": list(self.gates),
+            "next_wave": None
+            if self.next_wave is None
+            else {
+                "name": self.next_wave.wave,
+                "tenants": list(self.next_wave.tenants),
+                "completes_env": self.next_wave.completes_env,
+            },
+            "waves": [w.to_dict() for w in self.wave_states],
+            "window": self.window.to_dict() if self.window else None,
+            "gates": [g.to_dict() for g in self.gate_status],
             "approvals": self.approvals,
         }
 
@@ -166,27 +235,6 @@ def _soak(required: timedelta, release: ReleaseRecord, now: datetime) -> Soak:
     return Soak(required, elapsed, since, elapsed >= required)
 
 
-def resolve_waves(pipeline: Pipeline, target: EnvBundle) -> tuple[WavePlan, ...]:
-    """Waves of the target stage with '*' expanded to every enabled tenant no earlier wave took."""
-    stage = pipeline.stage(target.name)
-    enabled = target.config.enabled_tenants()
-    if not enabled or stage is None:
-        return ()
-    if not stage.waves:
-        return (WavePlan("all", tuple(enabled), timedelta(0)),)
-    taken: set[str] = set()
-    waves = []
-    for wave in stage.waves:
-        names = (
-            [t for t in enabled if t not in taken]
-            if REST in wave.tenants
-            else [t for t in wave.tenants if t in enabled]
-        )
-        taken.update(names)
-        waves.append(WavePlan(wave.name, tuple(names), wave.soak))
-    return tuple(waves)
-
-
 def _required_approvals(target: EnvBundle, change_class: str | None, destructive: bool) -> dict[str, Any]:
     policy = target.config.gate_policy
     key: Literal["standard", "normal", "destructive"] = (
@@ -198,18 +246,90 @@ def _required_approvals(target: EnvBundle, change_class: str | None, destructive
     return {"rule": key, "count": rule.count, "from": list(rule.from_), "require_backup": rule.require_backup}
 
 
-def make_plan(repo: ConfigRepo, source_env: str, target_env: str, *, now: datetime | None = None) -> Plan:
-    """Compare the source's release with the target's and check the pipeline rules."""
-    now = now or datetime.now(UTC)
-    source, target = repo.env(source_env), repo.env(target_env)
-    pipeline = repo.pipeline_for(source_env)
-    step = classify_step(pipeline, source_env, target_env)
-    if source.release is None:
-        raise UsageError(
-            f"environment {source_env!r} has no release yet (envs/{source_env}/release.yaml)",
-            hint="promote or build a release into it first",
+def missing_key_reasons(target: EnvBundle, gates: tuple[str, ...]) -> list[str]:
+    """Promote's one supply-chain precondition that needs no registry: a key to verify with."""
+    needs_scan = "scan" in gates and target.config.scan_policy.required
+    if ("signature" in gates or needs_scan) and target.config.signing is None:
+        return [f"{target.name!r} has no signing.public_key: cannot verify signature or attestation"]
+    return []
+
+
+def _window_summary(repo: ConfigRepo, target: EnvBundle, now: datetime, check: WindowCheck) -> WindowSummary:
+    state = window_state(repo, target.name, now, check)
+    return WindowSummary(
+        open=state.open,
+        blocked_by=state.blocked_by,
+        next_open=state.next_open,
+        open_until=state.open_until,
+        timezone=target.config.timezone,
+    )
+
+
+def _when(window: WindowSummary, moment: datetime | None) -> str:
+    if moment is None:
+        return "not within 400 days"
+    local = moment.astimezone(ZoneInfo(window.timezone)).strftime("%Y-%m-%d %H:%M")
+    return f"{local} {window.timezone} ({_iso(moment)})"
+
+
+def _window_gate(window: WindowSummary | None) -> GateStatus:
+    if window is None:
+        return GateStatus("window", "checked by promote", "the window verdict was not computed")
+    if window.open:
+        until = f" until {_when(window, window.open_until)}" if window.open_until else ""
+        return GateStatus("window", "met", f"open now{until}")
+    blocked = f" by {', '.join(window.blocked_by)}" if window.blocked_by else ""
+    return GateStatus(
+        "window", "not met", f"closed now{blocked}; next opening {_when(window, window.next_open)}"
+    )
+
+
+def _approvals_gate(approvals: dict[str, Any]) -> GateStatus:
+    count, sources, rule = approvals.get("count", 0), approvals.get("from", []), approvals.get("rule")
+    backup = (
+        "; and a recorded database backup (promote --backup-id)" if approvals.get("require_backup") else ""
+    )
+    if not count:
+        return GateStatus(
+            "approvals", "met" if not backup else "pending", f"none needed (rule {rule}){backup}"
         )
-    rel, cur = source.release, target.release
+    who = ", ".join(sources) or "anyone"
+    return GateStatus("approvals", "pending", f"needed on the PR: {count} from {who} (rule {rule}){backup}")
+
+
+def _supply_gate(name: str, target: EnvBundle, missing_key: bool) -> GateStatus:
+    where = f"envs/{target.name}/env.yaml"
+    if name == "scan" and not target.config.scan_policy.required:
+        return GateStatus(name, "not required", f"scan_policy.required is false in {where}")
+    if missing_key:
+        return GateStatus(name, "not met", f"no signing.public_key in {where}: promote refuses")
+    if name == "scan":
+        severity = target.config.scan_policy.severity
+        return GateStatus(
+            name, "checked by promote", f"a passing scan attestation (fail at {severity} and above)"
+        )
+    return GateStatus(name, "checked by promote", "the image's signature, with the key in signing.public_key")
+
+
+def gate_statuses(
+    target: EnvBundle, gates: tuple[str, ...], approvals: dict[str, Any], window: WindowSummary | None
+) -> tuple[GateStatus, ...]:
+    """The stage's gates in their pipeline order, each met / not met / pending as far as plan can know."""
+    missing_key = bool(missing_key_reasons(target, gates))
+    statuses = []
+    for name in gates:
+        if name == "window":
+            statuses.append(_window_gate(window))
+        elif name == "approvals":
+            statuses.append(_approvals_gate(approvals))
+        else:
+            statuses.append(_supply_gate(name, target, missing_key))
+    return tuple(statuses)
+
+
+def _pipeline_reasons(
+    pipeline: Pipeline, step: Step, source_env: str, target_env: str, *, soak: Soak, verified: bool
+) -> list[str]:
     reasons = []
     if step == "skip":
         first, last = pipeline.index_of(source_env) or 0, pipeline.index_of(target_env) or 0
@@ -220,23 +340,74 @@ def make_plan(repo: ConfigRepo, source_env: str, target_env: str, *, now: dateti
             f"{target_env!r} comes before {source_env!r} in pipeline {pipeline.name!r}; "
             "going backwards is only possible as a rollback (odoo-gitops rollback)"
         )
-    stage = pipeline.stage(source_env)
-    soak = _soak(stage.soak if stage else timedelta(0), rel, now)
-    if rel.verification is None:
+    if not verified:
         reasons.append(f"the release in {source_env!r} has not been verified there (odoo-gitops verify)")
     elif not soak.satisfied:
         reasons.append(
             f"soak time in {source_env!r} not over: {format_duration(soak.elapsed or timedelta(0))} "
             f"of {format_duration(soak.required)}"
         )
-    up_to_date = cur is not None and cur.image == rel.image and cur.modules == rel.modules
+    return reasons
+
+
+@dataclass(frozen=True)
+class _Probe:
+    """What promote would install, as far as `runs_already` needs to know."""
+
+    image: str
+    modules: dict[str, ModuleRecord]
+    tenants: tuple[str, ...]
+    completes_env: bool
+
+
+def make_plan(
+    repo: ConfigRepo,
+    source_env: str,
+    target_env: str,
+    *,
+    now: datetime | None = None,
+    request: WaveRequest = NEXT_WAVE,
+    window_check: WindowCheck | None = None,
+) -> Plan:
+    """Compare the source's release with the target's, check the pipeline rules and choose the wave the way
+    promote does (`request`: its --tenants / --wave). With `window_check`, also the window verdict now."""
+    now = now or datetime.now(UTC)
+    source, target = repo.env(source_env), repo.env(target_env)
+    pipeline = repo.pipeline_for(source_env)
+    step = classify_step(pipeline, source_env, target_env)
+    if source.release is None:
+        raise UsageError(
+            f"environment {source_env!r} has no release yet (envs/{source_env}/release.yaml)",
+            hint="promote or build a release into it first",
+        )
+    rel, cur = source.release, target.release
+    stage = pipeline.stage(source_env)
+    soak = _soak(stage.soak if stage else timedelta(0), rel, now)
+    reasons = _pipeline_reasons(
+        pipeline, step, source_env, target_env, soak=soak, verified=rel.verification is not None
+    )
     target_stage = pipeline.stage(target_env)
+    gates = target_stage.gates if target_stage else ()
+    waves = resolve_waves(pipeline, target)
+    chosen = selection(target, waves, rel.image, request, now)
+    up_to_date = runs_already(cur, _Probe(rel.image, dict(rel.modules), chosen.tenants, chosen.completes_env))
+    refusals = () if up_to_date else (*reasons, *chosen.reasons, *missing_key_reasons(target, gates))
+    modules = module_changes(cur.modules if cur else {}, rel.modules)
+    # the class promote gives without --addons-repo (fail closed), so the approvals shown are the ones it asks
+    schema = fail_closed_diff(
+        old_modules=cur.modules if cur else {},
+        new_modules=rel.modules,
+        declared_destructive=rel.destructive,
+        fingerprint=rel.schema_fingerprint,
+    )
+    approvals = _required_approvals(target, schema.change_class, schema.destructive)
+    window = _window_summary(repo, target, now, window_check) if window_check else None
     return Plan(
         source=source_env,
         target=target_env,
         pipeline=pipeline.name,
         step=step,
-        allowed=not reasons,
+        allowed=not refusals,
         reasons=tuple(reasons),
         up_to_date=up_to_date,
         image_from=cur.image if cur else None,
@@ -244,13 +415,18 @@ def make_plan(repo: ConfigRepo, source_env: str, target_env: str, *, now: dateti
         version_from=cur.version if cur else None,
         version_to=rel.version,
         bump=version_bump(cur.version if cur else None, rel.version),
-        modules=module_changes(cur.modules if cur else {}, rel.modules),
+        modules=modules,
         change_class=rel.change_class,
         destructive=rel.destructive,
         source_verified=rel.verification is not None,
         soak=soak,
         tenants=tuple(target.config.enabled_tenants()),
-        waves=resolve_waves(pipeline, target),
-        gates=target_stage.gates if target_stage else (),
-        approvals=_required_approvals(target, rel.change_class, rel.destructive),
+        waves=waves,
+        gates=gates,
+        approvals=approvals,
+        refusals=tuple(refusals),
+        next_wave=None if up_to_date else chosen,
+        wave_states=wave_states(cur, waves, rel.image, chosen, refusals),
+        window=window,
+        gate_status=gate_statuses(target, gates, approvals, window),
     )

@@ -6,17 +6,15 @@
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from gitops.config.loader import ConfigRepo, EnvBundle
-from gitops.config.models import BackupRecord, EmergencyDeclaration, ModuleRecord, ReleaseRecord
-from gitops.config.types import format_duration
+from gitops.config.models import BackupRecord, EmergencyDeclaration, ModuleRecord, ReleaseRecord, ReleaseRef
 from gitops.config.yamlsafe import decode_text
 from gitops.errors import PolicyError, UsageError
 from gitops.gates.evidence import Evidence, SupplyResult, WindowState
@@ -37,9 +35,10 @@ from gitops.promote.evidence import (
 )
 from gitops.promote.forge import CommitStatus, Forge, PullRequest
 from gitops.promote.marker import PromotionMarker, parse_marker, replace_marker
-from gitops.promote.plan import ModuleChange, WavePlan, make_plan, module_changes
+from gitops.promote.plan import ModuleChange, make_plan, module_changes
 from gitops.promote.pullfacts import head_content
 from gitops.promote.repo import ConfigCheckout, NonFastForward, format_trailers
+from gitops.promote.waves import _explicit_wave, resolve_waves, runs_already, select_tenants, tenant_image
 
 __all__ = ["record_audit"]  # re-exported: audit writers import it from here
 
@@ -147,76 +146,6 @@ def branch_name(kind: str, target: str, version: str, image: str, wave: str | No
     prefix = "rollback" if kind == "rollback" else "promote"
     suffix = f"-{wave}" if wave else ""
     return f"{prefix}/{target}/{version}-{short_digest(image)}{suffix}"
-
-
-def tenant_image(release: ReleaseRecord | None, tenant: str) -> str | None:
-    if release is None:
-        return None
-    own = release.tenants.get(tenant)
-    return own.image if own else release.image
-
-
-def runs_already(release: ReleaseRecord | None, install: Install) -> bool:
-    """The target (or every tenant of the wave) already runs this release."""
-    if release is None:
-        return False
-    if install.tenants and any(tenant_image(release, t) != install.image for t in install.tenants):
-        return False
-    if install.completes_env or not install.tenants:
-        return release.image == install.image and release.modules == install.modules
-    return True
-
-
-def _explicit_wave(tenants: tuple[str, ...]) -> str:
-    return "tenants-" + hashlib.sha256(",".join(sorted(tenants)).encode()).hexdigest()[:8]
-
-
-def select_tenants(
-    target: EnvBundle, waves: tuple[WavePlan, ...], image: str, options: PromoteOptions, now: datetime
-) -> tuple[str | None, tuple[str, ...], bool, list[str]]:
-    """(wave name, its tenants, whether it completes the env, reasons it may not go yet)."""
-    enabled = target.config.enabled_tenants()
-    if not enabled:
-        return None, (), True, []
-    release = target.release
-    if release is None:
-        return None, tuple(enabled), True, []
-    if options.tenants:
-        unknown = sorted(set(options.tenants) - set(enabled))
-        if unknown:
-            raise UsageError(f"--tenants: {', '.join(unknown)} not enabled tenants of {target.name!r}")
-        chosen = tuple(sorted(options.tenants))
-        rest = [t for t in enabled if t not in chosen and tenant_image(release, t) != image]
-        return _explicit_wave(chosen), chosen, not rest, []
-    if options.wave and options.wave not in {w.name for w in waves}:
-        raise UsageError(f"--wave {options.wave!r}: no such wave for {target.name!r}")
-    reasons: list[str] = []
-    for index, wave in enumerate(waves):
-        pending = [t for t in wave.tenants if tenant_image(release, t) != image]
-        if options.wave == wave.name or (options.wave is None and pending):
-            later = [t for w in waves[index + 1 :] for t in w.tenants]
-            done_later = all(tenant_image(release, t) == image for t in later)
-            return wave.name, wave.tenants, done_later, reasons
-        reasons += _wave_reasons(target, wave, image, now)
-    last = waves[-1] if waves else WavePlan("all", tuple(enabled), timedelta(0))
-    return last.name, last.tenants, True, []
-
-
-def _wave_reasons(target: EnvBundle, wave: WavePlan, image: str, now: datetime) -> list[str]:
-    release = target.release
-    reasons = []
-    for tenant in wave.tenants:
-        state = release.tenants.get(tenant) if release else None
-        if state is None or state.image != image:
-            reasons.append(f"wave {wave.name!r}: tenant {tenant} does not run this release yet")
-        elif state.verification is None:
-            reasons.append(f"wave {wave.name!r}: tenant {tenant} is not verified yet (odoo-gitops verify)")
-        elif now - state.verification.verified_at < wave.soak:
-            reasons.append(
-                f"wave {wave.name!r}: tenant {tenant} soaks for {format_duration(wave.soak)} after "
-                f"verification ({state.verification.verified_at.isoformat()})"
-            )
-    return reasons
 
 
 # ---------------------------------------------------------------- release.yaml content
@@ -911,11 +840,14 @@ def _shown(result: SupplyResult | None, default: str) -> str:
     return result.text if result.ok else f"FAILED: {result.text}"
 
 
-def schema_changed(current: ReleaseRecord, previous: Any) -> bool:
-    """Did `current` change the schema relative to `previous`? Unknown fingerprints fail closed."""
+def schema_changed(current: ReleaseRecord, previous: ReleaseRef) -> bool | None:
+    """Did `current` change the schema relative to `previous`? None when that is unknown (no fingerprints
+    on both sides, and the modules differ); callers treat unknown as a change (fail closed)."""
     if current.schema_fingerprint and previous.schema_fingerprint:
         return bool(current.schema_fingerprint != previous.schema_fingerprint)
-    return bool(current.modules != previous.modules or current.destructive)
+    if current.destructive:
+        return True
+    return False if current.modules == previous.modules else None
 
 
 _PREVIOUSLY_ACCEPTED = (
@@ -924,46 +856,156 @@ _PREVIOUSLY_ACCEPTED = (
 )
 
 
-def rollback(env: str, *, options: PromoteOptions, seams: Seams) -> PromotionResult:
-    """Open a PR that returns `env` to its previous verified release (same machinery as promote)."""
-    ctx = _open(options, seams, env)
-    target = ctx.repo.env(env)
-    current = target.release
-    if current is None or current.previous is None:
+@dataclass(frozen=True)
+class _Back:
+    """One rollback: from which release (`version_from`, and what is known of its schema) back to `to`."""
+
+    to: ReleaseRef
+    version_from: str
+    schema: bool | None  # the release rolled back changed the schema: yes, no, unknown
+    unknown_why: str
+    backup: BackupRecord | None
+    wave: str | None
+    tenants: tuple[str, ...]
+    completes_env: bool
+    modules_from: Mapping[str, ModuleRecord] | None  # None: not recorded
+    backup_rule: str = "release.backup"
+
+
+def _rollback_tenants(
+    ctx: _Context, target: EnvBundle, options: PromoteOptions
+) -> tuple[str | None, tuple[str, ...]]:
+    """(wave name, tenants) that --tenants / --wave name; (None, ()) for the whole environment."""
+    enabled = target.config.enabled_tenants()
+    if (options.tenants or options.wave) and not enabled:
+        raise UsageError(f"--tenants/--wave: {target.name!r} has no enabled tenants")
+    if options.tenants:
+        unknown = sorted(set(options.tenants) - set(enabled))
+        if unknown:
+            raise UsageError(f"--tenants: {', '.join(unknown)} not enabled tenants of {target.name!r}")
+        chosen = tuple(sorted(set(options.tenants)))
+        return _explicit_wave(chosen), chosen
+    if options.wave:
+        waves = {w.name: w for w in resolve_waves(ctx.repo.pipeline_for(target.name), target)}
+        if options.wave not in waves:
+            raise UsageError(f"--wave {options.wave!r}: no such wave for {target.name!r}")
+        return options.wave, waves[options.wave].tenants
+    return None, ()
+
+
+def _tenant_backup(current: ReleaseRecord) -> BackupRecord | None:
+    """A backup usable for tenants ahead of the env: one recorded after the env's own release went out."""
+    backup = current.backup
+    if backup is None or current.promoted_at is None or backup.completed_at < current.promoted_at:
+        return None
+    return backup
+
+
+def _run(tenants: Sequence[str]) -> str:
+    return f"{', '.join(tenants)} {'runs' if len(tenants) == 1 else 'run'}"
+
+
+def _scope(ctx: _Context, target: EnvBundle, current: ReleaseRecord) -> _Back:
+    """What goes back where: the whole env to `previous`; tenants ahead of the env (a canary) to the env's
+    release; other tenants to `previous`. Tenants in both situations are refused (roll them back apart)."""
+    env = target.name
+    wave, chosen = _rollback_tenants(ctx, target, ctx.options)
+    enabled = tuple(target.config.enabled_tenants())
+    ahead = [t for t in chosen if tenant_image(current, t) != current.image]
+    level = [t for t in chosen if t not in ahead]
+    if ahead and level:
+        raise UsageError(
+            f"{_run(ahead)} a release ahead of {env}'s {current.version} and {_run(level)} "
+            f"{current.version}: roll them back separately (--tenants {','.join(ahead)}, then "
+            f"--tenants {','.join(level)})"
+        )
+    own = {current.tenants[t].image: current.tenants[t] for t in ahead}
+    if len(own) > 1:
+        raise UsageError(f"{', '.join(ahead)} run different releases: roll them back separately")
+    if own:
+        (state,) = own.values()
+        return _Back(
+            to=current, version_from=state.version, schema=None,
+            unknown_why="release.yaml records no modules or schema fingerprint for a tenant's own release",
+            backup=_tenant_backup(current), wave=wave, tenants=chosen, completes_env=False, modules_from=None,
+            backup_rule=f"release.backup, completed after {env}'s {current.version} was promoted",
+        )  # fmt: skip
+    if current.previous is None:
         raise PolicyError(
             f"cannot roll back {env}", reasons=[f"envs/{env}/release.yaml records no previous release"]
         )
-    previous = current.previous
+    whole = not chosen or set(chosen) == set(enabled)
+    schema, why = schema_changed(current, current.previous), "no schema fingerprint recorded"
+    canaries = [t for t in enabled if whole and tenant_image(current, t) != current.image]
+    if canaries and schema is False:  # they go back from their own release, whose schema is not recorded
+        schema, why = (
+            None,
+            f"{_run(canaries)} a later release whose schema release.yaml does not record",
+        )
+    return _Back(
+        to=current.previous, version_from=current.version, schema=schema, unknown_why=why,
+        backup=current.backup, wave=None if whole else wave, tenants=enabled if whole else chosen,
+        completes_env=whole, modules_from=current.modules,
+    )  # fmt: skip
+
+
+def _restore_reasons(back: _Back, with_db_restore: bool, where: str) -> tuple[list[str], BackupRecord | None]:
+    """Fail closed: a schema change, known or not, is rolled back only with a database restore."""
+    if back.schema is False:
+        return [], None
+    which = f"backup {back.backup.id}" if back.backup else "a database backup"
+    if back.schema is None:
+        said = (
+            f"it is unknown whether {back.version_from} changed the database schema{where} "
+            f"({back.unknown_why}); treated as a schema change (fail closed): "
+            f"re-run with --with-db-restore to restore {which}"
+        )
+    else:
+        said = (
+            f"release {back.version_from} changed the database schema{where}; rolling back the image alone "
+            f"would leave the schema ahead of the code. Re-run with --with-db-restore to restore {which}"
+        )
+    if not with_db_restore:
+        return [said], None
+    if back.backup is None:
+        return [
+            f"--with-db-restore: no backup recorded for {back.version_from}{where} ({back.backup_rule})"
+        ], None
+    return [], back.backup
+
+
+def rollback(env: str, *, options: PromoteOptions, seams: Seams) -> PromotionResult:
+    """Open a PR that returns `env` (or the tenants of --tenants / --wave) to the previous verified release
+    (same machinery as promote)."""
+    ctx = _open(options, seams, env)
+    target = ctx.repo.env(env)
+    current = target.release
+    if current is None:
+        raise PolicyError(f"cannot roll back {env}", reasons=[f"envs/{env}/release.yaml records no release"])
+    back = _scope(ctx, target, current)
+    where = "" if back.completes_env else f" of {', '.join(back.tenants)}"
     reasons = []
-    if previous.verification is None:
-        reasons.append(f"the previous release {previous.version} was never verified in {env}")
-    restore = None
-    if schema_changed(current, previous):
-        if not options.with_db_restore:
-            reasons.append(
-                f"release {current.version} changed the database schema; rolling back the image alone would "
-                "leave the schema ahead of the code. Re-run with --with-db-restore to restore "
-                + (f"backup {current.backup.id}" if current.backup else "a database backup")
-            )
-        elif current.backup is None:
-            reasons.append(f"--with-db-restore: no backup recorded for {current.version} (release.backup)")
-        else:
-            restore = current.backup
+    if back.to.verification is None:
+        what = "the previous release" if back.modules_from is not None else f"{env}'s release"
+        reasons.append(f"{what} {back.to.version} was never verified in {env}")
+    restore_reasons, restore = _restore_reasons(back, options.with_db_restore, where)
+    reasons += restore_reasons
     if reasons:
-        raise PolicyError(f"cannot roll back {env}", reasons=reasons)
-    changes = module_changes(current.modules, previous.modules)
+        raise PolicyError(f"cannot roll back {env}{where}", reasons=reasons)
+    changes = (
+        module_changes(dict(back.modules_from), back.to.modules) if back.modules_from is not None else ()
+    )
+    known = back.schema is not None and bool(current.schema_fingerprint and back.to.schema_fingerprint)
     schema = SchemaDiff(
-        computed=bool(current.schema_fingerprint and previous.schema_fingerprint),
-        change_class="normal" if changes else "standard",
+        computed=known,
+        change_class="normal" if changes or back.schema is not False else "standard",
         destructive=restore is not None,
-        fingerprint=previous.schema_fingerprint,
-        note=None
-        if current.schema_fingerprint
-        else "schema fingerprints unknown: treated as a schema change",
+        fingerprint=back.to.schema_fingerprint,
+        note=None if known else "schema fingerprints unknown: treated as a schema change",
     )
     install = Install(
-        "rollback", env, env, previous.image, previous.version, previous.source_commit,
-        dict(previous.modules), schema, None, tuple(target.config.enabled_tenants()), True, changes,
+        "rollback", env, env, back.to.image, back.to.version, back.to.source_commit,
+        dict(back.to.modules), schema, back.wave, back.tenants, back.completes_env, changes,
         signature="previously verified in this environment", scan="previously accepted in this environment",
         restore=restore, supply=_PREVIOUSLY_ACCEPTED,
     )  # fmt: skip

@@ -12,8 +12,10 @@ from gitops.cli.main import main
 from gitops.config.loader import load_config
 from gitops.config.models import ModuleRecord
 from gitops.errors import UsageError
-from gitops.promote.plan import make_plan, module_changes, version_bump
+from gitops.promote.evidence import engine_window_check
+from gitops.promote.plan import GateStatus, make_plan, module_changes, version_bump
 from tests.fixtures.configrepo import copy_examples
+from tests.fixtures.promote import CLOSED, REOPENS
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -121,14 +123,32 @@ def test_cli_json_matches_readme_keys(repo: Path, capsys: pytest.CaptureFixture[
         "source_verified",
         "soak",
         "tenants",
+        "next_wave",
         "waves",
+        "window",
         "gates",
         "approvals",
     }
     assert data["version"] == {"from": "1.3.2", "to": "1.4.0", "bump": "minor"}
     assert data["image"]["changed"] is True
     assert [m["name"] for m in data["modules"]["added"]] == ["acme_retention"]
-    assert data["waves"][0] == {"name": "canary", "tenants": ["acme-build"], "soak": "4h"}
+    assert data["waves"][0] == {
+        "name": "canary",
+        "tenants": ["acme-build"],
+        "soak": "4h",
+        "state": "next",
+        "reasons": [],
+    }
+    assert data["next_wave"] == {"name": "canary", "tenants": ["acme-build"], "completes_env": False}
+    assert set(data["window"]) == {
+        "open",
+        "blocked_by",
+        "next_open",
+        "next_open_local",
+        "open_until",
+        "timezone",
+    }
+    assert [g["name"] for g in data["gates"]] == ["window", "approvals", "scan", "signature"]
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     for key in data:
         assert f"`{key}`" in readme, f"plan JSON key {key!r} is not documented in the README"
@@ -153,3 +173,116 @@ def test_config_repo_as_git_url(config_repo, capsys: pytest.CaptureFixture[str])
 def test_config_repo_as_bare_repository_path(config_repo, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
     assert main(["plan", "staging", "prod", "--config-repo", str(config_repo.remote), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["source"] == "staging"
+
+
+# ---------------------------------------------------------------- window and gates
+
+
+def test_a_closed_window_is_shown_with_the_next_opening_in_the_env_time_zone(repo: Path) -> None:
+    plan = make_plan(load_config(repo), "staging", "prod", now=CLOSED, window_check=engine_window_check)
+    assert plan.allowed  # promote opens the PR in a freeze; the gate keeps it pending
+    assert plan.window is not None and plan.window.to_dict() == {
+        "open": False,
+        "blocked_by": ["payroll/payroll"],
+        "next_open": "2027-01-12T18:00:00Z",
+        "next_open_local": "2027-01-12T19:00:00+01:00",
+        "open_until": None,
+        "timezone": "Europe/Berlin",
+    }
+    assert REOPENS.isoformat() == "2027-01-12T18:00:00+00:00"
+    assert plan.gate_status[0] == GateStatus(
+        "window",
+        "not met",
+        "closed now by payroll/payroll; next opening 2027-01-12 19:00 Europe/Berlin (2027-01-12T18:00:00Z)",
+    )
+
+
+def test_an_open_window_is_met_until_it_closes(repo: Path) -> None:
+    evening = datetime(2026, 12, 8, 18, 30, tzinfo=UTC)  # Tuesday 19:30 in Berlin
+    plan = make_plan(load_config(repo), "staging", "prod", now=evening, window_check=engine_window_check)
+    assert plan.window is not None and plan.window.open and plan.window.blocked_by == ()
+    window = plan.gate_status[0]
+    assert (window.name, window.status) == ("window", "met")
+    assert window.detail.startswith("open now until 2026-12-08 ")
+    assert "Europe/Berlin (2026-12-08T" in window.detail
+
+
+def test_gates_follow_the_stage_and_say_what_plan_cannot_know(repo: Path) -> None:
+    plan = make_plan(load_config(repo), "staging", "prod", now=NOW)
+    assert [g.to_dict() for g in plan.gate_status] == [
+        {"name": "window", "status": "checked by promote", "detail": "the window verdict was not computed"},
+        {"name": "approvals", "status": "pending", "detail": "needed on the PR: 2 from cab (rule normal)"},
+        {
+            "name": "scan",
+            "status": "checked by promote",
+            "detail": "a passing scan attestation (fail at HIGH and above)",
+        },
+        {
+            "name": "signature",
+            "status": "checked by promote",
+            "detail": "the image's signature, with the key in signing.public_key",
+        },
+    ]
+    pipeline = repo / "pipelines/odoo.yaml"
+    pipeline.write_text(
+        pipeline.read_text().replace("gates: [window, approvals, scan, signature]\n", "gates: [scan]\n")
+    )
+    plan = make_plan(load_config(repo), "staging", "prod", now=NOW)
+    assert [g.name for g in plan.gate_status] == ["scan"]
+
+
+def test_a_destructive_release_needs_a_backup_as_well(repo: Path) -> None:
+    release = repo / "envs/staging/release.yaml"
+    release.write_text(
+        release.read_text().replace("change_class: normal\n", "change_class: normal\ndestructive: true\n")
+    )
+    plan = make_plan(load_config(repo), "staging", "prod", now=NOW)
+    assert plan.gate_status[1] == GateStatus(
+        "approvals",
+        "pending",
+        "needed on the PR: 2 from cab (rule destructive); "
+        "and a recorded database backup (promote --backup-id)",
+    )
+
+
+def test_human_output_shows_the_next_wave_the_window_and_the_gates(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["plan", "staging", "prod", "--config-repo", str(repo)]) == 0
+    out = capsys.readouterr().out
+    assert "next            wave canary: acme-build\n" in out
+    assert "\napprovals   pending             needed on the PR: 2 from cab (rule normal)\n" in out
+    assert "\ncanary      next      acme-build\n" in out
+    assert "\nrest        waiting   globex-consult, initech-services, northwind-civil" in out
+
+
+def test_approvals_are_the_ones_promote_asks_for_without_an_addons_diff(repo: Path) -> None:
+    release = repo / "envs/staging/release.yaml"
+    release.write_text(release.read_text().replace("change_class: normal\n", "change_class: standard\n"))
+    plan = make_plan(load_config(repo), "staging", "prod", now=NOW)
+    assert plan.change_class == "standard"  # as recorded with the source release
+    assert plan.approvals["rule"] == "normal"  # but modules changed: promote fails closed to normal
+    assert plan.gate_status[1].detail == "needed on the PR: 2 from cab (rule normal)"
+
+
+def test_human_output_shows_a_blocked_wave_with_its_reasons(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    staging = load_config(repo).env("staging").release
+    assert staging is not None
+    release = repo / "envs/prod/release.yaml"
+    release.write_text(
+        release.read_text()
+        + f"tenants:\n  acme-build:\n    image: {staging.image}\n    version: {staging.version}\n"
+    )
+    assert main(["plan", "staging", "prod", "--config-repo", str(repo)]) == 3
+    out = capsys.readouterr().out
+    reason = "wave 'canary': tenant acme-build is not verified yet (odoo-gitops verify)"
+    assert "verdict         NOT allowed\n" in out
+    assert "next            wave rest: globex-consult, initech-services, northwind-civil" in out
+    assert "\ncanary      done      acme-build\n" in out
+    assert (
+        f"\nrest        blocked   globex-consult, initech-services, northwind-civil\n{'':<22}- {reason}\n"
+        in out
+    )
+    assert out.endswith(f"promote would refuse because:\n  - {reason}\n")
