@@ -35,7 +35,7 @@ from gitops.promote.evidence import (
 )
 from gitops.promote.forge import CommitStatus, Forge, PullRequest
 from gitops.promote.marker import PromotionMarker, parse_marker, replace_marker
-from gitops.promote.plan import ModuleChange, make_plan, module_changes
+from gitops.promote.plan import ModuleChange, make_plan, missing_key_reasons, module_changes
 from gitops.promote.pullfacts import head_content
 from gitops.promote.repo import ConfigCheckout, NonFastForward, format_trailers
 from gitops.promote.waves import _explicit_wave, resolve_waves, runs_already, select_tenants, tenant_image
@@ -773,6 +773,9 @@ def _supply_reasons(
     ctx: _Context, target: EnvBundle, image: str, gates: tuple[str, ...]
 ) -> tuple[list[str], tuple[tuple[str, SupplyResult], ...]]:
     """Run the stage's promote-time gates; (reasons they refuse, the evidence they saw)."""
+    missing = missing_key_reasons(target, gates)
+    if missing:  # one sentence for both gates, as plan says it
+        return missing, ()
     evidence = _supply_evidence(ctx, target, image)
     results = run_gates(gates, evidence)
     reasons = [reason for r in results if r.state != "success" for reason in r.reasons]

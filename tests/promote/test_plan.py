@@ -17,6 +17,10 @@ from gitops.promote.plan import GateStatus, make_plan, module_changes, version_b
 from tests.fixtures.configrepo import copy_examples
 from tests.fixtures.promote import CLOSED, REOPENS
 
+DESTRUCTIVE = (
+    "needed on the PR: 2 from cab (rule destructive); and a recorded database backup (promote --backup-id)"
+)
+
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
@@ -64,7 +68,9 @@ def test_staging_to_prod_plan(repo: Path) -> None:
         ("canary", ("acme-build",)),
         ("rest", ("globex-consult", "initech-services", "northwind-civil")),
     ]
-    assert plan.approvals == {"rule": "normal", "count": 2, "from": ["cab"], "require_backup": False}
+    # the examples record no per-module schema fingerprints and acme_retention is new: without the addons
+    # repo promote classifies the change as destructive (fail closed), and plan shows what promote will ask
+    assert plan.approvals == {"rule": "destructive", "count": 2, "from": ["cab"], "require_backup": True}
     assert plan.soak.satisfied and plan.soak.required == timedelta(hours=24)
 
 
@@ -211,7 +217,7 @@ def test_gates_follow_the_stage_and_say_what_plan_cannot_know(repo: Path) -> Non
     plan = make_plan(load_config(repo), "staging", "prod", now=NOW)
     assert [g.to_dict() for g in plan.gate_status] == [
         {"name": "window", "status": "checked by promote", "detail": "the window verdict was not computed"},
-        {"name": "approvals", "status": "pending", "detail": "needed on the PR: 2 from cab (rule normal)"},
+        {"name": "approvals", "status": "pending", "detail": DESTRUCTIVE},
         {
             "name": "scan",
             "status": "checked by promote",
@@ -251,7 +257,7 @@ def test_human_output_shows_the_next_wave_the_window_and_the_gates(
     assert main(["plan", "staging", "prod", "--config-repo", str(repo)]) == 0
     out = capsys.readouterr().out
     assert "next            wave canary: acme-build\n" in out
-    assert "\napprovals   pending             needed on the PR: 2 from cab (rule normal)\n" in out
+    assert f"\napprovals   pending             {DESTRUCTIVE}\n" in out
     assert "\ncanary      next      acme-build\n" in out
     assert "\nrest        waiting   globex-consult, initech-services, northwind-civil" in out
 
@@ -261,8 +267,8 @@ def test_approvals_are_the_ones_promote_asks_for_without_an_addons_diff(repo: Pa
     release.write_text(release.read_text().replace("change_class: normal\n", "change_class: standard\n"))
     plan = make_plan(load_config(repo), "staging", "prod", now=NOW)
     assert plan.change_class == "standard"  # as recorded with the source release
-    assert plan.approvals["rule"] == "normal"  # but modules changed: promote fails closed to normal
-    assert plan.gate_status[1].detail == "needed on the PR: 2 from cab (rule normal)"
+    assert plan.approvals["rule"] == "destructive"  # but modules changed, schemas unknown: fails closed
+    assert plan.gate_status[1].detail == DESTRUCTIVE
 
 
 def test_human_output_shows_a_blocked_wave_with_its_reasons(
