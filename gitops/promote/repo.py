@@ -14,6 +14,7 @@ the failure is transient, never blindly after a rejection. A rejected push is cl
 from __future__ import annotations
 
 import fnmatch
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ DEFAULT_TIMEOUT = 120.0
 _MOVED_MARKERS = ("non-fast-forward", "fetch first", "stale info", "already exists")
 # a ref transaction lost a race on the server: the branch moved under us
 _RACE_MARKERS = ("cannot lock ref", "failed to update ref", "incorrect old value", "failed to lock")
+_REMOTE_SAID = re.compile(r"(?m)remote:[ \t]*(\S.*?)[ \t]*$")
 _AUTH_MARKERS = (
     "Authentication failed",
     "Permission denied",
@@ -84,12 +86,14 @@ def _is_auth(output: str) -> bool:
 
 def _remote_lines(output: str) -> str:
     """What the server said (`remote: …` lines, and the rejection reason), for the user."""
-    said = [line.removeprefix("remote:").strip() for line in output.splitlines() if line[:7] == "remote:"]
-    said = [line for line in said if line]
-    reasons = [
-        line.split("\t")[-1].strip() for line in output.splitlines() if line.startswith("!") and "\t" in line
-    ]
-    return redact("; ".join(dict.fromkeys(said + reasons)))
+    said = [m.strip(" '\"") for m in _REMOTE_SAID.findall(output)]
+    reasons = [line.split("\t")[-1].strip() for line in _porcelain_refusals(output)]
+    return redact("; ".join(dict.fromkeys(line for line in said + reasons if line)))
+
+
+def _porcelain_refusals(output: str) -> list[str]:
+    """`!<TAB>src:dst<TAB>reason` lines (GitPython may quote and indent the captured output)."""
+    return [line.strip(" '\"") for line in output.splitlines() if line.strip(" '\"").startswith("!\t")]
 
 
 def access_denied(what: str, url: str, exc: git.GitCommandError) -> AccessDenied:
@@ -119,7 +123,7 @@ def retry(
 def classify_rejection(output: str, branch: str) -> ExternalError | PolicyError | None:
     """The error for a push whose `output` (stdout and stderr of `git push --porcelain`) says it was
     refused, or None when it was not a refusal (a transient or unknown failure)."""
-    lines = [line for line in output.splitlines() if line.startswith("!")]
+    lines = _porcelain_refusals(output)
     if any("[rejected]" in line for line in lines) or any(m in output for m in _RACE_MARKERS):
         return NonFastForward(f"push to {branch} rejected: the remote branch moved")
     if _is_auth(output):
@@ -164,6 +168,7 @@ class ConfigCheckout:
     ) -> ConfigCheckout:
         """Clone `url` (shallow by default) into `dest`, checking out `branch` (None: the remote's HEAD);
         without `working_tree` no file is written (read them with plumbing)."""
+        source = url
         args = ["git", "clone", "--quiet", "--no-tags", *(["--branch", branch] if branch else [])]
         if not working_tree:
             args.append("--no-checkout")
@@ -179,7 +184,7 @@ class ConfigCheckout:
         register_url(url)
         repo = retry(clone, what="clone", url=url)
         checkout = cls(dest, repo, branch or repo.active_branch.name, timeout)
-        register_clone(dest, f"{strip_userinfo(url)} ({checkout.branch} at {checkout.head()[:12]})")
+        register_clone(dest, f"{strip_userinfo(source)} ({checkout.branch} at {checkout.head()[:12]})")
         return checkout
 
     @classmethod
