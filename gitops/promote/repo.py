@@ -126,8 +126,7 @@ def classify_rejection(output: str, branch: str) -> ExternalError | PolicyError 
     lines = _porcelain_refusals(output)
     if any("[rejected]" in line for line in lines) or any(m in output for m in _RACE_MARKERS):
         return NonFastForward(f"push to {branch} rejected: the remote branch moved")
-    if _is_auth(output):
-        return None  # the caller names the remote
+    # a ref the server refused to update: we were authenticated, the server (protection, a hook) said no
     refused = any("[remote rejected]" in line for line in lines)
     if refused or "GH006" in output or "protected branch" in output.lower():
         said = _remote_lines(output)
@@ -136,6 +135,8 @@ def classify_rejection(output: str, branch: str) -> ExternalError | PolicyError 
             hint=f"changes to {branch} must be allowed for this identity (branch protection, pre-receive or "
             "update hook); nothing was written to it",
         )
+    if _is_auth(output):
+        return None  # the caller names the remote
     if any(m in output for m in _MOVED_MARKERS) or "Updates were rejected" in output:
         return NonFastForward(f"push to {branch} rejected: the remote branch moved")
     return None

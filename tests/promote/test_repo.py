@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from gitops.errors import EXIT_EXTERNAL, EXIT_POLICY, ExternalError
-from gitops.promote.repo import AccessDenied, ConfigCheckout, NonFastForward, ProtectedBranch
+from gitops.promote.repo import (
+    AccessDenied,
+    ConfigCheckout,
+    NonFastForward,
+    ProtectedBranch,
+    classify_rejection,
+)
 from tests.fixtures.configrepo import ConfigRepoFixture, git
 from tests.fixtures.githttp import GitHttp
 
@@ -151,3 +157,54 @@ def test_clone_paths_in_errors_read_as_repository_paths(
     error = ExternalError(f"cannot read {checkout.root / 'audit' / 'prod.jsonl'}:2")
     assert error.message == "cannot read audit/prod.jsonl:2"
     assert error.read_from == [f"{config_repo.remote} (main at {config_repo.head()[:12]})"]
+
+
+GITHUB_PROTECTED = """To https://github.com/acme/config.git
+!\tHEAD:refs/heads/main\t[remote rejected] (protected branch hook declined)
+Done
+remote: error: GH006: Protected branch update failed for refs/heads/main.
+remote: error: Changes must be made through a pull request.
+error: failed to push some refs to 'https://github.com/acme/config.git'"""
+GITLAB_PROTECTED = """!\tHEAD:refs/heads/main\t[remote rejected] (pre-receive hook declined)
+remote: GitLab: You are not allowed to push code to protected branches on this project."""
+HOOK_SAYS_PERMISSION = """!\tHEAD:refs/heads/main\t[remote rejected] (hook declined)
+remote: Permission denied: main only takes merges"""
+MOVED = """!\tHEAD:refs/heads/main\t[rejected] (fetch first)
+hint: Updates were rejected because the remote contains work that you do not have locally."""
+STALE = "!\tabc:refs/heads/promote/x\t[rejected] (stale info)"
+LOCK_RACE = (
+    "!\tHEAD:refs/heads/main\t[remote rejected] (cannot lock ref 'refs/heads/main': is at 1 but expected 2)"
+)
+GITHUB_403 = (
+    "remote: Permission to acme/config.git denied to ci-bot.\n"
+    "fatal: unable to access 'https://github.com/acme/config.git/': The requested URL returned error: 403"
+)
+HTTP_401 = "fatal: Authentication failed for 'https://git.example.com/config.git/'"
+SSH_DENIED = "git@github.com: Permission denied (publickey).\nfatal: Could not read from remote repository."
+
+
+@pytest.mark.parametrize(
+    ("output", "kind", "said"),
+    [
+        (GITHUB_PROTECTED, ProtectedBranch, "GH006: Protected branch update failed for refs/heads/main."),
+        (GITLAB_PROTECTED, ProtectedBranch, "not allowed to push code to protected branches"),
+        (HOOK_SAYS_PERMISSION, ProtectedBranch, "main only takes merges"),
+        (MOVED, NonFastForward, "the remote branch moved"),
+        (STALE, NonFastForward, "the remote branch moved"),
+        (LOCK_RACE, NonFastForward, "the remote branch moved"),
+        (GITHUB_403, None, ""),
+        (HTTP_401, None, ""),
+        (SSH_DENIED, None, ""),
+        ("fatal: the remote end hung up unexpectedly", None, ""),
+    ],
+    ids=["github", "gitlab", "hook", "moved", "stale-lease", "lock-race", "403", "401", "ssh", "transient"],
+)
+def test_rejections_are_classified_by_what_the_server_said(output: str, kind: type | None, said: str) -> None:
+    error = classify_rejection(output, "main")
+    assert (type(error) if error else None) is kind
+    if error is not None:
+        assert said in error.message
+    if kind is ProtectedBranch:
+        assert error is not None and error.message.startswith(
+            "main is protected: the server refused the push"
+        )
