@@ -34,7 +34,8 @@ _URL_IN_TEXT = re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://[^\s'\"<>]+")
 _GITHUB_TOKENS = re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{8,}|github_pat_[A-Za-z0-9_]{8,})")
 _BASIC = re.compile(r"(?i)\b(basic)(\s+)([A-Za-z0-9+/]{6,}={0,2})(?![A-Za-z0-9+/=])")
 _BEARER = re.compile(r"(?i)\b(bearer|token)(\s+)([A-Za-z0-9._~+/-]{8,}=*)")
-_TRIGGER = re.compile(r"(?i)://|gh[pousr]_|github_pat_|basic|bearer|token|password|passwd|secret|authoriz")
+# lower-case words without which _PAIR cannot match (each pattern runs only when it could match)
+_PAIR_WORDS = ("authoriz", "token", "passw", "secret")
 _PAIR = re.compile(
     r"(?i)\b((?:authorization|proxy-authorization|x-access-token|access_token|token|password|passwd|secret)"
     r"\s*[:=]\s*)(?:(?:basic|bearer|token)\s+)?([^\s\"',;&)]+)"
@@ -49,7 +50,9 @@ class _Clone:
 
 _MAX_CLONES = 64  # a command makes a few clones; a long-lived process (the tests) keeps the latest
 _secrets: set[str] = set()
+_by_length: list[str] = []  # _secrets, longest first (a longer secret may contain a shorter one)
 _clones: dict[str, _Clone] = {}
+_clone_roots: list[_Clone] = []  # _clones, longest root first
 
 
 def register_secret(value: str | None, *, user: str | None = None) -> None:
@@ -61,6 +64,7 @@ def register_secret(value: str | None, *, user: str | None = None) -> None:
     if user is not None:
         forms |= {_b64(f"{user}:{value}"), _b64(f"{user}:{value}").rstrip("=")}
     _secrets.update(f for f in forms if len(f) >= _MIN_SECRET)
+    _by_length[:] = sorted(_secrets, key=len, reverse=True)
 
 
 def register_url(url: str | None) -> None:
@@ -102,6 +106,7 @@ def register_clone(root: Path | str, source: str) -> None:
         _clones[clone.root] = clone
     while len(_clones) > _MAX_CLONES:
         del _clones[next(iter(_clones))]
+    _clone_roots[:] = sorted(_clones.values(), key=lambda c: len(c.root), reverse=True)
 
 
 def strip_userinfo(url: str) -> str:
@@ -113,16 +118,20 @@ def redact(text: str) -> str:
     """`text` without secrets, credentials or temporary clone paths."""
     if not text:
         return text
-    for secret in sorted(_secrets, key=len, reverse=True):
+    for secret in _by_length:
         if secret in text:
             text = text.replace(secret, MASK)
-    if not _TRIGGER.search(text):  # the common case: one scan, no substitution
-        return _relative(text)
-    text = _URL_USERINFO.sub(rf"\1{MASK}@", text)
-    text = _GITHUB_TOKENS.sub(MASK, text)
-    text = _BASIC.sub(_basic, text)
-    text = _BEARER.sub(_bearer, text)
-    text = _PAIR.sub(lambda m: m.group(1) + MASK, text)
+    lower = text.lower()
+    if "://" in lower and "@" in text:
+        text = _URL_USERINFO.sub(rf"\1{MASK}@", text)
+    if "gh" in lower and "_" in text:
+        text = _GITHUB_TOKENS.sub(MASK, text)
+    if "basic" in lower:
+        text = _BASIC.sub(_basic, text)
+    if "bearer" in lower or "token" in lower:
+        text = _BEARER.sub(_bearer, text)
+    if any(word in lower for word in _PAIR_WORDS):
+        text = _PAIR.sub(lambda m: m.group(1) + MASK, text)
     return _relative(text)
 
 
@@ -147,7 +156,7 @@ def clone_sources(text: str) -> list[str]:
 
 
 def _relative(text: str) -> str:
-    for clone in sorted(_clones.values(), key=lambda c: len(c.root), reverse=True):
+    for clone in _clone_roots:
         if clone.root in text:
             text = text.replace(clone.root + "/", "").replace(clone.root, ".")
     return text
