@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import sys
 import traceback
@@ -49,6 +50,20 @@ def _register() -> None:
 _register()
 
 
+class _RedactLogs(logging.Filter):
+    """Library warnings (urllib3, PyGithub) reach stderr through logging's last-resort handler: redacted."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = redact(record.getMessage()), None
+        return True
+
+
+def _redact_logs() -> None:
+    for handler in [logging.lastResort, *logging.getLogger().handlers]:
+        if handler is not None and not any(isinstance(f, _RedactLogs) for f in handler.filters):
+            handler.addFilter(_RedactLogs())
+
+
 def _wants_json(argv: list[str]) -> bool:
     return "--json" in argv
 
@@ -79,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     as_json = _wants_json(args)
     register_process(args, os.environ)
+    _redact_logs()
     try:
         result = cli.main(args=args, prog_name="odoo-gitops", standalone_mode=False)
     except GitopsError as exc:

@@ -13,6 +13,7 @@ import base64
 import json
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -275,3 +276,22 @@ def test_the_sweep_would_see_a_leak(capsys: pytest.CaptureFixture[str]) -> None:
     assert encoded.rstrip("=") in leaks(f"Basic {encoded}")
     assert os.environ.get("GITHUB_TOKEN") is None
     assert subprocess.run(["true"], check=False).returncode == 0
+
+
+def test_library_warnings_on_stderr_are_redacted(tmp_path: Path) -> None:
+    """Warnings reach stderr through logging's last-resort handler (a real process)."""
+    script = (
+        "import logging, sys\n"
+        "from gitops.cli.main import main\n"
+        "main(['addons', 'checksums', sys.argv[1]])\n"
+        "logging.getLogger('gitops.verify.watcher').warning(\n"
+        "    'Retrying after %s: https://x-access-token:%s@github.com/acme/config.git',\n"
+        "    'reset', sys.argv[2])\n"
+    )
+    env = {**os.environ, "GITHUB_TOKEN": GITHUB_TOKEN}
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(make_addon(tmp_path)), GITHUB_TOKEN],
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert "Retrying after reset: https://***@github.com/acme/config.git" in done.stderr
+    assert leaks(done.stdout + done.stderr) == []
