@@ -124,7 +124,8 @@ def classify_rejection(output: str, branch: str) -> ExternalError | PolicyError 
     """The error for a push whose `output` (stdout and stderr of `git push --porcelain`) says it was
     refused, or None when it was not a refusal (a transient or unknown failure)."""
     lines = _porcelain_refusals(output)
-    if any("[rejected]" in line for line in lines) or any(m in output for m in _RACE_MARKERS):
+    moved = any(m in output for m in (*_MOVED_MARKERS, *_RACE_MARKERS)) or "Updates were rejected" in output
+    if moved or any("[rejected]" in line for line in lines):  # git, or the server, says the branch moved
         return NonFastForward(f"push to {branch} rejected: the remote branch moved")
     # a ref the server refused to update: we were authenticated, the server (protection, a hook) said no
     refused = any("[remote rejected]" in line for line in lines)
@@ -135,11 +136,7 @@ def classify_rejection(output: str, branch: str) -> ExternalError | PolicyError 
             hint=f"changes to {branch} must be allowed for this identity (branch protection, pre-receive or "
             "update hook); nothing was written to it",
         )
-    if _is_auth(output):
-        return None  # the caller names the remote
-    if any(m in output for m in _MOVED_MARKERS) or "Updates were rejected" in output:
-        return NonFastForward(f"push to {branch} rejected: the remote branch moved")
-    return None
+    return None  # an auth failure (the caller names the remote), a transient or an unknown one
 
 
 def format_trailers(trailers: Mapping[str, str]) -> str:

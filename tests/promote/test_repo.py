@@ -208,3 +208,11 @@ def test_rejections_are_classified_by_what_the_server_said(output: str, kind: ty
         assert error is not None and error.message.startswith(
             "main is protected: the server refused the push"
         )
+
+
+def test_a_hook_that_says_the_branch_moved_is_a_race() -> None:
+    output = (
+        "remote: ! [rejected] (non-fast-forward)\n"
+        "!\tHEAD:refs/heads/main\t[remote rejected] (pre-receive hook declined)"
+    )
+    assert isinstance(classify_rejection(output, "main"), NonFastForward)
