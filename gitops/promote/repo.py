@@ -30,7 +30,7 @@ from gitops.redact import redact, register_clone, register_url, strip_userinfo
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 120.0
 # `git push --porcelain` status lines: "!<TAB>src:dst<TAB>[rejected] (fetch first)", "[remote rejected] (…)"
-_MOVED_MARKERS = ("non-fast-forward", "fetch first", "stale info", "already exists")
+_MOVED_MARKERS = ("non-fast-forward", "fetch first", "stale info")
 # a ref transaction lost a race on the server: the branch moved under us
 _RACE_MARKERS = ("cannot lock ref", "failed to update ref", "incorrect old value", "failed to lock")
 _REMOTE_SAID = re.compile(r"(?m)remote:[ \t]*(\S.*?)[ \t]*$")
