@@ -120,9 +120,12 @@ def retry(
     raise AssertionError("unreachable")
 
 
-def classify_rejection(output: str, branch: str) -> ExternalError | PolicyError | None:
+def classify_rejection(
+    output: str, branch: str, *, change: str | None = None
+) -> ExternalError | PolicyError | None:
     """The error for a push whose `output` (stdout and stderr of `git push --porcelain`) says it was
-    refused, or None when it was not a refusal (a transient or unknown failure)."""
+    refused, or None when it was not a refusal (a transient or unknown failure). `change` (the subject of
+    the commit pushed) is named when the server refused it, so the user knows what was not recorded."""
     lines = _porcelain_refusals(output)
     moved = any(m in output for m in (*_MOVED_MARKERS, *_RACE_MARKERS)) or "Updates were rejected" in output
     if moved or any("[rejected]" in line for line in lines):  # git, or the server, says the branch moved
@@ -131,8 +134,9 @@ def classify_rejection(output: str, branch: str) -> ExternalError | PolicyError 
     refused = any("[remote rejected]" in line for line in lines)
     if refused or "GH006" in output or "protected branch" in output.lower():
         said = _remote_lines(output)
+        pushed = f" of {change!r}" if change else ""
         return ProtectedBranch(
-            f"{branch} is protected: the server refused the push" + (f" ({said})" if said else ""),
+            f"{branch} is protected: the server refused the push{pushed}" + (f" ({said})" if said else ""),
             hint=f"changes to {branch} must be allowed for this identity (branch protection, pre-receive or "
             "update hook); nothing was written to it",
         )
@@ -271,7 +275,7 @@ class ConfigCheckout:
                 return
             except git.GitCommandError as exc:
                 output = f"{exc.stdout}\n{exc.stderr}"
-                rejection = classify_rejection(output, remote_branch)
+                rejection = classify_rejection(output, remote_branch, change=self._subject(local_ref))
                 if rejection is not None:
                     raise rejection from None
                 if _is_auth(output):
@@ -279,6 +283,12 @@ class ConfigCheckout:
                 if attempt == 3 or not _is_transient(exc):
                     raise ExternalError(f"git push failed: {_stderr(exc)}") from None
                 time.sleep(0.5 * 2 ** (attempt - 1))
+
+    def _subject(self, ref: str) -> str | None:
+        try:
+            return str(self.repo.git.log("-1", "--format=%s", ref)).strip() or None
+        except git.GitCommandError:
+            return None
 
     def update_branch(
         self,

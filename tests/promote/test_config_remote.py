@@ -53,7 +53,9 @@ def test_protected_main_stops_promote_with_exit_3_and_names_the_refusal(
     code, result, err = run(capsys, "promote", "staging", "prod", "--config-repo", str(stage.repo.remote))
     assert code == 3, err
     assert result["error"] == "policy"
-    assert result["message"].startswith("main is protected: the server refused the push")
+    assert result["message"].startswith("main is protected: the server refused the push of '")
+    refused = result["message"].split("'")[1]  # the subject of the commit that was not recorded
+    assert "audit" in refused.lower() and "prod" in refused
     assert "GH006: Protected branch update failed for refs/heads/main." in result["message"]
     assert "keeps moving" not in err
     assert git(stage.repo.remote, "rev-parse", "main") == main_before  # no audit entry, nothing half-written

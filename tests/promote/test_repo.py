@@ -106,7 +106,7 @@ def test_a_push_the_server_refuses_is_protected_not_a_race(
     with pytest.raises(ProtectedBranch) as caught:
         checkout.update_branch(lambda root: (root / "x.txt").write_text("x"), "x")
     assert caught.value.exit_code == EXIT_POLICY
-    assert caught.value.message.startswith("main is protected: the server refused the push")
+    assert caught.value.message.startswith("main is protected: the server refused the push of 'x'")
     expected = "GH006: Protected branch update failed" if hook is PRE_RECEIVE else "not allowed"
     assert expected in caught.value.message and "hook declined" in caught.value.message
     assert config_repo.head() == git(config_repo.remote, "rev-parse", "main")  # nothing was written
