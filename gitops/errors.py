@@ -6,41 +6,33 @@ Exit codes (shared/DESIGN.md): 0 ok, 1 an outside system failed, 2 usage or inva
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+
+from gitops.redact import clone_sources, redact, register_secret
+
+__all__ = [
+    "EXIT_EXTERNAL",
+    "EXIT_OK",
+    "EXIT_POLICY",
+    "EXIT_USAGE",
+    "EXIT_VERIFY",
+    "ConfigError",
+    "ExternalError",
+    "GitopsError",
+    "PolicyError",
+    "Problem",
+    "UsageError",
+    "VerificationError",
+    "redact",
+    "register_secret",
+]
 
 EXIT_OK = 0
 EXIT_EXTERNAL = 1
 EXIT_USAGE = 2
 EXIT_POLICY = 3
 EXIT_VERIFY = 4
-
-_SECRET_PATTERNS = (
-    re.compile(r"(gh[pousr]_[A-Za-z0-9]{8,})"),
-    re.compile(r"(github_pat_[A-Za-z0-9_]{8,})"),
-    re.compile(
-        r"(?i)((?:authorization|token|password|passwd|secret)\s*[:=]\s*)(?:bearer\s+|token\s+|basic\s+)?(\S+)"
-    ),
-    re.compile(r"(https?://)[^/@\s:]+:[^/@\s]+@"),
-)
-_registered_secrets: set[str] = set()
-
-
-def register_secret(value: str | None) -> None:
-    """Remember a secret value so that `redact` removes it from every message we print."""
-    if value and len(value) >= 4:
-        _registered_secrets.add(value)
-
-
-def redact(text: str) -> str:
-    """Remove known secrets and secret-looking tokens from a message."""
-    for secret in sorted(_registered_secrets, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    text = _SECRET_PATTERNS[0].sub("***", text)
-    text = _SECRET_PATTERNS[1].sub("***", text)
-    text = _SECRET_PATTERNS[2].sub(lambda m: f"{m.group(1)}***", text)
-    return _SECRET_PATTERNS[3].sub(r"\1***@", text)
 
 
 class GitopsError(Exception):
@@ -51,6 +43,7 @@ class GitopsError(Exception):
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(redact(message))
+        self.read_from = clone_sources(f"{message}\n{hint or ''}")  # temporary clones the message names
         self.message = redact(message)
         self.hint = redact(hint) if hint else None
 

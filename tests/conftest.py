@@ -21,6 +21,7 @@ pytest_plugins = [
     "tests.fixtures.windows",
     "tests.fixtures.promote",
     "tests.fixtures.github",
+    "tests.fixtures.githttp",
 ]
 
 

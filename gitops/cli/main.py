@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import sys
+import traceback
+from collections.abc import Sequence
 
 import click
 
 from gitops import __version__
 from gitops.cli.options import to_json
-from gitops.errors import EXIT_EXTERNAL, EXIT_USAGE, GitopsError, redact
+from gitops.errors import EXIT_EXTERNAL, EXIT_USAGE, GitopsError
+from gitops.redact import clone_sources, redact, register_process
 
 # verb module -> attribute holding its click command (or group). One module per verb.
 VERBS: tuple[tuple[str, str], ...] = (
@@ -46,30 +50,63 @@ def _register() -> None:
 _register()
 
 
+class _RedactLogs(logging.Filter):
+    """Library warnings (urllib3, PyGithub) reach stderr through logging's last-resort handler: redacted."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = redact(record.getMessage()), None
+        return True
+
+
+def _redact_logs() -> None:
+    for handler in [logging.lastResort, *logging.getLogger().handlers]:
+        if handler is not None and not any(isinstance(f, _RedactLogs) for f in handler.filters):
+            handler.addFilter(_RedactLogs())
+
+
 def _wants_json(argv: list[str]) -> bool:
     return "--json" in argv
 
 
-def _fail(payload: dict[str, object], text: str, code: int, as_json: bool) -> int:
+def _fail(
+    payload: dict[str, object], text: str, code: int, as_json: bool, *, sources: Sequence[str] = ()
+) -> int:
+    """Report an error, redacted (gitops/redact.py): paths in a temporary clone of the config repository
+    are shown relative to it, followed by the remote and ref that was read (`sources`)."""
+    sources = [*sources, *(s for s in clone_sources(text) if s not in sources)]
+    if sources:
+        payload = {**payload, "read_from": sources}
+        text += "".join(f"\n  (paths are relative to the config repository {s})" for s in sources)
     if as_json:
         sys.stdout.write(to_json(payload) + "\n")
-    click.echo(f"error: {text}", err=True)
+    click.echo(f"error: {redact(text)}", err=True)
     return code
+
+
+def _debug_traceback() -> int:
+    """ODOO_GITOPS_DEBUG=1: the traceback, redacted like every other output."""
+    sys.stderr.write(redact(traceback.format_exc()))
+    return EXIT_EXTERNAL
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit code; never lets a traceback reach the user."""
     args = list(sys.argv[1:] if argv is None else argv)
     as_json = _wants_json(args)
+    register_process(args, os.environ)
+    _redact_logs()
     try:
         result = cli.main(args=args, prog_name="odoo-gitops", standalone_mode=False)
     except GitopsError as exc:
-        return _fail(exc.to_dict(), exc.render(), exc.exit_code, as_json)
+        return _fail(exc.to_dict(), exc.render(), exc.exit_code, as_json, sources=exc.read_from)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:
-        message = redact(exc.format_message())
-        return _fail({"error": "usage", "message": message}, message, EXIT_USAGE, as_json)
+        raw = exc.format_message()
+        message = redact(raw)
+        return _fail(
+            {"error": "usage", "message": message}, message, EXIT_USAGE, as_json, sources=clone_sources(raw)
+        )
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         return 130
@@ -78,13 +115,15 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:  # the last line of defence: report, never dump a traceback
         if os.environ.get("ODOO_GITOPS_DEBUG"):
-            raise
-        message = redact(f"internal error: {type(exc).__name__}: {exc}")
+            return _debug_traceback()
+        raw = f"internal error: {type(exc).__name__}: {exc}"
+        message = redact(raw)
         return _fail(
             {"error": "internal", "message": message},
             message + " (set ODOO_GITOPS_DEBUG=1 for a traceback)",
             EXIT_EXTERNAL,
             as_json,
+            sources=clone_sources(raw),
         )
     # click returns the code of a `click.exceptions.Exit` itself when standalone_mode is off
     return result if isinstance(result, int) else 0

@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 import click
 from pydantic import BaseModel
 
+from gitops.redact import redact, redact_data
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -46,21 +48,24 @@ def _default(value: Any) -> Any:
 
 
 def to_json(data: Any) -> str:
-    return json.dumps(data, default=_default, indent=2, sort_keys=False, ensure_ascii=False)
+    """One JSON document, every string in it redacted (gitops/redact.py)."""
+    plain = json.loads(json.dumps(data, default=_default, ensure_ascii=False))
+    return json.dumps(redact_data(plain), indent=2, sort_keys=False, ensure_ascii=False)
 
 
 def emit(data: Any, *, as_json: bool, human: Callable[[], str] | str, exit_code: int = 0) -> None:
-    """Print the result: JSON on stdout with --json, otherwise human text. Then exit with `exit_code`."""
+    """Print the result, redacted: JSON on stdout with --json, otherwise human text. Then exit with
+    `exit_code`."""
     if as_json:
         sys.stdout.write(to_json(data) + "\n")
     else:
         text = human() if callable(human) else human
         if text:
-            click.echo(text)
+            click.echo(redact(text))
     if exit_code:
         raise click.exceptions.Exit(exit_code)
 
 
 def info(message: str) -> None:
-    """Progress text for humans; always stderr, so stdout stays one JSON document."""
-    click.echo(message, err=True)
+    """Progress text for humans, redacted; always stderr, so stdout stays one JSON document."""
+    click.echo(redact(message), err=True)

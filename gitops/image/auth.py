@@ -86,5 +86,5 @@ def credentials_for(host: str) -> Credentials | None:
     user, password = os.environ.get(USER_ENV), os.environ.get(PASSWORD_ENV)
     found = Credentials(user, password) if user and password is not None else _from_docker_config(host)
     if found:
-        register_secret(found.password)
+        register_secret(found.password, user=found.username)
     return found

@@ -16,9 +16,10 @@ from urllib.parse import urljoin
 
 import requests
 
-from gitops.errors import ExternalError, redact
+from gitops.errors import ExternalError
 from gitops.image.auth import Challenge, Credentials, credentials_for, parse_challenge
 from gitops.image.reference import ImageRef
+from gitops.redact import redact, register_secret
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
@@ -170,6 +171,7 @@ class RegistryClient:
         token = body.get("token") or body.get("access_token")
         if not isinstance(token, str):
             raise ExternalError(f"registry {self.host}: token service answered without a token")
+        register_secret(token)  # a registry may echo it back in an error body
         return token
 
     # ------------------------------------------------------------------ manifests and tags

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from gitops.gates.evidence import Review
+from gitops.redact import redact, strip_userinfo
 
 PrState = Literal["open", "closed", "merged"]
 StatusState = Literal["success", "pending", "failure", "error"]
@@ -28,7 +29,7 @@ class PullRequest:
     def to_dict(self) -> dict[str, object]:
         return {
             "number": self.number,
-            "url": self.url,
+            "url": redact(strip_userinfo(self.url)),
             "title": self.title,
             "head": self.head,
             "base": self.base,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from gitops import proc
 from gitops.config.loader import ConfigRepo
-from gitops.config.source import is_url
+from gitops.config.source import is_bare_repository, is_url
 from gitops.errors import UsageError, register_secret
 from gitops.promote import plumbing
 from gitops.promote.forge import Forge
@@ -44,12 +44,16 @@ def default_actor(explicit: str | None = None) -> str:
 
 
 def resolve_remote(spec: str) -> str:
-    """The URL/path to clone and push: a URL as is; a clone's `origin`; a bare repo or plain dir itself."""
+    """The URL/path to clone and push: a URL as is; a bare repository itself (never its own `origin`: the
+    bare repository is what `plan` reads too); a working tree's `origin` (a workflow's checkout stands for
+    the repository it was cloned from), or the directory itself when it has none."""
     if is_url(spec):
         return spec
     path = Path(spec).expanduser().resolve()
     if not path.is_dir():
         raise UsageError(f"--config-repo {spec!r}: no such directory")
+    if is_bare_repository(path):
+        return str(path)
     out = proc.run(
         ["git", "-C", str(path), "remote", "get-url", "origin"],
         env=proc.no_git_env(),

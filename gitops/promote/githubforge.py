@@ -140,7 +140,8 @@ class GitHubForge:
     ) -> PullRequest:
         try:
             pr = self._call(
-                "create pull", lambda: self.repo.create_pull(title=title, body=body, head=head, base=base)
+                "create pull",
+                lambda: self.repo.create_pull(title=redact(title), body=redact(body), head=head, base=base),
             )
         except ExternalError as exc:  # a retried POST whose first attempt did land: use that PR
             found = [p for p in self.open_pulls(base=base) if p.head == head]
@@ -156,6 +157,7 @@ class GitHubForge:
 
     def update_pull(self, pull: PullRequest, *, title: str, body: str, labels: Sequence[str]) -> PullRequest:
         pr = self.repo.get_pull(pull.number)
+        title, body = redact(title), redact(body)
         if (title, body) != (pull.title, pull.body):
             self._call(f"update pull #{pull.number}", lambda: pr.edit(title=title, body=body))
         if sorted(labels) != sorted(pull.labels):
@@ -164,7 +166,7 @@ class GitHubForge:
 
     def comment(self, number: int, body: str) -> None:
         issue = self.repo.get_issue(number)
-        self._call(f"comment on #{number}", lambda: issue.create_comment(body))
+        self._call(f"comment on #{number}", lambda: issue.create_comment(redact(body)))
 
     def comments(self, number: int) -> list[str]:
         issue = self.repo.get_issue(number)
@@ -216,7 +218,7 @@ class GitHubForge:
         self._call(
             "create status",
             lambda: commit.create_status(
-                state=status.state, description=status.description, context=status.context
+                state=status.state, description=redact(status.description), context=status.context
             ),
         )
 
@@ -236,7 +238,7 @@ class GitHubForge:
         if user:
             raise UsageError("--as only applies to the local forge; GitHub approves as the token's user")
         pr = self.repo.get_pull(number)
-        r = self._call("create review", lambda: pr.create_review(body=body, event="APPROVE"))
+        r = self._call("create review", lambda: pr.create_review(body=redact(body), event="APPROVE"))
         return Review(r.id, r.user.login, r.state, r.commit_id, r.submitted_at)
 
     def merge_pull(self, pull: PullRequest, *, message: str) -> str:

@@ -19,6 +19,7 @@ from gitops.gates.evidence import Review
 from gitops.promote import plumbing
 from gitops.promote.forge import CommitStatus, PullRequest, StatusState
 from gitops.promote.repo import ConfigCheckout, NonFastForward
+from gitops.redact import redact, strip_userinfo
 
 FORGE_BRANCH = "odoo-gitops/forge"
 _REMOTE_REF = f"refs/remotes/origin/{FORGE_BRANCH}"
@@ -37,7 +38,7 @@ class LocalForge:
     def __init__(self, checkout: ConfigCheckout, *, actor: str, url: str) -> None:
         self.checkout = checkout
         self.actor = actor
-        self.url = url.rstrip("/")
+        self.url = strip_userinfo(url).rstrip("/")  # PR URLs are shown and stored: no credentials
 
     # ------------------------------------------------------------ git plumbing
 
@@ -136,8 +137,8 @@ class LocalForge:
             number = max(store, default=0) + 1
             store[number] = {
                 "number": number,
-                "title": title,
-                "body": body,
+                "title": redact(title),
+                "body": redact(body),
                 "head": head,
                 "base": base,
                 "author": self.actor,
@@ -158,7 +159,7 @@ class LocalForge:
     def update_pull(self, pull: PullRequest, *, title: str, body: str, labels: Sequence[str]) -> PullRequest:
         def change(store: Store) -> list[int]:
             data = self._require(store, pull.number)
-            new = {"title": title, "body": body, "labels": sorted(set(labels))}
+            new = {"title": redact(title), "body": redact(body), "labels": sorted(set(labels))}
             if all(data.get(k) == v for k, v in new.items()):
                 return []
             data.update(new, updated_at=_now())
@@ -170,7 +171,7 @@ class LocalForge:
     def comment(self, number: int, body: str) -> None:
         def change(store: Store) -> list[int]:
             data = self._require(store, number)
-            data["comments"].append({"user": self.actor, "body": body, "created_at": _now()})
+            data["comments"].append({"user": self.actor, "body": redact(body), "created_at": _now()})
             return [number]
 
         self._update(change, f"Comment on PR #{number}")
@@ -229,7 +230,7 @@ class LocalForge:
                 if self._pr(data).head_sha != sha:
                     continue
                 current = data["statuses"].setdefault(sha, {})
-                entry = {"state": status.state, "description": status.description}
+                entry = {"state": status.state, "description": redact(status.description)}
                 if current.get(status.context) != entry:
                     current[status.context] = entry
                     changed.append(number)
@@ -264,7 +265,7 @@ class LocalForge:
                     "state": "APPROVED",
                     "commit_id": pull.head_sha,
                     "submitted_at": _now(),
-                    "body": body,
+                    "body": redact(body),
                 }
             )
             made[:] = [Review(review_id, user, "APPROVED", pull.head_sha, datetime.now(UTC))]
