@@ -14,7 +14,15 @@ from gitops.cli.options import config_repo_option, emit, info, json_option
 from gitops.errors import EXIT_POLICY, UsageError
 from gitops.windows.blocks import Reason, iso
 from gitops.windows.engine import Interval
-from gitops.windows.service import CheckResult, NextOpening, check_env, ics_env, list_env, next_env
+from gitops.windows.service import (
+    CheckResult,
+    NextOpening,
+    check_env,
+    ics_env,
+    list_env,
+    next_env,
+    require_supported,
+)
 
 
 def _instant(text: str | None, option: str) -> datetime:
@@ -32,7 +40,7 @@ def _instant(text: str | None, option: str) -> datetime:
             f"{option} {text!r} has no UTC offset",
             hint="add one, e.g. 2026-03-08T10:00:00+01:00 or a trailing Z",
         )
-    return moment.astimezone(UTC)
+    return require_supported(moment, option)
 
 
 def _bound(text: str, option: str, *, inclusive_day: bool) -> datetime:
@@ -41,7 +49,8 @@ def _bound(text: str, option: str, *, inclusive_day: bool) -> datetime:
         day = date.fromisoformat(text)
     except ValueError:
         return _instant(text, option)
-    return datetime.combine(day + timedelta(days=1 if inclusive_day else 0), datetime.min.time(), UTC)
+    moment = datetime.combine(day, datetime.min.time(), UTC)
+    return require_supported(moment, option) + timedelta(days=1 if inclusive_day else 0)
 
 
 def _who() -> str:

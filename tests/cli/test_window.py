@@ -293,3 +293,30 @@ def test_ics_to_stdout_through_a_real_process(repo: str, repo_root: Path) -> Non
     assert done.returncode == 0, done.stderr
     parsed = icalendar.Calendar.from_ical(done.stdout)
     assert parsed.walk("VEVENT")
+
+
+@pytest.mark.parametrize("at", ["9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z", "0001-01-01T00:00:00+01:00"])
+@pytest.mark.parametrize("command", ["check", "next"])
+def test_instants_at_the_ends_of_time_are_usage_errors(run: Run, repo: str, command: str, at: str) -> None:
+    code, out, err = run("window", command, "prod", "--at", at, "--config-repo", repo, "--json")
+    assert code == 2, err
+    assert json.loads(out)["error"] == "usage"
+    assert "--at" in err and "outside" in err and "internal error" not in err
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("9999-12-01", "9999-12-31"),
+        ("0001-01-01", "0001-01-31"),
+        ("8999-12-01", "9999-12-31T23:59:59Z"),
+        ("0001-01-01T00:00:00+01:00", "2026-01-01"),
+    ],
+)
+@pytest.mark.parametrize("command", ["list", "ics"])
+def test_ranges_at_the_ends_of_time_are_usage_errors(
+    run: Run, repo: str, command: str, start: str, end: str
+) -> None:
+    code, _, err = run("window", command, "prod", "--from", start, "--to", end, "--config-repo", repo)
+    assert code == 2, err
+    assert "outside" in err and "internal error" not in err
