@@ -142,7 +142,37 @@ def parse_rrule(text: str, start: date) -> rrule.rrule:
         raise ValueError(f"bad rrule {text!r}: expected one RRULE")
     if rule._freq in _TOO_FINE:
         raise ValueError(f"bad rrule {text!r}: anchors are dates, so FREQ must be DAILY or coarser")
+    reason = _impossible(rule)
+    if reason:
+        raise ValueError(f"bad rrule {text!r}: {reason}")
     return rule
+
+
+_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # February: in leap years
+
+
+def _out_of_range(values: tuple[int, ...] | None, limit: int) -> int | None:
+    return next((v for v in values or () if not 1 <= abs(v) <= limit), None)
+
+
+def _impossible(rule: rrule.rrule) -> str | None:
+    """Why the rule can never match, when that shows in its parts (dateutil would accept it and then
+    search until the year 9999 for a date, finding none: a freeze on it would silently disappear)."""
+    month_days = tuple(rule._bymonthday) + tuple(rule._bynmonthday)
+    for part, values, limit in (
+        ("BYMONTHDAY", month_days, 31),
+        ("BYYEARDAY", rule._byyearday, 366),
+        ("BYWEEKNO", rule._byweekno, 53),
+    ):
+        bad = _out_of_range(values, limit)
+        if bad is not None:
+            return f"{part}={bad} can never match (allowed: 1..{limit} or -{limit}..-1)"
+    months = rule._bymonth or range(1, 13)
+    if month_days and not any(abs(d) <= _DAYS_IN_MONTH[m - 1] for d in month_days for m in months):
+        names = ",".join(map(str, months))
+        days = ",".join(map(str, month_days))
+        return f"BYMONTH={names} has no day BYMONTHDAY={days} (like February 30): it can never match"
+    return None
 
 
 DEFAULT_DTSTART = date(2000, 1, 1)
