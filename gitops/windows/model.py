@@ -13,7 +13,17 @@ from typing import Annotated, Any, Literal
 
 import holidays
 from dateutil import rrule
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
 
 from gitops.windows.zones import UnknownZoneError, load_zone
 
@@ -21,8 +31,8 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_PAD_BUSINESS_DAYS = 31
 MAX_MONTHS_AFTER = 12
 MAX_BUSINESS_DAY_OF_MONTH = 23
-_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)\Z")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 _TOO_FINE = (rrule.HOURLY, rrule.MINUTELY, rrule.SECONDLY)
 
 
@@ -68,9 +78,9 @@ class _Strict(BaseModel):
 class HolidaySource(_Strict):
     """Public holidays from the `holidays` package."""
 
-    country: str
-    subdiv: str | None = None
-    observed: bool = True
+    country: StrictStr
+    subdiv: StrictStr | None = None
+    observed: StrictBool = True
 
     @model_validator(mode="after")
     def _known(self) -> HolidaySource:
@@ -101,8 +111,8 @@ class BusinessDaysSpec(_Strict):
 class MonthDayRef(_Strict):
     """The n-th business day of the month `months_after` months after the anchor's month."""
 
-    business_day_of_month: int
-    months_after: int = Field(default=0, ge=0, le=MAX_MONTHS_AFTER)
+    business_day_of_month: StrictInt
+    months_after: StrictInt = Field(default=0, ge=0, le=MAX_MONTHS_AFTER)
 
     @field_validator("business_day_of_month")
     @classmethod
@@ -181,12 +191,12 @@ DEFAULT_DTSTART = date(2000, 1, 1)
 class AnchorSpec(_Strict):
     """A named date (rrule or explicit dates, shifted to a business day) or a business-day-of-month range."""
 
-    rrule: str | None = None
+    rrule: StrictStr | None = None
     dtstart: Day | None = None
     dates: list[Day] | None = None
     adjust: Literal["preceding", "following", "none"] = "none"
-    business_day_of_month: int | None = None
-    months: list[Annotated[int, Field(ge=1, le=12)]] | None = None
+    business_day_of_month: StrictInt | None = None
+    months: list[Annotated[StrictInt, Field(ge=1, le=12)]] | None = None
     through: MonthDayRef | None = None
 
     @field_validator("rrule")
@@ -230,15 +240,15 @@ class AnchorSpec(_Strict):
 class WindowSpec(_Strict):
     """A deny window (whole days of anchors, padded) or an allow window (start–end on weekdays)."""
 
-    id: str
+    id: StrictStr
     kind: Literal["allow", "deny"]
-    on: list[str] | None = None
-    pad_before: int = Field(default=0, ge=0, le=MAX_PAD_BUSINESS_DAYS)
-    pad_after: int = Field(default=0, ge=0, le=MAX_PAD_BUSINESS_DAYS)
+    on: list[StrictStr] | None = None
+    pad_before: StrictInt = Field(default=0, ge=0, le=MAX_PAD_BUSINESS_DAYS)
+    pad_after: StrictInt = Field(default=0, ge=0, le=MAX_PAD_BUSINESS_DAYS)
     days: list[Weekday] | None = Field(default=None, min_length=1)
     start: Clock | None = None
     end: Clock | None = None
-    business_days_only: bool = False
+    business_days_only: StrictBool = False
 
     @field_validator("id")
     @classmethod
@@ -268,7 +278,7 @@ class WindowSpec(_Strict):
 class CalendarSpec(_Strict):
     """One `calendars/<name>.yaml` file."""
 
-    timezone: str
+    timezone: StrictStr
     business_days: BusinessDaysSpec = Field(default_factory=BusinessDaysSpec)
     anchors: dict[str, AnchorSpec] = Field(default_factory=dict)
     windows: list[WindowSpec] = Field(default_factory=list)
