@@ -17,6 +17,7 @@ from gitops.config.types import (
     ModuleName,
     ModuleVersion,
     Name,
+    ObjectName,
     RepoPath,
     SemVer,
     Timestamp,
@@ -44,10 +45,10 @@ class ReconcileTarget(Strict):
     """What Argo CD / Flux object deploys this environment. With `per_tenant`, `name` holds '{tenant}'."""
 
     kind: ReconcileKind
-    name: StrictStr
-    namespace: StrictStr = "argocd"
+    name: ObjectName
+    namespace: Name = "argocd"
     per_tenant: StrictBool = False
-    source: StrictStr | None = Field(default=None, description="Flux GitRepository name (flux kinds)")
+    source: ObjectName | None = Field(default=None, description="Flux GitRepository name (flux kinds)")
 
     @model_validator(mode="after")
     def _tenant_placeholder(self) -> ReconcileTarget:
@@ -130,12 +131,12 @@ class TenantSwitch(Strict):
 
 class EnvConfig(Strict):
     name: Name
-    namespace: StrictStr
+    namespace: Name
     timezone: TimeZone
     calendars: tuple[StrictStr, ...] = ()
     cluster: Cluster = Cluster()
     reconcile: ReconcileTarget
-    workloads: tuple[StrictStr, ...] = ("odoo-web",)
+    workloads: tuple[ObjectName, ...] = ("odoo-web",)
     scan_policy: ScanPolicy = ScanPolicy()
     gate_policy: GatePolicy = GatePolicy()
     signing: Signing | None = None

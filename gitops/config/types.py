@@ -20,6 +20,7 @@ _REPO_RE = re.compile(
 )
 _DURATION_RE = re.compile(r"^(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?\Z")
 _NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\Z")
+_SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?\Z")  # Kubernetes object names
 # Odoo technical names: the addon's directory, imported as odoo.addons.<name> (a Python identifier)
 _MODULE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}\Z")
 # manifest versions: dot-separated parts ('17.0.1.0.3', '1.2'), optionally '-pre' / '+build' parts
@@ -72,6 +73,15 @@ def check_timezone(value: str) -> str:
 def check_name(value: str) -> str:
     if not _NAME_RE.match(value):
         raise ValueError(f"{value!r} is not a valid name (lowercase letters, digits and '-', max 63)")
+    return value
+
+
+def check_object_name(value: str) -> str:
+    """A Kubernetes object name (RFC 1123 subdomain); '{tenant}' stands for a tenant name."""
+    if not _SUBDOMAIN_RE.match(value.replace("{tenant}", "t")):
+        raise ValueError(
+            f"{value!r} is not a Kubernetes object name (lowercase letters, digits, '-' and '.', max 253)"
+        )
     return value
 
 
@@ -174,6 +184,7 @@ CommitSha = Annotated[StrictStr, AfterValidator(check_sha1)]
 SemVer = Annotated[StrictStr, AfterValidator(check_semver)]
 TimeZone = Annotated[StrictStr, AfterValidator(check_timezone)]
 Name = Annotated[StrictStr, AfterValidator(check_name)]
+ObjectName = Annotated[StrictStr, AfterValidator(check_object_name)]
 ModuleName = Annotated[StrictStr, AfterValidator(check_module_name)]
 ModuleVersion = Annotated[StrictStr, AfterValidator(check_module_version)]
 Checksum = Annotated[StrictStr, AfterValidator(check_checksum)]
