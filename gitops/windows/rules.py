@@ -11,9 +11,10 @@ that never matches, for seconds.
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from functools import lru_cache
 from itertools import islice
 from typing import TYPE_CHECKING, Literal
 
@@ -50,15 +51,14 @@ class RuleReport:
         return "ok" if self.upcoming else "ended" if self.ended_on else "never"
 
 
-@lru_cache(maxsize=1024)
-def _rrule_dates(text: str, start: date, first: date, last: date) -> tuple[date, ...]:
-    """Nominal dates of the rule in [first, last], iterating no further than `last`."""
+def _rrule_days(text: str, start: date, last: date) -> Iterator[date]:
+    """Nominal dates of the rule up to `last`, in order; the iteration never goes beyond `last`."""
     rule = parse_rrule(text, start)
     bound = datetime.combine(last, time.max)
     until = rule._until
     limited = rule.replace(until=bound if until is None else min(until, bound), count=None)
     moments = islice(limited, rule._count) if rule._count is not None else iter(limited)
-    return tuple(day for moment in moments if (day := moment.date()) >= first)
+    return (moment.date() for moment in moments)
 
 
 def _explicit_end(spec: AnchorSpec) -> bool:
@@ -70,14 +70,20 @@ def _explicit_end(spec: AnchorSpec) -> bool:
     return rule._until is not None or rule._count is not None
 
 
-def _dated(spec: AnchorSpec, business: BusinessDays, first: date, last: date) -> list[DateRange]:
-    """rrule and `dates` anchors: adjusted dates whose nominal date lies in [first, last]."""
+def _adjusted(spec: AnchorSpec, business: BusinessDays, first: date, last: date) -> Iterator[date]:
+    """rrule and `dates` anchors: distinct adjusted dates on or after `first` of the nominal dates up to
+    `last`, in order (both conventions keep the order of dates, so the first ones found are the earliest)."""
     if spec.dates is not None:
-        nominal: tuple[date, ...] = tuple(d for d in spec.dates if first <= d <= last)
+        nominal: Iterator[date] = iter(sorted(d for d in spec.dates if d <= last))
     else:
         assert spec.rrule is not None
-        nominal = _rrule_dates(spec.rrule, spec.dtstart or DEFAULT_DTSTART, first, last)
-    return [(day, day) for day in sorted({business.adjust(d, spec.adjust) for d in nominal})]
+        nominal = _rrule_days(spec.rrule, spec.dtstart or DEFAULT_DTSTART, last)
+    previous = None
+    for day in nominal:
+        moved = business.adjust(day, spec.adjust)
+        if moved >= first and moved != previous:
+            yield moved
+        previous = moved
 
 
 def _monthly(spec: AnchorSpec, business: BusinessDays, today: date, end: date) -> list[DateRange]:
@@ -94,12 +100,11 @@ def rule_report(name: str, spec: AnchorSpec, business: BusinessDays, today: date
     end = horizon_end(today)
     if spec.business_day_of_month is not None:
         return RuleReport(name, tuple(_monthly(spec, business, today, end)[:SHOWN]))
-    ahead = [r for r in _dated(spec, business, today.replace(day=1), end) if r[1] >= today]
-    if ahead:
-        return RuleReport(name, tuple(ahead[:SHOWN]))
-    start = (spec.dtstart or DEFAULT_DTSTART) if spec.rrule is not None else date.min
-    past = _dated(spec, business, start, today) if _explicit_end(spec) else []
-    return RuleReport(name, (), past[-1][1] if past else None)
+    ahead = tuple((day, day) for day in islice(_adjusted(spec, business, today, end), SHOWN))
+    if ahead or not _explicit_end(spec):
+        return RuleReport(name, ahead)
+    past = deque(_adjusted(spec, business, date.min, today), maxlen=1)
+    return RuleReport(name, (), past[0] if past else None)
 
 
 def rule_reports(calendar: Calendar, today: date) -> list[RuleReport]:
