@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gitops.config.yamlsafe import parse_yaml
 from gitops.errors import ConfigError
@@ -132,3 +134,23 @@ def test_the_next_three_occurrences_of_every_rule() -> None:
         (date(2026, 12, 29), date(2027, 1, 5)),
     )
     assert all(last >= TODAY for r in reports.values() for _, last in r.upcoming)
+
+
+_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+@settings(max_examples=80, deadline=None, derandomize=True)
+@given(
+    month=st.integers(min_value=1, max_value=12),
+    day=st.integers(min_value=-40, max_value=40).filter(bool),
+    freq=st.sampled_from(["YEARLY", "MONTHLY"]),
+)
+def test_a_month_day_rule_loads_exactly_when_it_can_occur(month: int, day: int, freq: str) -> None:
+    text = PAYROLL % f"FREQ={freq};BYMONTH={month};BYMONTHDAY={day}"
+    if abs(day) > _DAYS[month - 1]:
+        ((_, line, message),) = _problems(text)
+        assert line == 6 and "can never match" in message
+        return
+    (report,) = rule_reports(_parse(text), TODAY)
+    assert report.state == "ok" and len(report.upcoming) == 3  # Feb 29: 2028, 2032, 2036
+    assert all(TODAY <= first <= date(2036, 12, 2) for first, _ in report.upcoming)
