@@ -14,7 +14,17 @@ from gitops.config.types import parse_duration
 from gitops.errors import EXIT_POLICY, UsageError
 from gitops.windows.blocks import Reason, iso
 from gitops.windows.engine import Interval
-from gitops.windows.service import CheckResult, NextOpening, check_env, ics_env, list_env, next_env
+from gitops.windows.lint import LintResult, lint_calendars
+from gitops.windows.rules import horizon_end
+from gitops.windows.service import (
+    CheckResult,
+    NextOpening,
+    check_env,
+    ics_env,
+    list_env,
+    next_env,
+    require_supported,
+)
 
 
 def _instant(text: str | None, option: str) -> datetime:
@@ -32,7 +42,7 @@ def _instant(text: str | None, option: str) -> datetime:
             f"{option} {text!r} has no UTC offset",
             hint="add one, e.g. 2026-03-08T10:00:00+01:00 or a trailing Z",
         )
-    return moment.astimezone(UTC)
+    return require_supported(moment, option)
 
 
 def _bound(text: str, option: str, *, inclusive_day: bool) -> datetime:
@@ -41,7 +51,8 @@ def _bound(text: str, option: str, *, inclusive_day: bool) -> datetime:
         day = date.fromisoformat(text)
     except ValueError:
         return _instant(text, option)
-    return datetime.combine(day + timedelta(days=1 if inclusive_day else 0), datetime.min.time(), UTC)
+    moment = datetime.combine(day, datetime.min.time(), UTC)
+    return require_supported(moment, option) + timedelta(days=1 if inclusive_day else 0)
 
 
 def _reason_text(reason: Reason) -> str:
@@ -252,3 +263,39 @@ def ics_command(
     if output is None:
         summary["ics"] = document.decode()
     emit(summary, as_json=as_json, human=f"wrote {summary['events']} events to {output}")
+
+
+def _lint_text(result: LintResult) -> str:
+    lines = [f"calendar rules from {result.today} (horizon {horizon_end(result.today)}):"]
+    for calendar in result.calendars:
+        for rule in calendar.rules:
+            where = f"{calendar.file}:{rule.line}"
+            if rule.state == "ended":
+                lines.append(f"  {where} {rule.kind} {rule.name}: ENDED (last {rule.ended_on})")
+            elif rule.state == "never":
+                lines.append(f"  {where} {rule.kind} {rule.name}: NEVER OPENS")
+            else:
+                shown = ", ".join(
+                    start if start == end else f"{start}..{end}" for start, end in rule.upcoming
+                )
+                lines.append(f"  {where} {rule.kind} {rule.name}: {shown}")
+    if result.findings:
+        lines.append(f"{len(result.findings)} rule(s) no longer occur; remove them or give them a new end")
+    return "\n".join(lines)
+
+
+@window.command("lint")
+@click.option("--at", "at", metavar="DATE", help="Count occurrences from this date (default: today, UTC).")
+@config_repo_option
+@json_option
+def lint_command(*, at: str | None, config_repo: str, as_json: bool) -> None:
+    """Every calendar's rules with their next three occurrences. Exit 2 when a rule can never occur
+    (file:line), 3 when a rule has ended."""
+    today = _bound(at, "--at", inclusive_day=False).date() if at else datetime.now(UTC).date()
+    result = lint_calendars(config_repo=config_repo, today=today)
+    emit(
+        result.to_dict(),
+        as_json=as_json,
+        human=lambda: _lint_text(result),
+        exit_code=EXIT_POLICY if result.findings else 0,
+    )

@@ -29,6 +29,10 @@ class Files(Protocol):
         """Sorted names in the directory `rel` ("" is the root); empty when it is not a directory."""
         ...
 
+    def is_link(self, rel: str) -> bool:
+        """Is `rel`, or a folder on the way to it, a symbolic link?"""
+        ...
+
 
 class DirectoryFiles:
     """The files under a directory on disk."""
@@ -52,15 +56,29 @@ class DirectoryFiles:
         except OSError:
             return []
 
+    def is_link(self, rel: str) -> bool:
+        path = self.root
+        for part in _normal(rel).split("/"):
+            path = path / part
+            if path.is_symlink():
+                return True
+        return False
+
 
 class TreeFiles:
     """The files of one git tree: `objects` maps every file's path to its object id; contents already read
-    are in `contents`, any other is fetched with `fetch(path)` on first use."""
+    are in `contents`, any other is fetched with `fetch(path)` on first use. `links` are the paths git
+    stores as symbolic links (mode 120000)."""
 
     def __init__(
-        self, objects: Mapping[str, bytes], contents: Mapping[str, bytes], fetch: Callable[[str], bytes]
+        self,
+        objects: Mapping[str, bytes],
+        contents: Mapping[str, bytes],
+        fetch: Callable[[str], bytes],
+        links: frozenset[str] = frozenset(),
     ) -> None:
         self._objects = objects
+        self._links = links
         self._contents = dict(contents)
         self._fetch = fetch
         self._dirs: dict[str, set[str]] = {"": set()}
@@ -88,6 +106,10 @@ class TreeFiles:
 
     def names(self, rel: str) -> list[str]:
         return sorted(self._dirs.get(_normal(rel), ()))
+
+    def is_link(self, rel: str) -> bool:
+        parts = _normal(rel).split("/")
+        return any("/".join(parts[:end]) in self._links for end in range(1, len(parts) + 1))
 
 
 def _normal(rel: str) -> str:

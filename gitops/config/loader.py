@@ -116,16 +116,21 @@ class _Loader:
             release, _ = self.model(f"{base}/release.yaml", ReleaseRecord)
         values = self.mapping(f"{base}/values.yaml")
         tenants = self.tenants(base, config, doc)
-        if config.signing and self.files.kind(config.signing.public_key) != "file":
-            self.problems.append(
-                doc.problem(
-                    ("signing", "public_key"),
-                    f"public key file {config.signing.public_key!r} not found in the config repo",
-                )
-            )
+        if config.signing:
+            self.public_key(config.signing.public_key, doc)
         if values is None:
             return None
         return EnvBundle(name, self.root / "envs" / name, config, release, values, doc, tenants)
+
+    def public_key(self, path: str, doc: Document) -> None:
+        """The key must be a file of the config repo itself: a symbolic link could point anywhere."""
+        if self.files.is_link(path):
+            message = f"public key {path!r} is a symbolic link (or under one); name the key file itself"
+        elif self.files.kind(path) != "file":
+            message = f"public key file {path!r} not found in the config repo"
+        else:
+            return
+        self.problems.append(doc.problem(("signing", "public_key"), message))
 
     def tenants(self, base: str, config: EnvConfig, doc: Document) -> dict[str, Document]:
         tenants: dict[str, Document] = {}
@@ -206,7 +211,7 @@ class _Loader:
                 if pipeline and doc:
                     pipelines[pipeline.name] = (pipeline, doc)
         exists = {
-            name: bool(_FILE_NAME_RE.match(name)) and self.files.kind(f"calendars/{name}.yaml") == "file"
+            name: bool(_FILE_NAME_RE.fullmatch(name)) and self.files.kind(f"calendars/{name}.yaml") == "file"
             for bundle in envs.values()
             for name in bundle.config.calendars
         }

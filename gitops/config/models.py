@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
 
-from gitops.config.types import CommitSha, Digest, Duration, ImageRef, Name, SemVer, TimeZone
+from gitops.config.types import (
+    Checksum,
+    CommitSha,
+    Day,
+    Digest,
+    Duration,
+    ImageRef,
+    ModuleName,
+    ModuleVersion,
+    Name,
+    ObjectName,
+    RepoPath,
+    SemVer,
+    Timestamp,
+    TimeZone,
+)
 
 Severity = Literal["UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"]
 ChangeClass = Literal["standard", "normal", "emergency"]
@@ -17,6 +32,9 @@ TENANT_PLACEHOLDER = "{tenant}"
 
 
 class Strict(BaseModel):
+    """No unknown keys, and no coercion: every field is typed with pydantic's Strict* types or a validator
+    of ours, so `count: '2'`, `count: true` or `enabled: 'no'` are errors, never a guess."""
+
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
@@ -27,10 +45,10 @@ class ReconcileTarget(Strict):
     """What Argo CD / Flux object deploys this environment. With `per_tenant`, `name` holds '{tenant}'."""
 
     kind: ReconcileKind
-    name: str
-    namespace: str = "argocd"
-    per_tenant: bool = False
-    source: str | None = Field(default=None, description="Flux GitRepository name (flux kinds)")
+    name: ObjectName
+    namespace: Name = "argocd"
+    per_tenant: StrictBool = False
+    source: ObjectName | None = Field(default=None, description="Flux GitRepository name (flux kinds)")
 
     @model_validator(mode="after")
     def _tenant_placeholder(self) -> ReconcileTarget:
@@ -47,50 +65,50 @@ class ReconcileTarget(Strict):
 
 
 class Cluster(Strict):
-    context: str | None = None
-    server: str | None = None
+    context: StrictStr | None = None
+    server: StrictStr | None = None
 
 
 class ScanException(Strict):
     """A waived finding. Expired exceptions no longer apply and are reported."""
 
-    id: str
-    package: str | None = None
-    owner: str
-    reason: str
-    expires: date
+    id: StrictStr
+    package: StrictStr | None = None
+    owner: StrictStr
+    reason: StrictStr
+    expires: Day
 
 
 class ScanPolicy(Strict):
     """Trivy policy: findings at or above `severity` fail, unless excepted (or unfixed and ignored)."""
 
     severity: Severity = "HIGH"
-    ignore_unfixed: bool = False
+    ignore_unfixed: StrictBool = False
     exceptions: tuple[ScanException, ...] = ()
-    required: bool = True
+    required: StrictBool = True
 
 
 class ApprovalRule(Strict):
-    count: int = Field(ge=0)
-    from_: tuple[str, ...] = Field(default=(), alias="from")
-    require_backup: bool = False
+    count: StrictInt = Field(ge=0)
+    from_: tuple[StrictStr, ...] = Field(default=(), alias="from")
+    require_backup: StrictBool = False
 
 
 class EmergencyRule(Strict):
     approvals: ApprovalRule
-    require_reason: bool = True
-    require_ticket: bool = True
-    post_review: bool = True
-    label: str = "emergency"
+    require_reason: StrictBool = True
+    require_ticket: StrictBool = True
+    post_review: StrictBool = True
+    label: StrictStr = "emergency"
 
 
 class GatePolicy(Strict):
     """Who approves what. `from` names teams (keys of `teams`) or single users prefixed with '@'."""
 
-    teams: dict[str, tuple[str, ...]] = {}
+    teams: dict[StrictStr, tuple[StrictStr, ...]] = {}
     approvals: dict[Literal["standard", "normal", "destructive"], ApprovalRule] = {}
     emergency: EmergencyRule | None = None
-    reviewers: tuple[str, ...] = ()
+    reviewers: tuple[StrictStr, ...] = ()
     approval_ttl: Duration | None = None
 
     @model_validator(mode="after")
@@ -104,21 +122,21 @@ class GatePolicy(Strict):
 
 
 class Signing(Strict):
-    public_key: str = Field(description="path of the cosign public key, relative to the config repo")
+    public_key: RepoPath = Field(description="path of the cosign public key, relative to the config repo")
 
 
 class TenantSwitch(Strict):
-    enabled: bool = True
+    enabled: StrictBool = True
 
 
 class EnvConfig(Strict):
     name: Name
-    namespace: str
+    namespace: Name
     timezone: TimeZone
-    calendars: tuple[str, ...] = ()
+    calendars: tuple[StrictStr, ...] = ()
     cluster: Cluster = Cluster()
     reconcile: ReconcileTarget
-    workloads: tuple[str, ...] = ("odoo-web",)
+    workloads: tuple[ObjectName, ...] = ("odoo-web",)
     scan_policy: ScanPolicy = ScanPolicy()
     gate_policy: GatePolicy = GatePolicy()
     signing: Signing | None = None
@@ -138,9 +156,9 @@ class EnvConfig(Strict):
 class ModuleRecord(Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, serialize_by_alias=True)
 
-    version: str
-    checksum: str = Field(pattern=r"^[0-9a-f]{40}$")
-    schema_: str | None = Field(
+    version: ModuleVersion
+    checksum: Checksum
+    schema_: StrictStr | None = Field(
         default=None,
         alias="schema",
         pattern=r"^ss1:[0-9a-f]{64}$",
@@ -150,15 +168,15 @@ class ModuleRecord(Strict):
 
 class Verification(Strict):
     revision: CommitSha
-    verified_at: datetime
+    verified_at: Timestamp
     digest: Digest | None = None
-    targets: tuple[str, ...] = ()
+    targets: tuple[StrictStr, ...] = ()
 
 
 class BackupRecord(Strict):
-    id: str
-    completed_at: datetime
-    location: str | None = None
+    id: StrictStr
+    completed_at: Timestamp
+    location: StrictStr | None = None
 
 
 class ReleaseRef(Strict):
@@ -167,24 +185,24 @@ class ReleaseRef(Strict):
     image: ImageRef
     version: SemVer
     source_commit: CommitSha
-    modules: dict[str, ModuleRecord] = {}
-    schema_fingerprint: str | None = None
+    modules: dict[ModuleName, ModuleRecord] = {}
+    schema_fingerprint: Digest | None = None
     verification: Verification | None = None
 
 
 class EmergencyDeclaration(Strict):
     """The emergency declared by the promotion that wrote the record (promote --emergency R --ticket T)."""
 
-    reason: str = Field(min_length=1)
-    ticket: str | None = None
+    reason: StrictStr = Field(min_length=1)
+    ticket: StrictStr | None = None
 
 
 class TenantRelease(Strict):
     image: ImageRef
     version: SemVer
     change_class: ChangeClass | None = None
-    destructive: bool = False
-    promoted_at: datetime | None = None
+    destructive: StrictBool = False
+    promoted_at: Timestamp | None = None
     backup: BackupRecord | None = None
     verification: Verification | None = None
 
@@ -193,13 +211,13 @@ class ReleaseRecord(ReleaseRef):
     """Written only by the toolkit: what runs (or should run) in the environment."""
 
     change_class: ChangeClass | None = None
-    destructive: bool = False
-    promoted_from: str | None = None
-    promoted_at: datetime | None = None
+    destructive: StrictBool = False
+    promoted_from: Name | None = None
+    promoted_at: Timestamp | None = None
     backup: BackupRecord | None = None
     emergency: EmergencyDeclaration | None = None
     previous: ReleaseRef | None = None
-    tenants: dict[str, TenantRelease] = {}
+    tenants: dict[Name, TenantRelease] = {}
     accepted_digests: tuple[Digest, ...] = Field(
         default=(),
         description="digests that also prove this release runs: the platform manifests of a multi-arch "
@@ -222,14 +240,14 @@ REST = "*"
 
 class Wave(Strict):
     name: Name
-    tenants: tuple[str, ...] = Field(
+    tenants: tuple[StrictStr, ...] = Field(
         min_length=1, description="tenant names, or '*' for every remaining tenant"
     )
     soak: Duration = timedelta(0)
 
 
 class Stage(Strict):
-    env: str
+    env: Name
     soak: Duration = timedelta(0)
     waves: tuple[Wave, ...] = ()
     gates: tuple[GateName, ...] = ("window", "approvals", "scan", "signature")

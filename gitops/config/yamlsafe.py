@@ -19,6 +19,9 @@ from gitops.errors import ConfigError, Problem
 MAX_BYTES = 1_048_576
 MAX_NODES = 100_000
 MAX_ALIASES = 100
+MAX_DEPTH = (
+    100  # nesting levels; real config files use fewer than 20, and deeper ones would exhaust the stack
+)
 _C_LOADER: Any = getattr(yaml, "CSafeLoader", None)
 
 YamlPath = tuple[str | int, ...]
@@ -67,6 +70,7 @@ class _CountingLoader(yaml.SafeLoader):
     """SafeLoader that counts alias references while composing."""
 
     aliases_seen = 0
+    depth = 0
 
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
@@ -74,7 +78,13 @@ class _CountingLoader(yaml.SafeLoader):
             if self.aliases_seen > MAX_ALIASES:
                 mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
                 raise _Refused(mark.line + 1, f"more than {MAX_ALIASES} YAML aliases; refusing to expand")
-        return super().compose_node(parent, index)
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                _too_deep(self.peek_event().start_mark)  # type: ignore[no-untyped-call]
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 class _Refused(Exception):
@@ -82,6 +92,20 @@ class _Refused(Exception):
         super().__init__(message)
         self.line = line
         self.message = message
+
+
+def _too_deep(mark: Any) -> None:
+    raise _Refused(mark.line + 1, f"nested more than {MAX_DEPTH} levels deep; refusing to load")
+
+
+def _scalar(loader: Any, node: yaml.Node, *, deep: bool = False) -> Any:
+    """A value built by PyYAML's SafeConstructor; a value it cannot build (a timestamp such as
+    2026-02-30T10:00:00Z, `!!float abc`) is a problem on its line, not an internal error."""
+    try:
+        return loader.construct_object(node, deep=deep)
+    except (ValueError, OverflowError) as exc:
+        shown = node.value if isinstance(node, yaml.ScalarNode) else node.tag
+        raise _Refused(node.start_mark.line + 1, f"invalid value {shown!r}: {exc}") from None
 
 
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -99,7 +123,7 @@ def _key(
     """A mapping key, built, checked against the keys `seen` before it, with its line recorded; returns
     the key and the path of its value."""
     # plain string keys (nearly all) need no constructor; anything else is built as YAML says
-    key = key_node.value if key_node.tag == _STR_TAG else loader.construct_object(key_node, deep=True)
+    key = key_node.value if key_node.tag == _STR_TAG else _scalar(loader, key_node, deep=True)
     line = key_node.start_mark.line + 1
     hashable = key if isinstance(key, str | int | float | bool) or key is None else str(key)
     if hashable in seen:
@@ -113,13 +137,20 @@ def _key(
 def _collect_lines(
     node: yaml.Node, path: YamlPath, loader: Any, doc: Document, problems: list[Problem]
 ) -> None:
-    """Lines and duplicate keys of a document with merge keys (its values come from construct_document)."""
+    """Lines and duplicate keys of a document with merge keys (its values come from construct_document);
+    every scalar is built once here so that a bad one is reported on its line."""
+    if len(path) > MAX_DEPTH:
+        _too_deep(node.start_mark)
+    if isinstance(node, yaml.ScalarNode) and node.tag != _STR_TAG:
+        _scalar(loader, node)
     if isinstance(node, yaml.MappingNode):
         seen: dict[object, int] = {}
         for key_node, value_node in node.value:
             if key_node.tag != "tag:yaml.org,2002:merge":
                 _, child = _key(key_node, path, seen, loader=loader, doc=doc, problems=problems)
                 _collect_lines(value_node, child, loader, doc, problems)
+            else:  # merged values keep the lines of where they are written; only check they can be built
+                _collect_lines(value_node, (*path, "<<"), loader, Document(doc.file, None, {}), problems)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             doc.lines.setdefault((*path, index), item.start_mark.line + 1)
@@ -134,8 +165,10 @@ def _build(node: yaml.Node, path: YamlPath, loader: Any, doc: Document, problems
     """Construct `node` and record its lines and duplicate keys in one walk (what `_collect_lines` plus
     `construct_document` do in two). Plain strings, lists and dicts are built here; every other scalar
     and any explicitly tagged collection is left to the SafeConstructor, so values are the same."""
+    if len(path) > MAX_DEPTH:
+        _too_deep(node.start_mark)
     if isinstance(node, yaml.ScalarNode):
-        return node.value if node.tag == _STR_TAG else loader.construct_object(node)
+        return node.value if node.tag == _STR_TAG else _scalar(loader, node)
     if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ_TAG:
         items = []
         for index, item in enumerate(node.value):
@@ -143,7 +176,7 @@ def _build(node: yaml.Node, path: YamlPath, loader: Any, doc: Document, problems
             items.append(_build(item, (*path, index), loader, doc, problems))
         return items
     if not isinstance(node, yaml.MappingNode) or node.tag != _MAP_TAG:
-        return loader.construct_object(node, deep=True)  # !!set, !!omap, ...: as PyYAML builds them
+        return _scalar(loader, node, deep=True)  # !!set, !!omap, ...: as PyYAML builds them
     mapping: dict[Any, Any] = {}
     seen: dict[object, int] = {}
     for key_node, value_node in node.value:
@@ -190,6 +223,9 @@ def parse_yaml(text: str, file: str) -> Document:
             data = _build(node, (), loader, doc, problems)
     except _Refused as refused:
         raise ConfigError([Problem(file, refused.line, refused.message)]) from None
+    except RecursionError:  # aliases nesting deep structures in each other
+        message = f"nested more than {MAX_DEPTH} levels deep; refusing to load"
+        raise ConfigError([Problem(file, 1, message)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0

@@ -40,7 +40,7 @@ RELEASE_KEY_ORDER = (
 )
 _TOP_KEY_RE = re.compile(r"^[^\s#-][^:]*:")
 _CHILD_RE = re.compile(
-    r"^(?P<indent>[ \t]+)(?P<key>[A-Za-z_][\w-]*):(?P<sep>[ \t]*)"
+    r"^(?P<indent>[ \t]+)(?P<q>[\"']?)(?P<key>[A-Za-z_][\w-]*)(?P=q):(?P<sep>[ \t]*)"
     r"(?P<value>\"[^\"]*\"|'[^']*'|[^\s#](?:[^#\n]*[^\s#])?)?(?P<rest>[ \t]*(?:#.*)?)$"
 )
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -60,8 +60,9 @@ def _quoted_like(old: str | None, new: str) -> str:
 
 def _find_block(lines: list[str], name: str) -> tuple[int, int] | None:
     """(index of the top-level `name:` line, index after its block) or None when there is none."""
-    header = re.compile(rf"^{re.escape(name)}:[ \t]*(#.*)?$")
-    inline = re.compile(rf"^{re.escape(name)}:[ \t]*[^\s#]")
+    key = rf"(?:{re.escape(name)}|\"{re.escape(name)}\"|'{re.escape(name)}')[ \t]*"  # quoted or spaced too
+    header = re.compile(rf"^{key}:[ \t]*(#.*)?$")
+    inline = re.compile(rf"^{key}:[ \t]*[^\s#]")
     for i, line in enumerate(lines):
         if inline.match(line) and not header.match(line):
             raise ValueError(f"line {i + 1}: '{name}:' must be a block mapping for odoo-gitops to edit it")
@@ -102,7 +103,8 @@ def set_block_fields(text: str, name: str, wanted: Mapping[str, str]) -> str:
         key = match.group("key")
         value = _quoted_like(match.group("value"), wanted[key])
         sep = match.group("sep") or " "
-        lines[i] = f"{indent}{key}:{sep}{value}{match.group('rest')}\n"
+        quote = match.group("q")
+        lines[i] = f"{indent}{quote}{key}{quote}:{sep}{value}{match.group('rest')}\n"
         found.add(key)
     missing = [f"{indent}{k}: {v}\n" for k, v in wanted.items() if k not in found]
     lines[end:end] = missing

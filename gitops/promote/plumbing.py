@@ -38,8 +38,11 @@ def git(
     )
 
 
-def _blob_ids(checkout: ConfigCheckout, ref: str, *scopes: str) -> dict[str, bytes]:
-    """Path -> object id of every file at `ref` (under `scopes`, when given): one `ls-tree`."""
+def _blob_ids(
+    checkout: ConfigCheckout, ref: str, *scopes: str, links: set[str] | None = None
+) -> dict[str, bytes]:
+    """Path -> object id of every file at `ref` (under `scopes`, when given): one `ls-tree`. Symbolic
+    links (mode 120000) are also added to `links`, when given."""
     listing = git(checkout, "ls-tree", "-r", "-z", "--full-tree", ref, "--", *scopes).stdout
     ids: dict[str, bytes] = {}
     for entry in listing.split(b"\0"):
@@ -47,6 +50,8 @@ def _blob_ids(checkout: ConfigCheckout, ref: str, *scopes: str) -> dict[str, byt
         fields = meta.split()  # mode, type, object id
         if len(fields) == 3 and fields[1] == b"blob":
             ids[name.decode("utf-8", "surrogateescape")] = fields[2]
+            if links is not None and fields[0] == b"120000":
+                links.add(name.decode("utf-8", "surrogateescape"))
     return ids
 
 
@@ -82,10 +87,11 @@ def read_blobs(checkout: ConfigCheckout, ref: str, paths: Iterable[str]) -> dict
 def tree_files(checkout: ConfigCheckout, ref: str, *, preload: tuple[str, ...]) -> TreeFiles:
     """The files at `ref` in memory: those under the `preload` folders read at once (one `cat-file`), any
     other on first use. Loading a config repo from it needs no working tree."""
-    ids = _blob_ids(checkout, ref)
+    links: set[str] = set()
+    ids = _blob_ids(checkout, ref, links=links)
     eager = [p for p in ids if p.startswith(preload)]
     contents = dict(zip(eager, _cat(checkout, [ids[p] for p in eager]), strict=True))
-    return TreeFiles(ids, contents, lambda path: _cat(checkout, [ids[path]])[0])
+    return TreeFiles(ids, contents, lambda path: _cat(checkout, [ids[path]])[0], frozenset(links))
 
 
 def read_blob(checkout: ConfigCheckout, ref: str, path: str) -> bytes | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -15,6 +15,7 @@ from gitops.config.yamlsafe import Document, load_yaml
 from gitops.errors import ConfigError, Problem
 from gitops.windows.businessdays import BusinessDays
 from gitops.windows.model import WEEKDAYS, AnchorSpec, CalendarSpec, WindowSpec
+from gitops.windows.rules import never_message, rule_report
 from gitops.windows.zones import load_zone
 
 
@@ -144,17 +145,33 @@ def _yaml11_on_key(doc: Document) -> Document:
     return Document(doc.file, {**doc.data, "windows": fixed}, lines)
 
 
-def parse_calendar(doc: Document, name: str) -> Calendar:
-    """Validate a calendar document; ConfigError lists every problem with file:line."""
+def _never_problems(calendar: Calendar, doc: Document, today: date) -> list[Problem]:
+    """Anchors that yield no date in the ten years from `today` and have not merely ended."""
+    problems = []
+    for name, spec in calendar.anchors.items():
+        if rule_report(name, spec, calendar.business, today).state == "never":
+            problems.append(doc.problem(("anchors", name), never_message(name, spec, today)))
+    return problems
+
+
+def parse_calendar(doc: Document, name: str, *, today: date | None = None) -> Calendar:
+    """Validate a calendar document; ConfigError lists every problem with file:line. Every anchor must
+    occur in the ten years from `today` (default: today in UTC) or have ended (see windows.rules)."""
     doc = _yaml11_on_key(doc)
     problems: list[Problem] = []
     spec = validate(CalendarSpec, doc, problems)
     problems.extend(_cross_problems(doc))
     if problems or spec is None:
         raise ConfigError(problems or [doc.problem((), "invalid calendar")])
-    return build_calendar(spec, name=name, file=doc.file)
+    calendar = build_calendar(spec, name=name, file=doc.file)
+    never = _never_problems(calendar, doc, today or datetime.now(UTC).date())
+    if never:
+        raise ConfigError(never)
+    return calendar
 
 
-def load_calendar(path: Path, *, name: str | None = None, display: str | None = None) -> Calendar:
+def load_calendar(
+    path: Path, *, name: str | None = None, display: str | None = None, today: date | None = None
+) -> Calendar:
     """Read and parse `calendars/<name>.yaml`."""
-    return parse_calendar(load_yaml(path, display=display), name or path.stem)
+    return parse_calendar(load_yaml(path, display=display), name or path.stem, today=today)

@@ -13,7 +13,17 @@ from typing import Annotated, Any, Literal
 
 import holidays
 from dateutil import rrule
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
 
 from gitops.windows.zones import UnknownZoneError, load_zone
 
@@ -21,8 +31,8 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_PAD_BUSINESS_DAYS = 31
 MAX_MONTHS_AFTER = 12
 MAX_BUSINESS_DAY_OF_MONTH = 23
-_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)\Z")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 _TOO_FINE = (rrule.HOURLY, rrule.MINUTELY, rrule.SECONDLY)
 
 
@@ -68,9 +78,9 @@ class _Strict(BaseModel):
 class HolidaySource(_Strict):
     """Public holidays from the `holidays` package."""
 
-    country: str
-    subdiv: str | None = None
-    observed: bool = True
+    country: StrictStr
+    subdiv: StrictStr | None = None
+    observed: StrictBool = True
 
     @model_validator(mode="after")
     def _known(self) -> HolidaySource:
@@ -101,8 +111,8 @@ class BusinessDaysSpec(_Strict):
 class MonthDayRef(_Strict):
     """The n-th business day of the month `months_after` months after the anchor's month."""
 
-    business_day_of_month: int
-    months_after: int = Field(default=0, ge=0, le=MAX_MONTHS_AFTER)
+    business_day_of_month: StrictInt
+    months_after: StrictInt = Field(default=0, ge=0, le=MAX_MONTHS_AFTER)
 
     @field_validator("business_day_of_month")
     @classmethod
@@ -142,7 +152,37 @@ def parse_rrule(text: str, start: date) -> rrule.rrule:
         raise ValueError(f"bad rrule {text!r}: expected one RRULE")
     if rule._freq in _TOO_FINE:
         raise ValueError(f"bad rrule {text!r}: anchors are dates, so FREQ must be DAILY or coarser")
+    reason = _impossible(rule)
+    if reason:
+        raise ValueError(f"bad rrule {text!r}: {reason}")
     return rule
+
+
+_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # February: in leap years
+
+
+def _out_of_range(values: tuple[int, ...] | None, limit: int) -> int | None:
+    return next((v for v in values or () if not 1 <= abs(v) <= limit), None)
+
+
+def _impossible(rule: rrule.rrule) -> str | None:
+    """Why the rule can never match, when that shows in its parts (dateutil would accept it and then
+    search until the year 9999 for a date, finding none: a freeze on it would silently disappear)."""
+    month_days = tuple(rule._bymonthday) + tuple(rule._bynmonthday)
+    for part, values, limit in (
+        ("BYMONTHDAY", month_days, 31),
+        ("BYYEARDAY", rule._byyearday, 366),
+        ("BYWEEKNO", rule._byweekno, 53),
+    ):
+        bad = _out_of_range(values, limit)
+        if bad is not None:
+            return f"{part}={bad} can never match (allowed: 1..{limit} or -{limit}..-1)"
+    months = rule._bymonth or range(1, 13)
+    if month_days and not any(abs(d) <= _DAYS_IN_MONTH[m - 1] for d in month_days for m in months):
+        names = ",".join(map(str, months))
+        days = ",".join(map(str, month_days))
+        return f"BYMONTH={names} has no day BYMONTHDAY={days} (like February 30): it can never match"
+    return None
 
 
 DEFAULT_DTSTART = date(2000, 1, 1)
@@ -151,12 +191,12 @@ DEFAULT_DTSTART = date(2000, 1, 1)
 class AnchorSpec(_Strict):
     """A named date (rrule or explicit dates, shifted to a business day) or a business-day-of-month range."""
 
-    rrule: str | None = None
+    rrule: StrictStr | None = None
     dtstart: Day | None = None
     dates: list[Day] | None = None
     adjust: Literal["preceding", "following", "none"] = "none"
-    business_day_of_month: int | None = None
-    months: list[Annotated[int, Field(ge=1, le=12)]] | None = None
+    business_day_of_month: StrictInt | None = None
+    months: list[Annotated[StrictInt, Field(ge=1, le=12)]] | None = None
     through: MonthDayRef | None = None
 
     @field_validator("rrule")
@@ -200,15 +240,15 @@ class AnchorSpec(_Strict):
 class WindowSpec(_Strict):
     """A deny window (whole days of anchors, padded) or an allow window (start–end on weekdays)."""
 
-    id: str
+    id: StrictStr
     kind: Literal["allow", "deny"]
-    on: list[str] | None = None
-    pad_before: int = Field(default=0, ge=0, le=MAX_PAD_BUSINESS_DAYS)
-    pad_after: int = Field(default=0, ge=0, le=MAX_PAD_BUSINESS_DAYS)
+    on: list[StrictStr] | None = None
+    pad_before: StrictInt = Field(default=0, ge=0, le=MAX_PAD_BUSINESS_DAYS)
+    pad_after: StrictInt = Field(default=0, ge=0, le=MAX_PAD_BUSINESS_DAYS)
     days: list[Weekday] | None = Field(default=None, min_length=1)
     start: Clock | None = None
     end: Clock | None = None
-    business_days_only: bool = False
+    business_days_only: StrictBool = False
 
     @field_validator("id")
     @classmethod
@@ -238,7 +278,7 @@ class WindowSpec(_Strict):
 class CalendarSpec(_Strict):
     """One `calendars/<name>.yaml` file."""
 
-    timezone: str
+    timezone: StrictStr
     business_days: BusinessDaysSpec = Field(default_factory=BusinessDaysSpec)
     anchors: dict[str, AnchorSpec] = Field(default_factory=dict)
     windows: list[WindowSpec] = Field(default_factory=list)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,24 @@ from gitops.windows.ics import render_ics
 from gitops.windows.load import load_env_calendars
 
 MAX_LIST_SPAN = timedelta(days=3660)
+# Calendars are evaluated per year with a year of look-ahead; rules start in 2000 unless `dtstart` says
+# otherwise. Far from datetime.min/max, so nothing on the way can overflow.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def require_supported(moment: datetime, what: str = "the instant") -> datetime:
+    """`moment` (with a UTC offset) in UTC, or a UsageError when it lies outside the years we evaluate."""
+    try:
+        utc = as_utc(moment)
+    except OverflowError:
+        utc = None
+    if utc is None or not EARLIEST <= utc < LATEST:
+        raise UsageError(
+            f"{what} {moment.isoformat()} is outside the supported range "
+            f"{EARLIEST.date()} to {(LATEST - timedelta(days=1)).date()}"
+        )
+    return utc
 
 
 @dataclass(frozen=True)
@@ -81,6 +99,7 @@ def check_env(
     Until the approval gate (issue 6) supplies who may break glass, any identified caller may.
     """
     require_emergency_details(emergency=emergency, reason=reason, ticket=ticket)
+    at = require_supported(at)
     verdict = check(load_env_calendars(config_repo, env), at, env=env)
     override = break_glass(
         verdict, emergency=emergency, reason=reason, ticket=ticket, who=who, when=now or at, allowed=True
@@ -89,6 +108,7 @@ def check_env(
 
 
 def next_env(*, config_repo: str | Path, env: str, at: datetime) -> NextOpening:
+    at = require_supported(at)
     calendars = load_env_calendars(config_repo, env)
     verdict = check(calendars, at, env=env)
     until = open_until(calendars, verdict.next_open) if verdict.next_open else None
@@ -96,7 +116,7 @@ def next_env(*, config_repo: str | Path, env: str, at: datetime) -> NextOpening:
 
 
 def _span(start: datetime, end: datetime) -> tuple[datetime, datetime]:
-    low, high = as_utc(start), as_utc(end)
+    low, high = require_supported(start, "--from"), require_supported(end, "--to")
     if high <= low:
         raise UsageError("--to must be after --from")
     if high - low > MAX_LIST_SPAN:

@@ -247,3 +247,124 @@ def test_ics_to_stdout_through_a_real_process(repo: str, repo_root: Path) -> Non
     assert done.returncode == 0, done.stderr
     parsed = icalendar.Calendar.from_ical(done.stdout)
     assert parsed.walk("VEVENT")
+
+
+@pytest.mark.parametrize("at", ["9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z", "0001-01-01T00:00:00+01:00"])
+@pytest.mark.parametrize("command", ["check", "next"])
+def test_instants_at_the_ends_of_time_are_usage_errors(run: Run, repo: str, command: str, at: str) -> None:
+    code, out, err = run("window", command, "prod", "--at", at, "--config-repo", repo, "--json")
+    assert code == 2, err
+    assert json.loads(out)["error"] == "usage"
+    assert "--at" in err and "outside" in err and "internal error" not in err
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("9999-12-01", "9999-12-31"),
+        ("0001-01-01", "0001-01-31"),
+        ("8999-12-01", "9999-12-31T23:59:59Z"),
+        ("0001-01-01T00:00:00+01:00", "2026-01-01"),
+    ],
+)
+@pytest.mark.parametrize("command", ["list", "ics"])
+def test_ranges_at_the_ends_of_time_are_usage_errors(
+    run: Run, repo: str, command: str, start: str, end: str
+) -> None:
+    code, _, err = run("window", command, "prod", "--from", start, "--to", end, "--config-repo", repo)
+    assert code == 2, err
+    assert "outside" in err and "internal error" not in err
+
+
+MONTHLY_PAYROLL = """\
+timezone: Europe/Berlin
+business_days:
+  holidays: {country: DE, subdiv: BY}
+anchors:
+  payroll_monthly: {rrule: "%s", adjust: preceding}
+windows:
+  - {id: payroll, kind: deny, on: [payroll_monthly]}
+"""
+
+
+def test_a_payroll_freeze_that_can_never_occur_fails_every_window_command(
+    run: Run, window_repo: Callable[..., Path]
+) -> None:
+    repo = str(
+        window_repo(envs={"qa": ["pay"]}, calendars={"pay": MONTHLY_PAYROLL % "FREQ=MONTHLY;BYMONTHDAY=32"})
+    )
+    for command in (
+        ["check", "qa"],
+        ["next", "qa"],
+        ["list", "qa", "--from", "2027-01-01", "--to", "2027-02-01"],
+    ):
+        code, out, err = run("window", *command, "--config-repo", repo, "--json")
+        assert code == 2, err
+        ((problem,),) = [json.loads(out)["problems"]]
+        assert (problem["file"], problem["line"]) == ("calendars/pay.yaml", 5)
+        assert "BYMONTHDAY=32 can never match" in problem["message"]
+
+
+def test_lint_lists_the_next_three_occurrences_of_every_rule(run: Run, repo: str) -> None:
+    code, out, _ = run("window", "lint", "--at", "2026-12-02", "--config-repo", repo, "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert (data["today"], data["horizon"], data["findings"]) == ("2026-12-02", "2036-12-02", 0)
+    assert [c["file"] for c in data["calendars"]] == [
+        "calendars/month-end.yaml",
+        "calendars/payroll.yaml",
+        "calendars/prod-windows.yaml",
+    ]
+    rules = {r["name"]: r for c in data["calendars"] for r in c["rules"]}
+    assert rules["payroll_monthly"] == {
+        "kind": "anchor",
+        "name": "payroll_monthly",
+        "line": 9,
+        "state": "ok",
+        "next": [
+            {"from": "2026-12-23", "to": "2026-12-23"},  # the 25th is Christmas, the 24th a closure
+            {"from": "2027-01-25", "to": "2027-01-25"},
+            {"from": "2027-02-25", "to": "2027-02-25"},
+        ],
+        "ended_on": None,
+    }
+    assert rules["month_close"]["next"][1] == {"from": "2026-12-29", "to": "2027-01-05"}
+    assert rules["prod-evenings"]["kind"] == "allow"
+    assert rules["prod-evenings"]["next"][0] == {"from": "2026-12-02T19:00", "to": "2026-12-02T23:00"}
+    code, out, _ = run("window", "lint", "--at", "2026-12-02", "--config-repo", repo)
+    assert code == 0
+    assert "calendars/payroll.yaml:9 anchor payroll_monthly: 2026-12-23, 2027-01-25, 2027-02-25" in out
+
+
+def test_lint_flags_an_ended_rule_with_exit_3(run: Run, window_repo: Callable[..., Path]) -> None:
+    ended = MONTHLY_PAYROLL % "FREQ=MONTHLY;BYMONTHDAY=25;UNTIL=20260101"
+    repo = str(window_repo(calendars={"old-pay": ended}))  # listed by no environment: linted all the same
+    code, out, _ = run("window", "lint", "--at", "2026-12-02", "--config-repo", repo, "--json")
+    assert code == 3
+    data = json.loads(out)
+    assert data["findings"] == 1
+    (rule,) = [r for c in data["calendars"] if c["name"] == "old-pay" for r in c["rules"]]
+    assert (rule["state"], rule["ended_on"], rule["next"], rule["line"]) == ("ended", "2025-12-24", [], 5)
+    code, out, _ = run("window", "lint", "--at", "2026-12-02", "--config-repo", repo)
+    assert code == 3 and "calendars/old-pay.yaml:5 anchor payroll_monthly: ENDED (last 2025-12-24)" in out
+    code, _, _ = run("window", "lint", "--at", "2025-06-01", "--config-repo", repo)
+    assert code == 0  # before its end the rule still occurs
+
+
+def test_lint_reports_every_impossible_rule_with_file_and_line(
+    run: Run, window_repo: Callable[..., Path]
+) -> None:
+    repo = str(
+        window_repo(
+            calendars={
+                "a": MONTHLY_PAYROLL % "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",
+                "b": MONTHLY_PAYROLL % "FREQ=MONTHLY;BYMONTHDAY=25;COUNT=0",
+            }
+        )
+    )
+    code, out, err = run("window", "lint", "--at", "2026-12-02", "--config-repo", repo, "--json")
+    assert code == 2
+    problems = json.loads(out)["problems"]
+    assert [(p["file"], p["line"]) for p in problems] == [("calendars/a.yaml", 5), ("calendars/b.yaml", 5)]
+    assert "like February 30" in problems[0]["message"] and "never occurs" in problems[1]["message"]
+    assert "calendars/a.yaml:5:" in err and "Traceback" not in err

@@ -165,3 +165,17 @@ def test_a_crlf_file_is_edited_in_place_and_stays_crlf() -> None:
     new = edit_image_text(old, NEW, display="values.yaml", release=HOOKS)
     assert new == edit_image_text(VALUES, NEW, display="values.yaml", release=HOOKS).replace("\n", "\r\n")
     assert new.count("image:") == old.count("image:") and "\n" not in new.replace("\r\n", "")
+
+
+@pytest.mark.parametrize("key", ['"image"', "'image'", "image "])
+def test_a_quoted_image_key_is_edited_in_place_not_appended_again(tmp_path: Path, key: str) -> None:
+    path = tmp_path / "acme.yaml"
+    path.write_text(
+        f'tenant: acme\n{key}:  # ours\n  "repository": old/repo\n  digest: "{OLD_DIGEST}"\n'
+        "odoo:\n  workers: 2\n"
+    )
+    assert _edit(path, NEW, display="envs/prod/tenants/acme.yaml")
+    assert path.read_text() == (
+        f'tenant: acme\n{key}:  # ours\n  "repository": {NEW.repository}\n  digest: "{NEW.digest}"\n'
+        "odoo:\n  workers: 2\n"
+    )

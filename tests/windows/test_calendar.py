@@ -184,3 +184,40 @@ def test_the_documented_example_is_valid(repo_root: Path) -> None:
     calendar = parse_calendar(parse_yaml(example, "docs/windows.md"), "documented")
     assert {"quarter_close", "go_live_freeze"} <= set(calendar.anchors)
     assert [rule.id for rule in calendar.deny] == ["payroll", "close"]
+
+
+@pytest.mark.parametrize(
+    ("line3", "message"),
+    [
+        ('  - {id: w, kind: allow, start: "10:00", end: "11:00", business_days_only: "no"}', "valid boolean"),
+        ('  - {id: w, kind: allow, start: "10:00", end: "11:00", business_days_only: 1}', "valid boolean"),
+        ('  - {id: w, kind: deny, on: [a], pad_before: "1"}', "valid integer"),
+        ("  - {id: w, kind: deny, on: [a], pad_after: true}", "valid integer"),
+        ('  - {id: w, kind: allow, start: "10:00\\n", end: "11:00"}', "bad time"),
+        ('  - {id: "w\\n", kind: allow, start: "10:00", end: "11:00"}', "bad window id"),
+        ("  - {id: w, kind: deny, on: [7]}", "valid string"),
+    ],
+)
+def test_window_values_are_never_coerced(line3: str, message: str) -> None:
+    found = problems_of(f'timezone: UTC\nwindows:\n{line3}\nanchors:\n  a: {{dates: ["2030-01-01"]}}\n')
+    assert found[0][0] == 3 and message in found[0][1], found
+
+
+@pytest.mark.parametrize(
+    ("anchor", "message"),
+    [
+        ('{business_day_of_month: "5"}', "valid integer"),
+        ("{business_day_of_month: 5, months: [true]}", "valid integer"),
+        ('{business_day_of_month: 5, months: ["3"]}', "valid integer"),
+        ("{rrule: 42}", "valid string"),
+        ("{dates: [20261224]}", "bad date"),
+    ],
+)
+def test_anchor_values_are_never_coerced(anchor: str, message: str) -> None:
+    found = problems_of(f"timezone: UTC\nanchors:\n  a: {anchor}\n")
+    assert found[0][0] == 3 and message in found[0][1], found
+
+
+def test_holiday_observed_must_be_a_boolean() -> None:
+    found = problems_of("timezone: UTC\nbusiness_days:\n  holidays: {country: DE, observed: 'no'}\n")
+    assert found[0][0] == 3 and "valid boolean" in found[0][1]
