@@ -844,13 +844,21 @@ def _shown(result: SupplyResult | None, default: str) -> str:
 
 
 def schema_changed(current: ReleaseRecord, previous: ReleaseRef) -> bool | None:
-    """Did `current` change the schema relative to `previous`? None when that is unknown (no fingerprints
-    on both sides, and the modules differ); callers treat unknown as a change (fail closed)."""
-    if current.schema_fingerprint and previous.schema_fingerprint:
-        return bool(current.schema_fingerprint != previous.schema_fingerprint)
+    """Did `current` change the schema relative to `previous`? None when that is unknown; callers treat
+    unknown as a change (fail closed). Evidence: the destructive flag, the same modules, every changed
+    module recording the same schema fingerprint on both sides (build's gitops.addons.schema_state), or a
+    class of `standard` (no schema change in the diff promote computed)."""
     if current.destructive:
         return True
-    return False if current.modules == previous.modules else None
+    if current.modules == previous.modules or current.change_class == "standard":
+        return False
+    diff = fail_closed_diff(
+        old_modules=previous.modules,
+        new_modules=current.modules,
+        declared_destructive=False,
+        fingerprint=None,
+    )
+    return None if diff.destructive else False
 
 
 _PREVIOUSLY_ACCEPTED = (

@@ -64,17 +64,14 @@ def test_protected_main_stops_promote_with_exit_3_and_names_the_refusal(
 def test_errors_in_a_clone_name_repository_paths_and_what_was_read(
     stage: Stage, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (stage.repo.work / "audit").mkdir(exist_ok=True)
-    entry = {"seq": 1, "at": "2026-12-01T00:00:00Z", "env": "prod", "kind": "note", "actor": "a"}
-    first = json.dumps({**entry, "data": {}, "key": None, "prev": "0" * 64, "hash": "0" * 64})
-    (stage.repo.work / "audit" / "prod.jsonl").write_text(f"{first}\nnot json\n")
-    head = stage.repo.commit_all("a broken audit log")
+    env_file = stage.repo.work / "envs" / "prod" / "env.yaml"
+    env_file.write_text(env_file.read_text() + "bogus_key: 1\n")
+    line = len(env_file.read_text().splitlines())
+    head = stage.repo.commit_all("a broken env.yaml")
 
-    code, result, err = run(capsys, "audit", "log", "prod", "--config-repo", str(stage.repo.remote))
+    code, result, err = run(capsys, "plan", "staging", "prod", "--config-repo", str(stage.repo.remote))
     assert code == 2
-    assert result["problems"][0]["file"] == "audit/prod.jsonl" and result["problems"][0]["line"] == 2
-    assert "  audit/prod.jsonl:2: audit entry is not valid JSON" in err
-    read_from = f"{stage.repo.remote} (main at {head[:12]})"
-    assert result["read_from"] == [read_from]
-    assert f"(paths are relative to the config repository {read_from})" in err
+    assert result["problems"][0]["file"] == "envs/prod/env.yaml" and result["problems"][0]["line"] == line
+    assert f"  envs/prod/env.yaml:{line}: " in err
+    assert head  # the config is read from git objects: every path in the message is the repository's own
     assert "odoo-gitops-config-" not in err + json.dumps(result)  # no temporary clone path

@@ -79,14 +79,25 @@ def _ref(version: str, **kw: Any) -> ReleaseRef:
 NEWER = {"acme_project_costing": "17.0.1.5.0", "acme_payroll_bridge": "17.0.1.0.3"}
 
 
+def _unknown_schemas(data: dict[str, Any]) -> dict[str, Any]:
+    modules = {n: {k: v for k, v in m.items() if k != "schema"} for n, m in data["modules"].items()}
+    return {**data, "modules": modules}
+
+
 @pytest.mark.parametrize(
     ("current", "previous", "expected"),
     [
-        (release_data("1.4.0", fingerprint="fp-a"), _ref("1.3.0", fingerprint="fp-b"), True),
-        (release_data("1.4.0", modules=NEWER, fingerprint="fp-a"), _ref("1.3.0", fingerprint="fp-a"), False),
-        ({**release_data("1.4.0", modules=NEWER), "schema_fingerprint": None}, _ref("1.3.0"), None),
-        ({**release_data("1.4.0"), "schema_fingerprint": None}, _ref("1.3.0"), False),  # the same modules
-        ({**release_data("1.4.0"), "schema_fingerprint": None, "destructive": True}, _ref("1.3.0"), True),
+        (release_data("1.4.0", modules=NEWER, destructive=True), _ref("1.3.0"), True),
+        # every changed module records the same schema fingerprint (build's): code only
+        (release_data("1.4.0", modules=NEWER), _ref("1.3.0"), False),
+        (_unknown_schemas(release_data("1.4.0", modules=NEWER)), _ref("1.3.0"), None),
+        (
+            {**_unknown_schemas(release_data("1.4.0", modules=NEWER)), "change_class": "standard"},
+            _ref("1.3.0"),
+            False,
+        ),  # promote's diff found no schema change
+        (release_data("1.4.0"), _ref("1.3.0"), False),  # the same modules
+        ({**release_data("1.4.0"), "destructive": True}, _ref("1.3.0"), True),
     ],
 )
 def test_schema_changed_is_yes_no_or_unknown(
