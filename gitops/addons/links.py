@@ -87,15 +87,15 @@ def check_addon_root(path: Path, *, tree: Path) -> None:
 
 
 def symlinks_under(top: Path) -> Iterator[Path]:
-    """Every symlink below `top`, sorted, without entering symlinked directories."""
-    try:
-        with os.scandir(top) as scan:
-            entries = sorted(scan, key=lambda e: e.name)
-    except OSError:
-        return
-    for entry in entries:
-        path = top / entry.name
-        if entry.is_symlink():
-            yield path
-        elif entry.is_dir(follow_symlinks=False):
-            yield from symlinks_under(path)
+    """Every symlink below `top`, without entering symlinked directories (one `scandir` per directory)."""
+    stack = [os.fspath(top)]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as scan:
+                for entry in scan:
+                    if entry.is_symlink():
+                        yield Path(entry.path)
+                    elif entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+        except OSError:
+            continue
