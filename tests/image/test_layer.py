@@ -168,3 +168,65 @@ def test_symlinked_addon_out_of_the_tree_is_refused(tmp_path: Path) -> None:
         build_layer(
             modules=[("my_module", tree / "my_module")], target_dir="/opt", extra_files=[], mtime=1, tree=tree
         )
+
+
+def test_engine_build_context_holds_the_same_entries_as_the_daemonless_layer(tmp_path: Path) -> None:
+    from gitops.image.build import _write_context
+    from gitops.image.modules import Module
+
+    tree = tmp_path / "addons"
+    module = make_module(tree)
+    (tree / "LICENSE").write_text("LGPL\n")
+    (module / "LICENSE").symlink_to("../LICENSE")
+    (module / "models" / "alias.py").symlink_to("a.py")
+    context = tmp_path / "context"
+    context.mkdir()
+    _write_context(
+        context,
+        modules=[Module(name="my_module", version="18.0.1.0.0", checksum="x", path=module)],
+        tree=tree,
+        conf=b"",
+        dockerfile="FROM scratch\n",
+        requirements=(),
+    )
+    layer = build_layer(
+        modules=[("my_module", module)],
+        target_dir="/opt/odoo/custom-addons",
+        extra_files=[],
+        mtime=1,
+        tree=tree,
+    )
+    shipped = _by_name(layer.blob)
+    on_disk = {
+        f"my_module/{p.relative_to(context / 'addons' / 'my_module').as_posix()}": p
+        for p in (context / "addons" / "my_module").rglob("*")
+    }
+    assert set(on_disk) == set(shipped) - {"opt", "opt/odoo", "opt/odoo/custom-addons", "my_module"}
+    for name, path in on_disk.items():
+        if shipped[name].issym():
+            assert os.readlink(path) == shipped[name].linkname
+        elif shipped[name].isfile():
+            assert not path.is_symlink() and path.read_bytes() == _file_bytes(layer.blob, name)
+    assert (context / "addons" / "my_module" / "LICENSE").read_text() == "LGPL\n"
+
+
+def test_engine_build_context_refuses_a_link_out_of_the_tree(tmp_path: Path) -> None:
+    from gitops.image.build import _write_context
+    from gitops.image.modules import Module
+
+    tree = tmp_path / "addons"
+    module = make_module(tree)
+    (tmp_path / "host-secret").write_text("HOST-ONLY")
+    (module / "leak.txt").symlink_to(tmp_path / "host-secret")
+    context = tmp_path / "context"
+    context.mkdir()
+    with pytest.raises(ConfigError, match="leads out of the addons tree"):
+        _write_context(
+            context,
+            modules=[Module(name="my_module", version="18.0.1.0.0", checksum="x", path=module)],
+            tree=tree,
+            conf=b"",
+            dockerfile="",
+            requirements=(),
+        )
+    assert not any(p.read_bytes() == b"HOST-ONLY" for p in context.rglob("*") if p.is_file())
