@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from gitops.errors import UsageError
+from gitops.config.yamlsafe import parse_yaml
+from gitops.errors import ConfigError, UsageError
 from gitops.image.reference import parse_image_ref
 from tests.fixtures.configrepo import copy_examples
 from tests.fuzz.cli import run_cli
@@ -76,3 +77,27 @@ def test_window_at_the_ends_of_time_is_exit_2(repo: Path, args: list[str]) -> No
     _, document = run_cli(["window", *args, "--config-repo", str(repo)], allowed=frozenset({2}))
     assert document["error"] == "usage"
     assert snapshot(repo) == before
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 14, YAML loader (gitops/config/yamlsafe.py, another developer): a control character in a "
+    "document with '&' or '*' raises yaml.reader.ReaderError from the loader's constructor, outside the "
+    "try block that maps YAML errors to ConfigError (found by the release fuzz run)",
+)
+@pytest.mark.parametrize("text", ["&\x08", "a: *\x1f\n"])
+def test_control_character_with_an_anchor_is_a_config_error(text: str) -> None:
+    with pytest.raises(ConfigError) as exc:
+        parse_yaml(text, "fuzz.yaml")
+    assert exc.value.problems[0].file == "fuzz.yaml"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 14, YAML loader (gitops/config/yamlsafe.py, another developer): same finding through the "
+    "config loader: internal error (exit 1) instead of exit 2 naming envs/prod/env.yaml",
+)
+def test_control_character_in_env_yaml_is_exit_2(repo: Path) -> None:
+    (repo / "envs/prod/env.yaml").write_text("&\x1f")
+    code, document = _window_list(repo)
+    assert code == 2 and "envs/prod/env.yaml" in str(document)
