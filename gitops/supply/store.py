@@ -153,5 +153,6 @@ def append_layer(client: RegistryClient, image: ImageRef, suffix: str, layer: St
         seen, previous = _merge(seen, current), current
         time.sleep(random.uniform(*SETTLE_SECONDS))
     raise ExternalError(
-        f"{image.path}:{tag} keeps being rewritten by concurrent writers; nothing was lost, try again"
+        f"{image.path}:{tag} keeps being rewritten by concurrent writers; this layer may not be recorded",
+        hint="run the command again (adding the same signature twice is harmless)",
     )
