@@ -75,7 +75,12 @@ def bench_rebuild(registry_host: str, base: str, work: Path) -> tuple[float, flo
         context.mkdir()
         modules = build_mod.module_facts(addons.path)
         build_mod._write_context(
-            context, modules=modules, conf=b"[options]\n", dockerfile=dockerfile, requirements=()
+            context,
+            modules=modules,
+            tree=addons.path,
+            conf=b"[options]\n",
+            dockerfile=dockerfile,
+            requirements=(),
         )
 
     built: list[str] = []

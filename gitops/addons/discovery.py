@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Any
 
 from gitops.addons.core import SUPPORTED_SERIES, core_addons
+from gitops.addons.links import UnsafeLink, check_addon_root, classify_link, symlinks_under
 from gitops.addons.manifest import MANIFEST, VERSION_RE, Manifest, check_shape, check_version, parse_manifest
 from gitops.errors import ConfigError, Problem
 
@@ -142,6 +143,25 @@ def _load(path: Path, problems: list[Problem]) -> Addon | None:
     return None if shape else Addon(name=path.name, path=path, parsed=manifest)
 
 
+def _relative(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def _check_links(addon: Path, root: Path, problems: list[Problem]) -> None:
+    """Every symlink of the addon stays in the addons tree (`gitops.addons.links`); named relative to it."""
+    try:
+        if addon.is_symlink():
+            check_addon_root(addon, tree=root)
+    except UnsafeLink as exc:
+        problems.append(Problem(_relative(addon, root), 0, str(exc)))
+        return
+    for link in symlinks_under(addon):
+        try:
+            classify_link(link, addon=addon, tree=root)
+        except UnsafeLink as exc:
+            problems.append(Problem(_relative(link, root), 0, str(exc)))
+
+
 def _scan(roots: Sequence[Path], problems: list[Problem]) -> list[Addon]:
     found: list[Addon] = []
     seen: set[tuple[int, int]] = set()
@@ -155,6 +175,7 @@ def _scan(roots: Sequence[Path], problems: list[Problem]) -> list[Addon]:
             if (stat.st_dev, stat.st_ino) in seen:
                 continue
             seen.add((stat.st_dev, stat.st_ino))
+            _check_links(path, root, problems)
             addon = _load(path, problems)
             if addon is not None:
                 found.append(addon)
@@ -251,5 +272,5 @@ def discover(
     for addon in tree.addons.values():
         _check_references(addon, tree, known, problems)
     if problems:
-        raise ConfigError(problems, hint="fix the manifests listed above")
+        raise ConfigError(problems, hint="fix the manifests and symlinks listed above")
     return tree

@@ -32,10 +32,33 @@ class Manifest:
         return Problem(self.file, self.line_of(key), message)
 
 
-def _manifest_dict(tree: ast.Module) -> ast.Dict | None:
-    exprs = [node for node in tree.body if isinstance(node, ast.Expr)]
-    dicts = [node.value for node in exprs if isinstance(node.value, ast.Dict)]
-    return dicts[0] if len(dicts) == 1 else None
+def _manifest_dict(tree: ast.Module, file: str) -> ast.Dict | Problem:
+    """The dict, or where the file stops being one: Odoo reads the whole file with `ast.literal_eval`."""
+    body = tree.body
+    if len(body) == 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Dict):
+        return body[0].value
+    if not body:
+        return Problem(file, 1, "manifest is empty: it must be a single dict literal")
+    stray = next(
+        (node for node in body if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Dict))),
+        body[1] if len(body) > 1 else body[0],
+    )
+    return Problem(
+        file,
+        stray.lineno,
+        f"manifest must be a single dict literal and nothing else (Odoo reads it with ast.literal_eval); "
+        f"found {_describe(stray)} here",
+    )
+
+
+def _describe(node: ast.stmt) -> str:
+    if isinstance(node, ast.Expr):
+        if isinstance(node.value, ast.Dict):
+            return "a second dict"
+        name = f"{type(node.value).__name__} expression"
+    else:
+        name = f"{type(node).__name__} statement"
+    return f"{'an' if name[0] in 'AEIOU' else 'a'} {name}"
 
 
 def _literal_items(
@@ -72,9 +95,11 @@ def parse_manifest(path: Path, *, display: str | None = None) -> tuple[Manifest 
     except (SyntaxError, ValueError) as exc:
         line = getattr(exc, "lineno", None) or 1
         return None, [Problem(file, line, f"manifest is not valid Python: {getattr(exc, 'msg', exc)}")]
-    node = _manifest_dict(tree)
-    if node is None:
-        return None, [Problem(file, 1, "manifest must contain exactly one dict literal")]
+    except (RecursionError, MemoryError):  # the parser's own limits on nesting and expression length
+        return None, [Problem(file, 1, "manifest expression is too deeply nested or too long to parse")]
+    node = _manifest_dict(tree, file)
+    if isinstance(node, Problem):
+        return None, [node]
     problems: list[Problem] = []
     data, lines = _literal_items(node, file, problems)
     return Manifest(file=file, data=MappingProxyType(data), lines=MappingProxyType(lines)), problems

@@ -1,4 +1,4 @@
-"""`odoo-gitops sign IMAGE@DIGEST --key KEY`: append a cosign signature under `sha256-<hex>.sig`."""
+"""`odoo-gitops sign IMAGE@DIGEST --key KEY`: add a cosign signature under `sha256-<hex>.sig`."""
 
 from __future__ import annotations
 
@@ -18,4 +18,5 @@ from gitops.supply.signer import sign
 def sign_command(image: str, key_path: Path, timeout: float, as_json: bool) -> None:
     """Sign IMAGE (pinned by digest) with a cosign private key (password from COSIGN_PASSWORD)."""
     result = sign(image, key_path, timeout=timeout)
-    emit(result.to_dict(), as_json=as_json, human=f"signed {result.image} ({result.tag})")
+    done = "signed" if result.added else "already signed with this key:"
+    emit(result.to_dict(), as_json=as_json, human=f"{done} {result.image} ({result.tag})")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tarfile
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,7 +27,7 @@ from gitops.image.dockerfile import (
     render_dockerfile,
     render_odoo_conf,
 )
-from gitops.image.layer import ExtraFile, build_layer, compress_layer
+from gitops.image.layer import ExtraFile, build_layer, compress_layer, module_entries
 from gitops.image.modules import Module, module_facts, python_requirements
 from gitops.image.reference import ImageRef, parse_image_ref, parse_repository
 from gitops.image.registry import INDEX_TYPES, Manifest, RegistryClient
@@ -169,14 +170,14 @@ def make_labels(
 # ------------------------------------------------------------------ the two build paths
 
 
-def _daemonless(
-    base: BaseImage, *, modules: list[Module], conf: bytes, labels: dict[str, str], source: SourceVersion
-) -> ImagePlan:
+def _daemonless(base: BaseImage, inputs: _Inputs) -> ImagePlan:
+    source, labels = inputs.source, inputs.labels
     layer = build_layer(
-        modules=[(m.name, m.path) for m in modules],
+        modules=[(m.name, m.path) for m in inputs.modules],
         target_dir=ADDONS_DIR,
-        extra_files=[ExtraFile(ODOO_CONF, conf)],
+        extra_files=[ExtraFile(ODOO_CONF, inputs.conf)],
         mtime=source.epoch,
+        tree=inputs.addons_dir,
     )
     created = rfc3339(source.committed_at)
     config = image_config(base.config, layers=[layer], labels=labels, created=created, created_by=CREATED_BY)
@@ -189,17 +190,31 @@ def _daemonless(
     )
 
 
+def _copy_module(module: Module, destination: Path, tree: Path) -> None:
+    """The same entries as the daemonless layer (links confined to the addons tree), written to disk."""
+    for entry in module_entries(module.path, tree=tree):
+        path = destination / entry.relpath if entry.relpath else destination
+        if entry.kind == tarfile.DIRTYPE:
+            path.mkdir()
+        elif entry.kind == tarfile.SYMTYPE:
+            path.symlink_to(entry.linkname)
+        elif entry.source is not None:
+            shutil.copyfile(entry.source, path)
+            path.chmod(entry.mode)
+
+
 def _write_context(
-    context: Path, *, modules: list[Module], conf: bytes, dockerfile: str, requirements: tuple[str, ...]
+    context: Path,
+    *,
+    modules: list[Module],
+    tree: Path,
+    conf: bytes,
+    dockerfile: str,
+    requirements: tuple[str, ...],
 ) -> None:
     (context / "addons").mkdir()
     for module in modules:
-        shutil.copytree(
-            module.path,
-            context / "addons" / module.name,
-            symlinks=True,
-            ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".git"),
-        )
+        _copy_module(module, context / "addons" / module.name, tree)
     (context / "odoo.conf").write_bytes(conf)
     (context / "requirements.txt").write_text("".join(f"{r}\n" for r in requirements))
     (context / "Dockerfile").write_text(dockerfile)
@@ -249,6 +264,7 @@ def push_image(
 class _Inputs:
     """What both build paths start from: the checked-out addons, their facts and the resolved base."""
 
+    addons_dir: Path
     source: SourceVersion
     modules: list[Module]
     requirements: tuple[str, ...]
@@ -276,6 +292,7 @@ def _gather(request: BuildRequest) -> tuple[_Inputs, RegistryClient]:
         source=source, base=base, base_text=request.base, modules=modules, addons_path=addons_path
     )
     inputs = _Inputs(
+        addons_dir=addons_dir,
         source=source,
         modules=modules,
         requirements=python_requirements(addons_dir, modules),
@@ -301,6 +318,7 @@ def _plan_with_engine(inputs: _Inputs, request: BuildRequest) -> ImagePlan:
         _write_context(
             context,
             modules=inputs.modules,
+            tree=inputs.addons_dir,
             conf=inputs.conf,
             dockerfile=dockerfile,
             requirements=inputs.requirements,
@@ -315,12 +333,7 @@ def build(request: BuildRequest) -> BuildResult:
     inputs, base_client = _gather(request)
     source, base = inputs.source, inputs.base
     needs_engine = bool(inputs.requirements or request.system_packages)
-    if needs_engine:
-        plan = _plan_with_engine(inputs, request)
-    else:
-        plan = _daemonless(
-            base, modules=inputs.modules, conf=inputs.conf, labels=inputs.labels, source=source
-        )
+    plan = _plan_with_engine(inputs, request) if needs_engine else _daemonless(base, inputs)
     tags = source.tags()
     if request.push:
         target = RegistryClient.for_ref(target_ref, timeout=request.timeout)

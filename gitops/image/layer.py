@@ -12,6 +12,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from gitops.addons.links import UnsafeLink, classify_link
+from gitops.errors import ConfigError, Problem
+
 SKIPPED_NAMES = frozenset({"__pycache__", ".git", ".hg", ".svn", ".DS_Store"})
 SKIPPED_SUFFIXES = (".pyc", ".pyo")
 GZIP_LEVEL = 6
@@ -43,7 +46,7 @@ def _skipped(name: str) -> bool:
 
 
 def _walk(root: Path) -> Iterator[Path]:
-    """Every path below `root` in sorted order, directories before their contents."""
+    """Every path below `root` in sorted order, directories before their contents; links are not entered."""
     entries = sorted(os.scandir(root), key=lambda e: e.name)
     for entry in entries:
         if _skipped(entry.name):
@@ -54,6 +57,58 @@ def _walk(root: Path) -> Iterator[Path]:
             yield from _walk(path)
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One path of a module as shipped: a directory, a regular file (bytes read from `source`) or a link."""
+
+    relpath: str  # posix, relative to the module directory; "" is the module directory itself
+    kind: bytes
+    mode: int
+    source: Path | None = None
+    linkname: str = ""
+
+
+def _unsafe(path: Path, tree: Path, exc: UnsafeLink) -> ConfigError:
+    where = os.path.relpath(path, tree.resolve())
+    return ConfigError([Problem(Path(where).as_posix(), 0, str(exc))], hint="fix the symlinks listed above")
+
+
+def _entry(path: Path, addon: Path, tree: Path) -> Entry | None:
+    relpath = path.relative_to(addon).as_posix()
+    st = path.lstat()
+    if stat.S_ISLNK(st.st_mode):
+        try:
+            kind = classify_link(path, addon=addon, tree=tree)
+        except UnsafeLink as exc:
+            raise _unsafe(path, tree, exc) from None
+        if kind == "link":
+            return Entry(relpath, tarfile.SYMTYPE, 0o777, linkname=os.readlink(path))
+        path = path.resolve(strict=True)  # a file elsewhere in the tree: shipped as a copy of its bytes
+        st = path.stat()
+    if stat.S_ISDIR(st.st_mode):
+        return Entry(relpath, tarfile.DIRTYPE, 0o755)
+    if stat.S_ISREG(st.st_mode):
+        return Entry(relpath, tarfile.REGTYPE, 0o755 if st.st_mode & 0o111 else 0o644, source=path)
+    return None
+
+
+def module_entries(source: Path, *, tree: Path | None = None) -> Iterator[Entry]:
+    """What the image holds for the addon at `source`, in tar order (see `gitops.addons.links`).
+
+    A symlinked addon directory ships as a directory. Links inside it never lead out of `tree` (the addons
+    directory; default: the addon itself): `ConfigError` naming the link relative to `tree` otherwise.
+    """
+    addon = source.resolve()
+    top = tree if tree is not None else addon
+    if not addon.is_relative_to(top.resolve()):
+        raise _unsafe(source, top, UnsafeLink("symlinked addon directory leads out of the addons tree"))
+    yield Entry("", tarfile.DIRTYPE, 0o755)
+    for path in _walk(addon):
+        entry = _entry(path, addon, top)
+        if entry is not None:
+            yield entry
+
+
 def _info(name: str, *, kind: bytes, mode: int, mtime: int, size: int = 0) -> tarfile.TarInfo:
     info = tarfile.TarInfo(name)
     info.type, info.mode, info.mtime, info.size = kind, mode, mtime, size
@@ -62,18 +117,15 @@ def _info(name: str, *, kind: bytes, mode: int, mtime: int, size: int = 0) -> ta
     return info
 
 
-def _add_path(tar: tarfile.TarFile, path: Path, arcname: str, mtime: int) -> None:
-    st = path.lstat()
-    if stat.S_ISLNK(st.st_mode):
-        info = _info(arcname, kind=tarfile.SYMTYPE, mode=0o777, mtime=mtime)
-        info.linkname = os.readlink(path)
+def _add_entry(tar: tarfile.TarFile, entry: Entry, arcname: str, mtime: int) -> None:
+    if entry.source is None:
+        info = _info(arcname, kind=entry.kind, mode=entry.mode, mtime=mtime)
+        info.linkname = entry.linkname
         tar.addfile(info)
-    elif stat.S_ISDIR(st.st_mode):
-        tar.addfile(_info(arcname, kind=tarfile.DIRTYPE, mode=0o755, mtime=mtime))
-    elif stat.S_ISREG(st.st_mode):
-        mode = 0o755 if st.st_mode & 0o111 else 0o644
-        with path.open("rb") as handle:
-            tar.addfile(_info(arcname, kind=tarfile.REGTYPE, mode=mode, mtime=mtime, size=st.st_size), handle)
+        return
+    with entry.source.open("rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        tar.addfile(_info(arcname, kind=entry.kind, mode=entry.mode, mtime=mtime, size=size), handle)
 
 
 def _parents(target: PurePosixPath) -> list[str]:
@@ -81,18 +133,25 @@ def _parents(target: PurePosixPath) -> list[str]:
 
 
 def build_layer(
-    *, modules: Sequence[tuple[str, Path]], target_dir: str, extra_files: Sequence[ExtraFile], mtime: int
+    *,
+    modules: Sequence[tuple[str, Path]],
+    target_dir: str,
+    extra_files: Sequence[ExtraFile],
+    mtime: int,
+    tree: Path | None = None,
 ) -> Layer:
-    """Tar `modules` (name, source dir) under `target_dir` plus `extra_files`; gzip without a timestamp."""
+    """Tar `modules` (name, source dir) under `target_dir` plus `extra_files`; gzip without a timestamp.
+
+    `tree` is the addons directory the modules come from: symlinks are confined to it (`module_entries`).
+    """
     raw = io.BytesIO()
     target = PurePosixPath(target_dir.strip("/"))
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.GNU_FORMAT) as tar:
         for directory in _parents(target):
             tar.addfile(_info(directory, kind=tarfile.DIRTYPE, mode=0o755, mtime=mtime))
         for name, source in sorted(modules):
-            _add_path(tar, source, str(target / name), mtime)
-            for path in _walk(source):
-                _add_path(tar, path, str(target / name / path.relative_to(source).as_posix()), mtime)
+            for entry in module_entries(source, tree=tree):
+                _add_entry(tar, entry, str(target / name / entry.relpath).rstrip("/"), mtime)
         for extra in sorted(extra_files, key=lambda f: f.path):
             info = _info(
                 extra.path.strip("/"), kind=tarfile.REGTYPE, mode=0o644, mtime=mtime, size=len(extra.content)

@@ -19,9 +19,10 @@ class SignResult:
     image: str
     tag: str
     key_id: str
+    added: bool = True  # False: this key had already signed this digest, nothing was written
 
-    def to_dict(self) -> dict[str, str]:
-        return {"image": self.image, "signature_tag": self.tag, "key_id": self.key_id}
+    def to_dict(self) -> dict[str, object]:
+        return {"image": self.image, "signature_tag": self.tag, "key_id": self.key_id, "added": self.added}
 
 
 def keygen(output_dir: Path, *, force: bool = False) -> dict[str, str]:
@@ -34,8 +35,8 @@ def keygen(output_dir: Path, *, force: bool = False) -> dict[str, str]:
 def sign(image: str, key_path: Path, *, timeout: float = 30.0) -> SignResult:
     ref = pinned_ref(image)
     key = keys.load_private_key(key_path)
-    tag = sign_image(RegistryClient.for_ref(ref, timeout=timeout), ref, key)
-    return SignResult(image=ref.pinned, tag=tag, key_id=keys.key_id(key.public_key()))
+    tag, added = sign_image(RegistryClient.for_ref(ref, timeout=timeout), ref, key)
+    return SignResult(image=ref.pinned, tag=tag, key_id=keys.key_id(key.public_key()), added=added)
 
 
 def verify_signature(image: str, public_key: Path, *, timeout: float = 30.0) -> SignatureEvidence:
@@ -51,10 +52,10 @@ def sign_build(
     ref = parse_image_ref(result.image)
     key = keys.load_private_key(key_path)
     client = RegistryClient.for_ref(ref, timeout=timeout)
-    tag = sign_image(client, ref, key)
+    tag, added = sign_image(client, ref, key)
     stamp = "%Y-%m-%dT%H:%M:%SZ"
     predicate = provenance_predicate(
         result, started=started.strftime(stamp), finished=datetime.now(UTC).strftime(stamp)
     )
     attest.attach(client, ref, attest.SLSA_PREDICATE, predicate, key)
-    return SignResult(image=ref.pinned, tag=tag, key_id=keys.key_id(key.public_key()))
+    return SignResult(image=ref.pinned, tag=tag, key_id=keys.key_id(key.public_key()), added=added)

@@ -76,11 +76,22 @@ def require_image(client: RegistryClient, image: ImageRef) -> None:
         raise ExternalError(f"image {image.pinned} not found in the registry", hint="build and push it first")
 
 
-def sign_image(client: RegistryClient, image: ImageRef, key: ec.EllipticCurvePrivateKey) -> str:
-    """Append one signature layer under `sha256-<hex>.sig`; returns that tag."""
+def signed_by(layers: Sequence[StoredLayer] | None, image: ImageRef, key: ec.EllipticCurvePublicKey) -> bool:
+    """True when one of `layers` is already a valid signature of `image` by `key` (cosign's dupe detector)."""
+    wanted = keys.key_id(key)
+    return any(check_layer(layer, image, key, wanted) is None for layer in layers or ())
+
+
+def sign_image(client: RegistryClient, image: ImageRef, key: ec.EllipticCurvePrivateKey) -> tuple[str, bool]:
+    """Add a signature layer under `sha256-<hex>.sig`, keeping every signature already there.
+
+    Returns the tag and whether a layer was added: signing again with a key that already has a valid
+    signature of this digest adds nothing, as cosign does.
+    """
     require_image(client, image)
-    append_layer(client, image, "sig", signature_layer(image, key))
-    return tag_for(image.pinned_digest, "sig")
+    if signed_by(read_layers(client, image, "sig"), image, key.public_key()):
+        return tag_for(image.pinned_digest, "sig"), False
+    return append_layer(client, image, "sig", signature_layer(image, key)), True
 
 
 # ------------------------------------------------------------------ verification (pure)

@@ -1,15 +1,19 @@
 """Where cosign keeps signatures and attestations without a referrers API: `sha256-<hex>.sig` / `.att` tags.
 
 Each signature (attestation) is one layer of an OCI manifest under that tag; adding one appends a layer and
-re-tags, never dropping the earlier ones.
+re-tags, never dropping the earlier ones. The registry has no compare-and-swap on tags, so a writer reads the
+tag back after writing it and merges again when a concurrent writer's manifest dropped a layer it had seen.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import random
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from gitops.errors import ExternalError
 from gitops.image.assemble import dump_json
 from gitops.image.reference import ImageRef
 from gitops.image.registry import OCI_MANIFEST, RegistryClient, sha256_digest
@@ -21,6 +25,9 @@ PREDICATE_ANNOTATION = "predicateType"
 KEY_ID_ANNOTATION = "dev.odoo-gitops/key-id"
 CONFIG_TYPE = "application/vnd.oci.image.config.v1+json"
 ZERO_TIME = "0001-01-01T00:00:00Z"
+WRITE_ATTEMPTS = 30
+CONTENDED_STABLE_READS = 3
+SETTLE_SECONDS = (0.05, 0.15)  # longer than another writer's read → config push → manifest put on a LAN
 
 
 @dataclass(frozen=True)
@@ -86,12 +93,15 @@ def read_layers(client: RegistryClient, image: ImageRef, suffix: str) -> list[St
     ]
 
 
-def append_layer(client: RegistryClient, image: ImageRef, suffix: str, layer: StoredLayer) -> str:
-    """Upload the blob, then the manifest with the layer appended (an identical layer is not added twice)."""
-    existing = read_descriptors(client, image, suffix) or []
-    new = _descriptor(layer)
-    descriptors = existing if new in existing else [*existing, new]
-    client.push_blob(image.path, layer.blob)
+def _merge(first: Sequence[dict[str, object]], *more: Sequence[dict[str, object]]) -> list[dict[str, object]]:
+    merged = list(first)
+    for descriptors in more:
+        merged.extend(d for d in descriptors if d not in merged)
+    return merged
+
+
+def _manifest(client: RegistryClient, image: ImageRef, descriptors: list[dict[str, object]]) -> bytes:
+    """The tag's manifest for `descriptors`, its config blob already uploaded."""
     config = _config([str(d["digest"]) for d in descriptors])
     client.push_blob(image.path, config)
     manifest = {
@@ -100,6 +110,49 @@ def append_layer(client: RegistryClient, image: ImageRef, suffix: str, layer: St
         "config": {"mediaType": CONFIG_TYPE, "size": len(config), "digest": sha256_digest(config)},
         "layers": descriptors,
     }
-    raw = json.dumps(manifest, separators=(",", ":")).encode()
-    client.put_manifest(image.path, sha256_digest(raw), raw, OCI_MANIFEST)
-    return client.put_manifest(image.path, tag_for(image.pinned_digest, suffix), raw, OCI_MANIFEST)
+    return json.dumps(manifest, separators=(",", ":")).encode()
+
+
+def _put_tag(client: RegistryClient, image: ImageRef, tag: str, raw: bytes, layer: StoredLayer) -> bool:
+    """Write the tag; False when the registry lost a blob to a concurrent upload of the same bytes
+    (distribution answers BLOB_UNKNOWN while another upload of an identical blob commits): push it again."""
+    try:
+        client.put_manifest(image.path, tag, raw, OCI_MANIFEST)
+    except ExternalError as exc:
+        if "BLOB_UNKNOWN" not in exc.message:
+            raise
+        client.push_blob(image.path, layer.blob)
+        return False
+    return True
+
+
+def append_layer(client: RegistryClient, image: ImageRef, suffix: str, layer: StoredLayer) -> str:
+    """Upload the blob, then the manifest with the layer appended to every layer already there (an identical
+    layer is not added twice); returns the tag.
+
+    Done only once the tag has held every layer this writer has seen for one settle interval: a concurrent
+    writer's manifest built from an older read (it would drop our layer) is merged back before returning.
+    """
+    client.push_blob(image.path, layer.blob)
+    tag = tag_for(image.pinned_digest, suffix)
+    seen = [_descriptor(layer)]
+    previous: list[dict[str, object]] | None = None
+    stable, needed = 0, 1
+    for _ in range(WRITE_ATTEMPTS):
+        current = read_descriptors(client, image, suffix) or []
+        merged = _merge(current, seen)
+        stable = stable + 1 if merged == current and current == previous else 0
+        if stable >= needed:
+            return tag
+        if previous is not None and current != previous:
+            needed = CONTENDED_STABLE_READS  # another writer is active: wait out its in-flight writes too
+        if merged != current:
+            raw = _manifest(client, image, merged)
+            if (read_descriptors(client, image, suffix) or []) == current:  # keep the read → put window short
+                current = merged if _put_tag(client, image, tag, raw, layer) else current
+        seen, previous = _merge(seen, current), current
+        time.sleep(random.uniform(*SETTLE_SECONDS))
+    raise ExternalError(
+        f"{image.path}:{tag} keeps being rewritten by concurrent writers; this layer may not be recorded",
+        hint="run the command again (adding the same signature twice is harmless)",
+    )

@@ -103,7 +103,8 @@ def test_manifest_is_never_executed(tmp_path: Path) -> None:
     (tmp_path / "evil" / "__manifest__.py").write_text(
         f"open({str(marker)!r}, 'w').write('x')\n{{'name': 'x', 'version': '17.0.1.0.0'}}\n"
     )
-    discover([tmp_path])
+    with pytest.raises(ConfigError, match=r"evil/__manifest__\.py:1: manifest must be a single dict literal"):
+        discover([tmp_path])  # Odoo would refuse it too (ast.literal_eval of the whole file)
     assert not marker.exists()
 
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
+import os
+import tarfile
 from pathlib import Path
 
 import pytest
+from click_odoo_contrib._addon_hash import addon_hash
 
+from gitops.addons.checksums import DEFAULT_EXCLUDES
 from gitops.cli.main import main
 from gitops.errors import UsageError
 from gitops.image.build import BuildRequest, build
@@ -265,3 +271,77 @@ def test_build_with_key_signs_and_attaches_provenance(
     assert definition["externalParameters"]["revision"] == addons_repo.git("rev-parse", "HEAD")
     assert definition["externalParameters"]["base"] == base_image.pinned
     assert definition["resolvedDependencies"][1]["digest"]["sha256"] == base_image.digest.split(":")[1]
+
+
+def _module_from_layer(blob: bytes, name: str, into: Path) -> Path:
+    """Unpack one module of the addons layer the way the engine does (links stay links)."""
+    prefix = f"opt/odoo/custom-addons/{name}"
+    with tarfile.open(fileobj=io.BytesIO(gzip.decompress(blob))) as tar:
+        for member in tar.getmembers():
+            if member.name != prefix and not member.name.startswith(prefix + "/"):
+                continue
+            path = into / name / member.name[len(prefix) :].lstrip("/")
+            if member.isdir():
+                path.mkdir(parents=True, exist_ok=True)
+            elif member.issym():
+                path.symlink_to(member.linkname)
+            else:
+                handle = tar.extractfile(member)
+                assert handle is not None
+                path.write_bytes(handle.read())
+    return into / name
+
+
+def test_links_leading_out_of_the_addons_tree_refuse_the_build_exit_2_nothing_pushed(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    registry: Registry,
+    base_image: BaseImage,
+    addons_repo: AddonsRepo,
+) -> None:
+    host = tmp_path / "host"
+    (host / "stray_addon").mkdir(parents=True)
+    (host / "stray_addon" / "__manifest__.py").write_text("{'name': 'S', 'version': '18.0.1.0.0'}\n")
+    (host / "shadow").write_text("root:HOST-ONLY-SECRET\n")
+    (addons_repo.path / "stray_addon").symlink_to(host / "stray_addon", target_is_directory=True)
+    (addons_repo.path / "odoo_gitops_sale" / "data.xml").symlink_to(host / "shadow")
+    addons_repo.commit("links out of the tree")
+    args = (
+        str(addons_repo.path),
+        "--base",
+        base_image.pinned,
+        "--repository",
+        f"{registry.host}/test/odoo-leak",
+    )
+    code, result = run_build(capsys, *args, "--push")
+    assert code == 2, result
+    problems = {(p["file"], p["line"]) for p in result["problems"]}  # type: ignore[union-attr]
+    assert problems == {("stray_addon", 0), ("odoo_gitops_sale/data.xml", 0)}
+    assert "HOST-ONLY-SECRET" not in json.dumps(result)
+    assert registry.tags("test/odoo-leak") == []
+
+
+def test_links_inside_the_tree_ship_so_the_image_hashes_like_the_label(
+    tmp_path: Path, registry: Registry, base_image: BaseImage, addons_repo: AddonsRepo
+) -> None:
+    sale = addons_repo.path / "odoo_gitops_sale"
+    (addons_repo.path / "LICENSE").write_text("LGPL-3\n")
+    (sale / "LICENSE").symlink_to("../LICENSE")  # elsewhere in the tree: shipped as a copy
+    (sale / "models" / "alias.py").symlink_to("__init__.py")  # inside the addon: shipped as a link
+    (sale / "views").symlink_to("models", target_is_directory=True)
+    addons_repo.commit("links inside the tree")
+    repo = f"{registry.host}/test/odoo-links"
+    result = build(
+        BuildRequest(addons_dir=addons_repo.path, base=base_image.pinned, repository=repo, push=True)
+    )
+    assert result.method == "daemonless"
+    client = RegistryClient(registry.host, scheme="http")
+    layers = client.get_manifest("test/odoo-links", result.digest).json()["layers"]
+    blob = client.get_blob("test/odoo-links", layers[-1]["digest"])
+    shipped = _module_from_layer(blob, "odoo_gitops_sale", tmp_path / "image")
+    assert not (shipped / "LICENSE").is_symlink() and (shipped / "LICENSE").read_text() == "LGPL-3\n"
+    assert os.readlink(shipped / "models" / "alias.py") == "__init__.py"
+    assert os.readlink(shipped / "views") == "models"
+    # what click-odoo-update computes inside the image is what the label records
+    in_image = addon_hash(str(shipped), list(DEFAULT_EXCLUDES), [])
+    assert result.modules["odoo_gitops_sale"]["checksum"] == in_image

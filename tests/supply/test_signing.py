@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from pathlib import Path
 
 import pytest
 
@@ -11,9 +13,10 @@ from gitops.image.build import BuildResult
 from gitops.image.reference import parse_image_ref
 from gitops.image.registry import OCI_MANIFEST, RegistryClient, sha256_digest
 from gitops.supply.evidence import check_signature
+from gitops.supply.signer import sign
 from gitops.supply.store import tag_for
 from tests.fixtures.registry import BaseImage, Registry
-from tests.fixtures.supply import KeyFiles
+from tests.fixtures.supply import KeyFiles, make_keys
 
 pytestmark = [pytest.mark.docker, pytest.mark.registry]
 
@@ -31,7 +34,7 @@ def sig_manifest(registry: Registry, image: str) -> dict[str, object]:
     return client.get_manifest(ref.path, tag_for(ref.digest, "sig")).json()
 
 
-def test_sign_then_verify_and_signing_twice_appends(
+def test_sign_then_verify_and_signing_twice_is_idempotent(
     capsys: pytest.CaptureFixture[str], registry: Registry, pushed_image: BuildResult, signing_keys: KeyFiles
 ) -> None:
     code, signed = cli(capsys, "sign", pushed_image.image, "--key", str(signing_keys.private))
@@ -55,10 +58,13 @@ def test_sign_then_verify_and_signing_twice_appends(
     assert code == 0, verified
     assert verified["ok"] is True and verified["signatures"] == 1
 
-    assert cli(capsys, "sign", pushed_image.image, "--key", str(signing_keys.private))[0] == 0
-    assert len(sig_manifest(registry, pushed_image.image)["layers"]) == 2  # type: ignore[arg-type]
+    # signing again with the same key is idempotent, as cosign's dupe detector makes it: no second layer
+    before = sig_manifest(registry, pushed_image.image)
+    code, again = cli(capsys, "sign", pushed_image.image, "--key", str(signing_keys.private))
+    assert code == 0 and again["added"] is False and signed["added"] is True
+    assert sig_manifest(registry, pushed_image.image) == before
     evidence = check_signature(pushed_image.image, signing_keys.public.read_bytes())
-    assert evidence.ok and evidence.signatures == 2
+    assert evidence.ok and evidence.signatures == 1
     assert len(evidence.key_id) == 64
 
 
@@ -146,3 +152,60 @@ def test_registry_down_is_exit_1(
     code, result = cli(capsys, "verify-signature", image, "--key", str(signing_keys.public), "--timeout", "2")
     assert code == 1
     assert "unreachable" in str(result["message"])
+
+
+def _layer_key_ids(registry: Registry, image: str) -> list[str]:
+    layers = sig_manifest(registry, image)["layers"]
+    return [layer["annotations"]["dev.odoo-gitops/key-id"] for layer in layers]  # type: ignore[union-attr,index]
+
+
+def test_a_second_key_adds_a_signature_and_either_key_verifies(
+    capsys: pytest.CaptureFixture[str],
+    registry: Registry,
+    pushed_image: BuildResult,
+    signing_keys: KeyFiles,
+    other_keys: KeyFiles,
+) -> None:
+    first = cli(capsys, "sign", pushed_image.image, "--key", str(signing_keys.private))[1]
+    second = cli(capsys, "sign", pushed_image.image, "--key", str(other_keys.private))[1]
+    assert first["key_id"] != second["key_id"]
+    assert _layer_key_ids(registry, pushed_image.image) == [first["key_id"], second["key_id"]]
+    for keys_ in (signing_keys, other_keys):
+        code, verified = cli(capsys, "verify-signature", pushed_image.image, "--key", str(keys_.public))
+        assert code == 0, verified
+        assert verified["ok"] is True and verified["signatures"] == 1
+    # the first key signing again changes nothing: no duplicate layer, no lost signature
+    before = sig_manifest(registry, pushed_image.image)
+    assert cli(capsys, "sign", pushed_image.image, "--key", str(signing_keys.private))[0] == 0
+    assert sig_manifest(registry, pushed_image.image) == before
+
+
+def test_concurrent_signers_with_different_keys_all_keep_their_signature(
+    capsys: pytest.CaptureFixture[str],
+    registry: Registry,
+    pushed_image: BuildResult,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No compare-and-swap on tags: each signer reads back and merges until the tag holds its layer."""
+    keysets = [make_keys(tmp_path / f"signer-{n}", monkeypatch) for n in range(4)]
+    start = threading.Barrier(len(keysets))
+    failures: list[BaseException] = []
+
+    def signer(key_files: KeyFiles) -> None:
+        start.wait()
+        try:
+            sign(pushed_image.image, key_files.private)
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=signer, args=(k,)) for k in keysets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+    assert len(_layer_key_ids(registry, pushed_image.image)) == len(keysets)
+    for key_files in keysets:
+        code, verified = cli(capsys, "verify-signature", pushed_image.image, "--key", str(key_files.public))
+        assert code == 0 and verified["signatures"] == 1, verified
