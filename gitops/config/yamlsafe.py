@@ -203,7 +203,10 @@ def parse_yaml(text: str, file: str) -> Document:
     """Parse one YAML document safely. Raises ConfigError naming the file and line on any problem."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise ConfigError([Problem(file, 0, f"file is larger than {MAX_BYTES} bytes; refusing to load")])
-    loader = _loader(text)
+    try:
+        loader = _loader(text)  # the reader checks characters as the loader is built
+    except yaml.YAMLError as exc:
+        raise ConfigError([Problem(file, 1, f"YAML error: {exc}")]) from None
     try:
         node = loader.get_single_node()
         if node is None:

@@ -9,8 +9,8 @@ from gitops.errors import UsageError
 
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_API = "registry-1.docker.io"
-_DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
-_TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_DIGEST_RE = re.compile(r"sha256:[0-9a-f]{64}")
+_TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 _PATH_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")
 _LOOPBACK_RE = re.compile(r"^(?:localhost|127\.\d+\.\d+\.\d+|\[::1\])(?::\d+)?$")
 
@@ -52,7 +52,7 @@ class ImageRef:
     @property
     def default_scheme(self) -> str:
         """Loopback registries speak plain HTTP (as docker and trivy assume); everything else HTTPS."""
-        return "http" if _LOOPBACK_RE.match(self.host) else "https"
+        return "http" if _LOOPBACK_RE.fullmatch(self.host) else "https"
 
     def with_digest(self, digest: str) -> ImageRef:
         return ImageRef(host=self.host, path=self.path, digest=digest)
@@ -82,13 +82,13 @@ def parse_image_ref(text: str, *, what: str = "image") -> ImageRef:
     if ":" in last:
         name, tag = name.rsplit(":", 1)
     host, path = _split_host(name)
-    if not name or not _PATH_RE.match(path):
+    if not name or not _PATH_RE.fullmatch(path):
         raise UsageError(
             f"{what} {text!r}: invalid repository path {path!r}", hint="lowercase, e.g. reg/org/repo"
         )
-    if tag is not None and not _TAG_RE.match(tag):
+    if tag is not None and not _TAG_RE.fullmatch(tag):
         raise UsageError(f"{what} {text!r}: invalid tag {tag!r}")
-    if digest and not _DIGEST_RE.match(digest):
+    if digest and not _DIGEST_RE.fullmatch(digest):
         raise UsageError(
             f"{what} {text!r}: invalid digest {digest!r}", hint="expected sha256:<64 hex digits>"
         )

@@ -1,8 +1,7 @@
 """Findings of the fuzz targets, one regression test each.
 
 Those in modules another developer owns for issue 14 (config validation, calendars, image references) are
-marked `xfail(strict=True)`: they fail today, and the marker must go when the fix lands (a pass then fails
-the suite, as strict xfail does).
+marked `xfail(strict=True)` while they failed; the markers went with the fixes.
 """
 
 from __future__ import annotations
@@ -37,32 +36,17 @@ def _window_list(repo: Path) -> tuple[int, dict[str, object]]:
     return result
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 14, config validation (gitops/config, another developer): an impossible promoted_at "
-    "date is an internal error (ValueError: day is out of range for month) instead of exit 2 with file:line",
-)
 def test_impossible_promoted_at_is_exit_2_naming_release_yaml(repo: Path) -> None:
     (repo / "envs/prod/release.yaml").write_text("promoted_at: 2026-02-30T00:00:00Z\n")
     code, document = _window_list(repo)
     assert code == 2 and "envs/prod/release.yaml" in str(document)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 14, loose validation (gitops/image/reference.py, not in this branch's files): the tag "
-    "pattern ends in '$' and accepts a trailing newline inside the reference",
-)
 def test_a_newline_in_the_tag_is_a_usage_error() -> None:
     with pytest.raises(UsageError):
         parse_image_ref(f"reg.example/odoo:18.0\n@{DIGEST}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 14, calendars (gitops/windows + cli/window.py, another developer): instants at the ends of "
-    "the calendar are internal errors (ValueError: year -1 / 10000 is out of range, OverflowError)",
-)
 @pytest.mark.parametrize(
     "args",
     [
@@ -79,12 +63,6 @@ def test_window_at_the_ends_of_time_is_exit_2(repo: Path, args: list[str]) -> No
     assert snapshot(repo) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 14, YAML loader (gitops/config/yamlsafe.py, another developer): a control character in a "
-    "document with '&' or '*' raises yaml.reader.ReaderError from the loader's constructor, outside the "
-    "try block that maps YAML errors to ConfigError (found by the release fuzz run)",
-)
 @pytest.mark.parametrize("text", ["&\x08", "a: *\x1f\n"])
 def test_control_character_with_an_anchor_is_a_config_error(text: str) -> None:
     with pytest.raises(ConfigError) as exc:
@@ -92,11 +70,6 @@ def test_control_character_with_an_anchor_is_a_config_error(text: str) -> None:
     assert exc.value.problems[0].file == "fuzz.yaml"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 14, YAML loader (gitops/config/yamlsafe.py, another developer): same finding through the "
-    "config loader: internal error (exit 1) instead of exit 2 naming envs/prod/env.yaml",
-)
 def test_control_character_in_env_yaml_is_exit_2(repo: Path) -> None:
     (repo / "envs/prod/env.yaml").write_text("&\x1f")
     code, document = _window_list(repo)
