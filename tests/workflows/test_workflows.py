@@ -27,7 +27,7 @@ COMMAND_END = re.compile(r"\s(?:>|\||;|&&|\|\|)|\n")
 WRITE_SCOPES_ALLOWED = {
     "release.yml": {"packages", "security-events"},
     "promote.yml": {"contents", "pull-requests"},
-    "gate.yml": {"statuses"},
+    "gate.yml": {"statuses", "contents", "pull-requests"},  # audit push, post-review comment
     "verify.yml": {"contents"},
     "ci.yml": set(),
 }
