@@ -20,6 +20,7 @@ from tests.fixtures.components import REPO, find_binary
 from tests.fixtures.configrepo import ConfigRepoFixture, git, make_config_repo
 from tests.fixtures.github import SLUG, FakeGitHub, start_fake_github
 from tests.fixtures.promote import digest, release_data
+from tests.workflows.contract import check_documents
 from tests.workflows.runner import JobRun, Runner, runner_env
 
 WORKFLOWS = REPO / ".github" / "workflows"
@@ -75,6 +76,7 @@ class World:
     def run(self, workflow: str, *, actor: str = "ci-bot", github: dict[str, Any] | None = None,
             **kw: Any) -> JobRun:  # fmt: skip
         job = self.runner(workflow, actor=actor, **(github or {})).run(**kw)
+        job.documents = check_documents(job.workspace)
         for user in USERS:
             assert f"{user}-token" not in job.text, "a token reached the job's log or summary"
         return job

@@ -291,6 +291,8 @@ class JobRun:
     outputs: dict[str, str]
     summary: str
     failed: bool
+    workspace: Path
+    documents: list[str] = field(default_factory=list)  # the --json files checked against the contract
 
     def step(self, name: str) -> StepResult:
         found = [s for s in self.steps if s.name == name or s.id == name]
@@ -348,7 +350,7 @@ class Runner:
         call_outputs = {
             k: substitute(v["value"], contexts, functions) for k, v in (call.get("outputs") or {}).items()
         }
-        return JobRun(results, call_outputs, state.summary, state.failed)
+        return JobRun(results, call_outputs, state.summary, state.failed, self.workspace)
 
     @staticmethod
     def _job(workflow: dict[str, Any], job: str | None) -> tuple[str, dict[str, Any]]:

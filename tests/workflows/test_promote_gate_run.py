@@ -52,6 +52,7 @@ def test_promote_opens_the_pr_and_reports_it(world: World) -> None:
     assert "| promotion | created |" in job.summary
     assert f"| pull request | {job.outputs['pr-url']} |" in job.summary
     assert job.step("Fail when the plan said no").outcome == "skipped"
+    assert job.documents == ["plan.json", "promote.json"]
     assert [s.outcome for s in job.steps[:2]] == ["would run", "would run"]  # checkout, setup-python
 
 
@@ -76,6 +77,7 @@ def test_promote_refused_by_the_plan_fails_with_the_reasons_and_opens_nothing(wo
     assert "| plan | NOT allowed |" in job.summary
     assert f"- {plan['reasons'][0]}" in job.summary
     assert world.github.pulls == {}
+    assert job.documents == ["plan.json"]
 
 
 def test_gate_pending_until_approved_then_success(world: World) -> None:
@@ -90,6 +92,7 @@ def test_gate_pending_until_approved_then_success(world: World) -> None:
     [[pr, verdict, why]] = summary_rows(pending.summary)
     assert (pr, verdict) == (f"#{number}", "pending")
     assert "0/1 approvals" in why and "needs 1 more approval from cab" in why
+    assert pending.documents == [f"gate-{number}.json"]
 
     world.cli("pr", "approve", number, token="cab-ines-token")
     passed = world.run("gate.yml", inputs={"pr": number})
@@ -117,6 +120,7 @@ def test_scheduled_gate_checks_every_open_promotion_pr(world: World) -> None:
     job = world.run("gate.yml")  # no pr input: the scheduled re-check
     assert job.outputs == {"verdict": "pending"}
     assert [row[0] for row in summary_rows(job.summary)] == [f"#{number}"]
+    assert job.documents == [f"gate-{number}.json", "prs.json"]
 
 
 def test_scheduled_gate_without_promotion_prs_says_so(world: World) -> None:
@@ -134,3 +138,4 @@ def test_gate_on_an_unknown_pr_fails_the_job_with_the_cli_message(world: World) 
     [error] = step.errors
     assert error.startswith("gate check 99 exited 1: ") and "99" in error[len("gate check 99") :]
     assert job.outputs == {"verdict": ""}
+    assert job.documents == ["gate-99.json"]  # the error document: {"error", "message"}

@@ -52,6 +52,7 @@ def test_verify_finds_the_changed_env_verifies_it_and_pushes_the_record(
     assert TOKEN not in job.text
     assert job.outputs == {"verdict": "verified", "rollback-ready": "false"}
     assert job.step("verify").outputs["envs"] == "staging"
+    assert job.documents == ["verify-staging.json"]
     assert f"## odoo-gitops verify `{revision}`" in job.summary
     assert "verdict: **verified**, rollback ready: false" in job.summary
     assert "| staging | 0 | verified | verified: 1/1 targets ok, 0 failed, 0 pending | false |" in job.summary
@@ -95,4 +96,5 @@ def test_verify_of_an_unknown_env_reports_the_cli_error(world: World, kube_api: 
     [error] = job.step("verify").errors
     assert error.startswith("verify qa exited 2: ") and "qa" in error[len("verify qa exited 2") :]
     assert "| qa | 2 | error |" in job.summary
+    assert job.documents == ["verify-qa.json"]  # the error document: {"error", "message"}
     assert job.outputs["verdict"] == "failed"
