@@ -139,3 +139,16 @@ def test_gate_on_an_unknown_pr_fails_the_job_with_the_cli_message(world: World) 
     assert error.startswith("gate check 99 exited 1: ") and "99" in error[len("gate check 99") :]
     assert job.outputs == {"verdict": ""}
     assert job.documents == ["gate-99.json"]  # the error document: {"error", "message"}
+
+
+def test_a_tool_image_not_pinned_by_digest_is_refused_before_anything_runs(world: World) -> None:
+    image = "ghcr.io/acme/odoo-gitops:0.1.0"
+    job = world.run("gate.yml", inputs={"pr": "1", "odoo-gitops-image": image})
+    assert job.steps[1].name.startswith("actions/setup-python@") and job.steps[1].outcome == "skipped"
+    setup = job.step("Set up odoo-gitops")
+    assert (setup.outcome, setup.exit_code) == ("failure", 2)
+    expected = f"input odoo-gitops-image must be pinned by digest (REPO@sha256:<64 hex>): {image}"
+    assert setup.errors == [expected]
+    assert job.step("gate").outcome == "skipped"
+    assert "| - | no promotion PR checked | |" in job.summary
+    assert world.github.total_requests() == 0
