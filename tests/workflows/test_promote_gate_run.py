@@ -137,6 +137,8 @@ def test_gate_on_an_unknown_pr_fails_the_job_with_the_cli_message(world: World) 
     assert step.exit_code == 1
     [error] = step.errors
     assert error.startswith("gate check 99 exited 1: ") and "99" in error[len("gate check 99") :]
+    [[pr, verdict, why]] = summary_rows(job.summary)
+    assert (pr, verdict) == ("#99", "error") and why == "exit 1: " + error.split(": ", 1)[1]
     assert job.outputs == {"verdict": ""}
     assert job.documents == ["gate-99.json"]  # the error document: {"error", "message"}
 
