@@ -30,6 +30,8 @@ demo: venv
 lint: venv
 	$(VENV)/bin/ruff check gitops tests bench scripts
 	$(VENV)/bin/ruff format --check gitops tests bench scripts
+	$(VENV)/bin/zizmor --offline --min-severity low .github/workflows
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/actionlint
 
 typecheck: venv
 	$(VENV)/bin/mypy

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -26,8 +27,8 @@ COMMAND_START = re.compile(r"(?:^|;|&&|\|\||\||\$\(|\bthen\b|\bdo\b)[ \t]*odoo-g
 COMMAND_END = re.compile(r"\s(?:>|\||;|&&|\|\|)|\n")
 WRITE_SCOPES_ALLOWED = {
     "release.yml": {"packages", "security-events"},
-    "promote.yml": {"contents", "pull-requests"},
-    "gate.yml": {"statuses"},
+    "promote.yml": {"contents", "pull-requests", "statuses"},  # + the pending gate status
+    "gate.yml": {"statuses", "contents", "pull-requests"},  # audit push, post-review comment
     "verify.yml": {"contents"},
     "ci.yml": set(),
 }
@@ -112,6 +113,8 @@ def resolve(words: tuple[str, ...]) -> tuple[click.Command | None, list[str]]:
         if sub is None:
             return None, [*used, word]
         command, used = sub, [*used, word]
+    if not words:  # `odoo-gitops --version`: an option of the group itself
+        return cli, used
     return (command if used else None), used
 
 
@@ -205,7 +208,7 @@ def test_run_scripts_pass_shellcheck(path: Path) -> None:
 
 
 def test_workflows_call_the_commands_the_issues_name() -> None:
-    called = {" ".join(i.words[:2]) if i.words[0] == "gate" else i.words[0] for i in INVOCATIONS}
+    called = {" ".join(i.words[:2]) if i.words[0] == "gate" else i.words[0] for i in INVOCATIONS if i.words}
     assert {"build", "sign", "scan", "plan", "promote", "gate check", "verify"} <= called
 
 
@@ -247,3 +250,72 @@ def test_workflow_commands_exist_in_the_cli_with_those_options(invocation: Invoc
         f"{invocation.workflow} ({invocation.step}): `odoo-gitops {' '.join(used)}` has no option(s) "
         f"{', '.join(unknown)}; it has {', '.join(sorted(options_of(command)))}"
     )
+
+
+USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>\S+?)(?:\s+#\s*(?P<comment>.*))?$", re.MULTILINE)
+
+
+def uses_lines(path: Path) -> list[re.Match[str]]:
+    return [m for m in USES.finditer(path.read_text()) if not m.group(0).lstrip().startswith("#")]
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
+def test_every_action_is_pinned_to_a_commit_with_its_tag_in_a_comment(path: Path) -> None:
+    found = uses_lines(path)
+    assert found, f"{path.name} uses no action?"
+    for match in found:
+        action, _, ref = match.group("ref").partition("@")
+        assert re.fullmatch(r"[0-9a-f]{40}", ref), f"{path.name}: {action}@{ref} is not a commit SHA"
+        assert re.fullmatch(r"v\d+\.\d+\.\d+", match.group("comment") or ""), (
+            f"{path.name}: {action}@{ref} needs its release tag in a comment (# vX.Y.Z)"
+        )
+
+
+def test_the_pin_check_reads_a_tag_pin_as_unpinned() -> None:
+    text = "steps:\n  - uses: actions/checkout@v7\n  # - uses: not/this@v1\n"
+    [match] = [m for m in USES.finditer(text) if not m.group(0).lstrip().startswith("#")]
+    assert match.group("ref") == "actions/checkout@v7"
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
+def test_checkouts_keep_no_credentials(path: Path) -> None:
+    for job in load(path)["jobs"].values():
+        for step in job.get("steps", []):
+            if str(step.get("uses", "")).startswith("actions/checkout@"):
+                assert step.get("with", {}).get("persist-credentials") is False, step
+
+
+def _linter(name: str) -> str:
+    return find_binary(name, Path(sys.executable).parent)
+
+
+def _lint(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_zizmor_reports_no_finding_above_informational() -> None:
+    result = _lint([_linter("zizmor"), "--offline", "--min-severity", "low", ".github/workflows"], REPO)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actionlint_reports_nothing() -> None:
+    result = _lint([_linter("actionlint")], REPO)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_both_linters_catch_a_risky_workflow(tmp_path: Path) -> None:
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "bad.yml").write_text(
+        "on: pull_request_target\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps:\n"
+        "      - uses: actions/checkout@v4\n"
+        "      - run: echo ${{ github.event.pull_request.title }}\n"
+    )
+    zizmor = _lint([_linter("zizmor"), "--offline", "--min-severity", "low", ".github/workflows"], tmp_path)
+    assert zizmor.returncode != 0
+    assert "unpinned-uses" in zizmor.stdout and "template-injection" in zizmor.stdout
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)  # actionlint looks for the repo root
+    actionlint = _lint([_linter("actionlint"), "-no-color"], tmp_path)
+    assert actionlint.returncode != 0 and "github.event.pull_request.title" in actionlint.stdout
+    assert 'runtime "node20" is deprecated' in actionlint.stdout  # actions/checkout@v4
