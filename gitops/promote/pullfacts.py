@@ -230,7 +230,36 @@ def _read_head(
     for path in wanted:
         if path != release_path(target) and path in paths:
             problems += _value_edit_problems(path, _text(bases.get(path)), files[path])
+    before, after = _load(_text(bases.get(release_path(target)))), _load(files[release_path(target)])
+    if isinstance(after, Mapping):
+        problems += _verification_problems(target, before if isinstance(before, Mapping) else {}, after)
     return _Head(paths, files, problems)
+
+
+def _verification(data: Any) -> Any:
+    return data.get("verification") if isinstance(data, Mapping) else None
+
+
+def _verification_problems(target: str, base: Mapping[str, Any], head: Mapping[str, Any]) -> list[str]:
+    """Verifications are written by `odoo-gitops verify` on main, never by a promotion: the content hash
+    leaves them out (main records them under open PRs), so the head may only carry the ones main had where
+    promote puts them (the current release's may move to `previous`)."""
+    where: list[str] = []
+    top, previous = _verification(base), _verification(base.get("previous"))
+    if _verification(head) not in (None, top):
+        where.append("verification")
+    if _verification(head.get("previous")) not in (None, top, previous):
+        where.append("previous.verification")
+    tenants, base_tenants = head.get("tenants") or {}, base.get("tenants") or {}
+    if isinstance(tenants, Mapping) and isinstance(base_tenants, Mapping):
+        for name, state in sorted(tenants.items()):
+            if _verification(state) not in (None, _verification(base_tenants.get(name))):
+                where.append(f"tenants.{name}.verification")
+    return [
+        f"{release_path(target)} at the head records {w} that main does not (verifications are written by "
+        "`odoo-gitops verify` on main, never by a promotion)"
+        for w in where
+    ]
 
 
 def _text(raw: bytes | None) -> str | None:

@@ -845,12 +845,12 @@ def _shown(result: SupplyResult | None, default: str) -> str:
 
 def schema_changed(current: ReleaseRecord, previous: ReleaseRef) -> bool | None:
     """Did `current` change the schema relative to `previous`? None when that is unknown; callers treat
-    unknown as a change (fail closed). Evidence: the destructive flag, the same modules, every changed
-    module recording the same schema fingerprint on both sides (build's gitops.addons.schema_state), or a
-    class of `standard` (no schema change in the diff promote computed)."""
+    unknown as a change (fail closed). Evidence: the destructive flag, the same modules, or every changed
+    module recording the same schema fingerprint on both sides (build's gitops.addons.schema_state). A
+    recorded class alone is not evidence (records older than the schema fingerprints carry one too)."""
     if current.destructive:
         return True
-    if current.modules == previous.modules or current.change_class == "standard":
+    if current.modules == previous.modules:
         return False
     diff = fail_closed_diff(
         old_modules=previous.modules,

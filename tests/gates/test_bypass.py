@@ -202,6 +202,21 @@ def record_a_backup_by_hand(c: Ctx) -> None:
     c.push(edit)
 
 
+def forge_a_verification(c: Ctx) -> None:
+    def edit(work: Path) -> None:
+        path = work / "envs/prod/release.yaml"
+        data = yaml.safe_load(path.read_text())
+        data["tenants"]["acme-build"]["verification"] = {
+            "revision": "a" * 40,
+            "verified_at": NOW - timedelta(days=9),
+        }
+        from gitops.promote.edit import render_release
+
+        path.write_text(render_release(data))
+
+    c.push(edit)
+
+
 def drop_approvals_from_the_stage_on_main(c: Ctx) -> None:
     c.stage.pull()
     path = c.stage.repo.work / "pipelines/odoo.yaml"
@@ -255,6 +270,8 @@ CASES = [
          ignored="expired (older than the approval_ttl)"),
     Case("backup-recorded-by-hand", record_a_backup_by_hand, "failure",
          "the head records backup(s) never-taken that audit/prod.jsonl does not"),
+    Case("verification-forged", forge_a_verification, "failure",
+         "records tenants.acme-build.verification that main does not"),
     Case("stage-lists-approvals", nothing, "pending", "needs 2 more approvals from cab", approvers=()),
     Case("stage-without-approvals", drop_approvals_from_the_stage_on_main, "success", "", approvers=(),
          code=0),

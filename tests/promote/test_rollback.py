@@ -94,8 +94,8 @@ def _unknown_schemas(data: dict[str, Any]) -> dict[str, Any]:
         (
             {**_unknown_schemas(release_data("1.4.0", modules=NEWER)), "change_class": "standard"},
             _ref("1.3.0"),
-            False,
-        ),  # promote's diff found no schema change
+            None,
+        ),  # a recorded class alone is no evidence
         (release_data("1.4.0"), _ref("1.3.0"), False),  # the same modules
         ({**release_data("1.4.0"), "destructive": True}, _ref("1.3.0"), True),
     ],
@@ -118,10 +118,9 @@ def test_unknown_schema_is_said_as_unknown(stage: Stage, capsys: pytest.CaptureF
 
 def test_a_known_schema_change_is_said_as_known(stage: Stage, capsys: pytest.CaptureFixture[str]) -> None:
     def fingerprints(data: dict[str, Any]) -> None:
-        data["schema_fingerprint"] = "sha256:" + "a" * 64
-        data["previous"]["schema_fingerprint"] = "sha256:" + "b" * 64
+        data["destructive"] = True  # promote's diff found a destructive change
 
-    edit_prod_release(stage, fingerprints, "schema fingerprints recorded")
+    edit_prod_release(stage, fingerprints, "destructive release recorded")
     code, result = cli(capsys, stage, "rollback", "prod")
     assert code == 3
     assert result["reasons"] == [
@@ -130,11 +129,13 @@ def test_a_known_schema_change_is_said_as_known(stage: Stage, capsys: pytest.Cap
     ]
 
 
-def test_equal_fingerprints_roll_back_without_a_restore(
+def test_equal_module_schemas_roll_back_without_a_restore(
     stage: Stage, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def fingerprints(data: dict[str, Any]) -> None:
-        data["schema_fingerprint"] = data["previous"]["schema_fingerprint"] = "sha256:" + "c" * 64
+    def fingerprints(data: dict[str, Any]) -> None:  # the previous release: other code, the same schemas
+        data["previous"]["modules"] = {
+            name: {**record, "checksum": "0" * 40} for name, record in data["modules"].items()
+        }
 
     edit_prod_release(stage, fingerprints, "same schema fingerprints recorded")
     code, result = cli(capsys, stage, "rollback", "prod", "--actor", "ops")
