@@ -19,7 +19,7 @@ from gitops.promote.edit import render_release
 from tests.fixtures.components import REPO, find_binary
 from tests.fixtures.configrepo import ConfigRepoFixture, git, make_config_repo
 from tests.fixtures.github import SLUG, FakeGitHub, start_fake_github
-from tests.fixtures.promote import digest, release_data
+from tests.fixtures.promote import digest, release_data, schema_state
 from tests.workflows.contract import check_documents
 from tests.workflows.runner import JobRun, Runner, runner_env
 
@@ -107,6 +107,13 @@ def prepare_config(repo: ConfigRepoFixture) -> None:
     env.write_text(env.read_text().replace("calendars: [payroll]\n", "calendars: []\n"))
     assert "calendars: []\n" in env.read_text()
     (repo.work / "envs" / "dev" / "release.yaml").write_text(render_release(new_release("1.5.0")))
+    # staging's modules record their schema fingerprints, as build does (1.5.0's are the same): a code-only
+    # change, not the fail-closed destructive class of unknown schemas
+    staging = repo.work / "envs" / "staging" / "release.yaml"
+    record = yaml.safe_load(staging.read_text())
+    for name, module in record["modules"].items():
+        module["schema"] = schema_state(name)
+    staging.write_text(render_release(record))
     repo.commit_all("dev runs 1.5.0; staging gated by approvals only")
 
 
