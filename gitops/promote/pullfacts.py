@@ -97,9 +97,12 @@ def allowed_path(target: str, path: str, tenants: Sequence[str]) -> bool:
     return path.startswith(prefix) and path.endswith(".yaml") and path[len(prefix) : -5] in tenants
 
 
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _load(text: str | None) -> Any:
     try:
-        return yaml.safe_load(text) if text is not None else None
+        return yaml.load(text, Loader=_LOADER) if text is not None else None  # noqa: S506 - a safe loader
     except yaml.YAMLError:
         return Ellipsis
 
