@@ -49,4 +49,4 @@ test: venv tools lint typecheck
 	PATH="$(CURDIR)/$(VENV)/bin:$(CURDIR)/.tools/bin:$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) .tools .demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-system .ci/logs .tools .demo .pytest_cache .mypy_cache .ruff_cache
