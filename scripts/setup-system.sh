@@ -13,7 +13,8 @@ step() { bash "$here/step.sh" "$@"; }
 
 # Roughly how long each package takes to download and install on a fresh Debian 12 (with its dependencies).
 declare -A about=([git]="~15 s" [docker-registry]="~10 s" [docker.io]="~1 min: dockerd, containerd, runc"
-  [unzip]="~5 s" [npm]="~1-2 min: Node.js and ~300 small Debian packages")
+  [unzip]="~5 s" [npm]="~1-2 min: Node.js and ~300 small Debian packages"
+  [mmdebstrap]="~20 s: builds the tool image's Debian base")
 
 need_pkgs=()
 command -v git >/dev/null 2>&1 || need_pkgs+=(git)
@@ -22,6 +23,7 @@ if [ "$profile" = test ]; then
   command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
   command -v unzip >/dev/null 2>&1 || need_pkgs+=(unzip)
   command -v npm >/dev/null 2>&1 || need_pkgs+=(npm)
+  command -v mmdebstrap >/dev/null 2>&1 || need_pkgs+=(mmdebstrap)
 fi
 
 if [ "${#need_pkgs[@]}" -eq 0 ]; then
@@ -39,6 +41,17 @@ else
 fi
 
 [ "$profile" = test ] || exit 0
+
+# The tool image's base (tests/tool_image): a Debian 12 rootfs made once from the Debian mirror, then cached.
+tool_base="${ODOO_GITOPS_TOOL_BASE:-${XDG_CACHE_HOME:-$HOME/.cache}/odoo-gitops/tool-base-bookworm.tar}"
+if [ -s "$tool_base" ]; then
+  log "tool image base rootfs: cached at $tool_base"
+elif [ "$(id -u)" = 0 ] && command -v mmdebstrap >/dev/null 2>&1; then
+  step "mmdebstrap: Debian 12 rootfs with python3, python3-venv, git, ca-certificates for the tool image \
+(~200 MB, 3-8 min, once) -> $tool_base" bash "$here/tool-base.sh" "$tool_base"
+else
+  log "no tool image base rootfs at $tool_base and not root (or no mmdebstrap); tests/tool_image will not run"
+fi
 
 docker_reachable() { timeout 10 docker info >/dev/null 2>&1; }
 
