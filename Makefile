@@ -18,6 +18,7 @@ PY_VERSION = $$($(1) -c 'import sys; print(sys.version.split()[0])')
 DEPS_STEP := pip: odoo-gitops (editable), its 19 dependencies and the test tools (pytest, mypy, ruff, trivy, …)
 
 $(VENV)/.installed: pyproject.toml
+	@bash scripts/setup-system.sh venv $(PYTHON)
 	@$(STEP) "virtualenv $(VENV) with $(PYTHON) $(call PY_VERSION,$(PYTHON)) (~5 s)" $(PYTHON) -m venv $(VENV)
 	@$(STEP) "pip: upgrade pip in $(VENV) (~10 s)" $(PIP) install $(PIP_QUIET) --upgrade pip
 	@$(STEP) "$(DEPS_STEP) (~1-4 min; faster from a warm pip cache)" $(PIP) install $(PIP_QUIET) -e '.[test]'

@@ -6,7 +6,7 @@
 # the default socket). As a normal user it only reports. It never stops a process it did not start.
 set -euo pipefail
 
-profile="${1:-test}"
+profile="${1:-test}"  # test | demo | venv PYTHON
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 log() { printf 'setup-system: %s\n' "$*" >&2; }
 step() { bash "$here/step.sh" "$@"; }
@@ -15,6 +15,21 @@ step() { bash "$here/step.sh" "$@"; }
 declare -A about=([git]="~15 s" [docker-registry]="~10 s" [docker.io]="~1 min: dockerd, containerd, runc"
   [unzip]="~5 s" [npm]="~1-2 min: Node.js and ~300 small Debian packages"
   [mmdebstrap]="~20 s: builds the tool image's Debian base")
+
+if [ "$profile" = venv ]; then
+  # Debian's python3 has no ensurepip (so no `python3 -m venv`) until python3-venv is installed.
+  python="${2:-python3}"
+  "$python" -c 'import ensurepip' 2>/dev/null && exit 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    export DEBIAN_FRONTEND=noninteractive
+    step "apt: update the package lists (~10-30 s)" apt-get update -qq
+    step "apt: python3-venv (~10 s: ensurepip, so that $python -m venv works)" \
+      apt-get install -y -qq --no-install-recommends python3-venv
+    exit 0
+  fi
+  log "$python cannot create a virtualenv (no ensurepip): install python3-venv (as root: apt-get install python3-venv)"
+  exit 2
+fi
 
 need_pkgs=()
 command -v git >/dev/null 2>&1 || need_pkgs+=(git)
