@@ -19,9 +19,9 @@ DEPS_STEP := pip: odoo-gitops (editable), its 19 dependencies and the test tools
 
 $(VENV)/.installed: pyproject.toml
 	@bash scripts/setup-system.sh venv $(PYTHON)
-	@$(STEP) "virtualenv $(VENV) with $(PYTHON) $(call PY_VERSION,$(PYTHON)) (~5 s)" $(PYTHON) -m venv $(VENV)
+	@$(STEP) "virtualenv $(VENV) with $(PYTHON) $(call PY_VERSION,$(PYTHON)) (~5-30 s)" $(PYTHON) -m venv $(VENV)
 	@$(STEP) "pip: upgrade pip in $(VENV) (~10 s)" $(PIP) install $(PIP_QUIET) --upgrade pip
-	@$(STEP) "$(DEPS_STEP) (~1-4 min; faster from a warm pip cache)" $(PIP) install $(PIP_QUIET) -e '.[test]'
+	@$(STEP) "$(DEPS_STEP) (~1-5 min; faster from a warm pip cache)" $(PIP) install $(PIP_QUIET) -e '.[test]'
 	@touch $@
 
 venv: $(VENV)/.installed
@@ -43,6 +43,7 @@ lint: venv
 	$(VENV)/bin/ruff format --check gitops tests bench scripts
 
 typecheck: venv
+	@echo "==> mypy --strict on gitops/ (~20-60 s)" >&2
 	$(VENV)/bin/mypy
 
 test: venv tools lint typecheck
