@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # System pieces the tests use: git, Docker Engine (docker.io), the OCI registry (docker-registry), npm and
-# unzip (for helm/kubectl). `setup-system.sh demo` installs only what `make demo` needs (git, docker-registry).
+# unzip (for helm/kubectl), mmdebstrap (the tool image's Debian base, built once and cached).
+# `setup-system.sh demo` installs only what `make demo` needs (git, docker-registry); `setup-system.sh venv
+# PYTHON` only python3-venv, when PYTHON cannot make a virtualenv without it.
 # Idempotent; one line per step (scripts/step.sh), apt's own output only when it fails. As root it installs
 # missing Debian packages and, for the tests, starts dockerd when no Docker Engine is reachable (DOCKER_HOST or
 # the default socket). As a normal user it only reports. It never stops a process it did not start.
