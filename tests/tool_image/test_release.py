@@ -63,6 +63,7 @@ def release(registry: Registry, base: str, key: KeyFiles, out: Path) -> dict[str
     return dict(json.loads(done.stdout))
 
 
+@pytest.mark.timeout(2400)  # two engine builds with pip inside: ~3 min each, ~8 on a loaded machine
 def test_tool_image_is_built_signed_attested_scanned_and_reproducible(
     registry: Registry, docker_engine: str, rootfs: Path, trivy: Trivy, signing_keys: KeyFiles, tmp_path: Path
 ) -> None:
