@@ -177,7 +177,8 @@ def _normalise_config(
     config["rootfs"]["diff_ids"] = diff_ids
     for entry in config.get("history", []):
         entry["created"] = stamp
-    config["config"] = {**config.get("config", {}), "Hostname": "", "Labels": labels}
+    # Image: the classic builder's id of the previous step, different every build
+    config["config"] = {**config.get("config", {}), "Hostname": "", "Image": "", "Labels": labels}
     return json.dumps(config, sort_keys=True, separators=(",", ":")).encode()
 
 
