@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gzip
 import hashlib
 import io
 import json
@@ -113,7 +114,10 @@ def build_distributions(source: Path, out: Path, epoch: int) -> tuple[Path, Path
     say("building the wheel and the sdist (PyPI `build`, ~30 s)")
     env = {**os.environ, "SOURCE_DATE_EPOCH": str(epoch)}
     sh(sys.executable, "-m", "build", "--sdist", "--wheel", "--outdir", out, source, env=env)
-    return next(out.glob("odoo_gitops-*.whl")), next(out.glob("odoo_gitops-*.tar.gz"))
+    sdist = next(out.glob("odoo_gitops-*.tar.gz"))
+    # setuptools stamps the gzip header and its generated files (PKG-INFO, setup.cfg) with the current time
+    sdist.write_bytes(gzip.compress(_normalise_layer(gzip.decompress(sdist.read_bytes()), epoch), mtime=0))
+    return next(out.glob("odoo_gitops-*.whl")), sdist
 
 
 def collect_wheels(wheel: Path, dest: Path) -> None:
