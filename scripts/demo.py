@@ -22,9 +22,11 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
 
 from gitops.promote.edit import write_release  # noqa: E402
 
@@ -42,8 +44,9 @@ def note(text: str) -> None:
     print(f"{DIM}{text}{RESET}", file=sys.stderr, flush=True)
 
 
-def run(*args: str, ok: tuple[int, ...] = (0,), capture: bool = False) -> str:
-    print(f"$ {' '.join(args)}", file=sys.stderr, flush=True)
+def run(*args: str, ok: tuple[int, ...] = (0,), capture: bool = False, quiet: bool = False) -> str:
+    if not quiet:
+        print(f"$ {' '.join(args)}", file=sys.stderr, flush=True)
     argv = [sys.executable, "-m", "gitops", *args[1:]] if args[0] == "odoo-gitops" else list(args)
     proc = subprocess.run(argv, check=False, cwd=ROOT, text=True, stdout=subprocess.PIPE if capture else None)
     if proc.returncode not in ok:
@@ -55,8 +58,8 @@ def cli(*args: str, ok: tuple[int, ...] = (0,)) -> None:
     run("odoo-gitops", *args, ok=ok)
 
 
-def cli_json(*args: str, ok: tuple[int, ...] = (0,)) -> dict[str, Any]:
-    return json.loads(run("odoo-gitops", *args, "--json", ok=ok, capture=True))
+def cli_json(*args: str, ok: tuple[int, ...] = (0,), quiet: bool = False) -> dict[str, Any]:
+    return json.loads(run("odoo-gitops", *args, "--json", ok=ok, capture=True, quiet=quiet))
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -87,6 +90,15 @@ def start_registry() -> tuple[str, int]:
     out = run(sys.executable, "scripts/demo_support.py", "registry", str(DEMO / "registry"), capture=True)
     host, pid = out.split()
     return host, int(pid)
+
+
+def stop_previous_registry() -> None:
+    """A registry left running by the last `make demo` serves from .demo/, which is about to be replaced."""
+    from demo_support import stop_registry
+
+    stopped = stop_registry(DEMO / "registry")
+    if stopped:
+        note(f"stopped the registry the previous demo left running (pid {stopped})")
 
 
 def supply_chain(host: str) -> dict[str, Any]:
@@ -149,13 +161,28 @@ def seed_staging(build: dict[str, Any]) -> None:
     }
     write_release(CONFIG / "envs" / "staging" / "release.yaml", release)
     commit_config(f"staging: release {build['version']} verified (seeded by the demo)")
-    note(f"envs/staging/release.yaml now holds {build['version']}, verified two days ago (soak: 24h)")
+    note(
+        f"envs/staging/release.yaml now holds {build['version']}, verified two days ago, at "
+        f"{env_time(verified, env_timezone('staging'))} (soak: 24h)"
+    )
+
+
+def env_timezone(env: str) -> str:
+    import yaml
+
+    return str(yaml.safe_load((CONFIG / "envs" / env / "env.yaml").read_text())["timezone"])
 
 
 def window_for_demo() -> None:
     step("Change window for prod, from its calendars (payroll, month-end, Tue–Thu evenings)")
+    timezone = env_timezone("prod")
+    note(f"now in prod's time zone {timezone}: {env_time(datetime.now(UTC), timezone)}")
     verdict = cli_json("window", "check", "prod", "--config-repo", str(CONFIG), ok=(0, 3))
     cli("window", "next", "prod", "--config-repo", str(CONFIG))
+    upcoming = cli_json("window", "next", "prod", "--config-repo", str(CONFIG), ok=(0, 3), quiet=True)
+    if upcoming.get("next_open"):
+        opens = datetime.fromisoformat(str(upcoming["next_open"]).replace("Z", "+00:00"))
+        note(f"prod next opens {env_time(opens, timezone)}")
     if verdict["open"]:
         note("prod's window is open now: the promotion can merge once the CAB has approved")
         return
@@ -215,12 +242,61 @@ def promote_and_approve() -> None:
     cli("audit", "verify", "prod", "--config-repo", remote)
 
 
-def _engine_answers() -> bool:
-    return subprocess.run(["docker", "info"], check=False, capture_output=True).returncode == 0
+def engine_status() -> str:
+    """What the engine odoo-gitops would use (Docker SDK: DOCKER_HOST or the default socket) answers."""
+    import docker
+
+    where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    try:
+        client = docker.from_env(timeout=10)
+        try:
+            version = client.version().get("Version", "?")
+        finally:
+            client.close()
+    except Exception as exc:  # the SDK raises DockerException, requests' errors or OSError
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        return f"no Docker Engine answered at {where} ({reason}); the daemonless build below needs none"
+    return (
+        f"Docker Engine {version} reachable at {where}; the build below needs none (daemonless: the addons "
+        "have no Python requirements to install)"
+    )
+
+
+def env_time(moment: datetime, timezone: str) -> str:
+    """`2026-12-02 09:30 CET (08:30 UTC)`: the env's local time next to UTC."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    return f"{local:%Y-%m-%d %H:%M %Z} ({moment.astimezone(UTC):%H:%M} UTC)"
+
+
+def try_next(host: str, registry_pid: int, build: dict[str, Any]) -> None:
+    registry = DEMO / "registry"
+    step("Try next")
+    venv = Path(sys.executable).parent
+    lines = [
+        f". {venv.relative_to(ROOT) if venv.is_relative_to(ROOT) else venv}/activate"
+        "   # puts odoo-gitops on PATH",
+        f"odoo-gitops pr list --config-repo {CONFIG_REMOTE}",
+        f"odoo-gitops plan staging prod --config-repo {CONFIG_REMOTE}",
+        f"odoo-gitops window list prod --from {datetime.now(UTC):%Y-%m-%d} --to "
+        f"{datetime.now(UTC) + timedelta(days=14):%Y-%m-%d} --config-repo {CONFIG}",
+        f"odoo-gitops verify-signature {build['image']} --key {DEMO / 'keys' / 'cosign.pub'}",
+        f"TRIVY_CACHE_DIR={DEMO / 'trivy'} odoo-gitops scan {build['image']} --env prod "
+        f"--config-repo {CONFIG}",
+        f"odoo-gitops audit log prod --config-repo {CONFIG_REMOTE}",
+    ]
+    for line in lines:
+        print(f"  {line}", file=sys.stderr)
+    print(
+        f"The registry keeps running on {host} (pid {registry_pid}, storage {registry / 'storage'}).\n"
+        f"Stop it: kill {registry_pid}    Restart it later: docker-registry serve {registry / 'config.yml'}\n"
+        "(`make demo` again stops it and starts over from scratch.)",
+        file=sys.stderr,
+    )
 
 
 def main() -> None:
     if DEMO.exists():
+        stop_previous_registry()
         shutil.rmtree(DEMO)
     DEMO.mkdir(parents=True)
     os.environ.setdefault("GIT_AUTHOR_NAME", "odoo-gitops demo")
@@ -237,18 +313,16 @@ def main() -> None:
         return
     host, pid = start_registry()
     try:
-        if shutil.which("docker") and _engine_answers():
-            note(
-                "a Docker Engine is reachable; the build below needs none (no Python requirements to install)"
-            )
-        else:
-            note("no Docker Engine reachable: the daemonless build path needs none for these addons")
+        note(engine_status())
         build = supply_chain(host)
         seed_staging(build)
         promote_and_approve()
-        step(f"Done. Config repo: {CONFIG_REMOTE}")
-    finally:
+    except BaseException:
         os.killpg(pid, signal.SIGTERM)
+        note(f"stopped the demo's registry (pid {pid}) because the demo did not finish")
+        raise
+    step(f"Done. Config repo: {CONFIG_REMOTE} (working copy {CONFIG})")
+    try_next(host, pid, build)
 
 
 if __name__ == "__main__":

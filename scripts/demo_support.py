@@ -2,6 +2,8 @@
 and an offline trivy database (these machines cannot download trivy's database).
 
     python scripts/demo_support.py registry DIR      → starts docker-registry on a free port; prints host, pid
+                                                        (DIR/registry.pid; it keeps running after this exits)
+    python scripts/demo_support.py stop-registry DIR → stops the registry DIR/registry.pid names, if running
     python scripts/demo_support.py base-image HOST   → pushes a minimal Odoo base image; prints repo@digest
     python scripts/demo_support.py trivy-cache DIR   → writes an empty offline vulnerability DB into DIR
 
@@ -14,6 +16,8 @@ import gzip
 import hashlib
 import io
 import json
+import os
+import signal
 import subprocess
 import sys
 import tarfile
@@ -50,12 +54,33 @@ def start_registry(directory: Path) -> None:
     for _ in range(100):
         try:
             if requests.get(f"http://127.0.0.1:{port}/v2/", timeout=1).status_code == 200:
+                (directory / "registry.pid").write_text(f"{process.pid}\n")
                 print(f"127.0.0.1:{port} {process.pid}")
                 return
         except requests.RequestException:
             time.sleep(0.1)
     process.terminate()
     raise SystemExit(f"docker-registry did not start; see {directory / 'registry.log'}")
+
+
+def stop_registry(directory: Path) -> int | None:
+    """Stop the registry started by `start_registry(directory)` — by its recorded PID, and only when that PID
+    still runs docker-registry with this directory's config. Returns the PID stopped."""
+    try:
+        pid = int((directory / "registry.pid").read_text())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except (OSError, ValueError):
+        return None
+    if not cmdline or Path(cmdline[0].decode()).name != "docker-registry":
+        return None
+    if str(directory / "config.yml").encode() not in cmdline:
+        return None
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(50):
+        if not Path(f"/proc/{pid}").exists():
+            break
+        time.sleep(0.1)
+    return pid
 
 
 def _layer() -> bytes:
@@ -153,6 +178,9 @@ def main() -> None:
     verb, arg = sys.argv[1], sys.argv[2]
     if verb == "registry":
         start_registry(Path(arg))
+    elif verb == "stop-registry":
+        stopped = stop_registry(Path(arg).resolve())
+        print(f"stopped pid {stopped}" if stopped else "no registry of this directory is running")
     elif verb == "base-image":
         push_base_image(arg)
     elif verb == "trivy-cache":

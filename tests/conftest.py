@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 pytest_plugins = [
+    "tests.fixtures.leftovers",
     "tests.fixtures.components",
     "tests.fixtures.configrepo",
     "tests.fixtures.trivydb",

@@ -13,13 +13,10 @@ from gitops.supply.scan import ScanOutcome, ScanRequest, scan
 
 
 def render_scan(outcome: ScanOutcome) -> str:
-    counts = outcome.report.counts_by_severity()
     lines = [
         f"{'PASSED' if outcome.verdict.passed else 'FAILED'}: {outcome.report.image}"
         f" (policy {outcome.policy_source})",
-        "findings: "
-        + ", ".join(f"{s} {n}" for s, n in counts.items() if n)
-        + f", secrets {len(outcome.report.secrets)}",
+        outcome.report.summary(),
     ]
     lines += [f"  - {r}" for r in outcome.verdict.reasons()]
     if outcome.attested:

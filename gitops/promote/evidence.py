@@ -7,8 +7,6 @@ driven with values.
 
 from __future__ import annotations
 
-import io
-import tarfile
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from gitops import proc
+from gitops import proc, tarball
 from gitops.config.loader import ConfigRepo
 from gitops.config.models import ModuleRecord, ScanPolicy
 from gitops.gates.evidence import WindowState
@@ -122,9 +120,7 @@ def _export(addons_repo: Path, commit: str, dest: Path) -> Path:
         timeout=300,
         what=f"git archive {commit[:12]} of the addons repository",
     )
-    with tarfile.open(fileobj=io.BytesIO(out.stdout)) as archive:
-        archive.extractall(dest, filter="data")
-    return dest
+    return tarball.extract(out.stdout, dest, what=f"git archive {commit[:12]} of the addons repository")
 
 
 def compute_schema_diff(addons_repo: Path, old_commit: str | None, new_commit: str) -> Any:

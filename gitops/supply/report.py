@@ -44,6 +44,28 @@ class ScanReport:
     def secrets(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.kind == "secret")
 
+    def summary(self) -> str:
+        """One sentence: `no vulnerabilities and no secrets found (trivy 0.58.1, alpine 3.18.4)`, or the
+        counts by severity, worst first: `3 vulnerabilities (CRITICAL 1, HIGH 2) and 1 secret found (…)`."""
+        counts = self.counts_by_severity()
+        total = sum(counts.values())
+        secrets = len(self.secrets)
+        scanned = ", ".join(
+            p for p in (f"trivy {self.trivy_version}" if self.trivy_version else "", self.os) if p
+        )
+        where = f" ({scanned})" if scanned else ""
+        if not total and not secrets:
+            return f"no vulnerabilities and no secrets found{where}"
+        by_severity = ", ".join(f"{s} {counts[s]}" for s in reversed(SEVERITIES) if counts[s])
+        vulns = (
+            f"{_plural(total, 'vulnerability', 'vulnerabilities')} ({by_severity})"
+            if total
+            else "no vulnerabilities"
+        )
+        return (
+            f"{vulns} and {_plural(secrets, 'secret', 'secrets') if secrets else 'no secrets'} found{where}"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["findings"] = [asdict(f) for f in self.findings]
@@ -59,6 +81,10 @@ class ScanReport:
             os=str(data.get("os", "")),
             findings=findings,
         )
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
 
 
 def _severity(value: object) -> str:
