@@ -44,14 +44,14 @@ def _approved_part(release: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: hundreds of tenant files per hash
+FAST_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: hundreds of files per hash
 
 
 def _parsed(text: str | None) -> Any:
     if text is None:
         return None
     try:
-        return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
+        return yaml.load(text, Loader=FAST_SAFE_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError:
         return {"unparsable": hashlib.sha256(text.encode()).hexdigest()}
 

@@ -24,7 +24,7 @@ from gitops.audit import AuditEntry, audit_path, read_entries, verify_chain
 from gitops.config.loader import ConfigRepo
 from gitops.config.models import ReleaseRecord
 from gitops.errors import ConfigError, ExternalError
-from gitops.gates.content import EDITABLE_VALUE_KEYS, hash_files
+from gitops.gates.content import EDITABLE_VALUE_KEYS, FAST_SAFE_LOADER, hash_files
 from gitops.gates.evidence import Emergency, SupplyResult
 from gitops.promote import plumbing
 from gitops.promote.forge import PullRequest
@@ -97,12 +97,9 @@ def allowed_path(target: str, path: str, tenants: Sequence[str]) -> bool:
     return path.startswith(prefix) and path.endswith(".yaml") and path[len(prefix) : -5] in tenants
 
 
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def _load(text: str | None) -> Any:
     try:
-        return yaml.load(text, Loader=_LOADER) if text is not None else None  # noqa: S506 - a safe loader
+        return yaml.load(text, Loader=FAST_SAFE_LOADER) if text is not None else None  # noqa: S506 - a safe loader
     except yaml.YAMLError:
         return Ellipsis
 
