@@ -17,7 +17,7 @@ from gitops.config.models import TENANT_PLACEHOLDER, EnvConfig
 from gitops.config.source import checkout_config_repo, is_remote
 from gitops.config.types import SHA1_RE
 from gitops.errors import EXIT_OK, EXIT_VERIFY, ExternalError, GitopsError, UsageError
-from gitops.promote.repo import ConfigCheckout
+from gitops.gitstore.checkout import ConfigCheckout
 from gitops.verify import backup_contract, readiness
 from gitops.verify.ancestry import GitAncestry
 from gitops.verify.backup_contract import BackupEvidence
