@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from gitops.errors import UsageError
-from gitops.verify.kube import APPLICATIONS, DEPLOYMENTS, PODS, KubeApi, KubeError, ResourceGone
+from gitops.verify.kube import DEPLOYMENTS, PODS, KubeApi, KubeError, ResourceGone
+from gitops.verify.reconcilers.argocd_application import RESOURCE as APPLICATIONS
 from tests.fixtures.verify import TOKEN, write_kubeconfig
 from tests.verify import objects as o
 from tests.verify.kubeserver import FakeKubeAPI

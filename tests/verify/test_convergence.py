@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from gitops.verify.engine import Verification
-from gitops.verify.kube import APPLICATIONS, HELMRELEASES, KUSTOMIZATIONS, KubeApi, Resource
+from gitops.verify.convergence import Verification
+from gitops.verify.kube import KubeApi, Resource
+from gitops.verify.reconcilers.argocd_application import RESOURCE as APPLICATIONS
+from gitops.verify.reconcilers.flux_helmrelease import RESOURCE as HELMRELEASES
+from gitops.verify.reconcilers.flux_kustomization import RESOURCE as KUSTOMIZATIONS
 from gitops.verify.revision import only
 from gitops.verify.targets import Target
 from gitops.verify.verdict import State
