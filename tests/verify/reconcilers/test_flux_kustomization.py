@@ -105,3 +105,28 @@ def test_the_applied_commit_of_a_git_revision_is_its_own() -> None:
     ks["status"]["lastAppliedRevision"] = f"main@sha1:{SHA}"
     assert ks_kind.applied_commit(ks) == SHA
     assert digest("a") not in str(ks_kind.applied_commit(ks))
+
+
+def test_forged_revisions_prove_nothing() -> None:
+    """Bypass attempts: a git-form revision claimed over an OCI source, an origin revision that names the
+    promoted commit beside an older git revision, a digest that differs from the source's by one digit."""
+    source = ocirepository("config", artifact="a", origin=SHA)
+    git_claim = oci_kustomization("odoo", applied="a", origin=SHA, handled=TOKEN)
+    git_claim["status"]["lastAppliedRevision"] = git_claim["status"]["lastAttemptedRevision"] = (
+        f"main@sha1:{SHA}"
+    )
+    assert read(git_claim, source).verdict.state is State.PENDING  # not the source's artifact
+
+    origin_claim = oci_kustomization("odoo", applied="a", origin=SHA, handled=TOKEN)
+    origin_claim["status"]["lastAppliedRevision"] = origin_claim["status"]["lastAttemptedRevision"] = (
+        f"main@sha1:{OLD}"
+    )
+    assert ks_kind.applied_commit(origin_claim) == OLD  # the git revision's own commit wins
+
+    near = oci_kustomization("odoo", applied="a", origin=SHA, handled=TOKEN)
+    revision = oci_revision("a")
+    twin = revision[:-1] + ("0" if revision[-1] != "0" else "1")
+    near["status"]["lastAppliedRevision"] = near["status"]["lastAttemptedRevision"] = twin
+    result = read(near, source)
+    assert result.verdict.state is State.PENDING
+    assert any("source artifact is" in m for m in result.verdict.missing)
