@@ -1,5 +1,5 @@
-"""The import-linter contracts in pyproject.toml hold on gitops/, and they are not vacuous: a back-edge between
-stages, or an outside-system library imported past its adapter, breaks them."""
+"""The import-linter contracts in pyproject.toml hold on gitops/, and they are not vacuous: a back-edge
+between stages, or an outside-system library imported past its adapter, breaks them."""
 
 from __future__ import annotations
 
