@@ -31,12 +31,15 @@ def forge_kind(name: str, forges: Mapping[str, ForgeKind] | None = None) -> Forg
 
 
 def forge_option_list(forges: Mapping[str, ForgeKind] | None = None) -> list[ForgeOption]:
-    """Every forge's own options, in registry order (a name two forges share is listed once)."""
-    found: dict[str, ForgeOption] = {}
-    for kind in (FORGES if forges is None else forges).values():
+    """Every forge's own options, in registry order. A forge's flags start with `--<its name>-`, so they
+    never collide with another forge's or a verb's own options."""
+    found: list[ForgeOption] = []
+    for name, kind in (FORGES if forges is None else forges).items():
         for option in kind.OPTIONS:
-            found.setdefault(option.name, option)
-    return list(found.values())
+            if not option.flag.startswith(f"--{name}-"):
+                raise ValueError(f"forge {name!r}: option {option.flag} must start with --{name}-")
+            found.append(option)
+    return found
 
 
 def forge_factory(

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import click
 import pytest
@@ -18,7 +19,7 @@ from gitops.cli.forge_options import forge_options_from
 from gitops.cli.main import cli
 from gitops.errors import UsageError
 from gitops.forge import github, local
-from gitops.forge.protocol import ForgeSettings
+from gitops.forge.protocol import ForgeOption, ForgeSettings
 from gitops.forge.registry import FORGES, clone_url, forge_factory, forge_kind, forge_option_list
 from tests.fixtures.configrepo import ConfigRepoFixture
 from tests.forge import fakeforge
@@ -40,6 +41,12 @@ def test_the_registry_lists_local_then_github() -> None:
     assert list(FORGES.items()) == [("local", local), ("github", github)]
     assert forge_kind("github") is github
     assert [o.name for o in forge_option_list()] == ["github_url", "github_repo"]
+
+
+def test_a_forge_option_must_carry_its_forges_name() -> None:
+    hostile = SimpleNamespace(OPTIONS=(ForgeOption(flag="--tenants", help="shadows promote --tenants"),))
+    with pytest.raises(ValueError, match="forge 'evil': option --tenants must start with --evil-"):
+        forge_option_list({**FORGES, "evil": hostile})  # type: ignore[dict-item]
 
 
 def test_an_unknown_forge_is_a_usage_error_naming_the_known_ones() -> None:
