@@ -18,6 +18,7 @@ from gitops.config.loader import ConfigRepo, EnvBundle
 from gitops.config.models import BackupRecord, EmergencyDeclaration, ModuleRecord, ReleaseRecord, ReleaseRef
 from gitops.config.yamlsafe import decode_text
 from gitops.errors import PolicyError, UsageError
+from gitops.forge.protocol import CommitStatus, Forge, PullRequest
 from gitops.gates.evidence import Evidence, SupplyResult, WindowState
 from gitops.gates.policy import STATUS_CONTEXT, eligible_users, rule_name
 from gitops.gates.registry import run_gates, stage_gates
@@ -35,7 +36,6 @@ from gitops.promote.evidence import (
     schema_diff_from,
     window_state,
 )
-from gitops.promote.forge import CommitStatus, Forge, PullRequest
 from gitops.promote.marker import PromotionMarker, parse_marker, replace_marker
 from gitops.promote.plan import ModuleChange, make_plan, missing_key_reasons, module_changes
 from gitops.promote.pullfacts import head_content
