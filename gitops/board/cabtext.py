@@ -11,7 +11,7 @@ from typing import Any
 
 from gitops.board.cab import CabView
 from gitops.board.model import WindowNow, local_text, short_digest
-from gitops.promote.forge import CommitStatus
+from gitops.forge.protocol import CommitStatus
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # CommonMark: intraword '_', a '[' without '](' and a lone '~' or '#' mid-line are literal already, so only

@@ -7,16 +7,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from gitops.audit.service import verify_audit
-from gitops.audit.source import AuditSource, is_plain_directory, session_source
+from gitops.audit_trail.service import verify_audit
+from gitops.audit_trail.source import AuditSource, is_plain_directory, session_source
 from gitops.board.model import AuditCheck, Board, PullGate
 from gitops.board.snapshot import build_board, covered_cells
 from gitops.config.loader import ConfigRepo, load_config
 from gitops.errors import GitopsError
+from gitops.forge.protocol import ForgeSettings, PullRequest
+from gitops.forge.session import Session, open_session
 from gitops.gates.policy import GateVerdict
 from gitops.promote.evidence import WindowCheck, engine_window_check
-from gitops.promote.forge import PullRequest
-from gitops.promote.forges import ForgeSettings, Session, open_session
 from gitops.promote.pullfacts import BRANCH_RE, PullFacts
 from gitops.promote.pulls import evaluate_pull
 

@@ -1,5 +1,5 @@
 """Freezes: occurrences of deny windows (payroll, month-end close, closures), from the window engine's own
-timeline (gitops.windows.engine.evaluate), so the board never disagrees with `window check`."""
+timeline (gitops.windows.verdict.evaluate), so the board never disagrees with `window check`."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from gitops.board.model import Freeze
-from gitops.windows.calendar import Calendar
-from gitops.windows.engine import evaluate
+from gitops.config.calendars.calendar import Calendar
+from gitops.windows.verdict import evaluate
 
 LOOKAHEAD = timedelta(days=120)
 

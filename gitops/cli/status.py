@@ -14,7 +14,7 @@ from gitops.board.terminal import WIDTH, render_status
 from gitops.cli.forge_options import forge_options
 from gitops.cli.options import config_repo_option, emit, json_option
 from gitops.errors import EXIT_VERIFY
-from gitops.promote.forges import ForgeSettings
+from gitops.forge.protocol import ForgeSettings
 from gitops.redact import redact
 
 
@@ -37,15 +37,12 @@ def _terminal() -> tuple[bool, int]:
 @json_option
 def status(
     *,
-    envs: tuple[str, ...], config_repo: str, forge: str, github_url: str | None, github_repo: str | None,
-    actor: str | None, as_json: bool,
+    envs: tuple[str, ...], config_repo: str, forge: ForgeSettings, as_json: bool,
 ) -> None:  # fmt: skip
     """What runs where: each environment × tenant with its version, digest, verification and state
     (verified / promoting / blocked / drifted), the open promotion PRs with their gate, the window now and
     the next freeze. Exit 4 when an audit chain is broken."""
-    board = read_board(
-        config_repo, ForgeSettings(forge, actor, github_url, github_repo), now=datetime.now(UTC), envs=envs
-    )
+    board = read_board(config_repo, forge, now=datetime.now(UTC), envs=envs)
     if as_json:
         emit(board.to_dict(), as_json=True, human="", exit_code=exit_code(board))
         return

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from gitops.board.freezes import freezes, next_freeze
+from gitops.config.calendars.calendar import Calendar
 from gitops.config.loader import load_config
-from gitops.windows.calendar import Calendar
 from tests.fixtures.configrepo import copy_examples
 
 

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from gitops.board.collect import read_board
+from gitops.forge.protocol import ForgeSettings
 from gitops.promote.edit import render_release
-from gitops.promote.forges import ForgeSettings
 from tests.fixtures.promote import CLOSED, NOW, Stage
 from tests.gates.test_bypass import approve, cli, push_to_branch, replace_in
 
@@ -57,7 +57,7 @@ def compare(stage: Stage, capsys: pytest.CaptureFixture[str]) -> dict[str, str]:
         expected = "blocked" if verdict["state"] == "failure" else "promoting"
         assert set(states.values()) == {expected}, (states, verdict["state"])
     model = read_board(
-        str(stage.repo.remote), ForgeSettings("local", "x"), now=datetime.now(UTC), envs=["prod"]
+        str(stage.repo.remote), ForgeSettings(kind="local", actor="x"), now=datetime.now(UTC), envs=["prod"]
     )
     assert {c.tenant: c.state for c in model.env("prod").cells} == {
         c["tenant"]: c["state"] for c in prod["cells"]
@@ -129,7 +129,7 @@ def test_the_model_carries_the_gate_engines_own_values(
 ) -> None:
     code, canary = cli(capsys, stage, "promote", "staging", "prod", "--actor", "ci-bot")
     assert code == 0
-    board = read_board(str(stage.repo.remote), ForgeSettings("local", "x"), now=datetime.now(UTC))
+    board = read_board(str(stage.repo.remote), ForgeSettings(kind="local", actor="x"), now=datetime.now(UTC))
     pull = board.pull(canary["pull_request"]["number"])
     assert pull is not None and pull.verdict is not None and pull.facts is not None
     _, gate = cli(capsys, stage, "gate", "check", str(pull.number), "--no-publish")
