@@ -122,7 +122,7 @@ def make_site(
         envs=envs,
         cells=tuple(cells),
         promotions=(promotion,),
-        audits=(audit,),
+        audits=(audit,) if audit else (),
     )
 
 
