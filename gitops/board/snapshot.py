@@ -25,6 +25,7 @@ from gitops.board.model import (
 from gitops.config.loader import ConfigRepo, EnvBundle
 from gitops.config.models import ReleaseRecord, Verification
 from gitops.errors import GitopsError
+from gitops.gates.evidence import WindowState
 from gitops.gates.registry import stage_gates
 from gitops.promote.evidence import WindowCheck, window_state
 from gitops.promote.plan import make_plan, resolve_waves
@@ -81,16 +82,21 @@ def next_promotion(
     )
 
 
-def env_window(repo: ConfigRepo, env: EnvBundle, now: datetime, check: WindowCheck) -> WindowNow:
-    state = window_state(repo, env.name, now, check)
+def window_now(state: WindowState, *, timezone: str, gated: bool) -> WindowNow:
+    """The gate's window verdict with the env's time zone."""
     return WindowNow(
         open=state.open,
-        gated="window" in _gates(repo, env.name),
+        gated=gated,
         blocked_by=state.blocked_by,
         open_until=state.open_until,
         next_open=state.next_open,
-        timezone=env.config.timezone,
+        timezone=timezone,
     )
+
+
+def env_window(repo: ConfigRepo, env: EnvBundle, now: datetime, check: WindowCheck) -> WindowNow:
+    state = window_state(repo, env.name, now, check)
+    return window_now(state, timezone=env.config.timezone, gated="window" in _gates(repo, env.name))
 
 
 def _gates(repo: ConfigRepo, env: str) -> tuple[str, ...]:
