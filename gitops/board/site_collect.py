@@ -11,12 +11,13 @@ from gitops.audit.log import AuditEntry, parse_entries
 from gitops.audit.source import AuditSource, is_plain_directory, session_source
 from gitops.board.collect import audit_checks, board_from_session
 from gitops.board.model import Board, EnvBoard, PullGate
+from gitops.board.site_cab import cab_page_html
 from gitops.board.site_input import CabSection, Cell, Env, EnvAudit, Promotion, SiteInput
 from gitops.board.snapshot import build_board
 from gitops.config.loader import ConfigRepo, load_config
-from gitops.errors import ConfigError
+from gitops.errors import ConfigError, GitopsError
 from gitops.promote.evidence import engine_window_check
-from gitops.promote.forges import ForgeSettings, open_session
+from gitops.promote.forges import ForgeSettings, Session, open_session
 
 BLOCKING = {"failure", "error"}
 
@@ -70,7 +71,7 @@ def _change_severity(destructive: bool) -> str:
     return "danger" if destructive else "info"
 
 
-def _promotion(env: EnvBoard, pull: PullGate) -> Promotion:
+def _promotion(env: EnvBoard, pull: PullGate, cab: str | None = None) -> Promotion:
     return Promotion(
         id=str(pull.number),
         env=env.name,
@@ -84,6 +85,7 @@ def _promotion(env: EnvBoard, pull: PullGate) -> Promotion:
         digest=pull.image.rpartition("@")[2] if pull.image else None,
         next_open=None if env.window.open else env.window.next_open,
         sections=cab_sections(pull),
+        cab_html=cab,
     )
 
 
@@ -96,8 +98,15 @@ def _audit(env: EnvBoard, text: str | None) -> EnvAudit:
     return EnvAudit(env=env.name, entries=tuple(entries), chain_ok=env.audit.ok, problems=tuple(problems))
 
 
-def site_from_board(board: Board, repo: ConfigRepo, audit_texts: Mapping[str, str | None]) -> SiteInput:
-    """Pure: the board model, the repository's calendars and the audit logs' text as one site input."""
+def site_from_board(
+    board: Board,
+    repo: ConfigRepo,
+    audit_texts: Mapping[str, str | None],
+    cabs: Mapping[int, str | None] | None = None,
+) -> SiteInput:
+    """Pure: the board model, the repository's calendars, the audit logs' text and the CAB views (HTML, by
+    PR number) as one site input."""
+    cabs = cabs or {}
     envs = tuple(
         Env(
             name=env.name,
@@ -113,7 +122,9 @@ def site_from_board(board: Board, repo: ConfigRepo, audit_texts: Mapping[str, st
         source=board.source + (f" @ {board.commit[:12]}" if board.commit else ""),
         envs=envs,
         cells=tuple(cell for env in board.envs for cell in _cells(env)),
-        promotions=tuple(_promotion(env, pull) for env in board.envs for pull in env.pulls),
+        promotions=tuple(
+            _promotion(env, pull, cabs.get(pull.number)) for env in board.envs for pull in env.pulls
+        ),
         audits=tuple(_audit(env, audit_texts.get(env.name)) for env in board.envs),
     )
 
@@ -132,4 +143,14 @@ def read_site(config_repo: str, settings: ForgeSettings, *, now: datetime) -> Si
         return site_from_board(board, repo, source.read(repo.envs))
     with open_session(config_repo, settings) as session:
         board = board_from_session(session, now=now)
-        return site_from_board(board, session.repo, session_source(session).read(session.repo.envs))
+        cabs = {pull.number: _cab(session, pull, now) for env in board.envs for pull in env.pulls}
+        audits = session_source(session).read(session.repo.envs)
+        return site_from_board(board, session.repo, audits, cabs)
+
+
+def _cab(session: Session, pull: PullGate, now: datetime) -> str | None:
+    """The CAB view `pr show` gives, as HTML; None (the gate's own lines shown) when it cannot be built."""
+    try:
+        return cab_page_html(session.repo, pull, session.forge.reviews(pull.number), now=now)
+    except GitopsError:
+        return None

@@ -66,6 +66,7 @@ class Promotion:
     digest: str | None = None  # of the image it promotes: its verifications join the timeline
     next_open: datetime | None = None
     sections: tuple[CabSection, ...] = ()
+    cab_html: str | None = None  # the CAB view as `pr show` words it, rendered (gitops.board.site_cab)
 
     @property
     def page(self) -> str:

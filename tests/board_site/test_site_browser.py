@@ -181,11 +181,15 @@ def test_axe_check_is_not_blind(chromium: Any, axe_source: str, tmp_path: Path) 
     assert {"color-contrast", "image-alt", "html-has-lang"} <= found
 
 
-def test_screenshots_into_docs(chromium: Any, site_dir: Path, tmp_path: Path) -> None:
-    """docs/board.png and docs/promotion.png come from this test (and are PNGs of the real pages)."""
-    for page, name in (("index.html", "board.png"), ("promotion-7.html", "promotion.png")):
-        _open(chromium, site_dir / page)
-        shot = tmp_path / name
-        assert chromium.save_screenshot(str(shot))
-        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-        shutil.copyfile(shot, DOCS / name)
+def save_screenshot(driver: Any, page: Path, name: str, tmp_path: Path) -> None:
+    """A PNG of `page` as Chromium draws it, into docs/ (README and docs/board-site.md show it)."""
+    _open(driver, page)
+    shot = tmp_path / name
+    assert driver.save_screenshot(str(shot))
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    shutil.copyfile(shot, DOCS / name)
+
+
+def test_board_screenshot_into_docs(chromium: Any, site_dir: Path, tmp_path: Path) -> None:
+    """docs/board.png: every state on one board (docs/promotion.png: test_site_browser_promotion.py)."""
+    save_screenshot(chromium, site_dir / "index.html", "board.png", tmp_path)

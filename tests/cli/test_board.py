@@ -87,7 +87,10 @@ def test_an_open_promotion_gets_its_page_with_the_gate_state(
     page = (out / f"promotion-{number}.html").read_text()
     assert 'data-state="promoting"' in page
     assert gate["verdict"]["description"] in page
-    assert "1 of 2 counted" in page and "counted: cab-ines" in page
+    # the CAB view `pr show` prints, rendered: verdict line, sections, reviews marked counted
+    assert "gate: PENDING: normal: 1/2 approvals" in page
+    assert "<h2>Schema changes</h2>" in page and "<h2>Rollback</h2>" in page
+    assert re.search(r"review: cab-ines APPROVED at [0-9a-f]{12} \(counted\)", page), page
     kinds = re.findall(r'<li data-kind="(\w+)">', page)
     assert kinds[:1] == ["promotion"] and "approval" in kinds
 
