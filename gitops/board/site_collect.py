@@ -84,9 +84,20 @@ def _promotion(env: EnvBoard, pull: PullGate, cab: str | None = None) -> Promoti
         url=pull.url if pull.url.startswith(("https://", "http://")) else None,
         digest=pull.image.rpartition("@")[2] if pull.image else None,
         next_open=None if env.window.open else env.window.next_open,
+        window=window_words(env),
         sections=cab_sections(pull),
         cab_html=cab,
     )
+
+
+def window_words(env: EnvBoard) -> str:
+    window = env.window
+    gated = "" if window.gated else " (the window is not a gate of this stage)"
+    if window.open:
+        return f"open now{gated}"
+    blocked = f" by {', '.join(window.blocked_by)}" if window.blocked_by else ""
+    later = "" if window.next_open else "; no opening within 400 days"
+    return f"closed now{blocked}{later}{gated}"
 
 
 def _audit(env: EnvBoard, text: str | None) -> EnvAudit:

@@ -65,6 +65,7 @@ class Promotion:
     url: str | None = None
     digest: str | None = None  # of the image it promotes: its verifications join the timeline
     next_open: datetime | None = None
+    window: str = ""  # the env's window now, in words ("open now", "closed (payroll/payroll)", …)
     sections: tuple[CabSection, ...] = ()
     cab_html: str | None = None  # the CAB view as `pr show` words it, rendered (gitops.board.site_cab)
 

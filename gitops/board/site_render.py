@@ -61,12 +61,22 @@ def _local(moment: datetime | None, zone_name: str) -> str:
     return moment.astimezone(load_zone(zone_name)).strftime("%Y-%m-%d %H:%M %Z")
 
 
+def _local_at(stamp: str, zone_name: str) -> str:
+    """An audit entry's `at` (ISO 8601 UTC) in the env's zone; shown as written when it does not parse."""
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return stamp
+    return _local(moment, zone_name) if moment.tzinfo else stamp
+
+
 def _utc(moment: datetime | None) -> str:
     return "—" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 _ENV.filters["local"] = _local
 _ENV.filters["utc"] = _utc
+_ENV.filters["local_at"] = _local_at
 _ENV.filters["slug"] = slug
 _ENV.globals["calendar_page"] = calendar_page
 

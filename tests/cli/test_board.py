@@ -87,6 +87,7 @@ def test_an_open_promotion_gets_its_page_with_the_gate_state(
     page = (out / f"promotion-{number}.html").read_text()
     assert 'data-state="promoting"' in page
     assert gate["verdict"]["description"] in page
+    assert "<dt>Window (Europe/Berlin)</dt><dd>open now" in page  # the stage's clock stands in prod's window
     # the CAB view `pr show` prints, rendered: verdict line, sections, reviews marked counted
     assert "gate: PENDING: normal: 1/2 approvals" in page
     assert "<h2>Schema changes</h2>" in page and "<h2>Rollback</h2>" in page
