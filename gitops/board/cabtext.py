@@ -26,6 +26,11 @@ def lit(value: object) -> str:
     return one_line.translate(_SPECIAL).replace("](", "]\\(").replace("~~", "\\~\\~")
 
 
+def text_block(value: str) -> str:
+    """Multi-line text shown as it is (the PR description): control characters replaced, lines kept."""
+    return _CONTROL_RE.sub("?", value.replace("\r\n", "\n"))
+
+
 def verdict_line(view: CabView) -> str:
     """'gate: PENDING: normal: 1/2 approvals — missing: …' (plain text: the first line of `pr show`)."""
     v = view.verdict
@@ -164,5 +169,10 @@ def cab_markdown(
         lines += [f"- {lit(c.context)}: {lit(c.state)} — {lit(c.description)}" for c in statuses] + [""]
     lines.append(f"_As of {now.strftime('%Y-%m-%d %H:%M UTC')}._")
     if body is not None:
-        lines += ["", "## PR description (as written on the PR; the gate never reads it)", "", body.strip()]
+        lines += [
+            "",
+            "## PR description (as written on the PR; the gate never reads it)",
+            "",
+            text_block(body.strip()),
+        ]
     return "\n".join(lines) + "\n"

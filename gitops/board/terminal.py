@@ -154,16 +154,15 @@ def env_table(board: Board) -> Table:
 
 
 def cell_text(cell: Cell, timezone: str) -> Text:
-    pr = f" #{cell.pull}" if cell.pull else ""
-    line1 = text((cell.state, STYLE[cell.state]), pr)
-    when = (
-        f"soak {_duration(cell.soak_left.total_seconds())}"
-        if cell.soak_left
-        else (local_text(cell.verified_at, timezone) or "")[5:10]
-        if cell.verified_at and not cell.drift
-        else "unverified"
-    )
+    """Two lines of at most 23 characters: state (PR number or soak left), then version, digest, date."""
+    extra = f" #{cell.pull}" if cell.pull else ""
+    if cell.soak_left and not extra:
+        extra = f" soak {_duration(cell.soak_left.total_seconds())}"
+    when = (local_text(cell.verified_at, timezone) or "")[5:10] if cell.verified_at else ""
+    if cell.drift:
+        when = "unverified"
     digest = (cell.short_digest or "")[:8]
+    line1 = text((cell.state, STYLE[cell.state]), extra)
     return Text("\n").join([line1, text(f"{cell.version or '-'} {digest} {when}".strip())])
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from gitops.board.cab import CabView, cab_view
-from gitops.board.cabtext import cab_markdown
+from gitops.board.cabtext import cab_markdown, text_block
 from gitops.board.snapshot import covered_cells, window_now
 from gitops.cli.forge_options import forge_options
 from gitops.cli.gate import render_gate
@@ -172,7 +172,7 @@ def _plain_show(
     ]
     lines += [_review_line(r, marks[r.id]) for r in reviews]
     lines += [f"status: {c.context} {c.state} — {c.description}" for c in statuses]
-    return "\n".join(lines)
+    return text_block("\n".join(lines))
 
 
 def _verdict(s: Session, pull: PullRequest) -> GateVerdict | str:

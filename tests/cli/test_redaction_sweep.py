@@ -197,6 +197,7 @@ def test_no_command_lets_a_planted_secret_out(
     assert result["pull_request"]["url"] == f"http://127.0.0.1:{served.port}/config.git#pr-{number}"
     sweep("pr", "list", *cfg)
     sweep("pr", "show", number, *cfg)
+    assert sweep("status", *cfg).code == 0
     sweep("pr", "approve", number, "--as", "cab-ines", "--comment", f"ok {repo}", *cfg, both=False)
     gate = sweep("gate", "check", number, *cfg)
     assert json.loads(gate.out)["pull_request"]["url"].startswith(f"http://127.0.0.1:{served.port}/")
