@@ -42,8 +42,10 @@ if [ "$profile" = test ]; then
   command -v unzip >/dev/null 2>&1 || need_pkgs+=(unzip)
   command -v npm >/dev/null 2>&1 || need_pkgs+=(npm)
   command -v mmdebstrap >/dev/null 2>&1 || need_pkgs+=(mmdebstrap)
-  command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
-  command -v chromedriver >/dev/null 2>&1 || need_pkgs+=(chromium-driver)
+  # the board's browser tests: Debian's chromium, or a Chrome with its chromedriver already there
+  command -v chromium >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || need_pkgs+=(chromium)
+  command -v chromedriver >/dev/null 2>&1 || [ -x "${CHROMEWEBDRIVER:-/nonexistent}/chromedriver" ] ||
+    need_pkgs+=(chromium-driver)
 fi
 
 if [ "${#need_pkgs[@]}" -eq 0 ]; then

@@ -4,6 +4,7 @@ board sites for the tests. Missing Chromium skips locally and fails with CI=true
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -18,8 +19,21 @@ from gitops.board.site_input import CabSection, Cell, Env, EnvAudit, Promotion, 
 from tests.fixtures.components import TOOLS, missing
 from tests.fixtures.windows import calendar_from
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
+# Debian's chromium + chromium-driver (scripts/setup-system.sh); elsewhere (e.g. GitHub's Ubuntu runners,
+# which ship Google Chrome with a matching chromedriver in $CHROMEWEBDRIVER) what is on PATH. Overridable.
+BROWSERS = ("chromium", "google-chrome", "google-chrome-stable")
+
+
+def find_browser() -> tuple[str, str] | None:
+    """(browser, chromedriver) executables, or None."""
+    browser = os.environ.get("ODOO_GITOPS_CHROMIUM") or next(filter(None, map(shutil.which, BROWSERS)), None)
+    driver = os.environ.get("ODOO_GITOPS_CHROMEDRIVER") or shutil.which("chromedriver")
+    webdriver_dir = os.environ.get("CHROMEWEBDRIVER")
+    if driver is None and webdriver_dir and Path(webdriver_dir, "chromedriver").is_file():
+        driver = str(Path(webdriver_dir, "chromedriver"))
+    return (browser, driver) if browser and driver else None
+
+
 AXE = TOOLS / "npm-axe" / "node_modules" / "axe-core" / "axe.min.js"
 # Flags that keep Chromium offline and quiet here; a fresh profile per session.
 FLAGS = (
@@ -129,20 +143,21 @@ def make_site(
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
     """A Selenium session on real headless Chromium, with the network (CDP) log enabled."""
-    if not (CHROMIUM.is_file() and CHROMEDRIVER.is_file()):
-        missing(
-            "chromium + chromium-driver", "run `make test` as root (scripts/setup-system.sh installs them)"
-        )
+    found = find_browser()
+    if found is None:
+        missing("chromium + chromium-driver", "run `make test` as root: setup-system.sh installs them")
+    assert found is not None
+    browser, chromedriver = found
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     profile = tempfile.mkdtemp(prefix="board-chromium-")
     options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
+    options.binary_location = browser
     for flag in (*FLAGS, f"--user-data-dir={profile}"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver = webdriver.Chrome(service=Service(chromedriver), options=options)
     try:
         yield driver
     finally:

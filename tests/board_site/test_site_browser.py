@@ -117,6 +117,21 @@ def test_promotion_page_shows_cab_view_and_timeline(chromium: Any, site_dir: Pat
     assert "approved by cab-ines" in steps[1].text
 
 
+def test_print_media_hides_navigation_and_keeps_the_board(chromium: Any, site_dir: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    _open(chromium, site_dir / "calendar-prod.html")
+    chromium.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        assert not chromium.find_element(By.CSS_SELECTOR, "header nav").is_displayed()
+        label = chromium.find_element(By.CSS_SELECTOR, 'tr[data-date="2026-03-29"] .seg .txt')
+        # printed as words, not only as a colour
+        assert label.is_displayed() and label.text.startswith("freeze 00:00–24:00")
+    finally:
+        chromium.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    assert chromium.find_element(By.CSS_SELECTOR, "header nav").is_displayed()
+
+
 def test_env_page_shows_audit_chain(chromium: Any, site_dir: Path) -> None:
     from selenium.webdriver.common.by import By
 
