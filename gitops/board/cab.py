@@ -89,6 +89,7 @@ class CabView:
     signature: SupplyResult | None
     scan: SupplyResult | None
     attestations: Mapping[str, bool] | None  # predicate name -> present and verified; None: not checked
+    attestations_error: str | None
     window: WindowNow | None
     rollback: Rollback
     reviews: tuple[ReviewMark, ...]
@@ -110,6 +111,7 @@ class CabView:
                 "signature": supply(self.signature),
                 "scan": supply(self.scan),
                 "attestations": dict(self.attestations) if self.attestations is not None else None,
+                "attestations_error": self.attestations_error,
             },
             "window": self.window.to_dict() if self.window else None,
             "rollback": self.rollback.to_dict(),
@@ -242,6 +244,7 @@ def cab_view(
     covers: Sequence[str | None],
     addons_repo: Path | None = None,
     attestations: Mapping[str, bool] | None = None,
+    attestations_error: str | None = None,
 ) -> CabView:
     current = repo.env(facts.target).release
     new = new_release(repo, facts)
@@ -251,6 +254,7 @@ def cab_view(
         kind=facts.kind, version_from=current.version if current else None, version_to=facts.version,
         verdict=verdict, modules=modules,
         schema=schema_view(repo, facts, new, addons_repo), signature=facts.supply("signature"),
-        scan=facts.supply("scan"), attestations=attestations, window=window,
+        scan=facts.supply("scan"), attestations=attestations, attestations_error=attestations_error,
+        window=window,
         rollback=rollback_target(repo, facts, covers), reviews=review_marks(reviews, verdict),
     )  # fmt: skip

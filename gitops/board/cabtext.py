@@ -104,7 +104,9 @@ def _supply(name: str, result: Any) -> str:
 
 def evidence_lines(view: CabView) -> list[str]:
     lines = ["## Evidence", "", _supply("signature", view.signature), _supply("scan", view.scan)]
-    if view.attestations is None:
+    if view.attestations_error:
+        lines.append(f"- SBOM, provenance: cannot check: {lit(view.attestations_error)}")
+    elif view.attestations is None:
         lines.append("- SBOM, provenance: not checked (pass --registry to read the image's attestations)")
     else:
         lines += [f"- {lit(k)}: {'present' if v else 'MISSING'}" for k, v in view.attestations.items()]

@@ -70,11 +70,15 @@ def list_(
     help="The addons repository: list the schema changes and the migration scripts the release brings.",
 )
 @click.option("--body", "show_body", is_flag=True, help="Also print the PR description (marker removed).")
+@click.option(
+    "--registry", "check_registry", is_flag=True,
+    help="Read the image's SBOM and provenance attestations from its registry (verified with the env's key).",
+)  # fmt: skip
 @json_option
 def show(
     *,
     number: int, config_repo: str, forge: str, github_url: str | None, github_repo: str | None,
-    actor: str | None, addons_repo: Path | None, show_body: bool, as_json: bool,
+    actor: str | None, addons_repo: Path | None, show_body: bool, check_registry: bool, as_json: bool,
 ) -> None:  # fmt: skip
     """Show one PR for the CAB: the gate verdict and what is missing first, then the schema changes
     (destructive first, explained), migration scripts, evidence, the window in the env's time zone, the
@@ -86,7 +90,11 @@ def show(
         reviews = s.forge.reviews(number)
         statuses = s.forge.statuses(pull.head_sha) if pull.head_sha else []
         evaluated = _evaluate(s, pull, now)
-        view = _cab(s, pull, evaluated, reviews, addons_repo) if not isinstance(evaluated, str) else None
+        view = (
+            None
+            if isinstance(evaluated, str)
+            else _cab(s, pull, evaluated, reviews, addons_repo, check_registry=check_registry)
+        )
     verdict = evaluated[1] if not isinstance(evaluated, str) else evaluated
     marks = review_marks(reviews, verdict)
     body = strip_marker(pull.body)
@@ -132,15 +140,31 @@ def _cab(
     evaluated: tuple[PullFacts, GateVerdict],
     reviews: Sequence[Review],
     addons_repo: Path | None,
+    *,
+    check_registry: bool,
 ) -> CabView:
     facts, verdict = evaluated
+    present, error = _attestations(s, facts) if check_registry else (None, None)
     timezone = s.repo.env(facts.target).config.timezone
     window = None if verdict.window is None else window_now(verdict.window, timezone=timezone, gated=True)
     covers = covered_cells(s.repo, facts.target, facts.release, facts.tenants, facts.completes_env)
     return cab_view(
         s.repo, number=pull.number, title=pull.title, facts=facts, verdict=verdict, reviews=reviews,
-        window=window, covers=covers, addons_repo=addons_repo,
+        window=window, covers=covers, addons_repo=addons_repo, attestations=present, attestations_error=error,
     )  # fmt: skip
+
+
+def _attestations(s: Session, facts: PullFacts) -> tuple[dict[str, bool] | None, str | None]:
+    """The image's SBOM / provenance attestations under the target's key, or why they cannot be read."""
+    signing = s.repo.env(facts.target).config.signing
+    if signing is None or facts.image is None:
+        return None, f"{facts.target!r} has no signing.public_key to verify attestations with"
+    from gitops.board.attestations import attestations_present
+
+    try:
+        return attestations_present(facts.image, s.repo.files.read(signing.public_key)), None
+    except GitopsError as exc:
+        return None, str(exc)
 
 
 def print_markdown(text: str) -> None:

@@ -14,7 +14,7 @@ from gitops.cli.main import main
 from gitops.promote.marker import MARKER_RE
 from tests.cli.test_status import ANSI_RE, _run_on_a_terminal
 from tests.fixtures.promote import CLOSED, Stage
-from tests.gates.test_bypass import approve, cli, edit_pull
+from tests.gates.test_bypass import approve, cli, edit_pull, push_to_branch
 from tests.promote.test_schema import addons_repo, releases_from
 
 OLD_JSON_KEYS = {
@@ -152,3 +152,24 @@ def test_on_a_terminal_the_markdown_is_rendered(stage: Stage, capsys: pytest.Cap
     assert "**" not in plain
     assert "Schema changes" in plain and "Rollback" in plain
     assert "odoo-gitops:promotion" not in plain
+
+
+def test_a_hostile_file_name_in_the_pr_reaches_no_terminal(
+    stage: Stage, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    number = promote(capsys, stage)
+    _, result = cli(capsys, stage, "pr", "list")
+    branch = result["pull_requests"][0]["head"]
+    push_to_branch(
+        stage, branch, lambda w: (w / "evil\x1b[2J\x1b]0;pwned\x07.yaml").write_text("x: 1\n"), tmp=tmp_path
+    )
+    code, out = show(capsys, stage, number)
+    assert code == 0
+    assert out.splitlines()[0].startswith("gate: FAILURE")
+    assert "the PR edits evil?[2J?]0;pwned?.yaml" in out.splitlines()[0]
+    assert "\x1b" not in out and "\x07" not in out
+    code = main(["status", "prod", "--config-repo", str(stage.repo.remote)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert re.search(r"^acme-build\s+blocked #\d+$", out, re.M), out
+    assert "\x1b" not in out and "\x07" not in out
