@@ -14,10 +14,12 @@ from importlib.resources import files
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from gitops.audit.log import AuditEntry
 from gitops.board.site_calendar import EnvCalendar, PendingPromotion, env_calendar
 from gitops.board.site_input import STATES, Cell, Env, EnvAudit, Promotion, SiteInput, slug
+from gitops.redact import redact
 from gitops.windows.zones import load_zone
 
 PAGE_SIZE = 100  # tenants per board page: the index stays small at 500 tenants
@@ -38,6 +40,11 @@ _ENV = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
     undefined=jinja2.StrictUndefined,
+    # every value a page shows is redacted, as every output is (a secret in a PR title or an audit entry)
+    # (the CAB view's HTML is redacted before it is marked safe: gitops.board.site_cab)
+    finalize=lambda value: (
+        value if isinstance(value, Markup) or not isinstance(value, str) else redact(value)
+    ),
 )
 
 

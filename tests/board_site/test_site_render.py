@@ -53,3 +53,11 @@ def test_nothing_refers_outside_the_site() -> None:
 def test_an_unknown_state_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown board state"):
         Cell(env="prod", tenant="t", state="green")
+
+
+def test_values_are_redacted_on_every_page() -> None:
+    site = make_site()
+    leaky = replace(site.promotions[0], verdict="clone of https://ci:hunter2secret@git.example/c.git failed")
+    pages = render_site(replace(site, promotions=(leaky,)))
+    assert all(b"hunter2secret" not in content for content in pages.values())
+    assert b"https://***@git.example/c.git" in pages["promotion-7.html"]
