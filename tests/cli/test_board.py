@@ -131,3 +131,21 @@ def test_rewrites_its_own_board_and_drops_stale_pages(
     assert not (out / "promotion-99.html").exists()
     assert (out / "index.html").is_file()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".site.")]  # no temporary left behind
+
+
+@pytest.mark.parametrize("weeks", ["0", "105", "eight"])
+def test_weeks_out_of_range_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], weeks: str
+) -> None:
+    work = copy_examples(tmp_path / "config")
+    out = tmp_path / "site"
+    assert main(["board", "--out", str(out), "--weeks", weeks, "--config-repo", str(work)]) == 2
+    assert "--weeks" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_weeks_sets_the_calendar_length(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    work = copy_examples(tmp_path / "config")
+    out = tmp_path / "site"
+    assert main(["board", "--out", str(out), "--weeks", "3", "--config-repo", str(work)]) == 0
+    assert (out / "calendar-prod.html").read_text().count('<table class="calendar"') == 3
