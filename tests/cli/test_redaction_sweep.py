@@ -227,6 +227,7 @@ def test_no_command_lets_a_planted_secret_out(
         gh_number = str(json.loads(opened.out)["pull_request"]["number"])
         sweep("gate", "check", gh_number, *gh, *cfg)
         sweep("pr", "show", gh_number, *gh, *cfg)
+        assert sweep("status", *gh, *cfg).code == 0
     finally:
         httpd.shutdown()
         httpd.server_close()
