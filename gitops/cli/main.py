@@ -33,6 +33,7 @@ VERBS: tuple[tuple[str, str], ...] = (
     ("gitops.cli.pr", "pr"),
     ("gitops.cli.gate", "gate"),
     ("gitops.cli.status", "status"),
+    ("gitops.cli.board", "board_command"),
 )
 
 
