@@ -6,12 +6,13 @@ Exit codes (shared/DESIGN.md): 0 ok, 1 an outside system failed, 2 usage or inva
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from gitops.redact import clone_sources, redact, register_secret
 
 __all__ = [
+    "EXIT_CODES",
     "EXIT_EXTERNAL",
     "EXIT_OK",
     "EXIT_POLICY",
@@ -22,8 +23,10 @@ __all__ = [
     "GitopsError",
     "PolicyError",
     "Problem",
+    "Report",
     "UsageError",
     "VerificationError",
+    "exit_code_of",
     "redact",
     "register_secret",
 ]
@@ -35,17 +38,37 @@ EXIT_POLICY = 3
 EXIT_VERIFY = 4
 
 
-class GitopsError(Exception):
-    """Base of every error the toolkit raises on purpose. `exit_code` decides the process exit status."""
+@dataclass(frozen=True, kw_only=True)
+class Report:
+    """A verb's result as the verb prints it: `data` is its one JSON document (--json), `text` the human
+    rendering. A verdict that says no carries its report, so the handler prints the result exactly as the
+    verb prints a success, and only the exit code differs."""
 
-    exit_code = EXIT_EXTERNAL
+    data: object
+    text: Callable[[], str] | str = ""
+
+    def human(self) -> str:
+        return self.text() if callable(self.text) else self.text
+
+
+class GitopsError(Exception):
+    """Base of every error the toolkit raises on purpose; `exit_code_of` gives its exit status.
+
+    `report`: the verb's result, printed instead of an error line (a verdict: window closed, gate pending,
+    scan failed, audit log tampered with)."""
+
     kind = "error"
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, report: Report | None = None) -> None:
         super().__init__(redact(message))
         self.read_from = clone_sources(f"{message}\n{hint or ''}")  # temporary clones the message names
         self.message = redact(message)
         self.hint = redact(hint) if hint else None
+        self.report = report
+
+    @property
+    def exit_code(self) -> int:
+        return exit_code_of(self)
 
     def to_dict(self) -> dict[str, object]:
         data: dict[str, object] = {"error": self.kind, "message": self.message}
@@ -60,14 +83,12 @@ class GitopsError(Exception):
 class ExternalError(GitopsError):
     """An outside system (engine, registry, git, forge, Kubernetes API) failed or timed out."""
 
-    exit_code = EXIT_EXTERNAL
     kind = "external"
 
 
 class UsageError(GitopsError):
     """The command line was wrong."""
 
-    exit_code = EXIT_USAGE
     kind = "usage"
 
 
@@ -87,7 +108,6 @@ class Problem:
 class ConfigError(GitopsError):
     """The config repository is invalid. Carries every problem found, not just the first."""
 
-    exit_code = EXIT_USAGE
     kind = "config"
 
     def __init__(self, problems: Iterable[Problem], *, hint: str | None = None) -> None:
@@ -106,13 +126,19 @@ class ConfigError(GitopsError):
 class PolicyError(GitopsError):
     """A policy said no: window closed, gate unmet, scan failed, bad signature, precondition unmet."""
 
-    exit_code = EXIT_POLICY
     kind = "policy"
 
-    def __init__(self, message: str, *, reasons: Sequence[str] = (), hint: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        reasons: Sequence[str] = (),
+        hint: str | None = None,
+        report: Report | None = None,
+    ) -> None:
         self.reasons = tuple(redact(r) for r in reasons)
         full = message if not reasons else message + "\n" + "\n".join(f"  - {r}" for r in self.reasons)
-        super().__init__(full, hint=hint)
+        super().__init__(full, hint=hint, report=report)
 
     def to_dict(self) -> dict[str, object]:
         data = super().to_dict()
@@ -123,5 +149,26 @@ class PolicyError(GitopsError):
 class VerificationError(GitopsError):
     """Verification failed or timed out."""
 
-    exit_code = EXIT_VERIFY
     kind = "verification"
+
+
+# ---------------------------------------------------------------- the one map from error to exit code
+
+# Each error type's exit code; a subclass not listed takes its nearest listed base's code.
+EXIT_CODES: dict[type, int] = {
+    GitopsError: EXIT_EXTERNAL,
+    ExternalError: EXIT_EXTERNAL,
+    UsageError: EXIT_USAGE,
+    ConfigError: EXIT_USAGE,
+    PolicyError: EXIT_POLICY,
+    VerificationError: EXIT_VERIFY,
+}
+
+
+def exit_code_of(error: BaseException) -> int:
+    """The process exit status for `error`: its type's code in EXIT_CODES (nearest listed base wins);
+    EXIT_EXTERNAL for anything else (an unexpected error is reported, never a traceback)."""
+    for cls in type(error).__mro__:
+        if cls in EXIT_CODES:
+            return EXIT_CODES[cls]
+    return EXIT_EXTERNAL

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import click
 
 from gitops import __version__
-from gitops.cli.options import to_json
-from gitops.errors import EXIT_EXTERNAL, EXIT_USAGE, GitopsError
+from gitops.cli.options import print_report, to_json
+from gitops.errors import EXIT_EXTERNAL, EXIT_USAGE, GitopsError, exit_code_of
 from gitops.redact import clone_sources, redact, register_process
 
 # verb module -> attribute holding its click command (or group). One module per verb.
@@ -98,7 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = cli.main(args=args, prog_name="odoo-gitops", standalone_mode=False)
     except GitopsError as exc:
-        return _fail(exc.to_dict(), exc.render(), exc.exit_code, as_json, sources=exc.read_from)
+        if exc.report is not None:  # a verdict: the verb's result, as a success prints it
+            print_report(exc.report, as_json=as_json)
+            return exit_code_of(exc)
+        return _fail(exc.to_dict(), exc.render(), exit_code_of(exc), as_json, sources=exc.read_from)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:

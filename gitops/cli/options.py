@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 from pydantic import BaseModel
 
+from gitops.errors import Report
 from gitops.redact import redact, redact_data
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -53,15 +54,22 @@ def to_json(data: Any) -> str:
     return json.dumps(redact_data(plain), indent=2, sort_keys=False, ensure_ascii=False)
 
 
-def emit(data: Any, *, as_json: bool, human: Callable[[], str] | str, exit_code: int = 0) -> None:
-    """Print the result, redacted: JSON on stdout with --json, otherwise human text. Then exit with
-    `exit_code`."""
+def print_report(report: Report, *, as_json: bool) -> None:
+    """Print a verb's result, redacted: JSON on stdout with --json, otherwise human text. The error
+    handler prints a verdict's report (gitops/errors.py) the same way."""
     if as_json:
-        sys.stdout.write(to_json(data) + "\n")
+        sys.stdout.write(to_json(report.data) + "\n")
     else:
-        text = human() if callable(human) else human
+        text = report.human()
         if text:
             click.echo(redact(text))
+
+
+def emit(data: Any, *, as_json: bool, human: Callable[[], str] | str, exit_code: int = 0) -> None:
+    """Print the result (`print_report`). A verdict that says no is raised as its error type with the
+    report instead (gitops/errors.py maps it to the exit code); `exit_code` is kept for `verify` until
+    its service raises its verdict too."""
+    print_report(Report(data=data, text=human), as_json=as_json)
     if exit_code:
         raise click.exceptions.Exit(exit_code)
 
