@@ -13,12 +13,12 @@ from gitops.cli.gate import render_gate
 from gitops.cli.options import config_repo_option, emit, info, json_option
 from gitops.errors import GitopsError
 from gitops.gates.policy import GateVerdict, Review
-from gitops.promote.evidence import engine_window_check
 from gitops.promote.forge import PullRequest
 from gitops.promote.forges import ForgeSettings, Session, open_session
 from gitops.promote.localforge import LocalForge
 from gitops.promote.marker import strip_marker
 from gitops.promote.pulls import evaluate_pull, merge_pull
+from gitops.promote.stage_seams import engine_window_check
 
 
 @click.group("pr")
