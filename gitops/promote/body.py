@@ -43,7 +43,7 @@ _ENV = jinja2.Environment(
 _ENV.filters["md"] = md_escape
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BodyFacts:
     kind: str
     source: str

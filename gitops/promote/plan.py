@@ -54,7 +54,7 @@ Step = Literal["forward", "rollback", "skip", "backward"]
 Bump = Literal["major", "minor", "patch", "prerelease", "build", "none", "downgrade", "initial"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ModuleChange:
     name: str
     change: Literal["added", "removed", "changed"]
@@ -64,7 +64,7 @@ class ModuleChange:
     to_checksum: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Soak:
     required: timedelta
     elapsed: timedelta | None
@@ -81,7 +81,7 @@ class Soak:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Plan:
     """`refusals` are all of promote's reasons to refuse (pipeline, earlier waves, configuration), and
     `allowed` is False exactly when there are some; `reasons` is the pipeline part alone (promote adds the
@@ -179,12 +179,12 @@ def module_changes(old: dict[str, ModuleRecord], new: dict[str, ModuleRecord]) -
         )
         changes.append(
             ModuleChange(
-                name,
-                kind,
-                before.version if before else None,
-                after.version if after else None,
-                before.checksum if before else None,
-                after.checksum if after else None,
+                name=name,
+                change=kind,
+                from_version=before.version if before else None,
+                to_version=after.version if after else None,
+                from_checksum=before.checksum if before else None,
+                to_checksum=after.checksum if after else None,
             )
         )
     return tuple(changes)
@@ -205,9 +205,9 @@ def classify_step(pipeline: Pipeline, source: str, target: str) -> Step:
 def _soak(required: timedelta, release: ReleaseRecord, now: datetime) -> Soak:
     since = release.verification.verified_at if release.verification else None
     if since is None:
-        return Soak(required, None, None, required <= timedelta(0))
+        return Soak(required=required, elapsed=None, since=None, satisfied=required <= timedelta(0))
     elapsed = now - since
-    return Soak(required, elapsed, since, elapsed >= required)
+    return Soak(required=required, elapsed=elapsed, since=since, satisfied=elapsed >= required)
 
 
 def _pipeline_reasons(
@@ -233,7 +233,7 @@ def _pipeline_reasons(
     return reasons
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class _Probe:
     """What promote would install, as far as `runs_already` needs to know."""
 
@@ -273,7 +273,10 @@ def make_plan(
     gates = target_stage.gates if target_stage else ()
     waves = resolve_waves(pipeline, target)
     chosen = selection(target, waves, rel.image, request, now)
-    up_to_date = runs_already(cur, _Probe(rel.image, dict(rel.modules), chosen.tenants, chosen.completes_env))
+    probe = _Probe(
+        image=rel.image, modules=dict(rel.modules), tenants=chosen.tenants, completes_env=chosen.completes_env
+    )
+    up_to_date = runs_already(cur, probe)
     refusals = () if up_to_date else (*reasons, *chosen.reasons, *missing_key_reasons(target, gates))
     modules = module_changes(cur.modules if cur else {}, rel.modules)
     # the class promote gives without --addons-repo (fail closed), so the approvals shown are the ones it asks
