@@ -25,6 +25,7 @@ from gitops.errors import (
     UsageError,
     VerificationError,
     exit_code_of,
+    register_secret,
 )
 from gitops.tarball import UnsafeArchiveError
 
@@ -132,3 +133,24 @@ def test_an_error_without_report_is_an_error_line(capsys: pytest.CaptureFixture[
         "reasons": ["window closed"],
     }
     assert out.err.startswith("error: cannot promote")
+
+
+def test_a_verdicts_report_is_redacted_like_any_output(capsys: pytest.CaptureFixture[str]) -> None:
+    secret = "verdict-s3cr3t-token-value"
+    register_secret(secret)
+
+    @click.command("test-leak")
+    @click.option("--json", "as_json", is_flag=True)
+    def command(as_json: bool) -> None:
+        report = Report(data={"detail": f"token {secret}"}, text=f"token {secret}")
+        raise PolicyError(f"refused with {secret}", report=report)
+
+    cli.add_command(command)
+    try:
+        assert main(["test-leak", "--json"]) == EXIT_POLICY
+        assert main(["test-leak"]) == EXIT_POLICY
+    finally:
+        cli.commands.pop("test-leak")
+    out = capsys.readouterr()
+    assert secret not in out.out + out.err
+    assert "token" in out.out
