@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from gitops import proc, tarball
 from gitops.config.loader import ConfigRepo
@@ -91,7 +91,7 @@ class WindowFacts(Protocol):
     @property
     def open_until(self) -> datetime | None: ...
 
-    def to_dict(self) -> dict[str, Any]: ...
+    def to_dict(self) -> Mapping[str, object]: ...
 
 
 class WindowCheck(Protocol):
@@ -107,13 +107,18 @@ def engine_window_check(calendars: Sequence[Calendar], at: datetime) -> WindowFa
 
 def override_record(
     window: WindowState, *, env: str, reason: str | None, ticket: str | None, who: str, when: datetime
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """The break-glass record of a window the emergency path overrode (gitops.windows.breakglass), naming
     the environment and who broke glass."""
     from gitops.windows.breakglass import break_glass
     from gitops.windows.engine import WindowVerdict
 
-    plain = {"reason": reason, "ticket": ticket, "windows_violated": list(window.blocked_by), "who": who}
+    plain: dict[str, object] = {
+        "reason": reason,
+        "ticket": ticket,
+        "windows_violated": list(window.blocked_by),
+        "who": who,
+    }
     if not isinstance(window.verdict, WindowVerdict) or not (reason and ticket):
         return {**plain, "env": env}
     record = break_glass(
@@ -154,7 +159,7 @@ class SchemaDiff:
     change_class: str
     destructive: bool
     fingerprint: str | None
-    changes: tuple[dict[str, Any], ...] = ()
+    changes: tuple[Mapping[str, object], ...] = ()
     errors: tuple[str, ...] = ()
     note: str | None = None
 
@@ -180,7 +185,7 @@ def compute_schema_diff(addons_repo: Path, old_commit: str | None, new_commit: s
         return diff_addons([old], [new])
 
 
-def _severity_rank(change: dict[str, Any]) -> int:
+def _severity_rank(change: Mapping[str, object]) -> int:
     return 0 if change.get("severity") == "destructive" else 1
 
 
