@@ -55,7 +55,7 @@ class GitopsError(Exception):
     """Base of every error the toolkit raises on purpose; `exit_code_of` gives its exit status.
 
     `report`: the verb's result, printed instead of an error line (a verdict: window closed, gate pending,
-    scan failed, audit log tampered with)."""
+    scan failed, audit log tampered with, verify failed or timed out)."""
 
     kind = "error"
 
@@ -147,7 +147,8 @@ class PolicyError(GitopsError):
 
 
 class VerificationError(GitopsError):
-    """Verification failed or timed out."""
+    """Verification failed or timed out (verify's verdicts failed, partial and timed-out; the report
+    they carry is what `--json` prints)."""
 
     kind = "verification"
 

@@ -65,13 +65,10 @@ def print_report(report: Report, *, as_json: bool) -> None:
             click.echo(redact(text))
 
 
-def emit(data: Any, *, as_json: bool, human: Callable[[], str] | str, exit_code: int = 0) -> None:
-    """Print the result (`print_report`). A verdict that says no is raised as its error type with the
-    report instead (gitops/errors.py maps it to the exit code); `exit_code` is kept for `verify` until
-    its service raises its verdict too."""
+def emit(data: Any, *, as_json: bool, human: Callable[[], str] | str) -> None:
+    """Print a verb's result (`print_report`). A verdict that says no is not emitted: the verb raises it
+    as its error type carrying the report, and gitops/errors.py maps it to its exit code."""
     print_report(Report(data=data, text=human), as_json=as_json)
-    if exit_code:
-        raise click.exceptions.Exit(exit_code)
 
 
 def info(message: str) -> None:

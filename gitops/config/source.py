@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 from gitops.errors import UsageError
-from gitops.promote.repo import ConfigCheckout
+from gitops.gitstore.checkout import ConfigCheckout
 
 _URL_PREFIXES = ("http://", "https://", "ssh://", "git://", "file://", "git@")
 

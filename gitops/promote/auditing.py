@@ -12,10 +12,10 @@ from typing import Any
 from gitops.audit import append_entry, audit_path, verify_chain
 from gitops.config.models import BackupRecord
 from gitops.errors import ConfigError, ExternalError, Problem
-from gitops.promote import plumbing
+from gitops.gitstore import plumbing
+from gitops.gitstore.checkout import ConfigCheckout, NonFastForward, format_trailers
 from gitops.promote.promotion import Install
 from gitops.promote.publishing import Publication, Published
-from gitops.promote.repo import ConfigCheckout, NonFastForward, format_trailers
 
 
 def record_audit(

@@ -7,8 +7,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from gitops.errors import PolicyError
-from gitops.promote import plumbing
-from gitops.promote.repo import ConfigCheckout, NonFastForward, format_trailers
+from gitops.gitstore import plumbing
+from gitops.gitstore.checkout import ConfigCheckout, NonFastForward, format_trailers
 
 Edit = Callable[[Mapping[str, bytes | None], Mapping[str, Any] | None], dict[str, bytes]]
 

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gitops import proc
+from gitops.config import store as config_store
 from gitops.config.loader import ConfigRepo
 from gitops.config.source import is_bare_repository, is_url
 from gitops.errors import UsageError, register_secret
-from gitops.promote import plumbing
+from gitops.gitstore.checkout import ConfigCheckout
 from gitops.promote.forge import Forge
 from gitops.promote.localforge import LocalForge
-from gitops.promote.repo import ConfigCheckout
 
 _GITHUB_SLUG_RE = re.compile(r"github[^/:]*[/:]([^/]+/[^/]+?)(?:\.git)?/?$")
 
@@ -121,7 +121,7 @@ def open_session(config_repo: str, settings: ForgeSettings) -> Iterator[Session]
     factory = forge_factory(settings, remote)
     with tempfile.TemporaryDirectory(prefix="odoo-gitops-") as tmp:
         checkout = ConfigCheckout.clone(remote, Path(tmp) / "config", working_tree=False)
-        repo = plumbing.load_checkout(checkout)
+        repo = config_store.load_checkout(checkout)
         yield Session(checkout, repo, factory(checkout), default_actor(settings.actor))
 
 

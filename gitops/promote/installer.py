@@ -9,10 +9,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from gitops.config import store as config_store
 from gitops.config.loader import ConfigRepo
 from gitops.gates.evidence import WindowState
 from gitops.gates.registry import stage_gates
-from gitops.promote import plumbing
+from gitops.gitstore.checkout import ConfigCheckout
 from gitops.promote.auditing import audit_backup, audit_promotion
 from gitops.promote.branch_push import push_promotion_branch
 from gitops.promote.forge import Forge
@@ -27,7 +28,6 @@ from gitops.promote.promotion import (
 from gitops.promote.publishing import Publication, publish
 from gitops.promote.pullfacts import head_content
 from gitops.promote.release_files import edited_paths, install_files, new_release_data
-from gitops.promote.repo import ConfigCheckout
 from gitops.promote.run_state import RunState, prior_run, run_state
 from gitops.promote.stage_seams import WindowCheck, window_state
 from gitops.promote.waves import runs_already
@@ -70,7 +70,7 @@ def open_context(options: PromoteOptions, seams: Seams, target: str) -> Promotio
     checkout = ConfigCheckout.clone(options.remote, options.workdir / "config", working_tree=False)
     # the remote's promotion branches are listed (one ls-remote) while the config loads
     heads = in_background(lambda: checkout.remote_heads(*(f"{p}*" for p in BRANCH_PREFIXES)))
-    repo = plumbing.load_checkout(checkout)
+    repo = config_store.load_checkout(checkout)
     now = options.now or datetime.now(UTC)
     # the window verdict runs while preconditions are checked and git edits and pushes
     window = in_background(lambda: window_verdict(repo, target, now, seams.window_check))

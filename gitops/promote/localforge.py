@@ -16,9 +16,9 @@ from typing import Any
 
 from gitops.errors import ExternalError, UsageError
 from gitops.gates.evidence import Review
-from gitops.promote import plumbing
+from gitops.gitstore import plumbing
+from gitops.gitstore.checkout import ConfigCheckout, NonFastForward
 from gitops.promote.forge import CommitStatus, PullRequest, StatusState
-from gitops.promote.repo import ConfigCheckout, NonFastForward
 from gitops.redact import redact, strip_userinfo
 
 FORGE_BRANCH = "odoo-gitops/forge"

@@ -11,9 +11,9 @@ from typing import Any, Literal
 
 from gitops.config.models import BackupRecord, ModuleRecord
 from gitops.gates.evidence import SupplyResult
+from gitops.gitstore.checkout import ConfigCheckout
 from gitops.promote.forge import Forge, PullRequest
 from gitops.promote.plan import ModuleChange
-from gitops.promote.repo import ConfigCheckout
 from gitops.promote.stage_seams import SchemaDiff, SupplyChecks, WindowCheck
 
 Action = Literal["created", "updated", "unchanged", "up-to-date"]

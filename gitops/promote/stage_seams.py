@@ -21,7 +21,7 @@ from gitops.gates.evidence import WindowState
 
 if TYPE_CHECKING:
     from gitops.addons.diff import AddonsDiff
-    from gitops.windows.calendar import Calendar
+    from gitops.config.calendars.calendar import Calendar
 
 
 class SignatureFacts(Protocol):
@@ -80,7 +80,7 @@ class BlockingWindow(Protocol):
 
 
 class WindowFacts(Protocol):
-    """What a promotion reads from a window verdict (gitops.windows.engine.WindowVerdict)."""
+    """What a promotion reads from a window verdict (gitops.windows.verdict.WindowVerdict)."""
 
     @property
     def open(self) -> bool: ...
@@ -99,8 +99,8 @@ class WindowCheck(Protocol):
 
 
 def engine_window_check(calendars: Sequence[Calendar], at: datetime) -> WindowFacts:
-    """The real window engine (gitops.windows.engine.check)."""
-    from gitops.windows import engine
+    """The real window engine (gitops.windows.verdict.check)."""
+    from gitops.windows import verdict as engine
 
     return engine.check(calendars, at)
 
@@ -111,7 +111,7 @@ def override_record(
     """The break-glass record of a window the emergency path overrode (gitops.windows.breakglass), naming
     the environment and who broke glass."""
     from gitops.windows.breakglass import break_glass
-    from gitops.windows.engine import WindowVerdict
+    from gitops.windows.verdict import WindowVerdict
 
     plain: dict[str, object] = {
         "reason": reason,

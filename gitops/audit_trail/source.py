@@ -17,9 +17,9 @@ from gitops import proc
 from gitops.audit.history import AUDIT_DIR, LOG_FORMAT, LogHistory, log_env, parse_history
 from gitops.config.source import is_remote
 from gitops.errors import redact
-from gitops.promote import plumbing
+from gitops.gitstore import plumbing
+from gitops.gitstore.checkout import ConfigCheckout
 from gitops.promote.forges import ForgeSettings, Session, open_session
-from gitops.promote.repo import ConfigCheckout
 
 _CREDENTIALS_RE = re.compile(r"^([a-z+]+://)[^@/]+@")
 

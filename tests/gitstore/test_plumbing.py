@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from gitops.errors import ExternalError
-from gitops.promote import plumbing
-from gitops.promote.repo import ConfigCheckout
+from gitops.gitstore import plumbing
+from gitops.gitstore.checkout import ConfigCheckout
 from tests.fixtures.configrepo import ConfigRepoFixture, git
 
 

@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from gitops.windows.zones import UnknownZoneError, load_zone
+from gitops.config.calendars.zones import UnknownZoneError, load_zone
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_PAD_BUSINESS_DAYS = 31

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from gitops.windows.businessdays import BusinessDays
-from gitops.windows.model import DEFAULT_DTSTART, AnchorSpec, parse_rrule
+from gitops.config.calendars.businessdays import BusinessDays
+from gitops.config.calendars.spec import DEFAULT_DTSTART, AnchorSpec, parse_rrule
 
 DateRange = tuple[date, date]  # first and last local date, inclusive
 

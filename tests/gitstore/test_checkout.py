@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gitops.errors import EXIT_EXTERNAL, EXIT_POLICY, ExternalError
-from gitops.promote.repo import (
+from gitops.gitstore.checkout import (
     AccessDenied,
     ConfigCheckout,
     NonFastForward,

@@ -14,10 +14,8 @@ import time
 from collections.abc import Iterable, Mapping
 
 from gitops import proc
-from gitops.config.files import TreeFiles
-from gitops.config.loader import ConfigRepo, load_config
 from gitops.errors import ExternalError
-from gitops.promote.repo import ConfigCheckout
+from gitops.gitstore.checkout import ConfigCheckout
 
 SCRATCH_REF = "refs/odoo-gitops/commit"
 
@@ -38,7 +36,7 @@ def git(
     )
 
 
-def _blob_ids(
+def blob_ids(
     checkout: ConfigCheckout, ref: str, *scopes: str, links: set[str] | None = None
 ) -> dict[str, bytes]:
     """Path -> object id of every file at `ref` (under `scopes`, when given): one `ls-tree`. Symbolic
@@ -55,7 +53,7 @@ def _blob_ids(
     return ids
 
 
-def _cat(checkout: ConfigCheckout, ids: list[bytes]) -> list[bytes]:
+def cat_blobs(checkout: ConfigCheckout, ids: list[bytes]) -> list[bytes]:
     """Contents of the blobs `ids`, in order: one `cat-file --batch`."""
     if not ids:
         return []
@@ -77,21 +75,11 @@ def read_blobs(checkout: ConfigCheckout, ref: str, paths: Iterable[str]) -> dict
     wanted = list(paths)
     if any("\n" in p or "\0" in p for p in wanted):
         raise ExternalError(f"cannot read {ref}: a path contains a newline")
-    ids = _blob_ids(checkout, ref, *sorted({posixpath.dirname(p) + "/" if "/" in p else p for p in wanted}))
+    ids = blob_ids(checkout, ref, *sorted({posixpath.dirname(p) + "/" if "/" in p else p for p in wanted}))
     present = [p for p in wanted if p in ids]
     blobs: dict[str, bytes | None] = dict.fromkeys(wanted)
-    blobs.update(zip(present, _cat(checkout, [ids[p] for p in present]), strict=True))
+    blobs.update(zip(present, cat_blobs(checkout, [ids[p] for p in present]), strict=True))
     return blobs
-
-
-def tree_files(checkout: ConfigCheckout, ref: str, *, preload: tuple[str, ...]) -> TreeFiles:
-    """The files at `ref` in memory: those under the `preload` folders read at once (one `cat-file`), any
-    other on first use. Loading a config repo from it needs no working tree."""
-    links: set[str] = set()
-    ids = _blob_ids(checkout, ref, links=links)
-    eager = [p for p in ids if p.startswith(preload)]
-    contents = dict(zip(eager, _cat(checkout, [ids[p] for p in eager]), strict=True))
-    return TreeFiles(ids, contents, lambda path: _cat(checkout, [ids[path]])[0], frozenset(links))
 
 
 def read_blob(checkout: ConfigCheckout, ref: str, path: str) -> bytes | None:
@@ -144,10 +132,3 @@ def commit_files(
     if len(sha) != 40:
         raise ExternalError(f"git fast-import did not report the new commit (got {out.strip()!r})")
     return sha
-
-
-def load_checkout(checkout: ConfigCheckout) -> ConfigRepo:
-    """Load (validate) the config at the checkout's HEAD from the git objects in memory, so a clone made
-    without a working tree (`--no-checkout`) never writes hundreds of tenant files to disk."""
-    files = tree_files(checkout, "HEAD", preload=("envs/", "pipelines/", "calendars/"))
-    return load_config(checkout.root, files)

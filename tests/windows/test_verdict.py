@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from gitops.windows.calendar import Calendar
-from gitops.windows.engine import check, evaluate, next_open, open_until
+from gitops.config.calendars.calendar import Calendar
+from gitops.windows.verdict import check, evaluate, next_open, open_until
 from tests.fixtures.windows import ISSUE_EXAMPLE, calendar_from, utc
 
 Span = tuple[datetime, datetime]
@@ -328,7 +328,7 @@ def test_offsets_in_input_are_respected() -> None:
 _PROBE = """
 import json, sys
 from datetime import datetime, UTC
-from gitops.windows.engine import evaluate, check
+from gitops.windows.verdict import evaluate, check
 from tests.fixtures.windows import ISSUE_EXAMPLE, calendar_from
 cal = calendar_from(ISSUE_EXAMPLE, "payroll")
 start, end = datetime(2026, 3, 20, tzinfo=UTC), datetime(2026, 4, 10, tzinfo=UTC)

@@ -18,12 +18,12 @@ from datetime import date, datetime, time
 from itertools import islice
 from typing import TYPE_CHECKING, Literal
 
-from gitops.windows.anchors import DateRange, occurrences
-from gitops.windows.businessdays import BusinessDays
-from gitops.windows.model import DEFAULT_DTSTART, AnchorSpec, parse_rrule
+from gitops.config.calendars.anchors import DateRange, occurrences
+from gitops.config.calendars.businessdays import BusinessDays
+from gitops.config.calendars.spec import DEFAULT_DTSTART, AnchorSpec, parse_rrule
 
 if TYPE_CHECKING:
-    from gitops.windows.calendar import Calendar
+    from gitops.config.calendars.calendar import Calendar
 
 HORIZON_YEARS = 10
 SHOWN = 3

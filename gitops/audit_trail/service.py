@@ -9,13 +9,13 @@ from typing import Any
 
 from gitops.audit.history import LogHistory
 from gitops.audit.log import AuditEntry, ChainReport, parse_entries, verify_text
-from gitops.audit.source import AuditSource, is_plain_directory, session_source
+from gitops.audit_trail.source import AuditSource, is_plain_directory, session_source
 from gitops.errors import UsageError
 from gitops.promote.forges import ForgeSettings, open_session
 from gitops.promote.service import record_audit
 from gitops.windows.breakglass import AUDIT_KIND, break_glass, require_emergency_details
-from gitops.windows.engine import check
 from gitops.windows.service import CheckResult
+from gitops.windows.verdict import check
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ Argo CD's own `argocd app wait` never compares revisions, so this does: the revi
 (or `revisions[]` for multi-source apps) and in the last operation's `syncResult` must be the promoted
 SHA or a descendant of it; the app must be Synced and Healthy, the last operation Succeeded, and
 `reconciledAt` not older than that operation's `finishedAt`. A requested refresh must have been consumed
-(the controller removes the annotation) so the status is fresh.
+(the controller removes the annotation) so the status is fresh. The object reports the commit itself:
+it reads no Flux source.
 """
 
 from __future__ import annotations
@@ -12,9 +13,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from gitops.verify.kube import Resource
+from gitops.verify.readiness import Check
+from gitops.verify.reconcilers.protocol import Reading
 from gitops.verify.revision import RevisionFilter, git_sha, short
+from gitops.verify.sources.protocol import SourceReading, SourceRef
 from gitops.verify.verdict import Verdict, describe, dig, parse_time
 
+RESOURCE = Resource("argoproj.io", "v1alpha1", "applications", "Application")
+SOURCE_KINDS: frozenset[str] = frozenset()
 REFRESH_ANNOTATION = "argocd.argoproj.io/refresh"
 FATAL_CONDITIONS = frozenset({"SyncError", "InvalidSpecError"})
 FAILED_PHASES = frozenset({"Failed", "Error"})
@@ -80,7 +87,7 @@ def _operation_missing(app: Mapping[str, Any], accepts: RevisionFilter) -> list[
 
 def application_verdict(app: Mapping[str, Any], *, accepts: RevisionFilter) -> Verdict:
     """ok / pending / failed for one Application object (a dict as the API returns it)."""
-    subject = describe(app, "Application")
+    subject = describe(app, RESOURCE.kind)
     if dig(app, "metadata", "deletionTimestamp"):
         return Verdict.failed(subject, "the Application is being deleted")
     reasons = _failure(app, accepts)
@@ -104,3 +111,52 @@ def application_verdict(app: Mapping[str, Any], *, accepts: RevisionFilter) -> V
 def destination_namespace(app: Mapping[str, Any]) -> str | None:
     value = dig(app, "spec", "destination", "namespace")
     return value if isinstance(value, str) and value else None
+
+
+def refresh_annotations(token: str) -> dict[str, str]:
+    """A normal refresh; the controller removes the annotation once consumed (`token` is not needed)."""
+    return {REFRESH_ANNOTATION: "normal"}
+
+
+def source_ref(obj: Mapping[str, Any], name: str | None) -> SourceRef | None:
+    return None
+
+
+def read(
+    obj: Mapping[str, Any],
+    *,
+    accepts: RevisionFilter,
+    requested_at: str | None,
+    source: SourceReading | None,
+    chart_version: str | None,
+) -> Reading:
+    return Reading(
+        application_verdict(obj, accepts=accepts),
+        git_sha(dig(obj, "status", "sync", "revision")),
+        destination_namespace(obj),
+    )
+
+
+def can_go_back(app: Mapping[str, Any], previous_revision: str | None) -> Check:
+    """A rollback PR (git revert) is applied by auto-sync; without auto-sync only `argocd app rollback`
+    to a history entry holding the previous revision brings it back."""
+    automated = dig(app, "spec", "syncPolicy", "automated") is not None
+    history = dig(app, "status", "history") or ()
+    revisions = {git_sha(entry.get("revision")) for entry in history} | {
+        git_sha(r) for entry in history for r in entry.get("revisions") or ()
+    }
+    in_history = previous_revision is not None and previous_revision in revisions
+    if automated:
+        return Check("reconciler", True, "auto-sync is on: a rollback PR (git revert) is applied by Argo CD")
+    if in_history:
+        return Check(
+            "reconciler",
+            True,
+            f"auto-sync is off; history holds {short(previous_revision)} for `argocd app rollback`",
+        )
+    return Check(
+        "reconciler",
+        False,
+        f"auto-sync is off and history has no entry for {short(previous_revision)}: nothing would apply a "
+        "rollback PR and `argocd app rollback` has nothing to go back to",
+    )

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gitops.windows.anchors import occurrences
-from gitops.windows.calendar import Calendar
-from gitops.windows.engine import SEARCH_HORIZON, check, evaluate
+from gitops.config.calendars.anchors import occurrences
+from gitops.config.calendars.calendar import Calendar
+from gitops.windows.verdict import SEARCH_HORIZON, check, evaluate
 from tests.fixtures.windows import calendar_from
 
 ZONES = [

@@ -1,8 +1,10 @@
-"""The verification loop: request a refresh, then watch until every target is decided or time runs out.
+"""Convergence: request a refresh, then watch until every target is decided or time runs out.
 
 Reads go through informers (one LIST + one WATCH per kind and namespace, whatever the number of
 tenants); after each batch of changes only the targets those changes touch are re-evaluated by the pure
-verdict functions. The reconciler object must prove the revision before the workloads are judged.
+verdict functions. The reconciler object must prove the revision before the workloads are judged. What a
+kind means comes from the registries (gitops/verify/reconcilers/, gitops/verify/sources/): this loop
+names no kind.
 """
 
 from __future__ import annotations
@@ -14,25 +16,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from gitops.verify import argocd, flux
-from gitops.verify.kube import (
-    APPLICATIONS,
-    DEPLOYMENTS,
-    GITREPOSITORIES,
-    HELMRELEASES,
-    KUSTOMIZATIONS,
-    PODS,
-    REPLICASETS,
-    KubeApi,
-    Resource,
-)
-from gitops.verify.revision import RevisionFilter, git_sha
+from gitops.verify.kube import DEPLOYMENTS, PODS, REPLICASETS, KubeApi, Resource
+from gitops.verify.reconcilers import registry as reconcilers
+from gitops.verify.reconcilers.protocol import Reading
+from gitops.verify.revision import RevisionFilter
 from gitops.verify.rollout import HASH_LABEL, deployment_verdict, pods_verdict
+from gitops.verify.sources import registry as sources
+from gitops.verify.sources.protocol import SourceReading, SourceRef
 from gitops.verify.targets import Target
 from gitops.verify.verdict import State, Verdict, combine, dig
 from gitops.verify.watcher import Change, InformerSet, WatchSpec
 
-REFRESH = {argocd.REFRESH_ANNOTATION: "normal"}
 REFRESH_CONCURRENCY = 4
 
 
@@ -104,6 +98,8 @@ class Verification:
         self._by_object = {(t.resource, t.namespace, t.name): t for t in self.targets}
         self._by_workload: dict[str, list[Target]] = {}
         self._owner_index: dict[tuple[Resource, str], dict[str, list[dict[str, Any]]]] = {}
+        self._reconciler_resources = reconcilers.resources()
+        self._source_resources = sources.resources()
         for target in self.targets:
             for workload in target.workloads:
                 self._by_workload.setdefault(workload, []).append(target)
@@ -111,29 +107,33 @@ class Verification:
     # ------------------------------------------------------------ refresh
 
     def _refresh_one(self, target: Target, token: str) -> dict[str, Any] | None:
-        if target.resource is APPLICATIONS:
-            return self.api.patch_annotations(target.resource, target.namespace, target.name, REFRESH)
-        annotations = {flux.REQUESTED_AT_ANNOTATION: token}
+        annotations = target.reconciler.refresh_annotations(token)
         return self.api.patch_annotations(target.resource, target.namespace, target.name, annotations)
 
+    def _source_ref(self, target: Target, obj: dict[str, Any]) -> SourceRef | None:
+        return target.reconciler.source_ref(obj, target.source)
+
     def request_refresh(self) -> None:
-        """Merge-patch the refresh annotation on every target (a few at a time) and each Flux source once."""
+        """Merge-patch the refresh annotation on every target (a few at a time) and on each source they
+        read from once; then watch those sources."""
         token = rfc3339_nano(datetime.now(UTC))
         with ThreadPoolExecutor(max_workers=REFRESH_CONCURRENCY) as pool:
             patched = list(pool.map(lambda t: self._refresh_one(t, token), self.targets))
-        sources: set[tuple[str, str]] = set()
+        refs: set[SourceRef] = set()
         for target, obj in zip(self.targets, patched, strict=True):
+            self.requested_at[target] = token
             if obj is None:
                 self.not_found.add(target)
-            if target.resource is not APPLICATIONS:
-                self.requested_at[target] = token
-                source = target.source or (flux.source_name(obj) if obj else None)
-                if source:
-                    sources.add((target.namespace, source))
-        for namespace, name in sorted(sources):
+                continue
+            ref = self._source_ref(target, obj)
+            if ref is not None and sources.supported(ref, target.reconciler.SOURCE_KINDS):
+                refs.add(ref)
+        for ref in sorted(refs, key=lambda r: (r.kind, r.namespace, r.name)):
+            source = sources.SOURCES[ref.kind]
             self.api.patch_annotations(
-                GITREPOSITORIES, namespace, name, {flux.REQUESTED_AT_ANNOTATION: token}
+                source.RESOURCE, ref.namespace, ref.name, source.refresh_annotations(token)
             )
+            self._source_informer(ref)
 
     # ------------------------------------------------------------ watching
 
@@ -144,8 +144,9 @@ class Verification:
         for (resource, namespace), names in groups.items():
             selector = f"metadata.name={names[0]}" if len(names) == 1 else None
             self.informers.ensure(WatchSpec(resource, namespace, field_selector=selector))
-            if resource is not APPLICATIONS:
-                self.informers.ensure(WatchSpec(GITREPOSITORIES, namespace))
+
+    def _source_informer(self, ref: SourceRef) -> None:
+        self.informers.ensure(WatchSpec(sources.SOURCES[ref.kind].RESOURCE, ref.namespace))
 
     def _workload_informers(self, namespace: str) -> None:
         """Deployments, ReplicaSets and Pods of `namespace`, or of every namespace when the tenants'
@@ -172,32 +173,27 @@ class Verification:
 
     # ------------------------------------------------------------ evaluation
 
-    def _source(self, target: Target, obj: dict[str, Any]) -> dict[str, Any] | None:
-        name = target.source or flux.source_name(obj)
-        return self._cached(GITREPOSITORIES, target.namespace, name) if name else None
+    def _source(self, target: Target, obj: dict[str, Any]) -> SourceReading | None:
+        """What the source `obj` reads from proves (watched from the first time it is named)."""
+        ref = self._source_ref(target, obj)
+        if ref is None:
+            return None
+        cached = None
+        if sources.supported(ref, target.reconciler.SOURCE_KINDS):
+            self._source_informer(ref)
+            cached = self._cached(sources.SOURCES[ref.kind].RESOURCE, ref.namespace, ref.name)
+        allowed = target.reconciler.SOURCE_KINDS
+        return sources.read_source(ref, cached, allowed=allowed, accepts=self.accepts)
 
-    def _reconciler(self, target: Target, obj: dict[str, Any]) -> tuple[Verdict, str | None, str | None]:
-        """(verdict, reconciled revision, namespace of the workloads) for the reconciler object."""
-        if target.resource is APPLICATIONS:
-            verdict = argocd.application_verdict(obj, accepts=self.accepts)
-            return verdict, git_sha(dig(obj, "status", "sync", "revision")), argocd.destination_namespace(obj)
-        source = self._source(target, obj)
-        requested = self.requested_at.get(target)
-        if target.resource is KUSTOMIZATIONS:
-            verdict = flux.kustomization_verdict(
-                obj,
-                accepts=self.accepts,
-                requested_at=requested,
-                source_revision=dig(source, "status", "artifact", "revision") if source else None,
-            )
-            return verdict, git_sha(dig(obj, "status", "lastAppliedRevision")), flux.target_namespace(obj)
-        parts = [flux.helmrelease_verdict(obj, requested_at=requested, chart_version=target.chart_version)]
-        if source is None:
-            parts.append(Verdict.pending(target.subject, "its GitRepository source is not visible yet"))
-        else:
-            parts.append(flux.gitrepository_verdict(source, accepts=self.accepts))
-        revision = git_sha(dig(source, "status", "artifact", "revision")) if source else None
-        return combine(target.subject, parts), revision, flux.target_namespace(obj)
+    def _reconciler(self, target: Target, obj: dict[str, Any]) -> Reading:
+        """The reconciler object's verdict, the commit it reconciled and its workloads' namespace."""
+        return target.reconciler.read(
+            obj,
+            accepts=self.accepts,
+            requested_at=self.requested_at.get(target),
+            source=self._source(target, obj),
+            chart_version=target.chart_version,
+        )
 
     def _owners(self, resource: Resource, namespace: str) -> dict[str, list[dict[str, Any]]]:
         """Objects of `resource` in `namespace` by owner name, rebuilt only after they changed."""
@@ -247,19 +243,20 @@ class Verification:
         obj = self._cached(target.resource, target.namespace, target.name)
         if obj is None:
             return TargetResult(target, Verdict.pending(target.subject, "not found yet"))
-        verdict, revision, namespace = self._reconciler(target, obj)
-        namespace = namespace or target.default_namespace
+        reading = self._reconciler(target, obj)
+        namespace = reading.namespace or target.default_namespace
+        verdict = reading.verdict
         if verdict.state is State.OK:
             verdict = combine(target.subject, [verdict, self._workloads(target, namespace)])
-        return TargetResult(target, verdict, revision, namespace)
+        return TargetResult(target, verdict, reading.revision, namespace)
 
     def _affected(self, changes: list[Change]) -> set[Target]:
         dirty: set[Target] = set()
         for change in changes:
             resource = change.spec.resource
-            if change.name is None or resource is GITREPOSITORIES:
+            if change.name is None or resource in self._source_resources:
                 return set(self.targets)
-            if resource in (APPLICATIONS, KUSTOMIZATIONS, HELMRELEASES):
+            if resource in self._reconciler_resources:
                 namespace = str(dig(change.object, "metadata", "namespace") or change.spec.namespace)
                 target = self._by_object.get((resource, namespace, change.name))
                 dirty.update([target] if target else [])

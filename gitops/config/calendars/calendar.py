@@ -10,13 +10,13 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from gitops.config.calendars.businessdays import BusinessDays
+from gitops.config.calendars.rules import never_message, rule_report
+from gitops.config.calendars.spec import WEEKDAYS, AnchorSpec, CalendarSpec, WindowSpec
+from gitops.config.calendars.zones import load_zone
 from gitops.config.validation import validate
 from gitops.config.yamlsafe import Document, load_yaml
 from gitops.errors import ConfigError, Problem
-from gitops.windows.businessdays import BusinessDays
-from gitops.windows.model import WEEKDAYS, AnchorSpec, CalendarSpec, WindowSpec
-from gitops.windows.rules import never_message, rule_report
-from gitops.windows.zones import load_zone
 
 
 @dataclass(frozen=True)

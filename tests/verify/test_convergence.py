@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from gitops.verify.engine import Verification
-from gitops.verify.kube import APPLICATIONS, HELMRELEASES, KUSTOMIZATIONS, KubeApi, Resource
+from gitops.verify.convergence import Verification
+from gitops.verify.kube import KubeApi, Resource
+from gitops.verify.reconcilers.argocd_application import RESOURCE as APPLICATIONS
+from gitops.verify.reconcilers.flux_helmrelease import RESOURCE as HELMRELEASES
+from gitops.verify.reconcilers.flux_kustomization import RESOURCE as KUSTOMIZATIONS
 from gitops.verify.revision import only
 from gitops.verify.targets import Target
 from gitops.verify.verdict import State
@@ -268,3 +271,53 @@ def test_auth_errors_are_not_retried(kube_api: FakeKubeAPI, kubeconfig: Path, st
         run(kubeconfig, [target("odoo-staging")])
     assert f"HTTP {status}" in str(info.value)
     assert "kube-test-token" not in str(info.value)
+
+
+def oci_world(kube_api: FakeKubeAPI, name: str = "config") -> None:
+    kube_api.put(o.ocirepository(name, artifact="before", origin=o.sha("before")))
+
+
+def test_flux_kustomization_from_an_oci_artifact_is_verified(kube_api: FakeKubeAPI, kubeconfig: Path) -> None:
+    oci_world(kube_api)
+    kube_api.put(o.oci_kustomization("odoo-staging", applied="before", origin=o.sha("before")))
+    rollouts = [Rollout(kube_api, "odoo-web", namespace="odoo-prod", image=IMAGE)]
+    Flux(kube_api, revision=SHA, rollouts=rollouts, oci="promoted-artifact")
+    outcome = run(kubeconfig, [target("odoo-staging", resource=KUSTOMIZATIONS, namespace="flux-system")])
+    assert outcome.verified, [r.to_dict() for r in outcome.results]
+    assert outcome.results[0].reconciled_revision == SHA
+    patched = {(p, n) for p, _, n, _ in kube_api.state.patches}
+    assert patched == {("kustomizations", "odoo-staging"), ("ocirepositories", "config")}
+    assert kube_api.count("list", "gitrepositories") == 0  # only the kind the object names is watched
+
+
+def test_an_oci_artifact_of_an_older_commit_times_out(kube_api: FakeKubeAPI, kubeconfig: Path) -> None:
+    oci_world(kube_api)
+    kube_api.put(o.oci_kustomization("odoo-staging", applied="before", origin=o.sha("before")))
+    Flux(kube_api, revision=o.sha("older"), oci="older-artifact")
+    outcome = run(kubeconfig, [target("odoo-staging", resource=KUSTOMIZATIONS, namespace="flux-system")], 1.5)
+    assert outcome.timed_out
+    verdict = outcome.results[0].verdict
+    assert verdict.state is State.PENDING
+    assert any("not the promoted revision" in m for m in verdict.missing), verdict.missing
+
+
+def test_flux_helmrelease_of_an_oci_chart_is_verified(kube_api: FakeKubeAPI, kubeconfig: Path) -> None:
+    oci_world(kube_api, "charts")
+    kube_api.put(o.oci_helmrelease("odoo-staging", artifact="before", history=[("1.3.2", "deployed")]))
+    rollouts = [Rollout(kube_api, "odoo-web", namespace="odoo-prod", image=IMAGE)]
+    Flux(kube_api, revision=SHA, rollouts=rollouts, oci="promoted-chart")
+    outcome = run(kubeconfig, [target("odoo-staging", resource=HELMRELEASES, namespace="flux-system")])
+    assert outcome.verified, [r.to_dict() for r in outcome.results]
+    assert outcome.results[0].reconciled_revision == SHA
+
+
+def test_a_helmrelease_from_a_helmrepository_fails_fast(kube_api: FakeKubeAPI, kubeconfig: Path) -> None:
+    hr = o.helmrelease("odoo-staging")
+    hr["spec"]["chart"]["spec"]["sourceRef"] = {"kind": "HelmRepository", "name": "bitnami"}
+    kube_api.put(hr)
+    Flux(kube_api, revision=SHA)
+    outcome = run(kubeconfig, [target("odoo-staging", resource=HELMRELEASES, namespace="flux-system")], 30)
+    assert not outcome.timed_out
+    verdict = outcome.results[0].verdict
+    assert verdict.state is State.FAILED
+    assert any("a HelmRepository source proves no config-repo commit" in r for r in verdict.reasons)

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from gitops.verify.argocd import REFRESH_ANNOTATION, application_verdict
+from gitops.verify.reconcilers.argocd_application import REFRESH_ANNOTATION, application_verdict
 from gitops.verify.revision import only
 from gitops.verify.verdict import State
 from tests.verify.kubeserver import KINDS, validate

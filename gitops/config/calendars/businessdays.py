@@ -9,7 +9,7 @@ from functools import lru_cache
 
 import holidays
 
-from gitops.windows.model import WEEKDAYS
+from gitops.config.calendars.spec import WEEKDAYS
 
 ONE_DAY = timedelta(days=1)
 # Far more than any real run of non-business days; guards against a calendar with no business days at all.

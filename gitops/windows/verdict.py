@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from gitops.config.calendars.calendar import Calendar
 from gitops.windows.blocks import Block, Reason, calendar_blocks, iso, year_bounds
-from gitops.windows.calendar import Calendar
 
 SEARCH_HORIZON = timedelta(days=400)
 
@@ -195,7 +195,8 @@ def check(calendars: Sequence[Calendar], at: datetime, *, env: str = "") -> Wind
 
 def clear_caches() -> None:
     """Forget cached evaluations (benchmarks measure cold runs with this)."""
-    from gitops.windows import blocks, businessdays
+    from gitops.config.calendars import businessdays
+    from gitops.windows import blocks
 
     _year_timeline.cache_clear()
     blocks.calendar_blocks.cache_clear()
