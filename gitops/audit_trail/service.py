@@ -11,7 +11,8 @@ from gitops.audit.history import LogHistory
 from gitops.audit.log import AuditEntry, ChainReport, parse_entries, verify_text
 from gitops.audit_trail.source import AuditSource, is_plain_directory, session_source
 from gitops.errors import UsageError
-from gitops.promote.forges import ForgeSettings, open_session
+from gitops.forge.protocol import ForgeSettings
+from gitops.forge.session import open_session
 from gitops.promote.service import record_audit
 from gitops.windows.breakglass import AUDIT_KIND, break_glass, require_emergency_details
 from gitops.windows.service import CheckResult
@@ -126,7 +127,7 @@ def break_glass_window(
             f"--config-repo {config_repo!r} is not a git repository: break-glass cannot be audited there",
             hint="the override goes to audit/<env>.jsonl on main: pass a clone or the repository URL",
         )
-    with open_session(config_repo, ForgeSettings("local", actor)) as session:
+    with open_session(config_repo, ForgeSettings(kind="local", actor=actor)) as session:
         repo = session.repo
         verdict = check([repo.calendars[name] for name in repo.env(env).config.calendars], at, env=env)
         override = break_glass(

@@ -17,9 +17,10 @@ from gitops import proc
 from gitops.audit.history import AUDIT_DIR, LOG_FORMAT, LogHistory, log_env, parse_history
 from gitops.config.source import is_remote
 from gitops.errors import redact
+from gitops.forge.protocol import ForgeSettings
+from gitops.forge.session import Session, open_session
 from gitops.gitstore import plumbing
 from gitops.gitstore.checkout import ConfigCheckout
-from gitops.promote.forges import ForgeSettings, Session, open_session
 
 _CREDENTIALS_RE = re.compile(r"^([a-z+]+://)[^@/]+@")
 
@@ -115,7 +116,7 @@ def open_audit_source(config_repo: str, *, actor: str | None = None) -> Iterator
         envs = frozenset(p.name for p in (directory / "envs").glob("*") if p.is_dir())
         yield AuditSource(str(directory), envs, directory=directory)
         return
-    with open_session(config_repo, ForgeSettings("local", actor)) as session:
+    with open_session(config_repo, ForgeSettings(kind="local", actor=actor)) as session:
         yield session_source(session)
 
 

@@ -10,7 +10,10 @@ import click
 
 from gitops.cli.forge_options import forge_options
 from gitops.cli.options import config_repo_option, emit, json_option
-from gitops.promote.forges import ForgeSettings, default_actor, forge_factory, git_remote, workdir
+from gitops.forge.actor import resolve_actor
+from gitops.forge.protocol import ForgeSettings
+from gitops.forge.registry import forge_factory
+from gitops.forge.session import git_remote, workdir
 from gitops.promote.service import PromoteOptions, PromotionResult, Seams
 from gitops.promote.service import promote as promote_release
 from gitops.promote.stage_seams import RegistrySupplyChecks, engine_window_check
@@ -30,7 +33,7 @@ def run_install(
         forge=forge_factory(settings, remote), supply=RegistrySupplyChecks(), window_check=engine_window_check
     )
     with workdir() as tmp:
-        options = PromoteOptions(remote=remote, workdir=tmp, actor=default_actor(settings.actor), **fields)
+        options = PromoteOptions(remote=remote, workdir=tmp, actor=resolve_actor(settings.actor), **fields)
         result = action(options, seams)
     emit(result.to_dict(), as_json=as_json, human=lambda: render_result(result))
 
@@ -88,10 +91,7 @@ def promote(
     source_env: str,
     target_env: str,
     config_repo: str,
-    forge: str,
-    github_url: str | None,
-    github_repo: str | None,
-    actor: str | None,
+    forge: ForgeSettings,
     tenants: str | None,
     wave: str | None,
     addons_repo: Path | None,
@@ -105,7 +105,7 @@ def promote(
     """Open or update the PR promoting SOURCE_ENV's release to TARGET_ENV (exit 3: precondition unmet)."""
     run_install(
         lambda options, seams: promote_release(source_env, target_env, options=options, seams=seams),
-        ForgeSettings(forge, actor, github_url, github_repo),
+        forge,
         config_repo=config_repo,
         as_json=as_json,
         tenants=tuple(t.strip() for t in tenants.split(",") if t.strip()) if tenants else None,

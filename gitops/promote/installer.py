@@ -11,12 +11,12 @@ from typing import Any, TypeVar
 
 from gitops.config import store as config_store
 from gitops.config.loader import ConfigRepo
+from gitops.forge.protocol import Forge
 from gitops.gates.evidence import WindowState
 from gitops.gates.registry import stage_gates
 from gitops.gitstore.checkout import ConfigCheckout
 from gitops.promote.auditing import audit_backup, audit_promotion
 from gitops.promote.branch_push import push_promotion_branch
-from gitops.promote.forge import Forge
 from gitops.promote.promotion import (
     BRANCH_PREFIXES,
     Install,

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from gitops.config.models import BackupRecord, ModuleRecord
+from gitops.forge.protocol import Forge, PullRequest
 from gitops.gates.evidence import SupplyResult
 from gitops.gitstore.checkout import ConfigCheckout
-from gitops.promote.forge import Forge, PullRequest
 from gitops.promote.plan import ModuleChange
 from gitops.promote.stage_seams import SchemaDiff, SupplyChecks, WindowCheck
 

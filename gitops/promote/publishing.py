@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 from gitops.config.loader import EnvBundle
 from gitops.config.models import EmergencyDeclaration, ReleaseRecord
+from gitops.forge.protocol import CommitStatus, Forge, PullRequest
 from gitops.gates.evidence import WindowState
 from gitops.gates.policy import STATUS_CONTEXT, eligible_users, rule_name
 from gitops.promote import body as pr_body
-from gitops.promote.forge import CommitStatus, Forge, PullRequest
 from gitops.promote.marker import PromotionMarker, parse_marker, replace_marker
 from gitops.promote.promotion import BRANCH_PREFIXES, Action, Install
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +15,7 @@ from gitops.config.models import TENANT_PLACEHOLDER, EnvConfig
 from gitops.config.source import checkout_config_repo, is_remote
 from gitops.config.types import SHA1_RE
 from gitops.errors import ConfigError, ExternalError, GitopsError, Report, UsageError, VerificationError
+from gitops.forge.actor import resolve_actor
 from gitops.gitstore.checkout import ConfigCheckout
 from gitops.verify import backup_contract, readiness
 from gitops.verify.ancestry import GitAncestry
@@ -124,15 +123,6 @@ def _record_lines(recorded: dict[str, Any] | None) -> list[str]:
     return [f"recorded in: {', '.join(recorded.get('files', []))} (commit and push them)"]
 
 
-def _actor(explicit: str | None) -> str:
-    if explicit:
-        return explicit
-    try:
-        return os.environ.get("GITHUB_ACTOR") or getpass.getuser()
-    except (KeyError, OSError):
-        return "odoo-gitops"
-
-
 def _open_checkout(root: Path, branch: str) -> tuple[ConfigCheckout | None, str]:
     """The config repo as a git checkout and the ref naming its branch (origin/<b> when there is a remote)."""
     try:
@@ -231,7 +221,7 @@ def _record(
     if not verified:
         return None
     env_rel = bundle.release_path.relative_to(root)
-    actor = _actor(options.actor)
+    actor = resolve_actor(options.actor)
     ready = report.readiness.to_dict() if report.readiness else None
     at = datetime.now(UTC)
     all_ok = report.state == "verified"

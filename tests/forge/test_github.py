@@ -10,7 +10,10 @@ import pytest
 
 from gitops.audit import read_entries
 from gitops.cli.main import main
-from gitops.promote.githubforge import api_url
+from gitops.errors import UsageError, redact
+from gitops.forge import github
+from gitops.forge.github import GitHubForge, api_url, clone_url, github_slug
+from gitops.forge.protocol import ForgeSettings
 from tests.fixtures.configrepo import git
 from tests.fixtures.github import SLUG, FakeGitHub
 from tests.fixtures.promote import Stage
@@ -216,3 +219,50 @@ def test_approvals_survive_a_same_content_rebase_on_github(
         {"context": "odoo-gitops/gate", "state": "success", "description": gate["verdict"]["description"]}
     ]
     assert [r["user"] for r in shown["reviews"]] == ["cab-ines", "cab-jonas"]
+
+
+def test_slug_needs_a_github_remote_or_the_option() -> None:
+    assert github_slug("/srv/config.git", "acme/config") == "acme/config"
+    with pytest.raises(UsageError) as err:
+        github_slug("/srv/config.git", None)
+    assert "--github-repo OWNER/NAME" in err.value.render()
+
+
+@pytest.mark.parametrize(
+    ("remote", "slug"),
+    [
+        ("https://github.com/acme/odoo-config.git", "acme/odoo-config"),
+        ("https://x-access-token:ghs_abc@github.com/acme/odoo-config", "acme/odoo-config"),
+        ("git@github.com:acme/odoo-config.git", "acme/odoo-config"),
+        ("https://github.example.com/acme/cfg/", "acme/cfg"),
+    ],
+)
+def test_slug_from_the_remote_url(remote: str, slug: str) -> None:
+    assert github_slug(remote, None) == slug
+
+
+def test_only_an_https_remote_without_credentials_gets_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    ssh, with_user = "git@github.com:acme/cfg.git", "https://me:pw@github.com/acme/cfg.git"
+    assert clone_url("https://github.com/acme/cfg.git") == "https://github.com/acme/cfg.git"  # no token
+    monkeypatch.setenv("GITHUB_TOKEN", "ghs_secretvalue5678")
+    assert (clone_url(ssh), clone_url(with_user)) == (ssh, with_user)
+    remote = clone_url("https://github.com/acme/cfg.git")
+    assert remote == "https://x-access-token:ghs_secretvalue5678@github.com/acme/cfg.git"
+    assert "ghs_secretvalue5678" not in redact(remote)
+
+
+def test_the_factory_checks_token_and_repository_before_anything_is_cloned(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = ForgeSettings(kind="github", options={"github_url": "https://ghe.example.com"})
+    with pytest.raises(UsageError, match="GITHUB_TOKEN"):
+        github.factory(settings, remote="https://github.com/acme/cfg.git", actor="ci-bot")
+    monkeypatch.setenv("GITHUB_TOKEN", "ghs_secretvalue5678")
+    with pytest.raises(UsageError, match=r"cannot tell the GitHub repository from '/srv/cfg\.git'"):
+        github.factory(settings, remote="/srv/cfg.git", actor="ci-bot")
+    build = github.factory(settings, remote="https://github.com/acme/cfg.git", actor="ci-bot")
+    forge = build(None)  # type: ignore[arg-type]  # GitHub needs no clone
+    assert isinstance(forge, GitHubForge) and forge.name == "github"
+    bad = ForgeSettings(kind="github", options={"github_repo": "acme/cfg/extra"})
+    with pytest.raises(UsageError, match="expected OWNER/NAME"):
+        github.factory(bad, remote="/srv/cfg.git", actor="ci-bot")(None)  # type: ignore[arg-type]

@@ -1,23 +1,70 @@
 """The `github` forge: PyGithub against github.com or GitHub Enterprise (`--github-url`).
 
-The token comes from GITHUB_TOKEN, is registered as a secret (never printed) and is only handed to PyGithub.
-PyGithub's own retry handles 5xx and rate limits (honouring Retry-After); every PyGithub error becomes an
-ExternalError. The client is lazy, so a promotion costs a constant number of API requests.
+The token comes from GITHUB_TOKEN, is registered as a secret (never printed) and is only handed to PyGithub
+and, for an https config repository, to git as credentials. PyGithub's own retry handles 5xx and rate
+limits (honouring Retry-After); every PyGithub error becomes an ExternalError. The client is lazy, so a
+promotion costs a constant number of API requests.
 """
 
 from __future__ import annotations
 
 import base64
 import os
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from gitops.errors import ExternalError, UsageError, redact, register_secret
+from gitops.forge.protocol import (
+    CommitStatus,
+    ForgeFactory,
+    ForgeOption,
+    ForgeSettings,
+    PullRequest,
+    StatusState,
+)
 from gitops.gates.evidence import Review
-from gitops.promote.forge import CommitStatus, PullRequest, StatusState
 
 T = TypeVar("T")
 DEFAULT_URL = "https://api.github.com"
+_SLUG_RE = re.compile(r"github[^/:]*[/:]([^/]+/[^/]+?)(?:\.git)?/?$")
+
+OPTIONS = (
+    ForgeOption(flag="--github-url", help="GitHub Enterprise URL (default: api.github.com)."),
+    ForgeOption(flag="--github-repo", metavar="OWNER/NAME", help="Default: from the remote URL."),
+)
+
+
+def factory(settings: ForgeSettings, *, remote: str, actor: str) -> ForgeFactory:
+    """The token and the repository are checked before anything is cloned; PRs are authored by the
+    token's user, so `actor` is only recorded (in the audit log), never sent."""
+    token = github_token()
+    slug = github_slug(remote, settings.option("github_repo"))
+    url = settings.option("github_url")
+    return lambda _checkout: GitHubForge(slug, token=token, base_url=url)
+
+
+def clone_url(remote: str) -> str:
+    """An https remote gets the GITHUB_TOKEN as credentials (as actions/checkout does), because a fresh
+    clone does not inherit a workspace's credential settings; the token is a registered secret, so it is
+    redacted from every message."""
+    token = os.environ.get("GITHUB_TOKEN", "")
+    if not token or not remote.startswith("https://") or "@" in remote:
+        return remote
+    register_secret(token)
+    return remote.replace("https://", f"https://x-access-token:{token}@", 1)
+
+
+def github_slug(remote: str, explicit: str | None) -> str:
+    """OWNER/NAME: `--github-repo`, else read from a GitHub remote URL (credentials ignored)."""
+    if explicit:
+        return explicit
+    match = _SLUG_RE.search(re.sub(r"^(https?://)[^@/]+@", r"\1", remote))
+    if not match:
+        raise UsageError(
+            f"cannot tell the GitHub repository from {remote!r}", hint="pass --github-repo OWNER/NAME"
+        )
+    return match.group(1)
 
 
 def github_token(env: dict[str, str] | None = None) -> str:

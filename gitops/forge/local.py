@@ -15,15 +15,32 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gitops.errors import ExternalError, UsageError
+from gitops.forge.protocol import (
+    CommitStatus,
+    ForgeFactory,
+    ForgeOption,
+    ForgeSettings,
+    PullRequest,
+    StatusState,
+)
 from gitops.gates.evidence import Review
 from gitops.gitstore import plumbing
 from gitops.gitstore.checkout import ConfigCheckout, NonFastForward
-from gitops.promote.forge import CommitStatus, PullRequest, StatusState
 from gitops.redact import redact, strip_userinfo
 
 FORGE_BRANCH = "odoo-gitops/forge"
 _REMOTE_REF = f"refs/remotes/origin/{FORGE_BRANCH}"
 Store = dict[int, dict[str, Any]]
+OPTIONS: tuple[ForgeOption, ...] = ()
+
+
+def factory(settings: ForgeSettings, *, remote: str, actor: str) -> ForgeFactory:
+    """PRs live in the config repository itself, on the clone each command makes; `actor` authors them."""
+    return lambda checkout: LocalForge(checkout, actor=actor, url=remote)
+
+
+def clone_url(remote: str) -> str:
+    return remote
 
 
 def _now() -> str:
