@@ -34,7 +34,7 @@ from gitops.board.site_write import write_site  # noqa: E402
 from gitops.board.snapshot import build_board  # noqa: E402
 from gitops.config.loader import load_config  # noqa: E402
 from gitops.forge.protocol import ForgeSettings  # noqa: E402
-from gitops.promote.evidence import engine_window_check  # noqa: E402
+from gitops.promote.stage_seams import engine_window_check  # noqa: E402
 from gitops.windows.verdict import clear_caches, evaluate  # noqa: E402
 
 TENANTS = 500

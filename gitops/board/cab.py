@@ -19,9 +19,9 @@ from gitops.config.loader import ConfigRepo
 from gitops.config.models import ReleaseRecord
 from gitops.gates.evidence import Review, SupplyResult
 from gitops.gates.policy import GateVerdict
-from gitops.promote.evidence import compute_schema_diff, fail_closed_diff
 from gitops.promote.plan import ModuleChange, module_changes
 from gitops.promote.pullfacts import PullFacts
+from gitops.promote.stage_seams import compute_schema_diff, fail_closed_diff
 
 SchemaSource = Literal["addons repository", "release records"]
 _SEVERITY_ORDER = {"destructive": 0, "schema": 1, "info": 2}

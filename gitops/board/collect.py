@@ -16,9 +16,9 @@ from gitops.errors import GitopsError
 from gitops.forge.protocol import ForgeSettings, PullRequest
 from gitops.forge.session import Session, open_session
 from gitops.gates.policy import GateVerdict
-from gitops.promote.evidence import WindowCheck, engine_window_check
 from gitops.promote.pullfacts import BRANCH_RE, PullFacts
 from gitops.promote.pulls import evaluate_pull
+from gitops.promote.stage_seams import WindowCheck, engine_window_check
 
 
 def pull_gate(

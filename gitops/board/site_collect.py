@@ -18,7 +18,7 @@ from gitops.config.loader import ConfigRepo, load_config
 from gitops.errors import ConfigError, GitopsError
 from gitops.forge.protocol import ForgeSettings
 from gitops.forge.session import Session, open_session
-from gitops.promote.evidence import engine_window_check
+from gitops.promote.stage_seams import engine_window_check
 
 BLOCKING = {"failure", "error"}
 

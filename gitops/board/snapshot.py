@@ -27,8 +27,8 @@ from gitops.config.models import ReleaseRecord, Verification
 from gitops.errors import GitopsError
 from gitops.gates.evidence import WindowState
 from gitops.gates.registry import stage_gates
-from gitops.promote.evidence import WindowCheck, window_state
 from gitops.promote.plan import make_plan, resolve_waves
+from gitops.promote.stage_seams import WindowCheck, window_state
 from gitops.promote.waves import WavePlan, tenant_image
 
 NO_AUDIT = AuditCheck(ok=True, entries=0)

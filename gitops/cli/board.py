@@ -12,8 +12,8 @@ from gitops.board.site_input import SiteInput
 from gitops.board.site_render import render_site
 from gitops.board.site_write import check_target, write_site
 from gitops.cli.forge_options import forge_options
-from gitops.cli.options import config_repo_option, emit, info, json_option
-from gitops.errors import EXIT_VERIFY
+from gitops.cli.options import config_repo_option, info, json_option, print_report
+from gitops.errors import Report, VerificationError
 from gitops.forge.protocol import ForgeSettings
 
 
@@ -52,9 +52,7 @@ def board_command(*, out: Path, weeks: int, config_repo: str, forge: ForgeSettin
     broken = [audit.env for audit in site.audits if not audit.chain_ok]
     if broken:
         info(f"audit chain verification FAILED for {', '.join(broken)} (shown on the site)")
-    emit(
-        _summary(site, written, len(pages)),
-        as_json=as_json,
-        human=lambda: str(written / "index.html"),
-        exit_code=EXIT_VERIFY if broken else 0,
-    )
+    report = Report(data=_summary(site, written, len(pages)), text=lambda: str(written / "index.html"))
+    if broken:
+        raise VerificationError(f"audit chain broken for {', '.join(broken)}", report=report)
+    print_report(report, as_json=as_json)

@@ -20,10 +20,10 @@ from gitops.errors import GitopsError
 from gitops.forge.protocol import CommitStatus, ForgeSettings, ListsAllPulls, PullRequest
 from gitops.forge.session import Session, open_session
 from gitops.gates.policy import GateVerdict, Review
-from gitops.promote.evidence import engine_window_check
 from gitops.promote.marker import strip_marker
 from gitops.promote.pullfacts import PullFacts
 from gitops.promote.pulls import evaluate_pull, merge_pull
+from gitops.promote.stage_seams import engine_window_check
 from gitops.redact import redact
 
 

@@ -12,15 +12,14 @@ from gitops.board.collect import read_board
 from gitops.board.model import Board
 from gitops.board.terminal import WIDTH, render_status
 from gitops.cli.forge_options import forge_options
-from gitops.cli.options import config_repo_option, emit, json_option
-from gitops.errors import EXIT_VERIFY
+from gitops.cli.options import config_repo_option, json_option, print_report
+from gitops.errors import Report, VerificationError
 from gitops.forge.protocol import ForgeSettings
-from gitops.redact import redact
 
 
-def exit_code(board: Board) -> int:
-    """0, or 4 when an environment's audit chain is broken (as `audit verify` exits)."""
-    return EXIT_VERIFY if any(not env.audit.ok for env in board.envs) else 0
+def broken_chains(board: Board) -> list[str]:
+    """The environments whose audit chain is broken: `status` then exits 4, as `audit verify` does."""
+    return [env.name for env in board.envs if not env.audit.ok]
 
 
 def _terminal() -> tuple[bool, int]:
@@ -43,12 +42,9 @@ def status(
     (verified / promoting / blocked / drifted), the open promotion PRs with their gate, the window now and
     the next freeze. Exit 4 when an audit chain is broken."""
     board = read_board(config_repo, forge, now=datetime.now(UTC), envs=envs)
-    if as_json:
-        emit(board.to_dict(), as_json=True, human="", exit_code=exit_code(board))
-        return
     color, width = _terminal()
-    sys.stdout.write(redact(render_status(board, color=color, width=width)))
-    sys.stdout.flush()
-    code = exit_code(board)
-    if code:
-        raise click.exceptions.Exit(code)
+    report = Report(data=board.to_dict(), text=lambda: render_status(board, color=color, width=width))
+    broken = broken_chains(board)
+    if broken:
+        raise VerificationError(f"audit chain broken for {', '.join(broken)}", report=report)
+    print_report(report, as_json=as_json)

@@ -23,8 +23,8 @@ from gitops.config.loader import ConfigRepo, load_config
 from gitops.config.models import ReleaseRecord, Verification
 from gitops.errors import UsageError
 from gitops.promote.edit import render_release
-from gitops.promote.evidence import engine_window_check
 from gitops.promote.plan import make_plan
+from gitops.promote.stage_seams import engine_window_check
 from tests.fixtures.configrepo import copy_examples
 from tests.fixtures.promote import CLOSED, NOW, REOPENS, digest, release_data
 

@@ -11,7 +11,7 @@ from gitops.board.model import Board, Cell
 from gitops.board.snapshot import build_board
 from gitops.board.terminal import clean, fits_matrix, render_status, summary
 from gitops.config.loader import load_config
-from gitops.promote.evidence import engine_window_check
+from gitops.promote.stage_seams import engine_window_check
 from tests.fixtures.configrepo import copy_examples
 from tests.fixtures.promote import NOW
 
