@@ -32,6 +32,7 @@ VERBS: tuple[tuple[str, str], ...] = (
     ("gitops.cli.rollback", "rollback"),
     ("gitops.cli.pr", "pr"),
     ("gitops.cli.gate", "gate"),
+    ("gitops.cli.backup", "backup"),
 )
 
 
