@@ -15,10 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from psycopg import IsolationLevel
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from gitops.database.postgres import Server, connect, module_states, pg_dump, pg_restore, table_counts
+from gitops.database.postgres import Server, module_states, pg_dump, pg_restore, snapshot, table_counts
 from gitops.errors import VerificationError
 
 MANIFEST_FORMAT = "odoo-gitops-backup/1"
@@ -53,16 +52,12 @@ def take_backup(server: Server, backup: Path) -> BackupManifest:
     """Dump `server.dbname` to `backup` (custom format) and write its manifest. Both files appear only
     when complete (written under a temporary name, then renamed)."""
     partial = backup.with_name(f".{backup.name}.partial")
-    with connect(server, autocommit=False) as conn:
-        conn.isolation_level = IsolationLevel.REPEATABLE_READ
-        conn.read_only = True
-        row = conn.execute("SELECT pg_export_snapshot(), current_setting('server_version')").fetchone()
-        assert row is not None
-        snapshot, version = str(row[0]), str(row[1])
+    with snapshot(server) as (conn, name):
+        row = conn.execute("SELECT current_setting('server_version')").fetchone()
+        version = str(row[0]) if row else "unknown"
         tables, modules = table_counts(conn), module_states(conn)
         taken_at = datetime.now(UTC)
-        pg_dump(server, ["-Fc", "--no-owner", f"--snapshot={snapshot}", "-f", str(partial)])
-        conn.rollback()
+        pg_dump(server, ["-Fc", "--no-owner", f"--snapshot={name}", "-f", str(partial)])
     manifest = BackupManifest(
         database=server.dbname,
         taken_at=taken_at,

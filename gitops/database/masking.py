@@ -9,11 +9,9 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from psycopg import sql
-
 from gitops.database.masking_rules import MaskingRule, MaskingRules
 from gitops.database.masking_sql import SALT_TABLE, ColumnInfo, rule_problem, update_statement
-from gitops.database.postgres import Connection
+from gitops.database.postgres import Connection, sql
 from gitops.errors import ConfigError, Problem, UsageError
 from gitops.redact import register_secret
 

@@ -21,11 +21,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from psycopg import sql
-
 from gitops.database.masking_rules import MaskingRule, NoiseRule, Strategy
 from gitops.database.masking_sql import EMAIL_DOMAIN, FIRST_NAMES, LAST_NAMES
-from gitops.database.postgres import Connection, Server, connect, pg_dump, table_counts
+from gitops.database.postgres import Connection, Server, connect, pg_dump, sql, table_counts
 from gitops.errors import ExternalError
 from gitops.proc import run
 

@@ -23,9 +23,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from psycopg import sql
-
 from gitops.database.masking_rules import TEXT_STRATEGIES, ConstantRule, MaskingRule, NoiseRule, Strategy
+from gitops.database.postgres import sql
 
 FIRST_NAMES = (
     "Ada", "Alan", "Ayla", "Basil", "Bea", "Cato", "Cleo", "Dara", "Edda", "Emil", "Faye", "Finn", "Gaia",

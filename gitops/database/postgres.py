@@ -17,12 +17,28 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg import sql
+from psycopg import IsolationLevel, sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from gitops.errors import ExternalError, UsageError, redact
 from gitops.proc import Completed, run
 from gitops.redact import register_secret, register_url
+
+__all__ = [  # `sql` (psycopg's quoting toolkit) is re-exported: psycopg is imported in this module only
+    "DEFAULT_DSN_ENV",
+    "Connection",
+    "Server",
+    "client_binary",
+    "connect",
+    "create_database",
+    "drop_database",
+    "module_states",
+    "pg_dump",
+    "pg_restore",
+    "snapshot",
+    "sql",
+    "table_counts",
+]
 
 Connection = psycopg.Connection[tuple[Any, ...]]
 DEFAULT_DSN_ENV = "ODOO_GITOPS_DATABASE_URL"
@@ -93,6 +109,18 @@ def connect(server: Server, *, autocommit: bool = True) -> Iterator[Connection]:
 
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+@contextmanager
+def snapshot(server: Server) -> Iterator[tuple[Connection, str]]:
+    """A read-only REPEATABLE READ transaction and the name of its exported snapshot (for
+    `pg_dump --snapshot`), held open until the block ends, then rolled back."""
+    with connect(server, autocommit=False) as conn:
+        conn.isolation_level = IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
+        row = conn.execute("SELECT pg_export_snapshot()").fetchone()
+        yield conn, str(row[0] if row else "")
+        conn.rollback()
 
 
 def client_binary(name: str) -> str:
