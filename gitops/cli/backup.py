@@ -1,9 +1,10 @@
-"""`odoo-gitops backup create ENV --backup FILE` and `odoo-gitops backup verify ENV --backup FILE`.
+"""`odoo-gitops backup create|verify|restore ENV --backup FILE`.
 
 The database is named by a DSN in an environment variable (`--dsn-env`, default ODOO_GITOPS_DATABASE_URL),
 never on the command line. `verify` restores the backup into a scratch database on that server, checks it
 against its manifest and the release's modules (envs/ENV/release.yaml), and writes the rehearsal record
-(default envs/ENV/rehearsal.json in the config repository). Exit 4 when the rehearsal fails.
+(default envs/ENV/rehearsal.json in the config repository). Exit 4 when the rehearsal fails. `restore` is
+what a refresh Job runs: restore, neutralise, mask, prove (gitops/database/refresh.py).
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ import click
 from gitops.cli.options import config_repo_option, emit, info, json_option
 from gitops.config.loader import load_config
 from gitops.config.source import checkout_config_repo, is_remote
-from gitops.database.backups import take_backup
+from gitops.database.backups import restore_fresh, take_backup
+from gitops.database.masking import salt_from_env
+from gitops.database.masking_rules import load_rules
 from gitops.database.postgres import DEFAULT_DSN_ENV, Server
-from gitops.database.refresh import write_record
+from gitops.database.refresh import mask_and_prove, write_record
 from gitops.database.rehearsal import RehearsalRecord, rehearse
 from gitops.errors import EXIT_VERIFY, UsageError
 
@@ -71,12 +74,14 @@ def _release_modules(config_root: Path, env: str) -> tuple[str, ...]:
     return tuple(sorted(bundle.release.modules)) if bundle.release else ()
 
 
-def _record_path(config_repo: str, config_root: Path, env: str, record: Path | None) -> Path:
+def _record_path(
+    config_repo: str, config_root: Path, env: str, record: Path | None, name: str = REHEARSAL_RECORD
+) -> Path:
     if record is not None:
         return record
     if is_remote(config_repo):
         raise UsageError("--record is required when --config-repo is a URL or a bare repository")
-    return config_root / "envs" / env / REHEARSAL_RECORD
+    return config_root / "envs" / env / name
 
 
 def _human(record: RehearsalRecord) -> str:
@@ -115,4 +120,55 @@ def verify(
         as_json=as_json,
         human=lambda: _human(result),
         exit_code=0 if result.passed else EXIT_VERIFY,
+    )
+
+
+MASKING_RECORD = "masking-proof.json"
+
+
+@backup.command("restore")
+@click.argument("env")
+@backup_option
+@config_repo_option
+@dsn_env_option
+@click.option("--unmasked", is_flag=True, help="Restore production data as is (data_policy: production).")
+@click.option("--replace", is_flag=True, help="Drop the DSN's database first if it exists.")
+@click.option("--banner", default=None, help="Banner text for the neutralised copy (default: ENV copy).")
+@click.option("--record", type=click.Path(path_type=Path), default=None,
+              help=f"Where to write the masking proof (default envs/ENV/{MASKING_RECORD}).")  # fmt: skip
+@json_option
+def restore(
+    *,
+    env: str,
+    backup_file: Path,
+    config_repo: str,
+    dsn_env: str,
+    unmasked: bool,
+    replace: bool,
+    banner: str | None,
+    record: Path | None,
+    as_json: bool,
+) -> None:
+    """Restore FILE into the DSN's database for ENV, then neutralise and mask it by the config repository's
+    masking/*.yaml and prove the masking (the refresh Job runs this). Whatever fails after the restore
+    began, the database is dropped. Exit 3: uncovered sensitive columns; 4: corrupted backup, failed proof."""
+    server = Server.from_env(dsn_env)
+    root = checkout_config_repo(config_repo)
+    rules = None if unmasked else load_rules(root)
+    salt = salt_from_env(rules) if rules is not None else ""
+    target = None if unmasked else _record_path(config_repo, root, env, record, MASKING_RECORD)
+    info(f"restoring {backup_file} into {server.dbname} for {env}")
+    restored = restore_fresh(server, backup_file, replace=replace)
+    result: dict[str, object] = {
+        "env": env,
+        "database": server.dbname,
+        "backup": restored.model_dump(mode="json"),
+    }
+    if rules is not None and target is not None:
+        outcome = mask_and_prove(server, rules, salt, banner=banner or f"{env} copy", record=target)
+        result |= {**outcome.to_dict(), "record": str(target)}
+    emit(
+        result,
+        as_json=as_json,
+        human=f"{server.dbname}: restored" + ("" if unmasked else ", neutralised, masked, proven"),
     )

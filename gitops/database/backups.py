@@ -17,8 +17,18 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from gitops.database.postgres import Server, module_states, pg_dump, pg_restore, snapshot, table_counts
-from gitops.errors import VerificationError
+from gitops.database.postgres import (
+    Server,
+    connect,
+    create_database,
+    drop_database,
+    module_states,
+    pg_dump,
+    pg_restore,
+    snapshot,
+    table_counts,
+)
+from gitops.errors import UsageError, VerificationError
 
 MANIFEST_FORMAT = "odoo-gitops-backup/1"
 
@@ -95,3 +105,35 @@ def restore_backup(server: Server, backup: Path, *, jobs: int = 2) -> None:
     """pg_restore `backup` into the existing, empty database `server.dbname`; stops at the first error."""
     args = ["--exit-on-error", "--no-owner", f"--jobs={jobs}", "-d", server.dbname, str(backup)]
     pg_restore(server, args)
+
+
+def check_backup(backup: Path) -> BackupManifest:
+    """The manifest of a backup whose bytes match it; VerificationError otherwise."""
+    manifest = read_manifest(backup)
+    if not backup.is_file() or file_sha256(backup) != manifest.sha256:
+        raise VerificationError(
+            f"{backup.name}: missing, or its sha256 differs from the manifest (corrupted or replaced)"
+        )
+    return manifest
+
+
+def database_exists(server: Server, name: str) -> bool:
+    with connect(server.on("postgres")) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
+
+
+def restore_fresh(server: Server, backup: Path, *, replace: bool = False) -> BackupManifest:
+    """Restore a checked backup into a new database `server.dbname` (dropped first with `replace`); a
+    failed restore drops what it created."""
+    manifest = check_backup(backup)
+    if database_exists(server, server.dbname):
+        if not replace:
+            raise UsageError(f"database {server.dbname!r} exists; pass --replace to drop it first")
+        drop_database(server, server.dbname)
+    create_database(server, server.dbname)
+    try:
+        restore_backup(server, backup)
+    except BaseException:
+        drop_database(server, server.dbname)
+        raise
+    return manifest

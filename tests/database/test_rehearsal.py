@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import yaml
 
 from gitops.cli.main import main
 from gitops.database.backups import BackupManifest, file_sha256, manifest_path
+from tests.database.helpers import REPO
 from tests.fixtures.configrepo import copy_examples
 from tests.fixtures.postgres import PgCluster
 
@@ -136,3 +138,30 @@ def test_recovery_objectives_are_compared_with_the_record() -> None:
     assert objective_problems(failed, rpo=None, rto=timedelta(minutes=5))[0].startswith(
         "the rehearsal failed"
     )
+
+
+def test_restore_masks_and_proves_a_copy_and_refuses_without_rules(
+    postgres: PgCluster,
+    backed_up: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = tmp_path / "examples"
+    monkeypatch.setenv("ODOO_GITOPS_DATABASE_URL", postgres.dsn("uat_copy"))
+    monkeypatch.setenv("ODOO_GITOPS_MASKING_SALT", "uat-salt-0123456789abcdef")
+    argv = ["backup", "restore", "uat", "--backup", str(backed_up), "--config-repo", str(config), "--json"]
+    # no masking rules in the config repository: the restored copy is refused and dropped
+    assert main(argv) == 3
+    assert "res_partner.email (module base)" in json.loads(capsys.readouterr().out)["reasons"]
+    assert "uat_copy" not in postgres.databases()
+    shutil.copytree(REPO / "masking", config / "masking")
+    assert main(argv) == 0, capsys.readouterr().err
+    result = json.loads(capsys.readouterr().out)
+    assert result["proof"]["passed"] is True and result["proof"]["sampled_values"] >= 10_000
+    assert json.loads((config / "envs" / "uat" / "masking-proof.json").read_text())["passed"] is True
+    with postgres.connect("uat_copy") as conn:
+        assert conn.execute("SELECT count(*) FROM ir_mail_server WHERE active").fetchone() == (0,)
+    assert main(argv) == 2  # the copy exists: not clobbered without --replace
+    assert "pass --replace" in capsys.readouterr().err
+    postgres.drop_database("uat_copy")
