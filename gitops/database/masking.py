@@ -42,12 +42,13 @@ def salt_from_env(rules: MaskingRules, env: Mapping[str, str] | None = None) -> 
 
 def database_columns(conn: Connection) -> dict[str, dict[str, ColumnInfo]]:
     rows = conn.execute(
-        "SELECT table_name, column_name, data_type, is_nullable = 'YES' FROM information_schema.columns "
-        "WHERE table_schema = 'public'"
+        "SELECT table_name, column_name, data_type, is_nullable = 'YES', character_maximum_length "
+        "FROM information_schema.columns WHERE table_schema = 'public'"
     ).fetchall()
     tables: dict[str, dict[str, ColumnInfo]] = {}
-    for table, column, data_type, nullable in rows:
-        tables.setdefault(str(table), {})[str(column)] = ColumnInfo(str(data_type), bool(nullable))
+    for table, column, data_type, nullable, length in rows:
+        info = ColumnInfo(str(data_type), bool(nullable), int(length) if length is not None else None)
+        tables.setdefault(str(table), {})[str(column)] = info
     return tables
 
 

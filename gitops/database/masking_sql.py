@@ -49,6 +49,19 @@ EMAIL_DOMAIN = "example.invalid"
 class ColumnInfo:
     data_type: str
     nullable: bool
+    max_length: int | None = None  # varchar(n) / char(n)
+
+
+def output_length(rule: MaskingRule) -> int | None:
+    """The longest value a strategy writes (None: as long as the input, or not text)."""
+    if isinstance(rule.rule, ConstantRule):
+        return len(rule.rule.value) if isinstance(rule.rule.value, str) else None
+    fixed = {
+        Strategy.HASH: 33,
+        Strategy.EMAIL: 18 + len(EMAIL_DOMAIN),
+        Strategy.FAKE_NAME: max(map(len, FIRST_NAMES)) + 1 + max(map(len, LAST_NAMES)),
+    }
+    return fixed.get(rule.strategy)
 
 
 def _hash(value: sql.Composable) -> sql.Composable:
@@ -180,6 +193,10 @@ def rule_problem(rule: MaskingRule, columns: Mapping[str, ColumnInfo]) -> str | 
         return f"{rule.column} is NOT NULL: use 'constant' instead of 'nullify'"
     if strategy in TEXT_STRATEGIES and info.data_type not in TEXT_TYPES:
         return f"{rule.column} is {info.data_type}: '{strategy.value}' needs a text column"
+    longest = output_length(rule)
+    if info.max_length is not None and longest is not None and longest > info.max_length:
+        size = f"at most {info.max_length} characters"
+        return f"{rule.column} holds {size}; '{strategy.value}' writes up to {longest}"
     if isinstance(rule.rule, NoiseRule):
         if info.data_type not in NUMBER_TYPES:
             return f"{rule.column} is {info.data_type}: 'noise' needs a number column"

@@ -25,7 +25,7 @@ def small_db(postgres: PgCluster) -> str:
     with postgres.connect(name) as conn:
         conn.execute(
             'CREATE TABLE "order" (id serial PRIMARY KEY, "select" varchar, "user" varchar NOT NULL, '
-            "amount numeric, note text)"
+            "amount numeric, note text, code varchar(8))"
         )
         conn.execute(
             'INSERT INTO "order" ("select", "user", amount, note) '
@@ -60,6 +60,7 @@ def test_reserved_words_are_quoted_and_constants_stay_literal(postgres: PgCluste
 def test_rules_that_cannot_apply_change_nothing(postgres: PgCluster, small_db: str) -> None:
     rules = _rules(
         "columns:\n  order.user: nullify\n  order.amount: email\n  order.nope: hash\n  order.select: hash\n"
+        "  order.code: hash\n"
     )
     with connect(server(postgres, small_db)) as conn:
         with pytest.raises(ConfigError) as info:
@@ -71,6 +72,7 @@ def test_rules_that_cannot_apply_change_nothing(postgres: PgCluster, small_db: s
     assert "order.user is NOT NULL: use 'constant' instead of 'nullify'" in messages
     assert "order.amount is numeric: 'email' needs a text column" in messages
     assert "order.nope: no such column in the database" in messages
+    assert "order.code holds at most 8 characters; 'hash' writes up to 33" in messages
 
 
 def test_the_salt_never_reaches_the_server_log(postgres: PgCluster, small_db: str) -> None:
