@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,23 +17,40 @@ from tests.fixtures.configrepo import copy_examples
 from tests.fixtures.postgres import PgCluster
 
 
+@pytest.fixture(scope="module")
+def prod_backup(
+    postgres: PgCluster, odoo_template: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Path]:
+    """One backup (made by `backup create`) of a copy of the Odoo database that runs prod's release."""
+    backup = tmp_path_factory.mktemp("prod-backup") / "prod.dump"
+    source = postgres.create_database("rehearsal_source", template=odoo_template)
+    try:
+        with postgres.connect(source) as conn:
+            for name in _release_modules():
+                conn.execute("INSERT INTO ir_module_module (name, state) VALUES (%s, 'installed')", (name,))
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("ODOO_GITOPS_DATABASE_URL", postgres.dsn(source))
+            assert main(["backup", "create", "prod", "--backup", str(backup)]) == 0
+        yield backup
+    finally:
+        postgres.drop_database(source)
+
+
 @pytest.fixture
-def backed_up(postgres: PgCluster, odoo_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A backup (made by `backup create`) of a copy of the Odoo database that runs prod's release."""
-    with postgres.connect(odoo_db) as conn:
-        for name in _release_modules(tmp_path):
-            conn.execute("INSERT INTO ir_module_module (name, state) VALUES (%s, 'installed')", (name,))
-    monkeypatch.setenv("ODOO_GITOPS_DATABASE_URL", postgres.dsn(odoo_db))
-    backup = tmp_path / "prod.dump"
-    assert main(["backup", "create", "prod", "--backup", str(backup)]) == 0
+def backed_up(
+    prod_backup: Path, postgres: PgCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """This test's copy of the backup and its manifest, and of the example config repository."""
+    backup = tmp_path / prod_backup.name
+    shutil.copyfile(prod_backup, backup)
+    shutil.copyfile(manifest_path(prod_backup), manifest_path(backup))
+    copy_examples(tmp_path / "examples")
+    monkeypatch.setenv("ODOO_GITOPS_DATABASE_URL", postgres.dsn("postgres"))
     return backup
 
 
-def _release_modules(tmp_path: Path) -> list[str]:
-    root = tmp_path / "examples"
-    if not root.exists():
-        copy_examples(root)
-    release = yaml.safe_load((root / "envs" / "prod" / "release.yaml").read_text())
+def _release_modules() -> list[str]:
+    release = yaml.safe_load((REPO / "envs" / "prod" / "release.yaml").read_text())
     return sorted(release["modules"])
 
 
