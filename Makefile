@@ -43,6 +43,7 @@ lint: venv
 	$(VENV)/bin/ruff format --check gitops tests bench scripts
 	$(VENV)/bin/zizmor --offline --min-severity low .github/workflows
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/actionlint
+	$(VENV)/bin/lint-imports --no-cache  # the layering contracts in pyproject.toml (docs/architecture.md)
 
 typecheck: venv
 	@echo "==> mypy --strict on gitops/ (~20-60 s)" >&2

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from gitops.audit.log import GENESIS, canonical_json, entry_hash  # noqa: E402
-from gitops.audit.source import open_audit_source  # noqa: E402
+from gitops.audit_trail.source import open_audit_source  # noqa: E402
 from gitops.proc import no_git_env  # noqa: E402
 
 ENVS = ("prod", "staging")

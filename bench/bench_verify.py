@@ -5,7 +5,7 @@ script: every tenant's Application starts at the previous revision; once the ver
 Applications flip to the promoted revision (Synced, Healthy, sync Succeeded) in batches of 50 every
 100 ms. The workloads (one Deployment per tenant, its new ReplicaSet and pod) already run the release.
 
-- watch: `gitops.verify.engine.Verification` (refresh PATCH per target, then one LIST + one WATCH per
+- watch: `gitops.verify.convergence.Verification` (refresh PATCH per target, then one LIST + one WATCH per
   kind and namespace; also checks every Deployment and pod digest);
 - baseline: GET every Application every 2 s and evaluate the same verdict (it checks less: no workloads).
 
@@ -29,10 +29,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gitops.verify import engine as engine_module
-from gitops.verify.argocd import application_verdict
-from gitops.verify.engine import Verification
-from gitops.verify.kube import APPLICATIONS, KubeApi
+from gitops.verify import convergence as convergence_module
+from gitops.verify.convergence import Verification
+from gitops.verify.kube import KubeApi
+from gitops.verify.reconcilers.argocd_application import RESOURCE as APPLICATIONS
+from gitops.verify.reconcilers.argocd_application import application_verdict
 from gitops.verify.revision import only
 from gitops.verify.targets import Target
 from gitops.verify.verdict import State
@@ -109,7 +110,7 @@ def run_watch(tenants: list[str], kubeconfig_dir: Path) -> dict[str, Any]:
     ]
     started, marks = threading.Event(), {}
     decided: dict[str, float] = {}
-    original = engine_module.Verification.evaluate
+    original = convergence_module.Verification.evaluate
 
     def evaluate(self: Verification, target: Target) -> Any:
         result = original(self, target)
@@ -117,7 +118,7 @@ def run_watch(tenants: list[str], kubeconfig_dir: Path) -> dict[str, Any]:
             decided.setdefault(target.name, time.monotonic())
         return result
 
-    engine_module.Verification.evaluate = evaluate  # type: ignore[method-assign]
+    convergence_module.Verification.evaluate = evaluate  # type: ignore[method-assign]
     flipper = threading.Thread(target=converge, args=(api, tenants, started, marks), daemon=True)
     flipper.start()
 
@@ -133,7 +134,7 @@ def run_watch(tenants: list[str], kubeconfig_dir: Path) -> dict[str, Any]:
         outcome = Verification(client, targets, accepts=only(SHA)).run(120)
     finally:
         client.close()
-        engine_module.Verification.evaluate = original  # type: ignore[method-assign]
+        convergence_module.Verification.evaluate = original  # type: ignore[method-assign]
     elapsed = time.monotonic() - t0
     flipper.join(timeout=30)
     after = reads(api)

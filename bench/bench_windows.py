@@ -21,9 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gitops.windows.anchors import occurrences  # noqa: E402
-from gitops.windows.calendar import Calendar, load_calendar  # noqa: E402
-from gitops.windows.engine import check, clear_caches, evaluate  # noqa: E402
+from gitops.config.calendars.anchors import occurrences  # noqa: E402
+from gitops.config.calendars.calendar import Calendar, load_calendar  # noqa: E402
+from gitops.windows.verdict import check, clear_caches, evaluate  # noqa: E402
 
 YEAR = 2026
 START, END = datetime(YEAR, 1, 1, tzinfo=UTC), datetime(YEAR + 1, 1, 1, tzinfo=UTC)

@@ -6,7 +6,7 @@ Exit codes (shared/DESIGN.md): 0 ok, 1 an outside system failed, 2 usage or inva
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from gitops.redact import clone_sources, redact, register_secret
@@ -22,6 +22,7 @@ __all__ = [
     "GitopsError",
     "PolicyError",
     "Problem",
+    "Report",
     "UsageError",
     "VerificationError",
     "redact",
@@ -35,17 +36,33 @@ EXIT_POLICY = 3
 EXIT_VERIFY = 4
 
 
+@dataclass(frozen=True, kw_only=True)
+class Report:
+    """A verb's result as the verb prints it: `data` is its one JSON document (--json), `text` the human
+    rendering. A verdict that says no carries its report, so the handler prints the result exactly as the
+    verb prints a success, and only the exit code differs."""
+
+    data: object
+    text: Callable[[], str] | str = ""
+
+    def human(self) -> str:
+        return self.text() if callable(self.text) else self.text
+
+
 class GitopsError(Exception):
-    """Base of every error the toolkit raises on purpose. `exit_code` decides the process exit status."""
+    """Base of every error the toolkit raises on purpose. `exit_code` decides the process exit status.
+
+    `report`: the verb's result, printed instead of an error line (a verdict, e.g. verify's)."""
 
     exit_code = EXIT_EXTERNAL
     kind = "error"
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, report: Report | None = None) -> None:
         super().__init__(redact(message))
         self.read_from = clone_sources(f"{message}\n{hint or ''}")  # temporary clones the message names
         self.message = redact(message)
         self.hint = redact(hint) if hint else None
+        self.report = report
 
     def to_dict(self) -> dict[str, object]:
         data: dict[str, object] = {"error": self.kind, "message": self.message}
@@ -121,7 +138,8 @@ class PolicyError(GitopsError):
 
 
 class VerificationError(GitopsError):
-    """Verification failed or timed out."""
+    """Verification failed or timed out (verify's verdicts failed, partial and timed-out; the report
+    they carry is what `--json` prints)."""
 
     exit_code = EXIT_VERIFY
     kind = "verification"

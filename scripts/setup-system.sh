@@ -16,7 +16,7 @@ step() { bash "$here/step.sh" "$@"; }
 # Roughly how long each package takes to download and install on a fresh Debian 12 (with its dependencies).
 declare -A about=([git]="~15 s" [docker-registry]="~10 s" [docker.io]="~1 min: dockerd, containerd, runc"
   [unzip]="~5 s" [npm]="~1-2 min: Node.js and ~300 small Debian packages"
-  [mmdebstrap]="~20 s: builds the tool image's Debian base")
+  [mmdebstrap]="~20 s: builds the tool image's Debian base" [jq]="~5 s: the workflows read --json with it")
 about[postgresql-15]="~30 s: PostgreSQL 15 server and client (initdb, pg_ctl, pg_dump, pg_restore); no cluster is started"
 
 if [ "$profile" = venv ]; then
@@ -42,6 +42,7 @@ if [ "$profile" = test ]; then
   command -v unzip >/dev/null 2>&1 || need_pkgs+=(unzip)
   command -v npm >/dev/null 2>&1 || need_pkgs+=(npm)
   command -v mmdebstrap >/dev/null 2>&1 || need_pkgs+=(mmdebstrap)
+  command -v jq >/dev/null 2>&1 || need_pkgs+=(jq)  # the workflow tests run the workflows' shell steps
   [ -x /usr/lib/postgresql/15/bin/initdb ] || need_pkgs+=(postgresql-15)
 fi
 
@@ -63,7 +64,7 @@ fi
 
 # The tool image's base (tests/tool_image): a Debian 12 rootfs made once from the Debian mirror, then cached.
 tool_base="${ODOO_GITOPS_TOOL_BASE:-${XDG_CACHE_HOME:-$HOME/.cache}/odoo-gitops/tool-base-bookworm.tar}"
-if [ -s "$tool_base" ]; then
+if [ -f "$tool_base" ] && [ -s "$tool_base" ]; then
   log "tool image base rootfs: cached at $tool_base"
 elif [ "$(id -u)" = 0 ] && command -v mmdebstrap >/dev/null 2>&1; then
   step "mmdebstrap: Debian 12 rootfs with python3, python3-venv, git, ca-certificates for the tool image \

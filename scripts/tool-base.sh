@@ -7,12 +7,13 @@
 set -euo pipefail
 
 out="${1:-${XDG_CACHE_HOME:-$HOME/.cache}/odoo-gitops/tool-base-bookworm.tar}"
-[ -s "$out" ] && exit 0
+[ -f "$out" ] && [ -s "$out" ] && exit 0
+rm -rf "$out"  # a directory left by an older version of this script (it let mmdebstrap guess the format)
 command -v mmdebstrap >/dev/null || { echo "tool-base: mmdebstrap is required (apt-get install mmdebstrap)" >&2; exit 1; }
 mkdir -p "$(dirname "$out")"
 partial="$out.partial"
-trap 'rm -f "$partial"' EXIT
-SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-1767225600}" mmdebstrap --quiet --variant=essential \
+trap 'rm -rf "$partial"' EXIT
+SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-1767225600}" mmdebstrap --quiet --variant=essential --format=tar \
   --include=python3,python3-venv,git,ca-certificates \
   --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
   --dpkgopt='path-exclude=/usr/share/locale/*' \

@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from gitops import __version__ as tool_version  # noqa: E402
 from gitops.errors import GitopsError, UsageError  # noqa: E402
-from gitops.image import engine  # noqa: E402
+from gitops.image import docker_engine as engine  # noqa: E402
 from gitops.image.assemble import plan_image  # noqa: E402
 from gitops.image.build import BaseImage, push_image, resolve_base  # noqa: E402
 from gitops.image.layer import compress_layer  # noqa: E402

@@ -11,8 +11,8 @@ import textwrap
 import click
 
 from gitops.audit.log import AuditEntry
-from gitops.audit.service import AuditVerification, read_log, verify_audit
-from gitops.audit.source import open_audit_source
+from gitops.audit_trail.service import AuditVerification, read_log, verify_audit
+from gitops.audit_trail.source import open_audit_source
 from gitops.cli.options import config_repo_option, emit, info, json_option
 from gitops.errors import EXIT_VERIFY
 

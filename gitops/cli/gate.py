@@ -9,8 +9,9 @@ import click
 from gitops.cli.forge_options import forge_options
 from gitops.cli.options import config_repo_option, emit, json_option
 from gitops.errors import EXIT_POLICY
+from gitops.forge.protocol import ForgeSettings
+from gitops.forge.session import open_session
 from gitops.promote.evidence import engine_window_check
-from gitops.promote.forges import ForgeSettings, open_session
 from gitops.promote.pulls import GateReport, check_gate
 
 
@@ -42,15 +43,12 @@ def check(
     *,
     number: int,
     config_repo: str,
-    forge: str,
-    github_url: str | None,
-    github_repo: str | None,
-    actor: str | None,
+    forge: ForgeSettings,
     no_publish: bool,
     as_json: bool,
 ) -> None:
     """Evaluate PR's gate and publish it as commit status. Exit 0 success, 3 pending or failure."""
-    with open_session(config_repo, ForgeSettings(forge, actor, github_url, github_repo)) as s:
+    with open_session(config_repo, forge) as s:
         report = check_gate(
             s.forge, s.checkout, s.repo, number, now=datetime.now(UTC),
             window_check=engine_window_check, actor=s.actor, publish=not no_publish,

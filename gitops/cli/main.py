@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import click
 
 from gitops import __version__
-from gitops.cli.options import to_json
+from gitops.cli.options import print_report, to_json
 from gitops.errors import EXIT_EXTERNAL, EXIT_USAGE, GitopsError
 from gitops.redact import clone_sources, redact, register_process
 
@@ -99,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = cli.main(args=args, prog_name="odoo-gitops", standalone_mode=False)
     except GitopsError as exc:
+        if exc.report is not None:  # a verdict: the verb's result, as a success prints it
+            print_report(exc.report, as_json=as_json)
+            return exc.exit_code
         return _fail(exc.to_dict(), exc.render(), exc.exit_code, as_json, sources=exc.read_from)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)

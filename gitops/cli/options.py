@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 from pydantic import BaseModel
 
+from gitops.errors import Report
 from gitops.redact import redact, redact_data
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -51,6 +52,17 @@ def to_json(data: Any) -> str:
     """One JSON document, every string in it redacted (gitops/redact.py)."""
     plain = json.loads(json.dumps(data, default=_default, ensure_ascii=False))
     return json.dumps(redact_data(plain), indent=2, sort_keys=False, ensure_ascii=False)
+
+
+def print_report(report: Report, *, as_json: bool) -> None:
+    """Print a verb's result, redacted: JSON on stdout with --json, otherwise human text. The error
+    handler prints a verdict's report (gitops/errors.py) the same way."""
+    if as_json:
+        sys.stdout.write(to_json(report.data) + "\n")
+    else:
+        text = report.human()
+        if text:
+            click.echo(redact(text))
 
 
 def emit(data: Any, *, as_json: bool, human: Callable[[], str] | str, exit_code: int = 0) -> None:

@@ -12,11 +12,10 @@ from gitops.cli.forge_options import forge_options
 from gitops.cli.gate import render_gate
 from gitops.cli.options import config_repo_option, emit, info, json_option
 from gitops.errors import GitopsError
+from gitops.forge.protocol import ForgeSettings, ListsAllPulls, PullRequest
+from gitops.forge.session import Session, open_session
 from gitops.gates.policy import GateVerdict, Review
 from gitops.promote.evidence import engine_window_check
-from gitops.promote.forge import PullRequest
-from gitops.promote.forges import ForgeSettings, Session, open_session
-from gitops.promote.localforge import LocalForge
 from gitops.promote.marker import strip_marker
 from gitops.promote.pulls import evaluate_pull, merge_pull
 
@@ -31,14 +30,10 @@ def pr() -> None:
 @forge_options
 @click.option("--all", "show_all", is_flag=True, help="Include closed and merged PRs (local forge).")
 @json_option
-def list_(
-    *,
-    config_repo: str, forge: str, github_url: str | None, github_repo: str | None, actor: str | None,
-    show_all: bool, as_json: bool,
-) -> None:  # fmt: skip
+def list_(*, config_repo: str, forge: ForgeSettings, show_all: bool, as_json: bool) -> None:
     """List open promotion PRs."""
-    with open_session(config_repo, ForgeSettings(forge, actor, github_url, github_repo)) as s:
-        if show_all and isinstance(s.forge, LocalForge):
+    with open_session(config_repo, forge) as s:
+        if show_all and isinstance(s.forge, ListsAllPulls):
             pulls = s.forge.all_pulls()
         else:
             pulls = s.forge.open_pulls(base=s.checkout.branch)
@@ -57,13 +52,9 @@ def list_(
 @config_repo_option
 @forge_options
 @json_option
-def show(
-    *,
-    number: int, config_repo: str, forge: str, github_url: str | None, github_repo: str | None,
-    actor: str | None, as_json: bool,
-) -> None:  # fmt: skip
+def show(*, number: int, config_repo: str, forge: ForgeSettings, as_json: bool) -> None:
     """Show one PR: the gate verdict, its body, each review (counted or ignored, and why), statuses."""
-    with open_session(config_repo, ForgeSettings(forge, actor, github_url, github_repo)) as s:
+    with open_session(config_repo, forge) as s:
         pull = s.forge.get_pull(number)
         reviews = s.forge.reviews(number)
         statuses = s.forge.statuses(pull.head_sha) if pull.head_sha else []
@@ -131,14 +122,12 @@ def _review_line(review: Review, mark: dict[str, Any]) -> str:
 @forge_options
 @json_option
 def approve(
-    *,
-    number: int, as_user: str | None, comment: str, config_repo: str, forge: str, github_url: str | None,
-    github_repo: str | None, actor: str | None, as_json: bool,
-) -> None:  # fmt: skip
+    *, number: int, as_user: str | None, comment: str, config_repo: str, forge: ForgeSettings, as_json: bool
+) -> None:
     """Approve PR as USER (the approval is bound to the content at the current head).
 
     The review is always recorded (as GitHub would); whether it counts for the gate is said on stderr."""
-    with open_session(config_repo, ForgeSettings(forge, actor, github_url, github_repo)) as s:
+    with open_session(config_repo, forge) as s:
         review = s.forge.approve(number, user=as_user, body=comment)
         verdict = _verdict(s, s.forge.get_pull(number))
     mark = review_marks([review], verdict)[review.id]
@@ -174,13 +163,9 @@ def review_marks(reviews: Sequence[Review], verdict: GateVerdict | str) -> dict[
 @config_repo_option
 @forge_options
 @json_option
-def merge(
-    *,
-    number: int, config_repo: str, forge: str, github_url: str | None, github_repo: str | None,
-    actor: str | None, as_json: bool,
-) -> None:  # fmt: skip
+def merge(*, number: int, config_repo: str, forge: ForgeSettings, as_json: bool) -> None:
     """Merge PR if its gate is green (exit 3 otherwise)."""
-    with open_session(config_repo, ForgeSettings(forge, actor, github_url, github_repo)) as s:
+    with open_session(config_repo, forge) as s:
         report, sha = merge_pull(
             s.forge, s.checkout, s.repo, number, now=datetime.now(UTC),
             window_check=engine_window_check, actor=s.actor,

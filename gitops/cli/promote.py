@@ -10,8 +10,11 @@ import click
 
 from gitops.cli.forge_options import forge_options
 from gitops.cli.options import config_repo_option, emit, json_option
+from gitops.forge.actor import resolve_actor
+from gitops.forge.protocol import ForgeSettings
+from gitops.forge.registry import forge_factory
+from gitops.forge.session import git_remote, workdir
 from gitops.promote.evidence import RegistrySupplyChecks, engine_window_check
-from gitops.promote.forges import ForgeSettings, default_actor, forge_factory, git_remote, workdir
 from gitops.promote.service import PromoteOptions, PromotionResult, Seams
 from gitops.promote.service import promote as promote_release
 
@@ -28,7 +31,7 @@ def run_install(
     remote = git_remote(config_repo, settings)
     seams = Seams(forge_factory(settings, remote), RegistrySupplyChecks(), engine_window_check)
     with workdir() as tmp:
-        options = PromoteOptions(remote=remote, workdir=tmp, actor=default_actor(settings.actor), **fields)
+        options = PromoteOptions(remote=remote, workdir=tmp, actor=resolve_actor(settings.actor), **fields)
         result = action(options, seams)
     emit(result.to_dict(), as_json=as_json, human=lambda: render_result(result))
 
@@ -86,10 +89,7 @@ def promote(
     source_env: str,
     target_env: str,
     config_repo: str,
-    forge: str,
-    github_url: str | None,
-    github_repo: str | None,
-    actor: str | None,
+    forge: ForgeSettings,
     tenants: str | None,
     wave: str | None,
     addons_repo: Path | None,
@@ -103,7 +103,7 @@ def promote(
     """Open or update the PR promoting SOURCE_ENV's release to TARGET_ENV (exit 3: precondition unmet)."""
     run_install(
         lambda options, seams: promote_release(source_env, target_env, options=options, seams=seams),
-        ForgeSettings(forge, actor, github_url, github_repo),
+        forge,
         config_repo=config_repo,
         as_json=as_json,
         tenants=tuple(t.strip() for t in tenants.split(",") if t.strip()) if tenants else None,

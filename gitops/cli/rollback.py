@@ -8,7 +8,7 @@ from gitops.cli.forge_options import forge_options
 from gitops.cli.options import config_repo_option, json_option
 from gitops.cli.promote import emergency_options, run_install
 from gitops.errors import UsageError
-from gitops.promote.forges import ForgeSettings
+from gitops.forge.protocol import ForgeSettings
 from gitops.promote.service import rollback as rollback_env
 
 
@@ -27,10 +27,7 @@ def rollback(
     *,
     env: str,
     config_repo: str,
-    forge: str,
-    github_url: str | None,
-    github_repo: str | None,
-    actor: str | None,
+    forge: ForgeSettings,
     tenants: str | None,
     wave: str | None,
     with_db_restore: bool,
@@ -46,7 +43,7 @@ def rollback(
         raise UsageError("--tenants and --wave: give one of them")
     run_install(
         lambda options, seams: rollback_env(env, options=options, seams=seams),
-        ForgeSettings(forge, actor, github_url, github_repo),
+        forge,
         config_repo=config_repo,
         as_json=as_json,
         emergency_reason=emergency_reason,

@@ -6,32 +6,8 @@ from pathlib import Path
 
 import click
 
-from gitops.cli.options import config_repo_option, emit, info, json_option
-from gitops.verify.service import VerifyOptions, VerifyReport, verify
-
-
-def render_report(report: VerifyReport) -> str:
-    lines = [f"{report.env} @ {report.revision[:12]}: {report.state} ({report.elapsed:.1f}s)"]
-    for result in report.outcome.results:
-        row = result.to_dict()
-        label = result.target.tenant or result.target.name
-        lines.append(f"  {label:<24} {row['state']:<8} {row['target']}")
-        lines += [f"      missing: {m}" for m in row["missing"]]
-        lines += [f"      failed:  {r}" for r in row["reasons"]]
-    if report.readiness is not None:
-        lines.append(f"rollback readiness: {'ready' if report.readiness.ready else 'NOT ready'}")
-        for check in report.readiness.checks:
-            lines.append(f"  [{'x' if check.ok else ' '}] {check.name}: {check.detail}")
-    if report.recorded:
-        commit = report.recorded.get("commit")
-        if not report.recorded.get("changed"):
-            lines.append("recorded: already up to date")
-        elif report.recorded.get("pushed"):
-            lines.append(f"recorded and pushed: {commit[:12] if commit else '?'}")
-        else:
-            lines.append(f"recorded in: {', '.join(report.recorded.get('files', []))} (commit and push them)")
-    lines += [f"warning: {w}" for w in report.warnings]
-    return "\n".join(lines)
+from gitops.cli.options import config_repo_option, info, json_option, print_report
+from gitops.verify.service import VerifyOptions, verify
 
 
 @click.command("verify")
@@ -80,4 +56,4 @@ def verify_command(  # noqa: PLR0917 (click passes options as arguments)
             branch=branch,
         )
     )
-    emit(report.to_dict(), as_json=as_json, human=lambda: render_report(report), exit_code=report.exit_code)
+    print_report(report.report(), as_json=as_json)

@@ -10,12 +10,11 @@ from typing import Any
 import click
 
 from gitops.cli.options import config_repo_option, emit, info, json_option
+from gitops.config.calendars.rules import horizon_end
 from gitops.config.types import parse_duration
 from gitops.errors import EXIT_POLICY, UsageError
 from gitops.windows.blocks import Reason, iso
-from gitops.windows.engine import Interval
 from gitops.windows.lint import LintResult, lint_calendars
-from gitops.windows.rules import horizon_end
 from gitops.windows.service import (
     CheckResult,
     NextOpening,
@@ -25,6 +24,7 @@ from gitops.windows.service import (
     next_env,
     require_supported,
 )
+from gitops.windows.verdict import Interval
 
 
 def _instant(text: str | None, option: str) -> datetime:
@@ -138,7 +138,7 @@ def _break_glass(
     config_repo: str,
     as_json: bool,
 ) -> None:
-    from gitops.audit.service import break_glass_window  # git and the audit log only on this path
+    from gitops.audit_trail.service import break_glass_window  # git and the audit log only on this path
 
     outcome = break_glass_window(
         config_repo=config_repo,

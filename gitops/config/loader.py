@@ -9,12 +9,12 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
+from gitops.config.calendars.calendar import Calendar, parse_calendar
 from gitops.config.files import DirectoryFiles, Files
 from gitops.config.models import REST, EnvConfig, Pipeline, ReleaseRecord
 from gitops.config.validation import validate
 from gitops.config.yamlsafe import Document, read_yaml
 from gitops.errors import ConfigError, Problem, UsageError
-from gitops.windows.calendar import Calendar, parse_calendar
 
 M = TypeVar("M", bound=BaseModel)
 _FILE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")

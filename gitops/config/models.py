@@ -26,7 +26,9 @@ from gitops.config.types import (
 
 Severity = Literal["UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"]
 ChangeClass = Literal["standard", "normal", "emergency"]
-ReconcileKind = Literal["argocd", "flux-kustomization", "flux-helmrelease"]
+# A reconciler kind's name; the kinds are the registry's (gitops/verify/reconcilers/registry.py),
+# checked by verify, which owns them (config/ imports no later stage).
+ReconcileKind = Name
 GateName = Literal["window", "approvals", "scan", "signature"]
 TENANT_PLACEHOLDER = "{tenant}"
 
@@ -48,7 +50,9 @@ class ReconcileTarget(Strict):
     name: ObjectName
     namespace: Name = "argocd"
     per_tenant: StrictBool = False
-    source: ObjectName | None = Field(default=None, description="Flux GitRepository name (flux kinds)")
+    source: ObjectName | None = Field(
+        default=None, description="Flux source name (flux kinds; default: the object's sourceRef/chartRef)"
+    )
 
     @model_validator(mode="after")
     def _tenant_placeholder(self) -> ReconcileTarget:

@@ -1,6 +1,6 @@
 """`--config-repo PATH|URL`: a working tree as is; a git URL or a bare repository shallow-cloned (through the
 one git adapter, ConfigCheckout: retries, time-outs, redaction) into a temporary directory. A bare repository
-is read itself, never its own `origin` (the commands that write push to it too: promote/forges.py)."""
+is read itself, never its own `origin` (the commands that write push to it too: forge/session.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 from gitops.errors import UsageError
-from gitops.promote.repo import ConfigCheckout
+from gitops.gitstore.checkout import ConfigCheckout
 
 _URL_PREFIXES = ("http://", "https://", "ssh://", "git://", "file://", "git@")
 

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from gitops.errors import ExternalError, UsageError
-from gitops.image import engine
+from gitops.image import docker_engine as engine
 from gitops.image.assemble import ImagePlan, dump_json, image_config, plan_image
 from gitops.image.dockerfile import (
     ADDONS_DIR,

@@ -11,8 +11,8 @@ from typing import Any
 
 from gitops.audit import append_entry, audit_path, verify_chain
 from gitops.errors import ConfigError, ExternalError, Problem
-from gitops.promote import plumbing
-from gitops.promote.repo import ConfigCheckout, NonFastForward, format_trailers
+from gitops.gitstore import plumbing
+from gitops.gitstore.checkout import ConfigCheckout, NonFastForward, format_trailers
 
 
 def record_audit(

@@ -45,8 +45,8 @@ class WindowCheck(Protocol):
 
 
 def engine_window_check(calendars: Sequence[Any], at: datetime) -> Any:
-    """The real window engine (gitops.windows.engine.check)."""
-    from gitops.windows import engine
+    """The real window engine (gitops.windows.verdict.check)."""
+    from gitops.windows import verdict as engine
 
     return engine.check(calendars, at)
 
@@ -57,7 +57,7 @@ def override_record(
     """The break-glass record of a window the emergency path overrode (gitops.windows.breakglass), naming
     the environment and who broke glass."""
     from gitops.windows.breakglass import break_glass
-    from gitops.windows.engine import WindowVerdict
+    from gitops.windows.verdict import WindowVerdict
 
     plain = {"reason": reason, "ticket": ticket, "windows_violated": list(window.blocked_by), "who": who}
     if not isinstance(window.verdict, WindowVerdict) or not (reason and ticket):

@@ -24,11 +24,11 @@ from gitops.audit import AuditEntry, audit_path, read_entries, verify_chain
 from gitops.config.loader import ConfigRepo
 from gitops.config.models import ReleaseRecord
 from gitops.errors import ConfigError, ExternalError
+from gitops.forge.protocol import PullRequest
 from gitops.gates.content import EDITABLE_VALUE_KEYS, FAST_SAFE_LOADER, hash_files
 from gitops.gates.evidence import Emergency, SupplyResult
-from gitops.promote import plumbing
-from gitops.promote.forge import PullRequest
-from gitops.promote.repo import ConfigCheckout
+from gitops.gitstore import plumbing
+from gitops.gitstore.checkout import ConfigCheckout
 
 BRANCH_RE = re.compile(r"(?P<prefix>promote|rollback)/(?P<target>[A-Za-z0-9][A-Za-z0-9_.-]*)/(?P<rest>[^/]+)")
 RUN_KINDS = frozenset({"promotion", "rollback"})

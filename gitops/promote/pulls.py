@@ -14,14 +14,14 @@ from typing import Any
 
 from gitops.config.loader import ConfigRepo
 from gitops.errors import PolicyError, UsageError
+from gitops.forge.protocol import CommitStatus, Forge, PullRequest
 from gitops.gates.evidence import Evidence, SupplyResult, WindowState
 from gitops.gates.policy import STATUS_CONTEXT, GateVerdict, evaluate_gate
 from gitops.gates.registry import stage_gates
+from gitops.gitstore.checkout import ConfigCheckout
 from gitops.promote.auditing import record_audit
 from gitops.promote.evidence import WindowCheck, override_record, window_state
-from gitops.promote.forge import CommitStatus, Forge, PullRequest
 from gitops.promote.pullfacts import BRANCH_RE, PullFacts, content_at, read_pull
-from gitops.promote.repo import ConfigCheckout
 
 POST_REVIEW_MARK = "<!-- odoo-gitops:post-review -->"
 

@@ -13,15 +13,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from gitops.config import store as config_store
 from gitops.config.loader import ConfigRepo, EnvBundle
 from gitops.config.models import BackupRecord, EmergencyDeclaration, ModuleRecord, ReleaseRecord, ReleaseRef
 from gitops.config.yamlsafe import decode_text
 from gitops.errors import PolicyError, UsageError
+from gitops.forge.protocol import CommitStatus, Forge, PullRequest
 from gitops.gates.evidence import Evidence, SupplyResult, WindowState
 from gitops.gates.policy import STATUS_CONTEXT, eligible_users, rule_name
 from gitops.gates.registry import run_gates, stage_gates
+from gitops.gitstore import plumbing
+from gitops.gitstore.checkout import ConfigCheckout, NonFastForward, format_trailers
 from gitops.promote import body as pr_body
-from gitops.promote import plumbing
 from gitops.promote.auditing import record_audit
 from gitops.promote.edit import ChartRelease, ImageFields, edit_image_text, render_release
 from gitops.promote.evidence import (
@@ -33,11 +36,9 @@ from gitops.promote.evidence import (
     schema_diff_from,
     window_state,
 )
-from gitops.promote.forge import CommitStatus, Forge, PullRequest
 from gitops.promote.marker import PromotionMarker, parse_marker, replace_marker
 from gitops.promote.plan import ModuleChange, make_plan, missing_key_reasons, module_changes
 from gitops.promote.pullfacts import head_content
-from gitops.promote.repo import ConfigCheckout, NonFastForward, format_trailers
 from gitops.promote.waves import _explicit_wave, resolve_waves, runs_already, select_tenants, tenant_image
 
 __all__ = ["record_audit"]  # re-exported: audit writers import it from here
@@ -701,7 +702,7 @@ def _open(options: PromoteOptions, seams: Seams, target: str) -> _Context:
     checkout = ConfigCheckout.clone(options.remote, options.workdir / "config", working_tree=False)
     # the remote's promotion branches are listed (one ls-remote) while the config loads
     heads = in_background(lambda: checkout.remote_heads(*(f"{p}*" for p in BRANCH_PREFIXES)))
-    repo = plumbing.load_checkout(checkout)
+    repo = config_store.load_checkout(checkout)
     now = options.now or datetime.now(UTC)
     # the window verdict runs while preconditions are checked and git edits and pushes
     window = in_background(lambda: _window_verdict(repo, target, now, seams.window_check))

@@ -4,7 +4,7 @@ or a descendant of it, and is on the config repo's branch."""
 from __future__ import annotations
 
 from gitops.errors import ExternalError, UsageError
-from gitops.promote.repo import ConfigCheckout
+from gitops.gitstore.checkout import ConfigCheckout
 
 
 class GitAncestry:

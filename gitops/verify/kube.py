@@ -35,15 +35,18 @@ class Resource:
     kind: str
 
 
-APPLICATIONS = Resource("argoproj.io", "v1alpha1", "applications", "Application")
-KUSTOMIZATIONS = Resource("kustomize.toolkit.fluxcd.io", "v1", "kustomizations", "Kustomization")
-HELMRELEASES = Resource("helm.toolkit.fluxcd.io", "v2", "helmreleases", "HelmRelease")
-GITREPOSITORIES = Resource("source.toolkit.fluxcd.io", "v1", "gitrepositories", "GitRepository")
+# Built-in kinds, read through the client's typed APIs. A Resource of any other API group (the reconcilers
+# of gitops/verify/reconcilers/ and the sources of gitops/verify/sources/ declare their own) is a custom
+# object, read through CustomObjectsApi.
 DEPLOYMENTS = Resource("apps", "v1", "deployments", "Deployment")
 REPLICASETS = Resource("apps", "v1", "replicasets", "ReplicaSet")
 PODS = Resource("", "v1", "pods", "Pod")
 JOBS = Resource("batch", "v1", "jobs", "Job")
-CUSTOM = frozenset({APPLICATIONS, KUSTOMIZATIONS, HELMRELEASES, GITREPOSITORIES})
+BUILT_IN_GROUPS = frozenset({"", "apps", "batch"})
+
+
+def is_custom(res: Resource) -> bool:
+    return res.group not in BUILT_IN_GROUPS
 
 
 class KubeError(ExternalError):
@@ -173,7 +176,7 @@ class KubeApi:
     # ------------------------------------------------------------ requests
 
     def _list_call(self, res: Resource, namespace: str | None) -> Any:
-        if res in CUSTOM:
+        if is_custom(res):
             if namespace is None:
                 return self._custom.list_cluster_custom_object
             return self._custom.list_namespaced_custom_object
@@ -192,7 +195,7 @@ class KubeApi:
         }[res]
 
     def _list_args(self, res: Resource, namespace: str | None) -> tuple[str, ...]:
-        if res in CUSTOM:
+        if is_custom(res):
             return (
                 (res.group, res.version, res.plural)
                 if namespace is None
@@ -295,7 +298,7 @@ class KubeApi:
     ) -> dict[str, Any] | None:
         """Merge-patch metadata.annotations (idempotent, so retried with back-off on transient errors);
         None when the object does not exist."""
-        if res not in CUSTOM:
+        if not is_custom(res):
             raise ValueError(f"patching {res.kind} is not supported")
         body = {"metadata": {"annotations": dict(annotations)}}
         what = f"patch {res.kind} {namespace}/{name}"

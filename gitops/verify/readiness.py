@@ -5,7 +5,7 @@ Ready when every check holds:
 - `previous-release`: a previous release is recorded in release.yaml and was itself verified;
 - `previous-image`: its digest still exists in the registry;
 - `previous-signature`: its signature verifies with the environment's public key;
-- `reconciler`: the reconciler can go back (see `argocd_can_go_back` / `flux_can_go_back`);
+- `reconciler`: the reconciler can go back (each kind's `can_go_back`, gitops/verify/reconcilers/);
 - `backup`: when the current release changed the database schema, a pre-migration backup Job for this
   release completed after the migration started (after the promotion's `promoted_at`). A release that did
   not change the schema needs none.
@@ -20,7 +20,6 @@ from typing import Any
 from gitops.config.models import ReleaseRecord
 from gitops.verify import backup_contract as contract
 from gitops.verify.backup_contract import BackupEvidence
-from gitops.verify.revision import git_sha, short
 from gitops.verify.verdict import dig
 
 
@@ -87,50 +86,6 @@ def signature_check(ok: bool | None, reason: str) -> Check:
     if ok is None:
         return Check("previous-signature", False, reason or "signature not checked")
     return Check("previous-signature", ok, reason or ("signature verifies" if ok else "bad signature"))
-
-
-def argocd_can_go_back(app: Mapping[str, Any], previous_revision: str | None) -> Check:
-    """Argo CD: a rollback PR (git revert) is applied by auto-sync; without auto-sync only
-    `argocd app rollback` to a history entry holding the previous revision brings it back."""
-    automated = dig(app, "spec", "syncPolicy", "automated") is not None
-    history = dig(app, "status", "history") or ()
-    revisions = {git_sha(entry.get("revision")) for entry in history} | {
-        git_sha(r) for entry in history for r in entry.get("revisions") or ()
-    }
-    in_history = previous_revision is not None and previous_revision in revisions
-    if automated:
-        return Check("reconciler", True, "auto-sync is on: a rollback PR (git revert) is applied by Argo CD")
-    if in_history:
-        return Check(
-            "reconciler",
-            True,
-            f"auto-sync is off; history holds {short(previous_revision)} for `argocd app rollback`",
-        )
-    return Check(
-        "reconciler",
-        False,
-        f"auto-sync is off and history has no entry for {short(previous_revision)}: nothing would apply a "
-        "rollback PR and `argocd app rollback` has nothing to go back to",
-    )
-
-
-def flux_can_go_back(obj: Mapping[str, Any], kind: str) -> Check:
-    """Flux applies whatever the branch holds, so a git revert always works unless reconciliation is
-    suspended. HelmReleases additionally report whether Helm itself can roll back (an earlier snapshot)."""
-    if dig(obj, "spec", "suspend"):
-        return Check("reconciler", False, f"the {kind} is suspended: a rollback PR would not be applied")
-    if kind != "HelmRelease":
-        return Check("reconciler", True, "Flux applies the branch: a rollback PR (git revert) is applied")
-    history = dig(obj, "status", "history") or ()
-    earlier = [h for h in history[1:] if h.get("status") in ("deployed", "superseded")]
-    strategy = dig(obj, "spec", "upgrade", "remediation", "strategy")
-    helm = (
-        f"; Helm can also roll back to v{earlier[0].get('version')}"
-        if earlier
-        else "; no earlier Helm snapshot"
-    )
-    remediation = " (automatic rollback on failed upgrade)" if strategy == "rollback" else ""
-    return Check("reconciler", True, f"a rollback PR (git revert) is applied{helm}{remediation}")
 
 
 def schema_changed(release: ReleaseRecord) -> bool:

@@ -19,7 +19,7 @@ from ruamel.yaml.comments import CommentedMap
 
 from gitops.audit.log import append_entry, audit_path
 from gitops.errors import ConfigError, Problem
-from gitops.verify.engine import TargetResult
+from gitops.verify.convergence import TargetResult
 
 
 @dataclass(frozen=True)

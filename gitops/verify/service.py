@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,14 +14,16 @@ from gitops.config.loader import EnvBundle, load_config
 from gitops.config.models import TENANT_PLACEHOLDER, EnvConfig
 from gitops.config.source import checkout_config_repo, is_remote
 from gitops.config.types import SHA1_RE
-from gitops.errors import EXIT_OK, EXIT_VERIFY, ExternalError, GitopsError, UsageError
-from gitops.promote.repo import ConfigCheckout
+from gitops.errors import ConfigError, ExternalError, GitopsError, Report, UsageError, VerificationError
+from gitops.forge.actor import resolve_actor
+from gitops.gitstore.checkout import ConfigCheckout
 from gitops.verify import backup_contract, readiness
 from gitops.verify.ancestry import GitAncestry
 from gitops.verify.backup_contract import BackupEvidence
-from gitops.verify.engine import Outcome, TargetResult, Verification
-from gitops.verify.kube import APPLICATIONS, JOBS, KubeApi
+from gitops.verify.convergence import Outcome, TargetResult, Verification
+from gitops.verify.kube import JOBS, KubeApi
 from gitops.verify.probes import Probes
+from gitops.verify.reconcilers import registry as reconcilers
 from gitops.verify.record import append_audit, update_release_file, verified_targets
 from gitops.verify.revision import RevisionFilter, only
 from gitops.verify.targets import plan_targets
@@ -76,9 +76,24 @@ class VerifyReport:
         pending = len(results) - ok - failed
         return f"{self.state}: {ok}/{len(results)} targets ok, {failed} failed, {pending} pending"
 
-    @property
-    def exit_code(self) -> int:
-        return EXIT_OK if self.state == "verified" else EXIT_VERIFY
+    def text(self) -> str:
+        """The human report: per target what is missing or failed, readiness, the record."""
+        lines = [f"{self.env} @ {self.revision[:12]}: {self.state} ({self.elapsed:.1f}s)"]
+        for result in self.outcome.results:
+            row = result.to_dict()
+            lines.append(f"  {result.target.label:<24} {row['state']:<8} {row['target']}")
+            lines += [f"      missing: {m}" for m in row["missing"]]
+            lines += [f"      failed:  {r}" for r in row["reasons"]]
+        if self.readiness is not None:
+            lines.append(f"rollback readiness: {'ready' if self.readiness.ready else 'NOT ready'}")
+            lines += [f"  [{'x' if c.ok else ' '}] {c.name}: {c.detail}" for c in self.readiness.checks]
+        lines += _record_lines(self.recorded)
+        lines += [f"warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+    def report(self) -> Report:
+        """What the verb prints, verified or not (`--json`: `to_dict()`)."""
+        return Report(data=self.to_dict(), text=self.text)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -97,13 +112,15 @@ class VerifyReport:
         }
 
 
-def _actor(explicit: str | None) -> str:
-    if explicit:
-        return explicit
-    try:
-        return os.environ.get("GITHUB_ACTOR") or getpass.getuser()
-    except (KeyError, OSError):
-        return "odoo-gitops"
+def _record_lines(recorded: dict[str, Any] | None) -> list[str]:
+    if not recorded:
+        return []
+    commit = recorded.get("commit")
+    if not recorded.get("changed"):
+        return ["recorded: already up to date"]
+    if recorded.get("pushed"):
+        return [f"recorded and pushed: {commit[:12] if commit else '?'}"]
+    return [f"recorded in: {', '.join(recorded.get('files', []))} (commit and push them)"]
 
 
 def _open_checkout(root: Path, branch: str) -> tuple[ConfigCheckout | None, str]:
@@ -144,9 +161,7 @@ def _reconciler_check(
 ) -> readiness.Check:
     if obj is None:
         return readiness.Check("reconciler", False, f"{result.target.subject} not found")
-    if result.target.resource is APPLICATIONS:
-        return readiness.argocd_can_go_back(obj, previous)
-    return readiness.flux_can_go_back(obj, result.target.resource.kind)
+    return result.target.reconciler.can_go_back(obj, previous)
 
 
 def _backup_jobs(api: KubeApi, outcome: Outcome, bundle: EnvBundle) -> list[dict[str, Any]]:
@@ -206,7 +221,7 @@ def _record(
     if not verified:
         return None
     env_rel = bundle.release_path.relative_to(root)
-    actor = _actor(options.actor)
+    actor = resolve_actor(options.actor)
     ready = report.readiness.to_dict() if report.readiness else None
     at = datetime.now(UTC)
     all_ok = report.state == "verified"
@@ -243,16 +258,29 @@ def _record(
     }
 
 
+def _check_reconcile_kind(bundle: EnvBundle) -> None:
+    """env.yaml's `reconcile.kind` must name a reconciler of the registry (config/ cannot import it)."""
+    kind = bundle.config.reconcile.kind
+    if kind not in reconcilers.RECONCILERS:
+        known = ", ".join(reconcilers.kinds())
+        message = f"reconcile.kind {kind!r} is not a reconciler verify knows (known: {known})"
+        raise ConfigError([bundle.doc.problem(("reconcile", "kind"), message)])
+
+
 def verify(
     options: VerifyOptions, *, connect: Connect = KubeApi.connect, probes: Probes | None = None
 ) -> VerifyReport:
-    """Prove that `options.revision` was reconciled and runs in `options.env`; record it when it does."""
+    """Prove that `options.revision` was reconciled and runs in `options.env`; record it when it does.
+
+    Returns the report when every target is verified; otherwise records what was verified and raises
+    the verdict as a VerificationError carrying the report (gitops/errors.py maps it to the exit code)."""
     if not SHA1_RE.match(options.revision):
         raise UsageError(f"--revision must be a full 40-hex commit SHA, got {options.revision!r}")
     if options.timeout <= 0:
         raise UsageError("--timeout must be a positive number of seconds")
     root = checkout_config_repo(options.config_repo)
     bundle = load_config(root).env(options.env)
+    _check_reconcile_kind(bundle)
     if bundle.release is None:
         raise UsageError(f"envs/{options.env}/release.yaml does not exist: nothing was promoted there yet")
     warnings: list[str] = []
@@ -275,6 +303,10 @@ def verify(
     )
     if options.record:
         report.recorded = _record(bundle, root, report, options)
+    if report.state != "verified":
+        raise VerificationError(
+            f"{options.env} @ {options.revision[:12]}: {report.summary}", report=report.report()
+        )
     return report
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gitops.config.models import TENANT_PLACEHOLDER, EnvConfig, ReleaseRecord
-from gitops.verify.kube import APPLICATIONS, HELMRELEASES, KUSTOMIZATIONS, Resource
-
-RESOURCES = {"argocd": APPLICATIONS, "flux-kustomization": KUSTOMIZATIONS, "flux-helmrelease": HELMRELEASES}
+from gitops.verify.kube import Resource
+from gitops.verify.reconcilers import registry
+from gitops.verify.reconcilers.protocol import Reconciler
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,11 @@ class Target:
     accepted_digests: frozenset[str]
     source: str | None = None
     chart_version: str | None = None
+
+    @property
+    def reconciler(self) -> Reconciler:
+        """The kind of reconciler object this is (gitops/verify/reconcilers/registry.py)."""
+        return registry.for_resource(self.resource)
 
     @property
     def label(self) -> str:
@@ -46,6 +51,7 @@ def plan_targets(env: EnvConfig, release: ReleaseRecord, *, tenants: tuple[str, 
     releases (waves). Accepted digests are the release digest plus `accepted_digests` (the index's
     platform manifests, as pulled on each node).
     """
+    resource = registry.named(env.reconcile.kind).RESOURCE
     names: list[str | None] = list(tenants or env.enabled_tenants()) if env.reconcile.per_tenant else [None]
     targets = []
     for tenant in names:
@@ -54,7 +60,7 @@ def plan_targets(env: EnvConfig, release: ReleaseRecord, *, tenants: tuple[str, 
         targets.append(
             Target(
                 tenant=tenant,
-                resource=RESOURCES[env.reconcile.kind],
+                resource=resource,
                 namespace=env.reconcile.namespace,
                 name=env.reconcile.object_name(tenant),
                 workloads=_workloads(env, tenant),

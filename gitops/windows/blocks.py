@@ -14,10 +14,10 @@ from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
-from gitops.windows.anchors import occurrences
-from gitops.windows.businessdays import ONE_DAY
-from gitops.windows.calendar import AllowRule, Calendar, DenyRule
-from gitops.windows.zones import wall_to_utc
+from gitops.config.calendars.anchors import occurrences
+from gitops.config.calendars.businessdays import ONE_DAY
+from gitops.config.calendars.calendar import AllowRule, Calendar, DenyRule
+from gitops.config.calendars.zones import wall_to_utc
 
 MIDNIGHT = time(0, 0)
 Span = tuple[datetime, datetime]

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from gitops.config.calendars.zones import holidays_version, tzdata_version
 from gitops.errors import PolicyError, UsageError
 from gitops.windows.blocks import Reason, iso
-from gitops.windows.engine import WindowVerdict, as_utc
-from gitops.windows.zones import holidays_version, tzdata_version
+from gitops.windows.verdict import WindowVerdict, as_utc
 
 AUDIT_KIND = "override"
 DEFAULT_TTL = timedelta(hours=4)

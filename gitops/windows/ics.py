@@ -14,7 +14,7 @@ import icalendar
 
 from gitops import __version__
 from gitops.windows.blocks import Reason, iso
-from gitops.windows.engine import Interval, as_utc
+from gitops.windows.verdict import Interval, as_utc
 
 PRODID = f"-//odoo-gitops//windows {__version__}//EN"
 

@@ -12,12 +12,12 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from gitops.config.calendars.calendar import AllowRule, Calendar, parse_calendar
+from gitops.config.calendars.rules import SHOWN, RuleReport, horizon_end, rule_reports
 from gitops.config.files import DirectoryFiles
 from gitops.config.source import checkout_config_repo
 from gitops.config.yamlsafe import Document, read_yaml
 from gitops.errors import ConfigError, Problem
-from gitops.windows.calendar import AllowRule, Calendar, parse_calendar
-from gitops.windows.rules import SHOWN, RuleReport, horizon_end, rule_reports
 
 _MAX_DAYS_SEARCHED = 3 * 366
 

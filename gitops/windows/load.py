@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gitops.config.calendars.calendar import Calendar
 from gitops.config.loader import load_config
 from gitops.config.source import checkout_config_repo
-from gitops.windows.calendar import Calendar
 
 
 def load_env_calendars(config_repo: str | Path, env: str) -> list[Calendar]:

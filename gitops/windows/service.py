@@ -10,9 +10,9 @@ from typing import Any
 from gitops.errors import UsageError
 from gitops.windows.blocks import iso
 from gitops.windows.breakglass import Override, break_glass, require_emergency_details
-from gitops.windows.engine import Interval, WindowVerdict, as_utc, check, evaluate, open_until
 from gitops.windows.ics import render_ics
 from gitops.windows.load import load_env_calendars
+from gitops.windows.verdict import Interval, WindowVerdict, as_utc, check, evaluate, open_until
 
 MAX_LIST_SPAN = timedelta(days=3660)
 # Calendars are evaluated per year with a year of look-ahead; rules start in 2000 unless `dtstart` says

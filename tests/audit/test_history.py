@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gitops.audit.history import LogHistory
-from gitops.audit.source import open_audit_source
+from gitops.audit_trail.source import open_audit_source
 from tests.audit.helpers import append, edit_entry, log_file, rewrite
 from tests.fixtures.configrepo import ConfigRepoFixture, git
 

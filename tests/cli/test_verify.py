@@ -289,3 +289,37 @@ def test_human_output_lists_missing_per_target(
     assert "dev @ " in out and "timed-out" in out
     assert "missing: " in out and "rollback readiness: NOT ready" in out
     assert read_entries(config_repo.work / "audit" / "dev.jsonl") == []
+
+
+@pytest.mark.parametrize("kind", ["argo", "flux-bucket"])
+def test_a_reconcile_kind_not_in_the_registry_exits_2_naming_file_and_line(
+    config_repo: ConfigRepoFixture, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
+    env_yaml = config_repo.work / "envs" / "dev" / "env.yaml"
+    env_yaml.write_text(env_yaml.read_text().replace("kind: argocd", f"kind: {kind}"))
+    code, report, err = verify(
+        capsys, "dev", "--revision", config_repo.head(), "--config-repo", str(config_repo.work)
+    )
+    assert code == 2, (report, err)
+    [problem] = report["problems"]
+    assert problem["file"] == "envs/dev/env.yaml" and problem["line"] == 7
+    assert f"reconcile.kind '{kind}' is not a reconciler verify knows" in problem["message"]
+    assert "argocd, flux-helmrelease, flux-kustomization" in problem["message"]
+
+
+def test_a_failed_verdict_prints_the_report_and_nothing_else_on_stdout(
+    config_repo: ConfigRepoFixture,
+    kube_api: FakeKubeAPI,
+    kubeconfig: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The verdict is raised as a VerificationError carrying the report: exit 4 from the one handler,
+    and `--json` prints the report exactly as a verified run does (one document)."""
+    sha = config_repo.head()
+    dev_cluster(kube_api, config_repo, reports=sha, outcome="degraded")
+    args = ["dev", "--revision", sha, "--config-repo", str(config_repo.work), "--kubeconfig", str(kubeconfig)]
+    code, report, err = verify(capsys, *args, "--timeout", "20", "--no-record")
+    assert code == 4, (report, err)
+    assert report["state"] == "failed" and report["verified"] is False and "error" not in report
+    assert set(report) >= {"env", "revision", "targets", "summary", "rollback_readiness", "recorded"}
+    assert "error:" not in err

@@ -148,7 +148,9 @@ def test_a_failed_audit_write_overrides_nothing(
     hook.chmod(0o755)
     before = remote_main(config_repo)
     code, out, err = check(run, config_repo, *EMERGENCY)
-    assert code == 3  # the server refused the push: a protected main (gitops.promote.repo.ProtectedBranch)
+    assert (
+        code == 3
+    )  # the server refused the push: a protected main (gitops.gitstore.checkout.ProtectedBranch)
     assert "main is protected" in err
     assert "OVERRIDDEN" not in out + err and "break-glass override" not in out + err
     assert remote_main(config_repo) == before and audit_on_main(config_repo) == []

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from gitops.config import store as config_store
 from gitops.config.files import DirectoryFiles, Files, TreeFiles
-from gitops.promote import plumbing
-from gitops.promote.repo import ConfigCheckout
+from gitops.gitstore.checkout import ConfigCheckout
 
 LAYOUT = {
     "a.yaml": b"a: 1\n",
@@ -41,7 +41,7 @@ def views(tmp_path: Path) -> tuple[Files, Files]:
     ident = ["-c", "user.name=t", "-c", "user.email=t@example.com"]
     for args in (["init", "-q", "-b", "main"], ["add", "-A"], [*ident, "commit", "-qm", "c"]):
         subprocess.run(["git", *args], cwd=tmp_path, check=True)
-    tree = plumbing.tree_files(ConfigCheckout.open(tmp_path), "HEAD", preload=("envs/",))
+    tree = config_store.tree_files(ConfigCheckout.open(tmp_path), "HEAD", preload=("envs/",))
     return DirectoryFiles(tmp_path), tree
 
 

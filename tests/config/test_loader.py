@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from gitops.cli.main import main
+from gitops.config import store as config_store
 from gitops.config.loader import ConfigRepo, load_config
 from gitops.errors import ConfigError
-from gitops.promote import plumbing
-from gitops.promote.repo import ConfigCheckout
+from gitops.gitstore.checkout import ConfigCheckout
 from tests.fixtures.configrepo import copy_examples
 
 
@@ -28,7 +28,7 @@ def _from_git(repo: Path) -> ConfigRepo:
     subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
     ident = ["-c", "user.name=t", "-c", "user.email=t@example.com"]
     subprocess.run(["git", *ident, "commit", "-qm", "c", "--allow-empty"], cwd=repo, check=True)
-    return plumbing.load_checkout(ConfigCheckout.open(repo))
+    return config_store.load_checkout(ConfigCheckout.open(repo))
 
 
 def _problems(repo: Path) -> list[tuple[str, int, str]]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from gitops.config.source import checkout_config_repo, is_bare_repository, is_remote
 from gitops.errors import ExternalError
-from gitops.promote.forges import resolve_remote
+from gitops.forge.session import resolve_remote
 from tests.fixtures.configrepo import ConfigRepoFixture, git
 from tests.fixtures.githttp import GitHttp
 

@@ -1,4 +1,4 @@
-"""Fuzz calendar parsing (`gitops.windows.calendar`) directly and through `window list` on a config repo.
+"""Fuzz calendar parsing (`gitops.config.calendars.calendar`) directly and through `window list`.
 
 Property: a Calendar or a `ConfigError` (exit 2 through the CLI), never another exception, never a write.
 Whether an impossible rule is refused (issue 14's validation part) is tested by that part's own tests.
@@ -14,9 +14,9 @@ import yaml
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from gitops.config.calendars.calendar import parse_calendar
 from gitops.config.yamlsafe import parse_yaml
 from gitops.errors import ConfigError
-from gitops.windows.calendar import parse_calendar
 from tests.fixtures.configrepo import copy_examples
 from tests.fuzz.cli import run_cli
 from tests.fuzz.profiles import FUZZ, FUZZ_CLI, snapshot

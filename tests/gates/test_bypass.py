@@ -22,8 +22,9 @@ import yaml
 
 from gitops.audit import read_entries
 from gitops.cli.main import main
-from gitops.promote.forges import ForgeSettings, open_session
-from gitops.promote.localforge import LocalForge
+from gitops.forge.local import LocalForge
+from gitops.forge.protocol import ForgeSettings
+from gitops.forge.session import open_session
 from tests.fixtures.configrepo import git
 from tests.fixtures.promote import NOW, Stage, release_data
 
@@ -51,7 +52,7 @@ def audit(stage: Stage, env: str) -> list[Any]:
 
 @contextmanager
 def local_forge(stage: Stage, actor: str = "mallory") -> Iterator[LocalForge]:
-    with open_session(str(stage.repo.remote), ForgeSettings("local", actor, None, None)) as session:
+    with open_session(str(stage.repo.remote), ForgeSettings(kind="local", actor=actor)) as session:
         assert isinstance(session.forge, LocalForge)
         yield session.forge
 

@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from gitops.cli.main import main
-from gitops.promote.forges import ForgeSettings, open_session
+from gitops.forge.protocol import ForgeSettings
+from gitops.forge.session import open_session
 from gitops.promote.marker import MARKER_RE
 from tests.fixtures.configrepo import git
 from tests.fixtures.promote import CLOSED, Stage
@@ -24,7 +25,7 @@ def promote(capsys: pytest.CaptureFixture[str], stage: Stage, *extra: str) -> tu
 
 
 def gate_statuses(stage: Stage, head: str) -> list[Any]:
-    with open_session(str(stage.repo.remote), ForgeSettings("local", "x", None, None)) as s:
+    with open_session(str(stage.repo.remote), ForgeSettings(kind="local", actor="x")) as s:
         return [c for c in s.forge.statuses(head) if c.context == "odoo-gitops/gate"]
 
 

@@ -13,7 +13,7 @@ import pytest
 from gitops.cli.main import main
 from tests.fixtures.configrepo import git
 from tests.fixtures.promote import Stage
-from tests.promote.test_repo import PRE_RECEIVE, protect_main
+from tests.gitstore.test_checkout import PRE_RECEIVE, protect_main
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any], str]:

@@ -197,7 +197,9 @@ class ArgoCD:
 
 
 class Flux:
-    """Handles `reconcile.fluxcd.io/requestedAt` on Kustomizations, HelmReleases and GitRepositories."""
+    """Handles `reconcile.fluxcd.io/requestedAt` on Kustomizations, HelmReleases, GitRepositories and
+    OCIRepositories. With `oci` (a seed for the artifact's digest) the sources are OCIRepositories: the
+    artifact revision is `latest@sha256:…`, built from `revision` (its origin revision annotation)."""
 
     def __init__(
         self,
@@ -206,8 +208,9 @@ class Flux:
         revision: str,
         outcome: str = "healthy",
         rollouts: list[Rollout] | None = None,
+        oci: str | None = None,
     ) -> None:
-        self.api, self.revision, self.outcome = api, revision, outcome
+        self.api, self.revision, self.outcome, self.oci = api, revision, outcome, oci
         self.rollouts = rollouts or []
         api.patch_hooks.append(self._on_patch)
 
@@ -217,10 +220,14 @@ class Flux:
             later(lambda: self._reconcile(plural, ns, name, token))
 
     def _reconcile(self, plural: str, ns: str, name: str, token: str) -> None:
-        rev = f"main@sha1:{self.revision}"
+        origin = f"main@sha1:{self.revision}"
+        rev = o.oci_revision(self.oci) if self.oci else origin
+        chart = f"1.4.0+{o.digest(self.oci)[7:19]}" if self.oci else "1.4.0"
 
         def source(obj: dict[str, Any]) -> None:
             obj["status"]["artifact"]["revision"] = rev
+            if self.oci:
+                obj["status"]["artifact"]["metadata"] = {o.ORIGIN: origin}
             obj["status"]["lastHandledReconcileAt"] = token
 
         def kustomization(obj: dict[str, Any]) -> None:
@@ -246,6 +253,8 @@ class Flux:
                 ]
                 return
             st["lastAppliedRevision"] = rev
+            if self.oci:
+                st["lastAppliedOriginRevision"] = origin
             st["conditions"] = [
                 {
                     "type": "Ready",
@@ -264,14 +273,17 @@ class Flux:
                 {
                     **st["history"][0],
                     "version": st["history"][0]["version"] + 1,
-                    "chartVersion": "1.4.0",
+                    "chartVersion": chart,
                     "appVersion": "1.4.0",
+                    **({"ociDigest": o.digest(self.oci)} if self.oci else {}),
                 },
             )
             st["history"][1]["status"] = "superseded"
-            st["lastAttemptedRevision"] = "1.4.0"
+            st["lastAttemptedRevision"] = chart
+            if self.oci:
+                st["lastAttemptedRevisionDigest"] = o.digest(self.oci)
 
-        if plural == "gitrepositories":
+        if plural in ("gitrepositories", "ocirepositories"):
             self.api.update(plural, ns, name, source)
             return
         time.sleep(STEP * 2)

@@ -2,9 +2,11 @@
 and merge PATCH over plain HTTP, for the kinds verification reads.
 
 It is a test double and lives in tests/ only. Every object stored is validated first: core kinds by
-deserializing into the `kubernetes` client's own models, Flux kinds with `cloudcoil.models.fluxcd`, and
-Argo CD Applications against tests/verify/argocd_application.schema.json (a subset of the Application
-CRD's openAPIV3Schema; see that file). Requests are counted per verb and resource for the benchmarks.
+deserializing into the `kubernetes` client's own models, Flux kinds with `cloudcoil.models.fluxcd`, Flux
+OCIRepositories (v1, newer than those models) against tests/verify/flux_ocirepository.schema.json (the
+CRD's own openAPIV3Schema) and Argo CD Applications against tests/verify/argocd_application.schema.json (a
+subset of the Application CRD's openAPIV3Schema; see that file). Requests are counted per verb and
+resource for the benchmarks.
 """
 
 from __future__ import annotations
@@ -31,7 +33,12 @@ from cloudcoil.models.fluxcd.source.v1 import GitRepository
 from kubernetes import client
 
 SCHEMA = json.loads((Path(__file__).with_name("argocd_application.schema.json")).read_text())
-_APPLICATION_VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+_SCHEMA_VALIDATORS = {
+    "Application": jsonschema.Draft202012Validator(SCHEMA),
+    "OCIRepository": jsonschema.Draft7Validator(
+        json.loads((Path(__file__).with_name("flux_ocirepository.schema.json")).read_text())
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,7 @@ KINDS = {
         Kind("kustomize.toolkit.fluxcd.io", "v1", "kustomizations", "Kustomization"),
         Kind("helm.toolkit.fluxcd.io", "v2", "helmreleases", "HelmRelease"),
         Kind("source.toolkit.fluxcd.io", "v1", "gitrepositories", "GitRepository"),
+        Kind("source.toolkit.fluxcd.io", "v1", "ocirepositories", "OCIRepository"),
         Kind("apps", "v1", "deployments", "Deployment"),
         Kind("apps", "v1", "replicasets", "ReplicaSet"),
         Kind("", "v1", "pods", "Pod"),
@@ -79,7 +87,7 @@ def validate(kind: Kind, obj: dict[str, Any]) -> None:
     elif kind.kind in _FLUX_MODELS:
         _FLUX_MODELS[kind.kind].model_validate(obj)
     else:
-        _APPLICATION_VALIDATOR.validate(obj)
+        _SCHEMA_VALIDATORS[kind.kind].validate(obj)
 
 
 def merge_patch(target: Any, patch: Any) -> Any:

@@ -149,6 +149,92 @@ def gitrepository(
     }
 
 
+ORIGIN = "org.opencontainers.image.revision"
+
+
+def oci_revision(seed: str, *, tag: str = "latest", legacy: bool = False) -> str:
+    """An OCIRepository artifact revision: `<tag>@sha256:<hex>` (Flux ≥ 2.0) or `<tag>/<hex>`."""
+    return f"{tag}/{digest(seed)[7:]}" if legacy else f"{tag}@{digest(seed)}"
+
+
+def ocirepository(
+    name: str,
+    *,
+    namespace: str = "flux-system",
+    artifact: str | None = None,
+    origin: str | None = None,
+    legacy: bool = False,
+) -> dict[str, Any]:
+    """An OCIRepository whose artifact (digest seeded by `artifact`) was pushed from commit `origin`."""
+    status: dict[str, Any] = {"observedGeneration": 1, "conditions": _conditions("True", "Succeeded")}
+    if artifact:
+        status["artifact"] = {
+            "revision": oci_revision(artifact, legacy=legacy),
+            "digest": digest(artifact + ".tar.gz"),
+            "path": f"ocirepository/{namespace}/{name}/x.tar.gz",
+            "url": "http://source-controller/x.tar.gz",
+            "lastUpdateTime": T0,
+        }
+        if origin:
+            status["artifact"]["metadata"] = {
+                ORIGIN: f"main@sha1:{origin}",
+                "org.opencontainers.image.source": "https://git.example.com/config.git",
+            }
+    return {
+        "apiVersion": "source.toolkit.fluxcd.io/v1",
+        "kind": "OCIRepository",
+        "metadata": {"name": name, "namespace": namespace, "generation": 1},
+        "spec": {
+            "url": "oci://registry.example.com/acme/odoo-config",
+            "interval": "1m",
+            "ref": {"tag": "latest"},
+        },
+        "status": status,
+    }
+
+
+def oci_kustomization(
+    name: str,
+    *,
+    applied: str | None = None,
+    origin: str | None = None,
+    attempted: str | None = None,
+    source: str = "config",
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """A Kustomization reading OCIRepository `source`: it applied the artifact seeded by `applied`, which
+    was built from commit `origin` (`lastAppliedOriginRevision`)."""
+    obj = kustomization(name, source=source, **kwargs)
+    obj["spec"]["sourceRef"] = {"kind": "OCIRepository", "name": source}
+    status = obj["status"]
+    if applied:
+        status["lastAppliedRevision"] = oci_revision(applied)
+        if origin:
+            status["lastAppliedOriginRevision"] = f"main@sha1:{origin}"
+    if attempted or applied:
+        status["lastAttemptedRevision"] = oci_revision(attempted or applied or "")
+    return obj
+
+
+def oci_helmrelease(
+    name: str, *, artifact: str, source: str = "charts", oci_digest: bool = True, **kwargs: Any
+) -> dict[str, Any]:
+    """A HelmRelease whose chart is the OCIRepository `source` (`spec.chartRef`); the newest release is of
+    the artifact seeded by `artifact` (chart version `<v>+<digest[:12]>`, `ociDigest` unless told not)."""
+    obj = helmrelease(name, source=source, **kwargs)
+    del obj["spec"]["chart"]
+    obj["spec"]["chartRef"] = {"kind": "OCIRepository", "name": source}
+    status = obj["status"]
+    oci = digest(artifact)
+    for snapshot in status["history"][:1]:
+        snapshot["chartVersion"] = f"{snapshot['chartVersion']}+{oci[7:19]}"
+        if oci_digest:
+            snapshot["ociDigest"] = oci
+        status["lastAttemptedRevision"] = snapshot["chartVersion"]
+    status["lastAttemptedRevisionDigest"] = oci
+    return obj
+
+
 def kustomization(
     name: str,
     *,

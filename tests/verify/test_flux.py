@@ -4,12 +4,10 @@ from typing import Any
 
 import pytest
 
-from gitops.verify.flux import (
-    gitrepository_verdict,
-    helmrelease_verdict,
-    kustomization_verdict,
-    source_name,
-)
+from gitops.verify.reconcilers import flux_helmrelease, flux_kustomization
+from gitops.verify.reconcilers.flux_helmrelease import helmrelease_verdict
+from gitops.verify.reconcilers.flux_kustomization import kustomization_verdict
+from gitops.verify.sources.git_repository import verdict as gitrepository_verdict
 from gitops.verify.verdict import State
 from tests.verify.kubeserver import KINDS, validate
 from tests.verify.objects import gitrepository, helmrelease, kustomization, sha
@@ -153,8 +151,8 @@ def test_helmrelease_stalled_fails() -> None:
 
 
 def test_source_name_reads_both_kinds() -> None:
-    assert source_name(kustomization("a", source="cfg")) == "cfg"
-    assert source_name(helmrelease("a", source="charts")) == "charts"
+    assert flux_kustomization.source_ref(kustomization("a", source="cfg"), None).name == "cfg"  # type: ignore[union-attr]
+    assert flux_helmrelease.source_ref(helmrelease("a", source="charts"), None).name == "charts"  # type: ignore[union-attr]
 
 
 def test_stalled_at_an_older_revision_is_only_pending() -> None:

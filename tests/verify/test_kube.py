@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from gitops.errors import UsageError
-from gitops.verify.kube import APPLICATIONS, DEPLOYMENTS, PODS, KubeApi, KubeError, ResourceGone
+from gitops.verify.kube import DEPLOYMENTS, PODS, KubeApi, KubeError, ResourceGone
+from gitops.verify.reconcilers.argocd_application import RESOURCE as APPLICATIONS
 from tests.fixtures.verify import TOKEN, write_kubeconfig
 from tests.verify import objects as o
 from tests.verify.kubeserver import FakeKubeAPI
@@ -95,3 +96,13 @@ def test_list_with_retry_survives_transient_errors(kube_api: FakeKubeAPI, kubeco
     kube_api.fail_next.append(503)
     with pytest.raises(KubeError):
         client.list(APPLICATIONS, "argocd")  # without retry: the caller (an informer) decides
+
+
+def test_custom_objects_are_told_by_their_api_group() -> None:
+    from gitops.verify.kube import JOBS, REPLICASETS, Resource, is_custom
+    from gitops.verify.reconcilers.registry import resources
+    from gitops.verify.sources.registry import resources as source_resources
+
+    assert all(is_custom(r) for r in resources() | source_resources())
+    assert not any(is_custom(r) for r in (DEPLOYMENTS, REPLICASETS, PODS, JOBS))
+    assert not is_custom(Resource("", "v1", "configmaps", "ConfigMap"))

@@ -6,14 +6,14 @@ from typing import Any
 from gitops.config.models import ReleaseRecord
 from gitops.verify.readiness import (
     Check,
-    argocd_can_go_back,
     backup_check,
     backup_evidence,
     combine_checks,
-    flux_can_go_back,
     rollback_readiness,
     schema_changed,
 )
+from gitops.verify.reconcilers import flux_helmrelease, flux_kustomization
+from gitops.verify.reconcilers.argocd_application import can_go_back as argocd_can_go_back
 from tests.verify.objects import REPO, application, at, backup_job, digest, helmrelease, kustomization, sha
 
 PREV_REV = sha("previous-verified")
@@ -93,15 +93,15 @@ def test_argocd_without_auto_sync_needs_a_history_entry() -> None:
 
 
 def test_flux_can_go_back_unless_suspended() -> None:
-    assert flux_can_go_back(kustomization("k"), "Kustomization").ok
+    assert flux_kustomization.can_go_back(kustomization("k"), None).ok
     suspended = kustomization("k")
     suspended["spec"]["suspend"] = True
-    assert not flux_can_go_back(suspended, "Kustomization").ok
-    hr = flux_can_go_back(
-        helmrelease("h", history=[("1.4.0", "deployed"), ("1.3.2", "superseded")]), "HelmRelease"
+    assert not flux_kustomization.can_go_back(suspended, None).ok
+    hr = flux_helmrelease.can_go_back(
+        helmrelease("h", history=[("1.4.0", "deployed"), ("1.3.2", "superseded")]), None
     )
     assert hr.ok and "Helm can also roll back to v1" in hr.detail
-    assert not flux_can_go_back(helmrelease("h", suspend=True), "HelmRelease").ok
+    assert not flux_helmrelease.can_go_back(helmrelease("h", suspend=True), None).ok
 
 
 def test_schema_change_needs_a_backup_completed_after_the_migration_started() -> None:

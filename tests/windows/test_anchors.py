@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from gitops.windows.anchors import occurrences
-from gitops.windows.businessdays import BusinessDays
-from gitops.windows.model import AnchorSpec
+from gitops.config.calendars.anchors import occurrences
+from gitops.config.calendars.businessdays import BusinessDays
+from gitops.config.calendars.spec import AnchorSpec
 
 BAVARIA = BusinessDays.of(weekend=["sat", "sun"], country="DE", subdiv="BY", closures=[date(2026, 12, 24)])
 US = BusinessDays.of(weekend=["sat", "sun"], country="US")

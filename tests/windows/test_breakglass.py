@@ -11,7 +11,7 @@ import tzdata
 
 from gitops.errors import PolicyError, UsageError
 from gitops.windows.breakglass import DEFAULT_TTL, MAX_TTL, Override, break_glass
-from gitops.windows.engine import WindowVerdict, check
+from gitops.windows.verdict import WindowVerdict, check
 from tests.fixtures.windows import ISSUE_EXAMPLE, calendar_from, utc
 
 CALENDAR = calendar_from(ISSUE_EXAMPLE, "payroll")

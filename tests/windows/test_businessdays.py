@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from gitops.windows.businessdays import BusinessDays, NoBusinessDayError
+from gitops.config.calendars.businessdays import BusinessDays, NoBusinessDayError
 
 US = BusinessDays.of(weekend=["sat", "sun"], country="US")
 BAVARIA = BusinessDays.of(weekend=["sat", "sun"], country="DE", subdiv="BY", closures=[date(2026, 12, 24)])

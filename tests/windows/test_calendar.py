@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from gitops.config.calendars.calendar import parse_calendar
 from gitops.config.yamlsafe import parse_yaml
 from gitops.errors import ConfigError
-from gitops.windows.calendar import parse_calendar
 from tests.fixtures.windows import ISSUE_EXAMPLE, calendar_from
 
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import icalendar
 import recurring_ical_events
 
-from gitops.windows.engine import evaluate
 from gitops.windows.ics import render_ics
+from gitops.windows.verdict import evaluate
 from tests.fixtures.windows import ISSUE_EXAMPLE, calendar_from, utc
 
 

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gitops.config.calendars.calendar import parse_calendar
+from gitops.config.calendars.rules import rule_reports
 from gitops.config.yamlsafe import parse_yaml
 from gitops.errors import ConfigError
-from gitops.windows.calendar import parse_calendar
-from gitops.windows.rules import rule_reports
 from tests.fixtures.windows import ISSUE_EXAMPLE
 
 TODAY = date(2026, 12, 2)

@@ -1,0 +1,52 @@
+"""Anchor occurrences: the local date ranges an anchor names in a given year.
+
+Nominal dates come first (rrule, explicit dates, n-th business day of a month); a business-day
+convention is then applied in code, so a holiday moves the date instead of dropping it (rruleset.exdate
+would drop it).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from gitops.config.calendars.businessdays import BusinessDays
+from gitops.config.calendars.spec import DEFAULT_DTSTART, AnchorSpec, parse_rrule
+
+DateRange = tuple[date, date]  # first and last local date, inclusive
+
+
+def _nominal_dates(spec: AnchorSpec, year: int) -> list[date]:
+    if spec.dates is not None:
+        return [day for day in spec.dates if day.year == year]
+    assert spec.rrule is not None
+    rule = parse_rrule(spec.rrule, spec.dtstart or DEFAULT_DTSTART)
+    first, last = datetime(year, 1, 1), datetime.combine(date(year, 12, 31), time())
+    return [moment.date() for moment in rule.between(first, last, inc=True)]
+
+
+def _month_plus(year: int, month: int, months: int) -> tuple[int, int]:
+    index = year * 12 + (month - 1) + months
+    return index // 12, index % 12 + 1
+
+
+def _month_ranges(spec: AnchorSpec, business: BusinessDays, year: int) -> list[DateRange]:
+    assert spec.business_day_of_month is not None
+    ranges = []
+    for month in spec.months or range(1, 13):
+        first = business.nth_of_month(year, month, spec.business_day_of_month)
+        if first is None:
+            continue
+        last = first
+        if spec.through is not None:
+            end_year, end_month = _month_plus(year, month, spec.through.months_after)
+            last = business.nth_of_month(end_year, end_month, spec.through.business_day_of_month) or first
+        ranges.append((first, max(first, last)))
+    return ranges
+
+
+def occurrences(spec: AnchorSpec, business: BusinessDays, year: int) -> list[DateRange]:
+    """Date ranges of the anchor whose nominal date (or month) lies in `year`, after adjustment."""
+    if spec.business_day_of_month is not None:
+        return _month_ranges(spec, business, year)
+    days = {business.adjust(day, spec.adjust) for day in _nominal_dates(spec, year)}
+    return [(day, day) for day in sorted(days)]

@@ -1,0 +1,81 @@
+"""Plumbing reads and writes against real git: blobs by path, commits built without a working tree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gitops.errors import ExternalError
+from gitops.gitstore import plumbing
+from gitops.gitstore.checkout import ConfigCheckout
+from tests.fixtures.configrepo import ConfigRepoFixture, git
+
+
+@pytest.fixture
+def checkout(config_repo: ConfigRepoFixture, tmp_path: Path) -> ConfigCheckout:
+    return ConfigCheckout.clone(str(config_repo.remote), tmp_path / "c", depth=1)
+
+
+def test_read_blobs_returns_exact_bytes_and_none_for_what_is_absent(checkout: ConfigCheckout) -> None:
+    paths = [
+        "envs/prod/tenants/acme-build.yaml",
+        "envs/prod/values.yaml",
+        "pipelines/odoo.yaml",
+        "envs/prod/no-such.yaml",
+        "no-such-dir/x.yaml",
+        "envs/prod",  # a tree, not a file
+    ]
+    blobs = plumbing.read_blobs(checkout, "refs/remotes/origin/main", paths)
+    assert list(blobs) == paths
+    for path in paths[:3]:
+        assert blobs[path] == (checkout.root / path).read_bytes(), path
+    assert blobs["envs/prod/no-such.yaml"] is None and blobs["no-such-dir/x.yaml"] is None
+    assert blobs["envs/prod"] is None
+    assert plumbing.read_blob(checkout, "no-such-ref", "pipelines/odoo.yaml") is None
+
+
+def test_commit_files_writes_on_top_of_the_parent_and_leaves_the_checkout_alone(
+    checkout: ConfigCheckout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "Ada Author")
+    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "ada@example.com")
+    head = checkout.head()
+    files = {"envs/prod/values.yaml": b"image: {}\r\n", "new dir/with space.yaml": b"\xef\xbb\xbfa: 1\n"}
+    sha = plumbing.commit_files(
+        checkout, head, files, "Subject\n\nBody.\n\nTrailer-Key: v\n", ref="refs/heads/x"
+    )
+    assert git(checkout.root, "rev-parse", "refs/heads/x") == sha
+    assert git(checkout.root, "rev-parse", f"{sha}^") == head
+    assert plumbing.read_blobs(checkout, sha, list(files)) == files
+    changed = git(checkout.root, "diff", "--name-only", head, sha).splitlines()
+    assert changed == ["envs/prod/values.yaml", "new dir/with space.yaml"]
+    assert git(checkout.root, "log", "-1", "--format=%an <%ae>%n%B", sha) == (
+        "Ada Author <ada@example.com>\nSubject\n\nBody.\n\nTrailer-Key: v"
+    )
+    assert checkout.head() == head and git(checkout.root, "status", "--porcelain") == ""
+
+    root = plumbing.commit_files(checkout, None, {"only.txt": b"x"}, "root")
+    assert git(checkout.root, "ls-tree", "--name-only", root) == "only.txt"
+    assert git(checkout.root, "rev-list", "--count", root) == "1"
+
+
+@pytest.mark.parametrize("path", ["", "/abs.yaml", "a\nb", '"quoted'])
+def test_commit_files_refuses_paths_git_would_misread(checkout: ConfigCheckout, path: str) -> None:
+    with pytest.raises(ExternalError, match="not a plain repository path"):
+        plumbing.commit_files(checkout, checkout.head(), {path: b"x"}, "m")
+
+
+def test_identity_follows_the_environment_and_dates_are_current(
+    checkout: ConfigCheckout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    names = []
+    for name in ("First Bot", "Second Bot", "First Bot"):
+        monkeypatch.setenv("GIT_AUTHOR_NAME", name)
+        sha = plumbing.commit_files(checkout, checkout.head(), {"f.txt": name.encode()}, "m")
+        names.append(git(checkout.root, "log", "-1", "--format=%an|%at|%ct", sha))
+    assert [n.split("|")[0] for n in names] == ["First Bot", "Second Bot", "First Bot"]
+    stamps = [int(t) for n in names for t in n.split("|")[1:]]
+    assert all(abs(t - time.time()) < 60 for t in stamps)
