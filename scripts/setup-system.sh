@@ -19,6 +19,7 @@ declare -A about=([git]="~15 s" [docker-registry]="~10 s" [docker.io]="~1 min: d
   [mmdebstrap]="~20 s: builds the tool image's Debian base"
   [chromium]="~1 min: headless browser for the board's browser tests" [chromium-driver]="~5 s: chromedriver"
   [jq]="~5 s: the workflows read --json with it")
+about[postgresql-15]="~30 s: PostgreSQL 15 server and client (initdb, pg_ctl, pg_dump, pg_restore); no cluster is started"
 
 if [ "$profile" = venv ]; then
   # Debian's python3 has no ensurepip (so no `python3 -m venv`) until python3-venv is installed.
@@ -48,6 +49,7 @@ if [ "$profile" = test ]; then
   command -v chromium >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || need_pkgs+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || [ -x "${CHROMEWEBDRIVER:-/nonexistent}/chromedriver" ] ||
     need_pkgs+=(chromium-driver)
+  [ -x /usr/lib/postgresql/15/bin/initdb ] || need_pkgs+=(postgresql-15)
 fi
 
 if [ "${#need_pkgs[@]}" -eq 0 ]; then

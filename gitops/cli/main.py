@@ -34,6 +34,7 @@ VERBS: tuple[tuple[str, str], ...] = (
     ("gitops.cli.gate", "gate"),
     ("gitops.cli.status", "status"),
     ("gitops.cli.board", "board_command"),
+    ("gitops.cli.backup", "backup"),
 )
 
 

@@ -1,0 +1,185 @@
+"""Backups with a manifest and restore rehearsals, against a real PostgreSQL, through the CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gitops.cli.main import main
+from gitops.database.backups import BackupManifest, file_sha256, manifest_path
+from tests.database.helpers import REPO
+from tests.fixtures.configrepo import copy_examples
+from tests.fixtures.postgres import PgCluster
+
+
+@pytest.fixture(scope="module")
+def prod_backup(
+    postgres: PgCluster, odoo_template: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Path]:
+    """One backup (made by `backup create`) of a copy of the Odoo database that runs prod's release."""
+    backup = tmp_path_factory.mktemp("prod-backup") / "prod.dump"
+    source = postgres.create_database("rehearsal_source", template=odoo_template)
+    try:
+        with postgres.connect(source) as conn:
+            for name in _release_modules():
+                conn.execute("INSERT INTO ir_module_module (name, state) VALUES (%s, 'installed')", (name,))
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("ODOO_GITOPS_DATABASE_URL", postgres.dsn(source))
+            assert main(["backup", "create", "prod", "--backup", str(backup)]) == 0
+        yield backup
+    finally:
+        postgres.drop_database(source)
+
+
+@pytest.fixture
+def backed_up(
+    prod_backup: Path, postgres: PgCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """This test's copy of the backup and its manifest, and of the example config repository."""
+    backup = tmp_path / prod_backup.name
+    shutil.copyfile(prod_backup, backup)
+    shutil.copyfile(manifest_path(prod_backup), manifest_path(backup))
+    copy_examples(tmp_path / "examples")
+    monkeypatch.setenv("ODOO_GITOPS_DATABASE_URL", postgres.dsn("postgres"))
+    return backup
+
+
+def _release_modules() -> list[str]:
+    release = yaml.safe_load((REPO / "envs" / "prod" / "release.yaml").read_text())
+    return sorted(release["modules"])
+
+
+def _verify(
+    tmp_path: Path, backup: Path, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, dict[str, object]]:
+    config = tmp_path / "examples"
+    code = main(["backup", "verify", "prod", "--backup", str(backup), "--config-repo", str(config), "--json"])
+    out = capsys.readouterr()
+    return code, json.loads(out.out)
+
+
+def test_a_good_backup_passes_and_records_rto_and_rpo(
+    postgres: PgCluster, backed_up: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    manifest = BackupManifest.model_validate_json(manifest_path(backed_up).read_bytes())
+    assert manifest.tables["res_partner"] == 100_000 and manifest.sha256 == file_sha256(backed_up)
+    assert manifest.modules["acme_payroll_bridge"] == "installed"
+    before = postgres.databases()
+    code, result = _verify(tmp_path, backed_up, capsys)
+    assert code == 0, result["problems"]
+    assert result["passed"] is True and result["tables_checked"] == len(manifest.tables)
+    assert isinstance(result["rto_seconds"], float) and result["rto_seconds"] > 0
+    assert isinstance(result["rpo_seconds"], float) and 0 <= result["rpo_seconds"] < 3600
+    recorded = json.loads((tmp_path / "examples" / "envs" / "prod" / "rehearsal.json").read_text())
+    assert recorded["kind"] == "restore-rehearsal" and recorded["rto_seconds"] == result["rto_seconds"]
+    assert postgres.databases() == before  # the scratch database is gone
+
+
+def test_a_corrupted_backup_fails_without_being_restored(
+    postgres: PgCluster, backed_up: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = bytearray(backed_up.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    backed_up.write_bytes(bytes(data))
+    code, result = _verify(tmp_path, backed_up, capsys)
+    assert code == 4 and result["passed"] is False
+    assert result["problems"] == ["backup file its sha256 differs from the manifest (corrupted or replaced)"]
+    recorded = json.loads((tmp_path / "examples" / "envs" / "prod" / "rehearsal.json").read_text())
+    assert recorded["passed"] is False and recorded["rto_seconds"] is None
+
+
+def test_a_truncated_backup_with_a_forged_manifest_fails_the_restore(
+    postgres: PgCluster, backed_up: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    backed_up.write_bytes(backed_up.read_bytes()[: backed_up.stat().st_size * 2 // 3])
+    path = manifest_path(backed_up)
+    forged = json.loads(path.read_text()) | {"sha256": file_sha256(backed_up)}
+    path.write_text(json.dumps(forged))
+    before = postgres.databases()
+    code, result = _verify(tmp_path, backed_up, capsys)
+    assert code == 4 and result["passed"] is False
+    problems = [str(p) for p in result["problems"]]  # type: ignore[attr-defined]
+    assert any("restore failed" in p or "rows restored" in p for p in problems), problems
+    assert postgres.databases() == before
+
+
+def test_a_release_module_missing_from_the_backup_fails(
+    postgres: PgCluster, backed_up: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    release = tmp_path / "examples" / "envs" / "prod" / "release.yaml"
+    text = release.read_text().replace("modules:\n", "modules:\n  acme_new_module:\n    version: 17.0.1.0.0\n"
+                                       "    checksum: " + "a" * 40 + "\n", 1)  # fmt: skip
+    release.write_text(text)
+    code, result = _verify(tmp_path, backed_up, capsys)
+    assert code == 4
+    missing = "release module acme_new_module is not installed in the backup (absent)"
+    assert missing in result["problems"]  # type: ignore[operator]
+
+
+def test_the_dsn_password_never_reaches_output_or_record(
+    postgres: PgCluster, backed_up: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, result = _verify(tmp_path, backed_up, capsys)
+    assert code == 0
+    assert postgres.password not in json.dumps(result)
+    assert postgres.password not in (tmp_path / "examples" / "envs" / "prod" / "rehearsal.json").read_text()
+
+
+def test_no_dsn_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("ODOO_GITOPS_DATABASE_URL", raising=False)
+    assert main(["backup", "verify", "prod", "--backup", str(tmp_path / "x.dump")]) == 2
+    assert "ODOO_GITOPS_DATABASE_URL" in capsys.readouterr().err
+
+
+def test_recovery_objectives_are_compared_with_the_record() -> None:
+    from datetime import timedelta
+
+    from gitops.database.rehearsal import RehearsalRecord, objective_problems
+
+    record = RehearsalRecord("prod", "b.dump", "a" * 64, "t", "t", True, 30.0, 7200.0, 17, 10, 9)
+    assert objective_problems(record, rpo=timedelta(hours=4), rto=timedelta(minutes=5)) == []
+    problems = objective_problems(record, rpo=timedelta(hours=1), rto=timedelta(seconds=10))
+    assert problems == [
+        "restore took 30.0s, objective (RTO) is 10s",
+        "backup is 7200.0s old, objective (RPO) is 3600s",
+    ]
+    failed = RehearsalRecord(
+        "prod", "b.dump", None, None, "t", False, None, None, 0, 0, 0, ["backup file missing"]
+    )
+    assert objective_problems(failed, rpo=None, rto=timedelta(minutes=5))[0].startswith(
+        "the rehearsal failed"
+    )
+
+
+def test_restore_masks_and_proves_a_copy_and_refuses_without_rules(
+    postgres: PgCluster,
+    backed_up: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = tmp_path / "examples"
+    monkeypatch.setenv("ODOO_GITOPS_DATABASE_URL", postgres.dsn("uat_copy"))
+    monkeypatch.setenv("ODOO_GITOPS_MASKING_SALT", "uat-salt-0123456789abcdef")
+    argv = ["backup", "restore", "uat", "--backup", str(backed_up), "--config-repo", str(config), "--json"]
+    # no masking rules in the config repository: the restored copy is refused and dropped
+    assert main(argv) == 3
+    assert "res_partner.email (module base)" in json.loads(capsys.readouterr().out)["reasons"]
+    assert "uat_copy" not in postgres.databases()
+    shutil.copytree(REPO / "masking", config / "masking")
+    assert main(argv) == 0, capsys.readouterr().err
+    result = json.loads(capsys.readouterr().out)
+    assert result["proof"]["passed"] is True and result["proof"]["sampled_values"] >= 10_000
+    assert json.loads((config / "envs" / "uat" / "masking-proof.json").read_text())["passed"] is True
+    with postgres.connect("uat_copy") as conn:
+        assert conn.execute("SELECT count(*) FROM ir_mail_server WHERE active").fetchone() == (0,)
+    assert main(argv) == 2  # the copy exists: not clobbered without --replace
+    assert "pass --replace" in capsys.readouterr().err
+    postgres.drop_database("uat_copy")
