@@ -27,7 +27,9 @@ from gitops.config.types import (
 Severity = Literal["UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"]
 ChangeClass = Literal["standard", "normal", "emergency"]
 ReconcileKind = Literal["argocd", "flux-kustomization", "flux-helmrelease"]
-GateName = Literal["window", "approvals", "scan", "signature"]
+GateName = Literal["window", "approvals", "scan", "signature", "rehearsal"]
+Purpose = Literal["production", "staging", "uat", "training", "project", "development", "demo", "qa"]
+DataPolicy = Literal["production", "masked", "synthetic"]
 TENANT_PLACEHOLDER = "{tenant}"
 
 
@@ -129,6 +131,26 @@ class TenantSwitch(Strict):
     enabled: StrictBool = True
 
 
+class Recovery(Strict):
+    """Recovery objectives. A backup counts (for a destructive promotion, for rollback readiness) only when a
+    rehearsal of it passed within `rehearsal_max_age` and measured a restore time ≤ `rto` and a backup age
+    ≤ `rpo`."""
+
+    rpo: Duration
+    rto: Duration
+    rehearsal_max_age: Duration = timedelta(days=7)
+
+
+class RefreshRequest(Strict):
+    """A database refresh of this environment from `source` (written by `odoo-gitops refresh`)."""
+
+    source: Name
+    backup: StrictStr = Field(default="latest-verified", max_length=200, pattern=r"^[A-Za-z0-9_.:@-]+$")
+    masking: RepoPath | None = Field(default=None, description="masking rules, e.g. masking/uat.yaml")
+    requested_by: StrictStr = Field(min_length=1, max_length=100)
+    requested_at: Timestamp
+
+
 class EnvConfig(Strict):
     name: Name
     namespace: Name
@@ -141,6 +163,12 @@ class EnvConfig(Strict):
     gate_policy: GatePolicy = GatePolicy()
     signing: Signing | None = None
     tenants: dict[Name, TenantSwitch] = {}
+    owner: StrictStr | None = Field(default=None, min_length=1, max_length=100, pattern=r"^[^\s]+$")
+    purpose: Purpose | None = None
+    expires: Day | None = None
+    data_policy: DataPolicy | None = None
+    recovery: Recovery | None = None
+    refresh: RefreshRequest | None = None
 
     @property
     def multi_tenant(self) -> bool:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from gitops.audit.rehearsals import rehearsal_facts
 from gitops.config.loader import ConfigRepo
 from gitops.errors import PolicyError, UsageError
 from gitops.gates.evidence import Evidence, SupplyResult, WindowState
@@ -97,6 +98,7 @@ def gather_evidence(
         backup_recorded=facts.backup_recorded,
         signature=supply("signature"),
         scan=supply("scan"),
+        rehearsal=lambda: rehearsal_facts(repo, facts.target, facts.backup_ids),
         now=now,
     )
 

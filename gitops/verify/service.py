@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from gitops.audit.log import audit_path
+from gitops.audit.rehearsals import rehearsal_facts
 from gitops.config.loader import EnvBundle, load_config
 from gitops.config.models import TENANT_PLACEHOLDER, EnvConfig
 from gitops.config.source import checkout_config_repo, is_remote
 from gitops.config.types import SHA1_RE
 from gitops.errors import EXIT_OK, EXIT_VERIFY, ExternalError, GitopsError, UsageError
+from gitops.gates.evidence import RehearsalFacts
 from gitops.promote.repo import ConfigCheckout
 from gitops.verify import backup_contract, readiness
 from gitops.verify.ancestry import GitAncestry
@@ -161,7 +163,13 @@ def _backup_jobs(api: KubeApi, outcome: Outcome, bundle: EnvBundle) -> list[dict
 
 
 def _assess_readiness(
-    bundle: EnvBundle, repo_root: Path, outcome: Outcome, api: KubeApi, probes: Probes
+    bundle: EnvBundle,
+    repo_root: Path,
+    outcome: Outcome,
+    api: KubeApi,
+    probes: Probes,
+    *,
+    rehearsals: RehearsalFacts | None = None,
 ) -> readiness.Readiness:
     release = bundle.release
     previous = release.previous if release else None
@@ -193,6 +201,7 @@ def _assess_readiness(
         reconciler=reconciler,
         backups=backups,
         tenants=[r.target.tenant for r in outcome.results] or [None],
+        rehearsal=rehearsals,
     )
 
 
@@ -252,7 +261,8 @@ def verify(
     if options.timeout <= 0:
         raise UsageError("--timeout must be a positive number of seconds")
     root = checkout_config_repo(options.config_repo)
-    bundle = load_config(root).env(options.env)
+    config = load_config(root)
+    bundle = config.env(options.env)
     if bundle.release is None:
         raise UsageError(f"envs/{options.env}/release.yaml does not exist: nothing was promoted there yet")
     warnings: list[str] = []
@@ -267,7 +277,8 @@ def verify(
             cluster_scoped_workloads=_tenants_in_own_namespaces(bundle.config),
         )
         outcome = verification.run(options.timeout)
-        assessed = _assess_readiness(bundle, root, outcome, api, probes or Probes())
+        rehearsals = rehearsal_facts(config, options.env, ())
+        assessed = _assess_readiness(bundle, root, outcome, api, probes or Probes(), rehearsals=rehearsals)
     finally:
         api.close()
     report = VerifyReport(
