@@ -100,7 +100,7 @@ def _evaluate(evidence: Evidence) -> GateResult:
     return GateResult(name="rehearsal", state=state, reasons=reasons, detail={"proofs": proofs})
 
 
-GATE = Gate("rehearsal", frozenset({"promote", "merge"}), _evaluate)
+GATE = Gate("rehearsal", frozenset({"merge"}), _evaluate)
 
 
 def _number(value: Any) -> float | None:
