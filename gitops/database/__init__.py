@@ -1,0 +1,1 @@
+"""Non-production databases: masking, neutralisation, masking proof, backups and restore rehearsal."""
