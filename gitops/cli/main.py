@@ -32,6 +32,8 @@ VERBS: tuple[tuple[str, str], ...] = (
     ("gitops.cli.rollback", "rollback"),
     ("gitops.cli.pr", "pr"),
     ("gitops.cli.gate", "gate"),
+    ("gitops.cli.env", "env"),
+    ("gitops.cli.refresh", "refresh"),
 )
 
 

@@ -1,7 +1,8 @@
 """The branch a lifecycle PR proposes: one commit on top of main that writes and deletes files.
 
-Idempotent: when the branch already holds exactly these changes (the same tree as a fresh commit on main),
-nothing is pushed; otherwise it is rebuilt on the latest main and pushed with a lease on what was seen."""
+Idempotent: when the branch already holds exactly these changes (the same bytes at every path it writes,
+the same paths absent), nothing is pushed; otherwise it is rebuilt on the latest main and pushed with a
+lease on what was seen."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ def _commit(checkout: ConfigCheckout, parent: str, changes: Changes, message: st
     """A commit on `parent` applying `changes` (git fast-import: no working tree, no index)."""
     stream = [
         b"reset %s\ncommit %s\nmark :1\n" % (ref.encode(), ref.encode()),
-        b"author %s\ncommitter %s\n" % (plumbing._ident(checkout, "AUTHOR"), plumbing._ident(checkout, "COMMITTER")),  # noqa: SLF001
+        b"author %s\ncommitter %s\n"
+        % (plumbing._ident(checkout, "AUTHOR"), plumbing._ident(checkout, "COMMITTER")),
         b"data %d\n%s\n" % (len(message.encode()), message.encode()),
         b"from %s\n" % parent.encode(),
     ]
@@ -34,15 +36,18 @@ def _commit(checkout: ConfigCheckout, parent: str, changes: Changes, message: st
         else:
             stream.append(b"M 100644 inline %s\ndata %d\n%s\n" % (path.encode(), len(data), data))
     stream.append(b"\nget-mark :1\ndone\n")
-    out = plumbing.git(checkout, "fast-import", "--quiet", "--force", "--done", input_bytes=b"".join(stream)).out
+    out = plumbing.git(
+        checkout, "fast-import", "--quiet", "--force", "--done", input_bytes=b"".join(stream)
+    ).out
     sha = out.strip().splitlines()[-1] if out.strip() else ""
     if len(sha) != 40:
         raise ExternalError(f"git fast-import did not report the new commit (got {out.strip()!r})")
     return sha
 
 
-def _tree(checkout: ConfigCheckout, ref: str) -> str:
-    return plumbing.git(checkout, "rev-parse", f"{ref}^{{tree}}").out.strip()
+def _holds(checkout: ConfigCheckout, ref: str, changes: Changes) -> bool:
+    """Does `ref` already hold exactly `changes` (main moving on elsewhere, e.g. its audit log, is fine)?"""
+    return dict(plumbing.read_blobs(checkout, ref, list(changes))) == dict(changes)
 
 
 def push_change(checkout: ConfigCheckout, branch: str, changes: Changes, message: str) -> tuple[str, bool]:
@@ -53,11 +58,11 @@ def push_change(checkout: ConfigCheckout, branch: str, changes: Changes, message
         checkout.fetch(f"+refs/heads/{main}:refs/remotes/origin/{main}")
         existing = checkout.remote_sha(branch)
         parent = checkout.repo.git.rev_parse(f"refs/remotes/origin/{main}")
-        sha = _commit(checkout, parent, changes, message, f"refs/odoo-gitops/lifecycle/{branch}")
         if existing:
             checkout.fetch(f"+refs/heads/{branch}:refs/remotes/origin/{branch}")
-            if _tree(checkout, existing) == _tree(checkout, sha):
+            if _holds(checkout, existing, changes):
                 return existing, False
+        sha = _commit(checkout, parent, changes, message, f"refs/odoo-gitops/lifecycle/{branch}")
         try:
             checkout.push(sha, branch, force_with_lease=existing or "")
             return sha, True

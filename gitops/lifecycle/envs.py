@@ -6,7 +6,7 @@ that would leave it invalid is refused (exit 2) before anything is pushed."""
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -37,7 +37,7 @@ def _text(repo: ConfigRepo, rel: str) -> str:
 def _files_under(files: Files, folder: str) -> list[str]:
     found = []
     for name in files.names(folder):
-        rel = f"{folder}/{name}"
+        rel = f"{folder}/{name}" if folder else name
         found += _files_under(files, rel) if files.kind(rel) == "dir" else [rel]
     return found
 
@@ -60,7 +60,7 @@ def _edit(what: str, edit: Callable[[], str]) -> bytes:
 
 def check_result(repo: ConfigRepo, changes: Changes) -> None:
     """Load the config as it would be after the change (ConfigError, exit 2, when it would be invalid)."""
-    base = {p: b"" for p in _files_under(repo.files, "")}
+    base = dict.fromkeys(_files_under(repo.files, ""), b"")
     objects = {p: v for p, v in base.items() if changes.get(p, b"") is not None}
     objects.update({p: b"" for p, data in changes.items() if data is not None})
     contents = {p: data for p, data in changes.items() if data is not None}
@@ -91,12 +91,14 @@ def _new_env_yaml(text: str, new: NewEnv, template: str) -> str:
 
 
 def create_request(repo: ConfigRepo, new: NewEnv, *, today: date) -> ChangeRequest:
-    check_name(new.name) if _valid_name(new.name) else None
+    _valid_name(new.name)
     if new.name in repo.envs or repo.files.kind(f"envs/{new.name}") is not None:
         raise UsageError(f"environment {new.name!r} already exists", hint="choose another name")
     template = repo.env(new.template)
     if new.purpose == "production":
-        raise PolicyError("env create makes non-production environments; production is not created from a template")
+        raise PolicyError(
+            "env create makes non-production environments; production is not created from a template"
+        )
     if new.expires <= today:
         raise UsageError(f"--expires {new.expires} is not in the future")
     changes: dict[str, bytes | None] = {}
@@ -117,12 +119,17 @@ def create_request(repo: ConfigRepo, new: NewEnv, *, today: date) -> ChangeReque
     changes[pipeline] = _edit(pipeline, lambda: yamltext.add_stage(_text(repo, pipeline), entry))
     check_result(repo, changes)
     body = (
-        f"Adds the {new.purpose} environment `{new.name}` from the template `{new.template}` (values, calendars,"
-        f" reconcile target, pipeline stage). Owner: {new.owner}; expires {new.expires.isoformat()}; after that"
-        f" date `odoo-gitops env expire` proposes to retire it.\n\nThe values were copied from `{new.template}`"
-        f" with its name replaced by `{new.name}`: check hostnames, databases and secrets before merging."
+        f"Adds the {new.purpose} environment `{new.name}` from the template `{new.template}` (values, "
+        f"calendars, reconcile target, pipeline stage). Owner: {new.owner}; expires {new.expires}; after "
+        "that date `odoo-gitops env expire` proposes to retire it.\n\nThe values were copied from "
+        f"`{new.template}` with its name replaced by `{new.name}`: check hostnames, databases and secrets."
     )
-    audit = {"template": new.template, "owner": new.owner, "purpose": new.purpose, "expires": str(new.expires)}
+    audit = {
+        "template": new.template,
+        "owner": new.owner,
+        "purpose": new.purpose,
+        "expires": str(new.expires),
+    }
     return ChangeRequest(
         kind="create",
         env=new.name,
@@ -173,7 +180,9 @@ def expired(repo: ConfigRepo, today: date) -> list[str]:
     return sorted(
         name
         for name, bundle in repo.envs.items()
-        if bundle.config.expires is not None and bundle.config.expires < today and bundle.config.purpose != "production"
+        if bundle.config.expires is not None
+        and bundle.config.expires < today
+        and bundle.config.purpose != "production"
     )
 
 
@@ -199,7 +208,3 @@ def expire_request(repo: ConfigRepo, env: str) -> ChangeRequest:
         mention=owner,
         audit={"expired": str(config.expires), "owner": owner, "removed": sorted(changes)},
     )
-
-
-def changed_paths(changes: Mapping[str, bytes | None]) -> list[str]:
-    return sorted(changes)

@@ -6,6 +6,7 @@ with the same content adds none."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,6 +25,10 @@ Action = Literal["created", "updated", "unchanged"]
 LABEL = "odoo-gitops:lifecycle"
 
 
+def branch_name(kind: str, env: str) -> str:
+    return f"lifecycle/{kind}/{env}"
+
+
 @dataclass(frozen=True)
 class ChangeRequest:
     """One lifecycle change of `env`, ready to propose."""
@@ -40,7 +45,7 @@ class ChangeRequest:
 
     @property
     def branch(self) -> str:
-        return f"lifecycle/{self.kind}/{self.env}"
+        return branch_name(self.kind, self.env)
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,14 @@ def approval_text(policy: GatePolicy, rule: str) -> str:
     return f"{found.count} approval(s) from {sources} (the `{rule}` rule of the environment's gate policy)"
 
 
+def content_key(changes: Changes) -> str:
+    """A hash of what the change writes and deletes: the audit key, so the same change is audited once."""
+    digest = hashlib.sha256()
+    for path, data in sorted(changes.items()):
+        digest.update(path.encode() + b"\0" + (hashlib.sha256(data).digest() if data is not None else b"-"))
+    return digest.hexdigest()[:32]
+
+
 def render_body(request: ChangeRequest) -> str:
     mention = f"\n\ncc @{request.mention} (owner of `{request.env}`)" if request.mention else ""
     approvals = approval_text(request.policy, request.rule)
@@ -107,7 +120,9 @@ def _publish(session: Session, request: ChangeRequest, head: str) -> tuple[PullR
         merged = sorted(set(mine.labels) | set(labels))
         pull, action = forge.update_pull(mine, title=request.title, body=body, labels=merged), "updated"
     if action != "unchanged":
-        forge.set_status(head, CommitStatus(STATUS_CONTEXT, "pending", "awaiting approvals per the env's policy"))
+        forge.set_status(
+            head, CommitStatus(STATUS_CONTEXT, "pending", "awaiting approvals per the env's policy")
+        )
     return pull, action
 
 
@@ -116,8 +131,14 @@ def propose(session: Session, request: ChangeRequest, *, now: datetime) -> Chang
     message = f"{request.title}\n\nLifecycle-Env: {request.env}\nLifecycle-Change: {request.kind}\n"
     head, pushed = push_change(session.checkout, request.branch, request.changes, message)
     pull, action = _publish(session, request, head)
-    tree = session.checkout.repo.git.rev_parse(f"{head}^{{tree}}")
-    data = {"change": request.kind, "pr": pull.number, "url": pull.url, "branch": request.branch, "head": head}
+    tree = content_key(request.changes)
+    data = {
+        "change": request.kind,
+        "pr": pull.number,
+        "url": pull.url,
+        "branch": request.branch,
+        "head": head,
+    }
     entry = ("refresh" if request.kind == "refresh" else "lifecycle", {**data, **request.audit})
     key = f"lifecycle:{request.kind}:{request.env}:{tree}:{session.actor}"
     seq = record_audit(session.checkout, request.env, session.actor, [(*entry, key)], now)

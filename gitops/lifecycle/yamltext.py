@@ -25,7 +25,9 @@ def _render(key: str, value: Any) -> str:
 
 def _block(lines: list[str], key: str) -> tuple[int, int] | None:
     """[start, end) of the top-level `key:` and its indented (or blank/comment) continuation lines."""
-    start = next((i for i, line in enumerate(lines) if (m := _TOP_KEY.match(line)) and m.group(1) == key), None)
+    start = next(
+        (i for i, line in enumerate(lines) if (m := _TOP_KEY.match(line)) and m.group(1) == key), None
+    )
     if start is None:
         return None
     end = start + 1
