@@ -17,6 +17,7 @@ from gitops.promote.forges import ForgeSettings
 @click.argument("source")
 @click.argument("target")
 @click.option("--masking", default=None, metavar="NAME", help="Masking rules: masking/NAME.yaml.")
+@click.option("--tenant", default=None, help="The source tenant (when it has one database per tenant).")
 @click.option("--backup", default=LATEST, show_default=True, help="The backup of SOURCE to restore.")
 @config_repo_option
 @forge_options
@@ -27,6 +28,7 @@ def refresh(
     target: str,
     masking: str | None,
     backup: str,
+    tenant: str | None,
     config_repo: str,
     forge: str,
     github_url: str | None,
@@ -37,5 +39,7 @@ def refresh(
     """Open a PR that refreshes TARGET's database from SOURCE. Exit 3 when TARGET is production, or when
     the masking rules leave a sensitive column of its modules unmasked (each one is named)."""
     settings = ForgeSettings(forge, actor, github_url, github_repo)
-    result = refresh_env(config_repo, settings, source=source, target=target, masking=masking, backup=backup)
+    result = refresh_env(
+        config_repo, settings, source=source, target=target, masking=masking, backup=backup, tenant=tenant
+    )
     emit(result.to_dict(), as_json=as_json, human=describe([result]))

@@ -145,6 +145,7 @@ class RefreshRequest(Strict):
     """A database refresh of this environment from `source` (written by `odoo-gitops refresh`)."""
 
     source: Name
+    tenant: Name | None = Field(default=None, description="the source tenant (multi-tenant sources)")
     backup: StrictStr = Field(default="latest-verified", max_length=200, pattern=r"^[A-Za-z0-9_.:@-]+$")
     masking: RepoPath | None = Field(default=None, description="masking rules, e.g. masking/uat.yaml")
     requested_by: StrictStr = Field(min_length=1, max_length=100)

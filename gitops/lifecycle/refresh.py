@@ -37,6 +37,7 @@ class RefreshAsk:
     backup: str
     requested_by: str
     at: datetime
+    tenant: str | None = None  # the source tenant, when the source runs one database per tenant
 
 
 def modules_run(source: EnvBundle, target: EnvBundle) -> set[str]:
@@ -89,6 +90,19 @@ def decide(repo: ConfigRepo, ask: RefreshAsk) -> tuple[str | None, Any]:
     return rel, data
 
 
+def source_database(source: EnvBundle, tenant: str | None) -> dict[str, Any]:
+    """The source's database values: the environment's, overlaid by the tenant's in multi-tenant ones."""
+    database = dict(source.values.data.get("database") or {})
+    if not source.config.multi_tenant:
+        if tenant is not None:
+            raise UsageError(f"--tenant {tenant}: {source.name} has no tenants")
+        return database
+    if tenant is None or tenant not in source.tenant_values:
+        known = ", ".join(sorted(source.tenant_values))
+        raise UsageError(f"{source.name} runs one database per tenant: name one with --tenant ({known})")
+    return {**database, **(source.tenant_values[tenant].data.get("database") or {})}
+
+
 def _refresh_id(ask: RefreshAsk, rules: Any) -> str:
     text = json.dumps([ask.source, ask.backup, rules, ask.at.isoformat()], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
@@ -96,12 +110,13 @@ def _refresh_id(ask: RefreshAsk, rules: Any) -> str:
 
 def _chart_block(repo: ConfigRepo, ask: RefreshAsk, rel: str | None, rules: Any) -> dict[str, Any]:
     """What the chart's refresh Job needs (values.yaml `refresh:`): no secret, only references."""
-    database = repo.env(ask.source).values.data.get("database") or {}
+    database = source_database(repo.env(ask.source), ask.tenant)
     return {
         "enabled": True,
         "id": _refresh_id(ask, rules),
         "source": {
             "env": ask.source,
+            **({"tenant": ask.tenant} if ask.tenant else {}),
             "host": database.get("host"),
             "name": database.get("name"),
             "existingSecret": database.get("existingSecret"),
@@ -114,7 +129,13 @@ def _chart_block(repo: ConfigRepo, ask: RefreshAsk, rel: str | None, rules: Any)
 def _same_ask(earlier: Mapping[str, Any] | None, ask: RefreshAsk, rel: str | None) -> bool:
     if earlier is None:
         return False
-    wanted = {"source": ask.source, "backup": ask.backup, "masking": rel, "requested_by": ask.requested_by}
+    wanted = {
+        "source": ask.source,
+        "tenant": ask.tenant,
+        "backup": ask.backup,
+        "masking": rel,
+        "requested_by": ask.requested_by,
+    }
     return all(earlier.get(key) == value for key, value in wanted.items())
 
 
@@ -124,6 +145,7 @@ def refresh_request(
     """The PR of a refresh. `earlier`: the block an open PR already proposes; the same ask keeps its time,
     so a re-run changes nothing."""
     rel, rules = decide(repo, ask)
+    source_database(repo.env(ask.source), ask.tenant)
     if earlier is not None and _same_ask(earlier, ask, rel):
         with suppress(ValueError):
             ask = replace(ask, at=parse_timestamp(earlier.get("requested_at")))
@@ -131,6 +153,7 @@ def refresh_request(
     env_rel, values_rel = f"envs/{ask.target}/env.yaml", f"envs/{ask.target}/values.yaml"
     block = {
         "source": ask.source,
+        **({"tenant": ask.tenant} if ask.tenant else {}),
         "backup": ask.backup,
         **({"masking": rel} if rel else {}),
         "requested_by": ask.requested_by,

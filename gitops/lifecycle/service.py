@@ -70,6 +70,7 @@ def refresh_env(
     target: str,
     masking: str | None,
     backup: str,
+    tenant: str | None = None,
     now: datetime | None = None,
 ) -> ChangeResult:
     moment = now or datetime.now(UTC)
@@ -82,6 +83,7 @@ def refresh_env(
             backup=backup,
             requested_by=session.actor,
             at=moment,
+            tenant=tenant,
         )
         return [refresh_request(session.repo, ask, earlier=_earlier_refresh(session, target))]
 
