@@ -16,7 +16,11 @@ _TOP_KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*)\s*:")
 
 
 def parse(text: str) -> Any:
-    return yaml.safe_load(text)
+    """The data of `text` (ValueError when it is not YAML, e.g. after an edit broke an alias)."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"the edited text is not valid YAML ({exc.__class__.__name__})") from None
 
 
 def _render(key: str, value: Any) -> str:
@@ -24,18 +28,23 @@ def _render(key: str, value: Any) -> str:
 
 
 def _block(lines: list[str], key: str) -> tuple[int, int] | None:
-    """[start, end) of the top-level `key:` and its indented (or blank/comment) continuation lines."""
+    """[start, end) of the top-level `key:` and its continuation lines."""
     start = next(
         (i for i, line in enumerate(lines) if (m := _TOP_KEY.match(line)) and m.group(1) == key), None
     )
     if start is None:
         return None
     end = start + 1
-    while end < len(lines) and (lines[end][:1] in (" ", "\t") or not lines[end].strip()):
+    while end < len(lines) and _continues(lines[end]):
         end += 1
-    while end > start + 1 and not lines[end - 1].strip():  # blank lines after the block stay
+    while end > start + 1 and lines[end - 1].strip()[:1] in ("", "#"):  # blanks and comments after it stay
         end -= 1
     return start, end
+
+
+def _continues(line: str) -> bool:
+    """Part of the block above: indented, blank, a comment, or an item of an unindented sequence."""
+    return line[:1] in (" ", "\t", "#") or not line.strip() or line.startswith("- ") or line.rstrip() == "-"
 
 
 def set_key(text: str, key: str, value: Any) -> str:

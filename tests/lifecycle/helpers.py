@@ -66,5 +66,7 @@ def add_env(repo: ConfigRepoFixture, name: str, *, expires: str, owner: str = "d
     (repo.work / "envs" / name / "env.yaml").write_text(env + f"expires: {expires}\n")
     (repo.work / "envs" / name / "values.yaml").write_text((repo.work / "envs/dev/values.yaml").read_text())
     pipeline = repo.work / "pipelines" / "odoo.yaml"
-    pipeline.write_text(pipeline.read_text() + f"  - env: {name}\n    gates: [approvals]\n")
+    data = yaml.safe_load(pipeline.read_text())
+    data["stages"].append({"env": name, "gates": ["approvals"]})
+    pipeline.write_text(yaml.safe_dump(data, sort_keys=False))
     repo.commit_all(f"add {name}")
