@@ -34,6 +34,7 @@ VERBS: tuple[tuple[str, str], ...] = (
     ("gitops.cli.gate", "gate"),
     ("gitops.cli.env", "env"),
     ("gitops.cli.refresh", "refresh"),
+    ("gitops.cli.backup", "backup"),
 )
 
 

@@ -34,7 +34,7 @@ BUILTIN: Mapping[str, frozenset[ColumnRef]] = {
             "vat",
             "comment",
         )
-        + _cols("res_partner_bank", "acc_number", "acc_holder_name")
+        + _cols("res_partner_bank", "acc_number", "sanitized_acc_number", "acc_holder_name")
         + _cols("res_users", "login", "password", "signature")
     ),
     "hr": frozenset(
@@ -61,7 +61,9 @@ BUILTIN: Mapping[str, frozenset[ColumnRef]] = {
         + _cols("account_move_line", "name", "debit", "credit", "balance", "price_unit")
     ),
     "mail": frozenset(
-        _cols("mail_message", "body", "email_from", "subject") + _cols("mail_mail", "body_html", "email_to")
+        _cols("mail_message", "body", "email_from", "subject")
+        + _cols("mail_mail", "body_html", "email_to")
+        + _cols("res_partner", "email_normalized")
     ),
 }
 

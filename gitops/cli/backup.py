@@ -1,0 +1,118 @@
+"""`odoo-gitops backup create ENV --backup FILE` and `odoo-gitops backup verify ENV --backup FILE`.
+
+The database is named by a DSN in an environment variable (`--dsn-env`, default ODOO_GITOPS_DATABASE_URL),
+never on the command line. `verify` restores the backup into a scratch database on that server, checks it
+against its manifest and the release's modules (envs/ENV/release.yaml), and writes the rehearsal record
+(default envs/ENV/rehearsal.json in the config repository). Exit 4 when the rehearsal fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from gitops.cli.options import config_repo_option, emit, info, json_option
+from gitops.config.loader import load_config
+from gitops.config.source import checkout_config_repo, is_remote
+from gitops.database.backups import take_backup
+from gitops.database.postgres import DEFAULT_DSN_ENV, Server
+from gitops.database.refresh import write_record
+from gitops.database.rehearsal import RehearsalRecord, rehearse
+from gitops.errors import EXIT_VERIFY, UsageError
+
+REHEARSAL_RECORD = "rehearsal.json"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def dsn_env_option(func: F) -> F:
+    return click.option(
+        "--dsn-env",
+        default=DEFAULT_DSN_ENV,
+        show_default=True,
+        metavar="VAR",
+        help="Environment variable holding the database DSN (postgresql://user:password@host/db).",
+    )(func)
+
+
+def backup_option(func: F) -> F:
+    return click.option(
+        "--backup", "backup_file", required=True, type=click.Path(path_type=Path), help="The backup file."
+    )(func)
+
+
+@click.group("backup")
+def backup() -> None:
+    """Backups with a manifest, and restore rehearsals that prove them."""
+
+
+@backup.command("create")
+@click.argument("env")
+@backup_option
+@dsn_env_option
+@json_option
+def create(*, env: str, backup_file: Path, dsn_env: str, as_json: bool) -> None:
+    """Dump ENV's database (the DSN's database) to FILE (pg_dump -Fc) with FILE.manifest.json next to it."""
+    server = Server.from_env(dsn_env)
+    info(f"backing up {env} (database {server.dbname}) to {backup_file}")
+    manifest = take_backup(server, backup_file)
+    emit(
+        {"env": env, "backup": str(backup_file), "manifest": manifest.model_dump(mode="json")},
+        as_json=as_json,
+        human=f"{backup_file}: {len(manifest.tables)} tables, {sum(manifest.tables.values())} rows, "
+        f"sha256 {manifest.sha256[:12]}…",
+    )
+
+
+def _release_modules(config_root: Path, env: str) -> tuple[str, ...]:
+    bundle = load_config(config_root).env(env)
+    return tuple(sorted(bundle.release.modules)) if bundle.release else ()
+
+
+def _record_path(config_repo: str, config_root: Path, env: str, record: Path | None) -> Path:
+    if record is not None:
+        return record
+    if is_remote(config_repo):
+        raise UsageError("--record is required when --config-repo is a URL or a bare repository")
+    return config_root / "envs" / env / REHEARSAL_RECORD
+
+
+def _human(record: RehearsalRecord) -> str:
+    verdict = "PASSED" if record.passed else "FAILED"
+    lines = [
+        f"restore rehearsal of {record.backup} for {record.env}: {verdict}",
+        f"  RTO (restore time): {record.rto_seconds}s   RPO (backup age): {record.rpo_seconds}s",
+        f"  checked {record.tables_checked} tables, {record.rows_checked} rows, "
+        f"{record.modules_checked} modules",
+    ]
+    return "\n".join(lines + [f"  - {p}" for p in record.problems])
+
+
+@backup.command("verify")
+@click.argument("env")
+@backup_option
+@config_repo_option
+@dsn_env_option
+@click.option("--record", type=click.Path(path_type=Path), default=None,
+              help=f"Where to write the rehearsal record (default envs/ENV/{REHEARSAL_RECORD}).")  # fmt: skip
+@json_option
+def verify(
+    *, env: str, backup_file: Path, config_repo: str, dsn_env: str, record: Path | None, as_json: bool
+) -> None:
+    """Rehearse the restore of FILE: restore it into a scratch database on the DSN's server, check tables,
+    row counts and module states, measure RTO and RPO, record the result. Exit 4 when it fails."""
+    server = Server.from_env(dsn_env)
+    root = checkout_config_repo(config_repo)
+    modules = _release_modules(root, env)
+    target = _record_path(config_repo, root, env, record)
+    info(f"rehearsing the restore of {backup_file} on {server.params.get('host', 'localhost')}")
+    result = rehearse(server, backup_file, env=env, release_modules=modules)
+    write_record(target, result.to_dict())
+    emit(
+        {**result.to_dict(), "record": str(target)},
+        as_json=as_json,
+        human=lambda: _human(result),
+        exit_code=0 if result.passed else EXIT_VERIFY,
+    )

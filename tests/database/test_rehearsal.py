@@ -1,0 +1,118 @@
+"""Backups with a manifest and restore rehearsals, against a real PostgreSQL, through the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gitops.cli.main import main
+from gitops.database.backups import BackupManifest, file_sha256, manifest_path
+from tests.fixtures.configrepo import copy_examples
+from tests.fixtures.postgres import PgCluster
+
+
+@pytest.fixture
+def backed_up(postgres: PgCluster, odoo_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A backup (made by `backup create`) of a copy of the Odoo database that runs prod's release."""
+    with postgres.connect(odoo_db) as conn:
+        for name in _release_modules(tmp_path):
+            conn.execute("INSERT INTO ir_module_module (name, state) VALUES (%s, 'installed')", (name,))
+    monkeypatch.setenv("ODOO_GITOPS_DATABASE_URL", postgres.dsn(odoo_db))
+    backup = tmp_path / "prod.dump"
+    assert main(["backup", "create", "prod", "--backup", str(backup)]) == 0
+    return backup
+
+
+def _release_modules(tmp_path: Path) -> list[str]:
+    root = tmp_path / "examples"
+    if not root.exists():
+        copy_examples(root)
+    release = yaml.safe_load((root / "envs" / "prod" / "release.yaml").read_text())
+    return sorted(release["modules"])
+
+
+def _verify(
+    tmp_path: Path, backup: Path, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, dict[str, object]]:
+    config = tmp_path / "examples"
+    code = main(["backup", "verify", "prod", "--backup", str(backup), "--config-repo", str(config), "--json"])
+    out = capsys.readouterr()
+    return code, json.loads(out.out)
+
+
+def test_a_good_backup_passes_and_records_rto_and_rpo(
+    postgres: PgCluster, backed_up: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    manifest = BackupManifest.model_validate_json(manifest_path(backed_up).read_bytes())
+    assert manifest.tables["res_partner"] == 100_000 and manifest.sha256 == file_sha256(backed_up)
+    assert manifest.modules["acme_payroll_bridge"] == "installed"
+    before = postgres.databases()
+    code, result = _verify(tmp_path, backed_up, capsys)
+    assert code == 0, result["problems"]
+    assert result["passed"] is True and result["tables_checked"] == len(manifest.tables)
+    assert isinstance(result["rto_seconds"], float) and result["rto_seconds"] > 0
+    assert isinstance(result["rpo_seconds"], float) and 0 <= result["rpo_seconds"] < 3600
+    recorded = json.loads((tmp_path / "examples" / "envs" / "prod" / "rehearsal.json").read_text())
+    assert recorded["kind"] == "restore-rehearsal" and recorded["rto_seconds"] == result["rto_seconds"]
+    assert postgres.databases() == before  # the scratch database is gone
+
+
+def test_a_corrupted_backup_fails_without_being_restored(
+    postgres: PgCluster, backed_up: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = bytearray(backed_up.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    backed_up.write_bytes(bytes(data))
+    code, result = _verify(tmp_path, backed_up, capsys)
+    assert code == 4 and result["passed"] is False
+    assert result["problems"] == ["backup file its sha256 differs from the manifest (corrupted or replaced)"]
+    recorded = json.loads((tmp_path / "examples" / "envs" / "prod" / "rehearsal.json").read_text())
+    assert recorded["passed"] is False and recorded["rto_seconds"] is None
+
+
+def test_a_truncated_backup_with_a_forged_manifest_fails_the_restore(
+    postgres: PgCluster, backed_up: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    backed_up.write_bytes(backed_up.read_bytes()[: backed_up.stat().st_size * 2 // 3])
+    path = manifest_path(backed_up)
+    forged = json.loads(path.read_text()) | {"sha256": file_sha256(backed_up)}
+    path.write_text(json.dumps(forged))
+    before = postgres.databases()
+    code, result = _verify(tmp_path, backed_up, capsys)
+    assert code == 4 and result["passed"] is False
+    problems = [str(p) for p in result["problems"]]  # type: ignore[attr-defined]
+    assert any("restore failed" in p or "rows restored" in p for p in problems), problems
+    assert postgres.databases() == before
+
+
+def test_a_release_module_missing_from_the_backup_fails(
+    postgres: PgCluster, backed_up: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    release = tmp_path / "examples" / "envs" / "prod" / "release.yaml"
+    text = release.read_text().replace("modules:\n", "modules:\n  acme_new_module:\n    version: 17.0.1.0.0\n"
+                                       "    checksum: " + "a" * 40 + "\n", 1)  # fmt: skip
+    release.write_text(text)
+    code, result = _verify(tmp_path, backed_up, capsys)
+    assert code == 4
+    missing = "release module acme_new_module is not installed in the backup (absent)"
+    assert missing in result["problems"]  # type: ignore[operator]
+
+
+def test_the_dsn_password_never_reaches_output_or_record(
+    postgres: PgCluster, backed_up: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, result = _verify(tmp_path, backed_up, capsys)
+    assert code == 0
+    assert postgres.password not in json.dumps(result)
+    assert postgres.password not in (tmp_path / "examples" / "envs" / "prod" / "rehearsal.json").read_text()
+
+
+def test_no_dsn_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("ODOO_GITOPS_DATABASE_URL", raising=False)
+    assert main(["backup", "verify", "prod", "--backup", str(tmp_path / "x.dump")]) == 2
+    assert "ODOO_GITOPS_DATABASE_URL" in capsys.readouterr().err
