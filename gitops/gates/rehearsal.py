@@ -18,7 +18,8 @@ from gitops.config.models import Recovery
 from gitops.config.types import format_duration, parse_timestamp
 from gitops.gates.evidence import Evidence, Gate, GateResult, GateState, Rehearsal, RehearsalFacts
 
-REHEARSAL_KIND = "rehearsal"  # the audit entry kind `backup verify` records
+REHEARSAL_KIND = "rehearsal"  # an audit entry kind for rehearsals
+RECORD_FILE = "rehearsal.json"  # envs/<env>/rehearsal.json: the latest rehearsal `backup verify` recorded
 CLOCK_SKEW = timedelta(minutes=5)
 
 
@@ -29,8 +30,13 @@ class BackupProof:
     reason: str
 
 
+def same_backup(rehearsed: str, backup: str) -> bool:
+    """A rehearsal names the backup file (`bk-1.dump`), a release the backup id (`bk-1`)."""
+    return rehearsed == backup or rehearsed.removesuffix(".dump") == backup.removesuffix(".dump")
+
+
 def _latest(backup: str, rehearsals: Iterable[Rehearsal]) -> Rehearsal | None:
-    mine = [r for r in rehearsals if r.backup == backup]
+    mine = [r for r in rehearsals if same_backup(r.backup, backup)]
     return max(mine, key=lambda r: r.at) if mine else None
 
 
@@ -110,7 +116,8 @@ def _number(value: Any) -> float | None:
 
 
 def rehearsal_from(at: str, data: Mapping[str, Any]) -> Rehearsal | None:
-    """A rehearsal from an audit entry's time and data; None when the entry is malformed."""
+    """A rehearsal from a record (`backup verify`'s rehearsal.json, or an audit entry's data with the
+    entry's time `at`); None when it is malformed."""
     backup = data.get("backup")
     passed = data.get("passed")
     if not isinstance(backup, str) or not backup or not isinstance(passed, bool):
@@ -119,13 +126,15 @@ def rehearsal_from(at: str, data: Mapping[str, Any]) -> Rehearsal | None:
         moment = parse_timestamp(data.get("rehearsed_at") or at)
     except ValueError:
         return None
+    problems = data.get("problems")
+    reason = "; ".join(map(str, problems)) if isinstance(problems, list) else str(data.get("reason") or "")
     return Rehearsal(
         backup=backup,
         passed=passed,
         at=moment,
-        restore_seconds=_number(data.get("restore_seconds")),
-        backup_age_seconds=_number(data.get("backup_age_seconds")),
-        reason=str(data.get("reason") or "")[:500],
+        restore_seconds=_number(data.get("rto_seconds", data.get("restore_seconds"))),
+        backup_age_seconds=_number(data.get("rpo_seconds", data.get("backup_age_seconds"))),
+        reason=reason[:500],
     )
 
 
