@@ -17,6 +17,7 @@ step() { bash "$here/step.sh" "$@"; }
 declare -A about=([git]="~15 s" [docker-registry]="~10 s" [docker.io]="~1 min: dockerd, containerd, runc"
   [unzip]="~5 s" [npm]="~1-2 min: Node.js and ~300 small Debian packages"
   [mmdebstrap]="~20 s: builds the tool image's Debian base")
+about[postgresql-15]="~30 s: PostgreSQL 15 server and client (initdb, pg_ctl, pg_dump, pg_restore); no cluster is started"
 
 if [ "$profile" = venv ]; then
   # Debian's python3 has no ensurepip (so no `python3 -m venv`) until python3-venv is installed.
@@ -41,6 +42,7 @@ if [ "$profile" = test ]; then
   command -v unzip >/dev/null 2>&1 || need_pkgs+=(unzip)
   command -v npm >/dev/null 2>&1 || need_pkgs+=(npm)
   command -v mmdebstrap >/dev/null 2>&1 || need_pkgs+=(mmdebstrap)
+  [ -x /usr/lib/postgresql/15/bin/initdb ] || need_pkgs+=(postgresql-15)
 fi
 
 if [ "${#need_pkgs[@]}" -eq 0 ]; then

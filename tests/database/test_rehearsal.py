@@ -116,3 +116,23 @@ def test_no_dsn_is_a_usage_error(
     monkeypatch.delenv("ODOO_GITOPS_DATABASE_URL", raising=False)
     assert main(["backup", "verify", "prod", "--backup", str(tmp_path / "x.dump")]) == 2
     assert "ODOO_GITOPS_DATABASE_URL" in capsys.readouterr().err
+
+
+def test_recovery_objectives_are_compared_with_the_record() -> None:
+    from datetime import timedelta
+
+    from gitops.database.rehearsal import RehearsalRecord, objective_problems
+
+    record = RehearsalRecord("prod", "b.dump", "a" * 64, "t", "t", True, 30.0, 7200.0, 17, 10, 9)
+    assert objective_problems(record, rpo=timedelta(hours=4), rto=timedelta(minutes=5)) == []
+    problems = objective_problems(record, rpo=timedelta(hours=1), rto=timedelta(seconds=10))
+    assert problems == [
+        "restore took 30.0s, objective (RTO) is 10s",
+        "backup is 7200.0s old, objective (RPO) is 3600s",
+    ]
+    failed = RehearsalRecord(
+        "prod", "b.dump", None, None, "t", False, None, None, 0, 0, 0, ["backup file missing"]
+    )
+    assert objective_problems(failed, rpo=None, rto=timedelta(minutes=5))[0].startswith(
+        "the rehearsal failed"
+    )
