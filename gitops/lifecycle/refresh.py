@@ -108,6 +108,12 @@ def _refresh_id(ask: RefreshAsk, rules: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
+def _user_keys(target: EnvBundle) -> dict[str, Any]:
+    """What the user keeps in the values' `refresh:` block (the salt Secret, the command): never replaced."""
+    block = target.values.data.get("refresh")
+    return dict(block) if isinstance(block, dict) else {}
+
+
 def _chart_block(repo: ConfigRepo, ask: RefreshAsk, rel: str | None, rules: Any) -> dict[str, Any]:
     """What the chart's refresh Job needs (values.yaml `refresh:`): no secret, only references."""
     database = source_database(repo.env(ask.source), ask.tenant)
@@ -162,7 +168,9 @@ def refresh_request(
     try:
         env_text = yamltext.set_key(repo.files.read(env_rel).decode(), "refresh", block)
         values_text = yamltext.set_key(
-            repo.files.read(values_rel).decode(), "refresh", _chart_block(repo, ask, rel, rules)
+            repo.files.read(values_rel).decode(),
+            "refresh",
+            {**_user_keys(target), **_chart_block(repo, ask, rel, rules)},
         )
     except ValueError as exc:
         raise UsageError(f"cannot edit envs/{ask.target}: {exc}") from None

@@ -60,7 +60,7 @@ def test_a_project_env_with_expiry_and_refresh_loads(repo: Path) -> None:
     _append(
         repo,
         "staging",
-        "refresh:\n  source: prod\n  masking: masking/staging.yaml\n  requested_by: rel-maria\n"
+        "refresh:\n  source: prod\n  masking: masking/default.yaml\n  requested_by: rel-maria\n"
         "  requested_at: 2026-11-24T10:00:00Z\n",
     )
     staging = load_config(repo).env("staging").config

@@ -67,7 +67,7 @@ def test_expire_create_and_refresh_open_github_prs_once(
     assert code == 0 and created["action"] == "created", err
     assert github.pulls[created["pull_request"]["number"]].reviewers == ["cab-ines", "cab-jonas", "cab-kofi"]
 
-    refresh = ("refresh", "prod", "staging", "--masking", "staging", "--tenant", "acme-build")
+    refresh = ("refresh", "prod", "staging", "--masking", "default", "--tenant", "acme-build")
     code, refreshed, err = gh(capsys, monkeypatch, config_repo, github, *refresh)
     assert code == 0 and refreshed["action"] == "created", err
     assert len(github.pulls) == 3

@@ -11,7 +11,7 @@ from tests.fixtures.configrepo import ConfigRepoFixture, git
 from tests.lifecycle.helpers import audit, load_branch, open_pulls, run, yaml_at
 
 BRANCH = "lifecycle/refresh/staging"
-ACME = ("--masking", "staging", "--tenant", "acme-build")
+ACME = ("--masking", "default", "--tenant", "acme-build")
 
 
 def test_refresh_opens_a_pr_setting_the_refresh_blocks(
@@ -21,7 +21,7 @@ def test_refresh_opens_a_pr_setting_the_refresh_blocks(
     assert code == 0, err
     assert result["branch"] == BRANCH
     env = yaml_at(config_repo, BRANCH, "envs/staging/env.yaml")
-    assert env["refresh"]["source"] == "prod" and env["refresh"]["masking"] == "masking/staging.yaml"
+    assert env["refresh"]["source"] == "prod" and env["refresh"]["masking"] == "masking/default.yaml"
     assert (env["refresh"]["backup"], env["refresh"]["requested_by"]) == ("latest-verified", "ci-bot")
     values = yaml_at(config_repo, BRANCH, "envs/staging/values.yaml")["refresh"]
     assert values["enabled"] is True
@@ -39,7 +39,7 @@ def test_refresh_opens_a_pr_setting_the_refresh_blocks(
     assert "2 approval(s) from cab" in pull.body and "`destructive` rule" in pull.body
     assert "@rel-maria" in pull.body
     (entry,) = [e for e in audit(config_repo, "staging") if e.kind == "refresh"]
-    assert entry.data["source"] == "prod" and entry.data["masking"] == "masking/staging.yaml"
+    assert entry.data["source"] == "prod" and entry.data["masking"] == "masking/default.yaml"
     # a re-run is the same request: same PR, same content, no new audit entry
     code, again, _ = run(capsys, config_repo, "refresh", "prod", "staging", *ACME)
     assert (code, again["action"], again["pushed"]) == (0, "unchanged", False)
@@ -47,7 +47,7 @@ def test_refresh_opens_a_pr_setting_the_refresh_blocks(
 
 
 def _drop_rule(repo: ConfigRepoFixture, column: str) -> None:
-    path = repo.work / "masking" / "staging.yaml"
+    path = repo.work / "masking" / "default.yaml"
     path.write_text("".join(line for line in path.read_text().splitlines(True) if f"  {column}:" not in line))
     repo.commit_all(f"stop masking {column}")
 
@@ -55,12 +55,12 @@ def _drop_rule(repo: ConfigRepoFixture, column: str) -> None:
 @pytest.mark.parametrize(
     ("args", "code", "needle"),
     [
-        (("staging", "prod", "--masking", "staging"), 3, "production is never overwritten"),
-        (("prod", "dev", "--masking", "staging"), 3, "synthetic"),
+        (("staging", "prod", "--masking", "default"), 3, "production is never overwritten"),
+        (("prod", "dev", "--masking", "default"), 3, "synthetic"),
         (("prod", "staging", "--tenant", "acme-build"), 3, "res_partner.email (module base)"),
-        (("prod", "staging", "--masking", "staging"), 2, "one database per tenant: name one with --tenant"),
+        (("prod", "staging", "--masking", "default"), 2, "one database per tenant: name one with --tenant"),
         (("prod", "staging", "--masking", "nope"), 2, "masking/nope.yaml not found"),
-        (("prod", "qa", "--masking", "staging"), 2, "unknown environment 'qa'"),
+        (("prod", "qa", "--masking", "default"), 2, "unknown environment 'qa'"),
         (("prod", "prod"), 2, "same environment"),
     ],
 )
@@ -87,7 +87,7 @@ def test_an_unmasked_sensitive_column_refuses_the_refresh_naming_it(
 def test_a_custom_module_extends_the_catalogue(
     config_repo: ConfigRepoFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = config_repo.work / "masking" / "staging.yaml"
+    path = config_repo.work / "masking" / "default.yaml"
     path.write_text(path.read_text() + "sensitive:\n  acme_retention: [acme_retention_line.amount]\n")
     config_repo.commit_all("acme_retention amounts are sensitive")
     code, _, err = run(capsys, config_repo, "refresh", "prod", "staging", *ACME)
