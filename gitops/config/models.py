@@ -164,7 +164,9 @@ class EnvConfig(Strict):
     gate_policy: GatePolicy = GatePolicy()
     signing: Signing | None = None
     tenants: dict[Name, TenantSwitch] = {}
-    owner: StrictStr | None = Field(default=None, min_length=1, max_length=100, pattern=r"^[^\s]+$")
+    owner: StrictStr | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$", description="a forge login or team"
+    )
     purpose: Purpose | None = None
     expires: Day | None = None
     data_policy: DataPolicy | None = None

@@ -76,6 +76,8 @@ def test_a_project_env_with_expiry_and_refresh_loads(repo: Path) -> None:
         ("staging", "data_policy", "production", "data_policy: production data belongs in production only"),
         ("staging", "owner", "'two words'", "owner: String should match pattern"),
         ("staging", "owner", "42", "owner: Input should be a valid string"),
+        ("staging", "owner", "'<img src=x>'", "owner: String should match pattern"),
+        ("staging", "owner", "'@rel-maria'", "owner: String should match pattern"),
         ("dev", "recovery", "{rpo: soon, rto: 1h}", "recovery.rpo: not a duration"),
         ("dev", "recovery", "{rto: 1h}", "recovery.rpo: required key is missing"),
     ],
