@@ -83,8 +83,7 @@ def _new_env_yaml(text: str, new: NewEnv, template: str) -> str:
     }
     if data.get("data_policy") == "production":
         updates["data_policy"] = "masked"  # production data belongs in production only
-    for key in ("refresh",):
-        text = yamltext.remove_key(text, key)
+    text = yamltext.remove_key(text, "refresh")  # the template's refresh request is not the new env's
     for key, value in updates.items():
         text = yamltext.set_key(text, key, value)
     return text
