@@ -91,6 +91,8 @@ def test_the_refresh_pr_values_render_a_refresh_job_with_secrets_by_reference(
     }
     env = {e["name"]: e.get("value") for e in container["env"]}
     assert (env["SOURCE_PGHOST"], env["SOURCE_PGDATABASE"]) == ("postgresql-prod.odoo-prod.svc", "acme-build")
+    assert env["ODOO_GITOPS_DATABASE_URL"] == "dbname=odoo-staging"  # the target, never the source
+    assert container["command"] == ["odoo-gitops", "backup", "restore"]
     assert not by_kind(refreshed, "Secret")
     masking = named(refreshed, "ConfigMap", "odoo-refresh-masking-")
     rules = yaml.safe_load(masking["data"]["masking.yaml"])
