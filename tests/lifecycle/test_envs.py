@@ -133,3 +133,40 @@ def test_env_expire_with_nothing_expired_opens_nothing(
     code, result, _ = run(capsys, config_repo, "env", "expire")
     assert (code, result) == (0, {"expired": []})
     assert open_pulls(config_repo, tmp_path) == []
+
+
+def test_expiring_an_env_another_env_refreshes_from_is_refused_before_any_push(
+    config_repo: ConfigRepoFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add_env(config_repo, "jv-north", expires="2026-01-31")
+    staging = config_repo.work / "envs" / "staging" / "env.yaml"
+    staging.write_text(
+        staging.read_text() + "refresh: {source: jv-north, masking: masking/default.yaml, requested_by: x, "
+        "requested_at: 2026-11-24T10:00:00Z}\n"
+    )
+    config_repo.commit_all("staging refreshes from jv-north")
+    code, _, err = run(capsys, config_repo, "env", "expire")
+    assert code == 2 and "refresh.source: 'jv-north' is not an environment" in err
+    assert git(config_repo.remote, "branch", "--list", "lifecycle/*") == ""
+
+
+def test_a_crash_after_the_push_is_finished_by_the_rerun(
+    config_repo: ConfigRepoFixture, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from gitops.config.loader import load_config
+    from gitops.lifecycle.branch import push_change
+    from gitops.lifecycle.envs import extend_request
+    from gitops.promote.repo import ConfigCheckout
+
+    add_env(config_repo, "jv-north", expires=SOON)
+    # the first run pushed its branch and died before opening the PR
+    request = extend_request(
+        load_config(config_repo.work), "jv-north", date.fromisoformat(LATER), today=date.today()
+    )
+    checkout = ConfigCheckout.clone(str(config_repo.remote), tmp_path / "crashed", working_tree=False)
+    push_change(checkout, request.branch, request.changes, "env: extend jv-north (crashed run)")
+    code, result, err = run(capsys, config_repo, "env", "extend", "jv-north", "--until", LATER)
+    assert code == 0, err
+    assert (result["action"], result["pushed"]) == ("created", False)
+    assert len(open_pulls(config_repo, tmp_path)) == 1
+    assert len([e for e in audit(config_repo, "jv-north") if e.kind == "lifecycle"]) == 1
