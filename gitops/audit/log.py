@@ -25,6 +25,8 @@ GENESIS = "0" * 64
 KINDS = frozenset(
     {"promotion", "approval", "override", "verification", "rollback", "gate", "merge", "note", "backup"}
 )
+# non-production environments: restore rehearsals, env create/extend/expire PRs, refresh PRs (issue 18)
+KINDS |= {"rehearsal", "lifecycle", "refresh"}
 
 
 def canonical_json(data: Mapping[str, Any]) -> str:

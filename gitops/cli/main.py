@@ -34,6 +34,8 @@ VERBS: tuple[tuple[str, str], ...] = (
     ("gitops.cli.gate", "gate"),
     ("gitops.cli.status", "status"),
     ("gitops.cli.board", "board_command"),
+    ("gitops.cli.env", "env"),
+    ("gitops.cli.refresh", "refresh"),
     ("gitops.cli.backup", "backup"),
 )
 

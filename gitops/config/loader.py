@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from gitops.config.calendars.calendar import Calendar, parse_calendar
 from gitops.config.files import DirectoryFiles, Files
+from gitops.config.lifecycle import lifecycle_problems
 from gitops.config.models import REST, EnvConfig, Pipeline, ReleaseRecord
 from gitops.config.validation import validate
 from gitops.config.yamlsafe import Document, read_yaml
@@ -76,6 +77,7 @@ class _Loader:
     root: Path
     files: Files
     problems: list[Problem] = field(default_factory=list)
+    env_list: tuple[str, ...] = ()
 
     def yaml(self, rel: str) -> Document | None:
         try:
@@ -112,6 +114,11 @@ class _Loader:
             self.problems.append(
                 doc.problem(("name",), f"name {config.name!r} does not match its directory envs/{name}")
             )
+        for loc, message in lifecycle_problems(config):
+            self.problems.append(doc.problem(loc, f"{'.'.join(map(str, loc))}: {message}"))
+        if config.refresh is not None and config.refresh.source not in self.env_list:
+            message = f"refresh.source: {config.refresh.source!r} is not an environment of this config repo"
+            self.problems.append(doc.problem(("refresh", "source"), message))
         release = None
         if self.files.kind(f"{base}/release.yaml") is not None:
             release, _ = self.model(f"{base}/release.yaml", ReleaseRecord)
@@ -204,7 +211,8 @@ class _Loader:
                             )
 
     def load(self) -> ConfigRepo:
-        envs = {name: b for name in self.env_names() if (b := self.env(name))}
+        self.env_list = tuple(self.env_names())
+        envs = {name: b for name in self.env_list if (b := self.env(name))}
         pipelines: dict[str, tuple[Pipeline, Document]] = {}
         for name in self.files.names("pipelines"):
             if name.endswith(".yaml"):

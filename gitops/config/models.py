@@ -32,6 +32,8 @@ ReconcileKind = Name
 # A gate's name; the gates are the registry's (gitops/gates/registry.py), which checks a stage's list
 # and names the pipeline file and line of an unknown one (config/ imports no later stage).
 GateName = Name
+Purpose = Literal["production", "staging", "uat", "training", "project", "development", "demo", "qa"]
+DataPolicy = Literal["production", "masked", "synthetic"]
 TENANT_PLACEHOLDER = "{tenant}"
 
 
@@ -135,6 +137,27 @@ class TenantSwitch(Strict):
     enabled: StrictBool = True
 
 
+class Recovery(Strict):
+    """Recovery objectives. A backup counts (for a destructive promotion, for rollback readiness) only when a
+    rehearsal of it passed within `rehearsal_max_age` and measured a restore time ≤ `rto` and a backup age
+    ≤ `rpo`."""
+
+    rpo: Duration
+    rto: Duration
+    rehearsal_max_age: Duration = timedelta(days=7)
+
+
+class RefreshRequest(Strict):
+    """A database refresh of this environment from `source` (written by `odoo-gitops refresh`)."""
+
+    source: Name
+    tenant: Name | None = Field(default=None, description="the source tenant (multi-tenant sources)")
+    backup: StrictStr = Field(default="latest-verified", max_length=200, pattern=r"^[A-Za-z0-9_.:@-]+$")
+    masking: RepoPath | None = Field(default=None, description="masking rules, e.g. masking/uat.yaml")
+    requested_by: StrictStr = Field(min_length=1, max_length=100)
+    requested_at: Timestamp
+
+
 class EnvConfig(Strict):
     name: Name
     namespace: Name
@@ -147,6 +170,14 @@ class EnvConfig(Strict):
     gate_policy: GatePolicy = GatePolicy()
     signing: Signing | None = None
     tenants: dict[Name, TenantSwitch] = {}
+    owner: StrictStr | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$", description="a forge login or team"
+    )
+    purpose: Purpose | None = None
+    expires: Day | None = None
+    data_policy: DataPolicy | None = None
+    recovery: Recovery | None = None
+    refresh: RefreshRequest | None = None
 
     @property
     def multi_tenant(self) -> bool:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from gitops.config.models import GatePolicy
+from gitops.config.models import GatePolicy, Recovery
 
 GateState = Literal["success", "pending", "failure"]
 Phase = Literal["promote", "merge"]
@@ -53,6 +53,29 @@ class SupplyResult:
     text: str
 
 
+@dataclass(frozen=True)
+class Rehearsal:
+    """One restore rehearsal of a backup, as recorded in the environment's audit log."""
+
+    backup: str
+    passed: bool
+    at: datetime
+    restore_seconds: float | None = None  # measured RTO
+    backup_age_seconds: float | None = None  # measured RPO: the backup's age when it was taken from
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class RehearsalFacts:
+    """The backups a change relies on, the rehearsals on record, and the environment's objectives."""
+
+    backups: tuple[str, ...]
+    rehearsals: tuple[Rehearsal, ...]
+    recovery: Recovery | None
+    trusted: bool = True  # False: the audit log they come from failed its chain check
+    problem: str = ""
+
+
 @dataclass(frozen=True, kw_only=True)
 class Evidence:
     """Everything a gate may look at. Callables are evaluated only by the gates that need them (a stage that
@@ -73,6 +96,7 @@ class Evidence:
     backup_recorded: bool = False
     signature: Callable[[], SupplyResult | None] = lambda: None
     scan: Callable[[], SupplyResult | None] = lambda: None
+    rehearsal: Callable[[], RehearsalFacts | None] = lambda: None
     now: datetime
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from gitops.config.loader import ConfigRepo
 from gitops.errors import ConfigError, Problem
-from gitops.gates import approvals, supply, window
+from gitops.gates import approvals, rehearsal, supply, window
 from gitops.gates.evidence import Evidence, Gate, GateResult, Phase
 
 _MODULES = (
@@ -21,6 +21,7 @@ _MODULES = (
     approvals.GATE,
     supply.SCAN,
     supply.SIGNATURE,
+    rehearsal.GATE,
 )
 GATES: dict[str, Gate] = {gate.name: gate for gate in _MODULES}
 

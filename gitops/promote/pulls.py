@@ -18,6 +18,7 @@ from gitops.forge.protocol import CommitStatus, Forge, PullRequest
 from gitops.gates.evidence import Evidence, SupplyResult, WindowState
 from gitops.gates.policy import STATUS_CONTEXT, GateVerdict, evaluate_gate
 from gitops.gates.registry import stage_gates
+from gitops.gates.rehearsal_facts import rehearsal_facts
 from gitops.gitstore.checkout import ConfigCheckout
 from gitops.promote.auditing import record_audit
 from gitops.promote.pullfacts import BRANCH_RE, PullFacts, content_at, read_pull
@@ -97,6 +98,7 @@ def gather_evidence(
         backup_recorded=facts.backup_recorded,
         signature=supply("signature"),
         scan=supply("scan"),
+        rehearsal=lambda: rehearsal_facts(repo, facts.target, facts.backup_ids),
         now=now,
     )
 

@@ -14,10 +14,13 @@ Ready when every check holds:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from gitops.config.models import ReleaseRecord
+from gitops.gates.evidence import RehearsalFacts
+from gitops.gates.rehearsal import prove_backups
 from gitops.verify import backup_contract as contract
 from gitops.verify.backup_contract import BackupEvidence
 from gitops.verify.verdict import dig
@@ -143,6 +146,23 @@ def backup_check(
     )
 
 
+def rehearsal_check(
+    release: ReleaseRecord,
+    evidence: Mapping[str | None, list[BackupEvidence]],
+    facts: RehearsalFacts,
+    now: datetime,
+) -> Check:
+    """The backups rollback would restore from count only when rehearsed within the recovery objectives."""
+    if not schema_changed(release):
+        return Check("rehearsal", True, "no database restore needed to roll back")
+    backups = tuple(sorted({b.backup_id for found in evidence.values() for b in found[:1]}))
+    proofs = prove_backups(replace(facts, backups=backups), now)
+    failing = [p.reason for p in proofs if p.state != "success"]
+    if failing:
+        return Check("rehearsal", False, "; ".join(failing))
+    return Check("rehearsal", True, "; ".join(p.reason for p in proofs))
+
+
 def rollback_readiness(
     release: ReleaseRecord | None,
     *,
@@ -151,8 +171,10 @@ def rollback_readiness(
     reconciler: Check,
     backups: Mapping[str | None, list[BackupEvidence]] | None = None,
     tenants: Sequence[str | None] = (None,),
+    rehearsal: RehearsalFacts | None = None,
+    now: datetime | None = None,
 ) -> Readiness:
-    """Combine the facts into the readiness report."""
+    """Combine the facts into the readiness report (`rehearsal`: when the env sets recovery objectives)."""
     previous = release.previous if release else None
     checks = [
         previous_release_check(release),
@@ -162,4 +184,6 @@ def rollback_readiness(
     ]
     if release is not None:
         checks.append(backup_check(release, backups or {}, tenants=tenants))
+        if rehearsal is not None and rehearsal.recovery is not None:
+            checks.append(rehearsal_check(release, backups or {}, rehearsal, now or datetime.now(UTC)))
     return Readiness(tuple(checks))

@@ -16,6 +16,8 @@ from gitops.config.source import checkout_config_repo, is_remote
 from gitops.config.types import SHA1_RE
 from gitops.errors import ConfigError, ExternalError, GitopsError, Report, UsageError, VerificationError
 from gitops.forge.actor import resolve_actor
+from gitops.gates.evidence import RehearsalFacts
+from gitops.gates.rehearsal_facts import rehearsal_facts
 from gitops.gitstore.checkout import ConfigCheckout
 from gitops.verify import backup_contract, readiness
 from gitops.verify.ancestry import GitAncestry
@@ -176,7 +178,13 @@ def _backup_jobs(api: KubeApi, outcome: Outcome, bundle: EnvBundle) -> list[dict
 
 
 def _assess_readiness(
-    bundle: EnvBundle, repo_root: Path, outcome: Outcome, api: KubeApi, probes: Probes
+    bundle: EnvBundle,
+    repo_root: Path,
+    outcome: Outcome,
+    api: KubeApi,
+    probes: Probes,
+    *,
+    rehearsals: RehearsalFacts | None = None,
 ) -> readiness.Readiness:
     release = bundle.release
     previous = release.previous if release else None
@@ -208,6 +216,7 @@ def _assess_readiness(
         reconciler=reconciler,
         backups=backups,
         tenants=[r.target.tenant for r in outcome.results] or [None],
+        rehearsal=rehearsals,
     )
 
 
@@ -279,7 +288,8 @@ def verify(
     if options.timeout <= 0:
         raise UsageError("--timeout must be a positive number of seconds")
     root = checkout_config_repo(options.config_repo)
-    bundle = load_config(root).env(options.env)
+    config = load_config(root)
+    bundle = config.env(options.env)
     _check_reconcile_kind(bundle)
     if bundle.release is None:
         raise UsageError(f"envs/{options.env}/release.yaml does not exist: nothing was promoted there yet")
@@ -295,7 +305,8 @@ def verify(
             cluster_scoped_workloads=_tenants_in_own_namespaces(bundle.config),
         )
         outcome = verification.run(options.timeout)
-        assessed = _assess_readiness(bundle, root, outcome, api, probes or Probes())
+        rehearsals = rehearsal_facts(config, options.env, ())
+        assessed = _assess_readiness(bundle, root, outcome, api, probes or Probes(), rehearsals=rehearsals)
     finally:
         api.close()
     report = VerifyReport(

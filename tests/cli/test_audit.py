@@ -151,7 +151,10 @@ def test_an_env_removed_from_config_is_still_verified(run: Run, config_repo: Con
     work = config_repo.work
     shutil.move(work / "envs" / "staging", work / "envs" / "preprod")
     for path in [work / "envs" / "preprod" / "env.yaml", *(work / "pipelines").glob("*.yaml")]:
-        path.write_text(path.read_text().replace("staging", "preprod"))
+        # the names only: `purpose: staging` stays a purpose
+        path.write_text(
+            path.read_text().replace("name: staging", "name: preprod").replace("env: staging", "env: preprod")
+        )
     config_repo.commit_all("rename staging to preprod")
     code, out, _ = run("audit", "verify", "staging", "--config-repo", str(config_repo.remote), "--json")
     assert code == 0 and json.loads(out)["chains"][0]["entries"] == 2

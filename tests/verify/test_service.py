@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import shutil
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from gitops.audit import append_entry
 from gitops.supply.signer import sign
 from gitops.verify.service import VerifyOptions, verify
 from tests.fixtures.configrepo import ConfigRepoFixture
@@ -30,9 +32,23 @@ def _server(kubeconfig: Path) -> str:
 TENANTS = ["acme-build", "globex-consult", "initech-services", "northwind-civil"]
 
 
-def prod_with_schema_change(repo: ConfigRepoFixture, previous_image: str, public_key: Path) -> str:
+def record_rehearsals(repo: ConfigRepoFixture, *, failed: tuple[str, ...] = ()) -> None:
+    """Restore rehearsals of every tenant's backup an hour ago (prod's recovery objectives need them), in
+    prod's audit log; those of the `failed` tenants failed."""
+    log = repo.work / "audit" / "prod.jsonl"
+    at = datetime.now(UTC) - timedelta(hours=1)
+    for t in TENANTS:
+        data = {"backup": f"{t}-1-3-2-817ba1f956e4", "passed": t not in failed, "rto_seconds": 90.0}
+        data |= {"rpo_seconds": 600.0, "problems": ["row counts differ"] if t in failed else []}
+        append_entry(log, env="prod", kind="rehearsal", actor="ci", data=data, key=f"rehearsal:{t}", at=at)
+
+
+def prod_with_schema_change(
+    repo: ConfigRepoFixture, previous_image: str, public_key: Path, *, failed: tuple[str, ...] = ()
+) -> str:
     """Sign prod with `public_key`, point `previous` at a real image, and make the current release change
-    the schema (a backup becomes necessary)."""
+    the schema (a backup becomes necessary); every backup was rehearsed (those of `failed` failed)."""
+    record_rehearsals(repo, failed=failed)
     (repo.work / "keys").mkdir(exist_ok=True)
     shutil.copy(public_key, repo.work / "keys" / "cosign.pub")
     env_file = repo.work / "envs" / "prod" / "env.yaml"
@@ -107,6 +123,27 @@ def test_ready_when_every_fact_holds(
     assert checks["previous-image"] == f"{previous_image} exists in the registry"
     assert "northwind-civil-1-3-2-817ba1f956e4" in checks["backup"]
     assert kube_api.count("list", "jobs") == 1  # one cluster-wide LIST for the four tenant namespaces
+
+
+@pytest.mark.registry
+def test_a_failed_restore_rehearsal_makes_rollback_not_ready(
+    config_repo: ConfigRepoFixture,
+    kube_api: FakeKubeAPI,
+    kubeconfig: Path,
+    previous_image: str,
+    signing_keys: KeyFiles,
+) -> None:
+    sha = prod_with_schema_change(
+        config_repo, previous_image, signing_keys.public, failed=("globex-consult",)
+    )
+    prod_cluster(kube_api, config_repo, sha, backups_for=TENANTS)
+    readiness = run(config_repo, kubeconfig, sha).readiness
+    assert readiness is not None and not readiness.ready
+    failing = {c.name: c.detail for c in readiness.checks if not c.ok}
+    assert set(failing) == {"rehearsal"}
+    assert failing["rehearsal"] == (
+        "the latest rehearsal of globex-consult-1-3-2-817ba1f956e4 failed: row counts differ"
+    )
 
 
 @pytest.mark.registry

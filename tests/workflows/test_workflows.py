@@ -20,7 +20,7 @@ from tests.fixtures.components import REPO, find_binary
 
 WORKFLOWS = REPO / ".github" / "workflows"
 WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml"))
-REUSABLE = ("release.yml", "promote.yml", "gate.yml", "verify.yml")
+REUSABLE = ("release.yml", "promote.yml", "gate.yml", "verify.yml", "env-expire.yml")
 EXPRESSION = re.compile(r"\$\{\{.*?\}\}", re.DOTALL)
 OPTION = re.compile(r"(?<![\w-])(--[a-z][a-z0-9-]*)")
 COMMAND_START = re.compile(r"(?:^|;|&&|\|\||\||\$\(|\bthen\b|\bdo\b)[ \t]*odoo-gitops[ \t]+", re.MULTILINE)
@@ -30,6 +30,7 @@ WRITE_SCOPES_ALLOWED = {
     "promote.yml": {"contents", "pull-requests", "statuses"},  # + the pending gate status
     "gate.yml": {"statuses", "contents", "pull-requests"},  # audit push, post-review comment
     "verify.yml": {"contents"},
+    "env-expire.yml": {"contents", "pull-requests", "statuses"},
     "ci.yml": set(),
     "release-tool.yml": {"packages"},
     "board.yml": {"pages", "id-token"},  # the deploy job only: publish to GitHub Pages

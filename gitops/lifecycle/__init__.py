@@ -1,0 +1,1 @@
+"""Non-production environments as governed changes: create, extend, expire, refresh (all by PR)."""

@@ -1,0 +1,73 @@
+"""The lifecycle PRs on the other forge: PyGithub against the loopback GitHub server (every body it returns
+validated against GitHub's schemas), backed by the real bare config repository."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from gitops.cli.main import main
+from tests.fixtures.configrepo import ConfigRepoFixture, git
+from tests.fixtures.github import SLUG, FakeGitHub, start_fake_github
+from tests.lifecycle.helpers import add_env, audit
+
+TOKEN = "ci-bot-token"
+
+
+@pytest.fixture
+def github(config_repo: ConfigRepoFixture) -> Iterator[FakeGitHub]:
+    fake, httpd = start_fake_github(config_repo.remote, {TOKEN: "ci-bot"})
+    yield fake
+    httpd.shutdown()
+    httpd.server_close()
+    fake.validate_pending()
+    assert fake.validation_errors == []
+
+
+def gh(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    repo: ConfigRepoFixture,
+    fake: FakeGitHub,
+    *args: str,
+) -> tuple[int, dict[str, Any], str]:
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    argv = [*args, "--config-repo", str(repo.remote), "--forge", "github", "--github-url", fake.host]
+    code = main([*argv, "--github-repo", SLUG, "--actor", "ci-bot", "--json"])
+    out = capsys.readouterr()
+    assert TOKEN not in out.out + out.err
+    return code, json.loads(out.out) if out.out.strip() else {}, out.err
+
+
+def test_expire_create_and_refresh_open_github_prs_once(
+    config_repo: ConfigRepoFixture, github: FakeGitHub, capsys: Any, monkeypatch: Any
+) -> None:
+    add_env(config_repo, "jv-north", expires="2026-01-31", owner="dev-bob")
+    code, result, err = gh(capsys, monkeypatch, config_repo, github, "env", "expire")
+    assert code == 0, err
+    (pull,) = github.pulls.values()
+    assert (pull.head, pull.user) == ("lifecycle/expire/jv-north", "ci-bot")
+    assert "@dev-bob" in pull.body and "odoo-gitops:lifecycle" in pull.labels
+    head = git(config_repo.remote, "rev-parse", pull.head)
+    assert [s["state"] for s in github.statuses[head]] == ["pending"]
+    assert result["expired"][0]["pull_request"]["url"].endswith(f"/{SLUG}/pull/{pull.number}")
+
+    code, again, _ = gh(capsys, monkeypatch, config_repo, github, "env", "expire")
+    assert (code, again["expired"][0]["action"]) == (0, "unchanged")
+    assert len(github.pulls) == 1
+    assert len([e for e in audit(config_repo, "jv-north") if e.kind == "lifecycle"]) == 1
+
+    until = (datetime.now(UTC).date() + timedelta(days=30)).isoformat()
+    args = ("env", "create", "uat", "--from", "staging", "--owner", "rel-omar", "--expires", until)
+    code, created, err = gh(capsys, monkeypatch, config_repo, github, *args, "--purpose", "uat")
+    assert code == 0 and created["action"] == "created", err
+    assert github.pulls[created["pull_request"]["number"]].reviewers == ["cab-ines", "cab-jonas", "cab-kofi"]
+
+    refresh = ("refresh", "prod", "staging", "--masking", "default", "--tenant", "acme-build")
+    code, refreshed, err = gh(capsys, monkeypatch, config_repo, github, *refresh)
+    assert code == 0 and refreshed["action"] == "created", err
+    assert len(github.pulls) == 3
