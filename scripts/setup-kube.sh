@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A real kube-apiserver (and etcd) for the integration tests in tests/kube/ — no registry ships the binary, so it
 # is built once from Debian 12's source package `kubernetes` (v1.20.2 with vendor/) and cached outside the
-# checkout: ${XDG_CACHE_HOME:-~/.cache}/odoo-gitops/kube/<version>/kube-apiserver (reused when the version
+# checkout: ~/.cache/odoo-gitops/kube/<version>/kube-apiserver (reused when the version
 # matches). Called as root by setup-system.sh's test profile; one progress line per step (scripts/step.sh).
 # The system's apt sources are left alone: the source package comes through a temporary sources list and a
 # temporary lists directory. Idempotent. As a normal user it only reports what is missing.
@@ -15,7 +15,9 @@ step() { bash "$here/step.sh" "$@"; }
 
 # The Debian source version the tests are built from (bookworm's kubernetes, the v1.20.2 tree).
 kube_src_version="${ODOO_GITOPS_KUBE_SRC_VERSION:-1.20.5+really1.20.2-1.1+deb12u1}"
-cache_root="${ODOO_GITOPS_KUBE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/odoo-gitops/kube}"
+# The account's home from passwd, not $HOME: the tests fence $HOME and must still find the one build.
+user_home="$(getent passwd "$(id -u)" | cut -d: -f6)"
+cache_root="${ODOO_GITOPS_KUBE_CACHE:-${user_home:-$HOME}/.cache/odoo-gitops/kube}"
 dest="$cache_root/$kube_src_version"
 binary="$dest/kube-apiserver"
 
@@ -28,7 +30,8 @@ declare -A about=([golang-go]="~1 min: Go 1.19, builds kube-apiserver" [rsync]="
   [jq]="~5 s" [etcd-server]="~10 s: etcd 3.4, the API server's store"
   [golang-github-modern-go-reflect2-dev]="~5 s: reflect2 1.0.2, replaces the vendored 1.0.1"
   [openssl]="~5 s: the test certificates and service-account keys" [make]="~5 s: kubernetes' build"
-  [dpkg-dev]="~20 s: dpkg-source unpacks the source package")
+  [dpkg-dev]="~20 s: dpkg-source unpacks the source package" [etcd-client]="~5 s: etcdctl (compaction in tests)"
+  [postgresql-15]="~30 s: a throwaway PostgreSQL for the migration hook's database proof")
 
 need_pkgs=()
 command -v go >/dev/null 2>&1 || need_pkgs+=(golang-go)
@@ -38,7 +41,10 @@ command -v etcd >/dev/null 2>&1 || need_pkgs+=(etcd-server)
 command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
 command -v make >/dev/null 2>&1 || need_pkgs+=(make)
 command -v dpkg-source >/dev/null 2>&1 || need_pkgs+=(dpkg-dev)
+command -v etcdctl >/dev/null 2>&1 || need_pkgs+=(etcd-client)
 [ -d /usr/share/gocode/src/github.com/modern-go/reflect2 ] || need_pkgs+=(golang-github-modern-go-reflect2-dev)
+# the database proof tests (tests/kube/test_database_proof.py) run the chart's migrate.py on PostgreSQL 15
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need_pkgs+=(postgresql-15)
 
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
@@ -77,12 +83,14 @@ fetch_source() {  # the source package through a temporary sources list; /etc/ap
 build() {
   local tree="$work/src/tree" gocode=/usr/share/gocode/src/github.com/modern-go/reflect2
   # vendored reflect2 1.0.1 crashes under Go >= 1.18 on the first custom-resource write: use Debian's 1.0.2
-  cp "$gocode"/*.go "$tree/vendor/github.com/modern-go/reflect2/"
-  cp "$gocode"/*.s "$tree/vendor/github.com/modern-go/reflect2/" 2>/dev/null || true
+  local vendored="$tree/vendor/github.com/modern-go/reflect2"
+  rm -f "$vendored"/*.go "$vendored"/*.s  # 1.0.2 dropped files of 1.0.1 (e.g. go_above_17.go): replace, not merge
+  cp "$gocode"/*.go "$vendored/"
+  cp "$gocode"/*.s "$vendored/" 2>/dev/null || true
   mkdir -p "$tree/.go/src/k8s.io"
   ln -sfn ../../.. "$tree/.go/src/k8s.io/kubernetes"
   (cd "$tree/.go/src/k8s.io/kubernetes" && GOPATH="$tree/.go" CGO_ENABLED=0 GOPROXY=off GOFLAGS=-mod=vendor \
-    GOCACHE="$work/gocache" make WHAT=cmd/kube-apiserver)
+    GOCACHE="$cache_root/go-build" make WHAT=cmd/kube-apiserver)
   local out
   out="$(find "$tree/_output" -type f -name kube-apiserver -perm -u+x | head -1)"
   [ -n "$out" ] || { echo "no kube-apiserver in $tree/_output" >&2; return 1; }
@@ -91,13 +99,14 @@ build() {
   printf '%s\n' "$kube_src_version" >"$dest.partial/source-version"
   rm -rf "$dest"
   mv "$dest.partial" "$dest"  # the cache entry appears whole or not at all
+  rm -rf "$cache_root/go-build"  # Go's build cache only speeds up a retry after a failed build
 }
 
 if ! command -v go >/dev/null 2>&1 || ! command -v dpkg-source >/dev/null 2>&1; then
   log "no go or dpkg-source; cannot build kube-apiserver (tests/kube will not run)"
   exit 0
 fi
-export work dest kube_src_version
+export work dest kube_src_version cache_root
 export -f fetch_source build
 step "apt source: Debian's kubernetes $kube_src_version (~60 MB, 1-3 min; the system's sources are untouched)" \
   bash -c fetch_source

@@ -18,7 +18,7 @@ from gitops.config.source import checkout_config_repo, is_remote
 from gitops.config.types import SHA1_RE
 from gitops.errors import EXIT_OK, EXIT_VERIFY, ExternalError, GitopsError, UsageError
 from gitops.promote.repo import ConfigCheckout
-from gitops.verify import backup_contract, readiness
+from gitops.verify import backup_contract, database_proof, readiness
 from gitops.verify.ancestry import GitAncestry
 from gitops.verify.backup_contract import BackupEvidence
 from gitops.verify.engine import Outcome, TargetResult, Verification
@@ -267,6 +267,7 @@ def verify(
             cluster_scoped_workloads=_tenants_in_own_namespaces(bundle.config),
         )
         outcome = verification.run(options.timeout)
+        database_proof.check(api, bundle, outcome)  # the database runs the release too (issue 19)
         assessed = _assess_readiness(bundle, root, outcome, api, probes or Probes())
     finally:
         api.close()
