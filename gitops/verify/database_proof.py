@@ -1,11 +1,12 @@
 """Proof that the database runs the release, not only the pods.
 
 The chart's migration hook (charts/odoo/files/migrate.py, `migration.recordProof: true`) reads, after
-`odoo -u`, every release module's row of `ir_module_module` (state and installed `latest_version`) and
-writes them, with the checksums of the release it updated to, into a ConfigMap labelled
-`odoo-gitops.io/database-proof=true` (and `app.kubernetes.io/instance`) in the workload namespace. A module
+`odoo -u`, every installed module's row of `ir_module_module` (state and installed `latest_version`) and
+writes them into a ConfigMap labelled `odoo-gitops.io/database-proof=true` (and
+`app.kubernetes.io/instance`) in the workload namespace. A module
 left `to upgrade` (the update failed half-way), at another version, not installed, or updated from other
-code (checksum) fails the target: the image runs, the database does not match it.
+code (a recorded checksum that is not release.yaml's) fails the target: the image runs, the database does
+not match it.
 
 Required only where the env's chart values turn the recording on (envs/<env>/values.yaml, and a tenant's
 file for its tenant), so environments without the hook verify as before.
@@ -94,7 +95,7 @@ def verdict(release: ReleaseRecord, configmaps: list[dict[str, Any]], *, subject
             reasons.append(
                 f"module {name}: database at version {version}, release.yaml says {expected.version}"
             )
-        if checksum != expected.checksum:
+        if checksum is not None and checksum != expected.checksum:  # recorded only where the hook knows it
             reasons.append(
                 f"module {name}: updated from checksum {checksum}, release.yaml says {expected.checksum}"
             )
