@@ -2,9 +2,9 @@
 
 Same script as the loopback run: every tenant's Application starts at the previous revision with its
 Deployment, new ReplicaSet and pod already running the release (status written through the status
-subresource); once verify watches Applications, they flip to the promoted revision in batches. Requests are
-the server's own `apiserver_request_total` (admin's set-up and flips excluded: counted per user agent would
-need 1.21's audit, so the flips' PATCHes are subtracted by count).
+subresource); once verify has sent its refresh PATCHes, they flip to the promoted revision in batches.
+Requests are the server's own `apiserver_request_total` for the four kinds, before and after the run; the
+bench's own flips (one PATCH per tenant) are subtracted, its /metrics reads are not of those kinds.
 """
 
 from __future__ import annotations
