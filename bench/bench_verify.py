@@ -14,6 +14,12 @@ and detection latency = time from the last status flip to the moment the last ta
 Targets: reads independent of the tenant count (one LIST + one WATCH per kind); latency < 1 s.
 
     /work/venv/bin/python bench/bench_verify.py [--tenants 500]
+
+`--real` adds the same watch run against a real kube-apiserver v1.20.2 + etcd (tests/fixtures/kube.py; built
+by scripts/setup-kube.sh), printed side by side with the loopback figures: requests from the server's own
+`apiserver_request_total` counter, end-to-end time and detection latency.
+
+    /work/venv/bin/python bench/bench_verify.py --real --tenants 500 --repeat 1
 """
 
 from __future__ import annotations
@@ -181,6 +187,15 @@ def run_polling(tenants: list[str], kubeconfig_dir: Path) -> dict[str, Any]:
     return {"counts": counts, "latency": detected - marks["last_flip"], "elapsed": elapsed}
 
 
+def run_watch_real(tenants: list[str], workdir: Path) -> dict[str, Any]:
+    """The watch run against a real kube-apiserver (see bench_verify_real.py)."""
+    from bench.bench_verify_real import run_real
+
+    return run_real(
+        tenants, workdir, sha=SHA, image=IMAGE, digest=DIGEST, batch=BATCH, interval=BATCH_INTERVAL
+    )
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values)
 
@@ -193,6 +208,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tenants", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each; medians are printed")
+    parser.add_argument("--real", action="store_true", help="also run against a real kube-apiserver")
     args = parser.parse_args()
     tenants = tenant_names(args.tenants)
     watches, polls = [], []
@@ -200,6 +216,7 @@ def main() -> None:
         for _ in range(args.repeat):  # interleaved, so both see the same machine load
             watches.append(run_watch(tenants, Path(tmp)))
             polls.append(run_polling(tenants, Path(tmp)))
+        reals = [run_watch_real(tenants, Path(tmp)) for _ in range(args.repeat)] if args.real else []
     watch, poll = watches[-1], polls[-1]
     w_reads = median([sum(w["counts"][k] for k in ("get", "list", "watch")) for w in watches])
     p_reads = median([sum(p["counts"][k] for k in ("get", "list", "watch")) for p in polls])
@@ -232,6 +249,24 @@ def main() -> None:
     print("ratios (baseline / watch):")
     print(f"  read requests: {p_reads / max(1, w_reads):.1f}x fewer with watch")
     print(f"  detection latency: {p_latency / max(1e-3, w_latency):.1f}x faster with watch")
+    if reals:
+        real = reals[-1]
+        print(
+            "side by side, watch (odoo-gitops verify): loopback server | real kube-apiserver v1.20.2 + etcd"
+        )
+        r_reads = median([r["reads"] for r in reals])
+        print(f"  read requests (LIST + WATCH + GET): {w_reads:.0f} | {r_reads:.0f}")
+        print(f"  refresh PATCHes: {watch['counts']['patch']} | {real['patches']}")
+        print(f"  by kind (real): {real['by_kind']}")
+        r_latency = median([r["latency"] for r in reals])
+        print(
+            f"  detection latency after the last flip: {w_latency * 1000:.0f} ms | {r_latency * 1000:.0f} ms"
+        )
+        r_total = median([r["elapsed"] for r in reals])
+        print(f"  end-to-end verify time: {total:.2f} s | {r_total:.2f} s")
+        print(
+            f"  (real server: populating {args.tenants} tenants took {real['populate']:.1f} s, not counted)"
+        )
     kinds_ok = all(
         w["by_kind"].get(f"{v} {k}") == 1
         for w in watches

@@ -79,6 +79,9 @@ else
   log "no tool image base rootfs at $tool_base and not root (or no mmdebstrap); tests/tool_image will not run"
 fi
 
+# A real kube-apiserver + etcd for tests/kube (built once from Debian's source package, cached outside the checkout).
+bash "$here/setup-kube.sh"
+
 docker_reachable() { timeout 10 docker info >/dev/null 2>&1; }
 
 if ! command -v docker >/dev/null 2>&1; then

@@ -42,6 +42,7 @@ DEPLOYMENTS = Resource("apps", "v1", "deployments", "Deployment")
 REPLICASETS = Resource("apps", "v1", "replicasets", "ReplicaSet")
 PODS = Resource("", "v1", "pods", "Pod")
 JOBS = Resource("batch", "v1", "jobs", "Job")
+CONFIGMAPS = Resource("", "v1", "configmaps", "ConfigMap")  # the database proof (database_proof.py)
 BUILT_IN_GROUPS = frozenset({"", "apps", "batch"})
 
 
@@ -186,12 +187,14 @@ class KubeApi:
                 REPLICASETS: self._apps.list_replica_set_for_all_namespaces,
                 PODS: self._core.list_pod_for_all_namespaces,
                 JOBS: self._batch.list_job_for_all_namespaces,
+                CONFIGMAPS: self._core.list_config_map_for_all_namespaces,
             }[res]
         return {
             DEPLOYMENTS: self._apps.list_namespaced_deployment,
             REPLICASETS: self._apps.list_namespaced_replica_set,
             PODS: self._core.list_namespaced_pod,
             JOBS: self._batch.list_namespaced_job,
+            CONFIGMAPS: self._core.list_namespaced_config_map,
         }[res]
 
     def _list_args(self, res: Resource, namespace: str | None) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ from gitops.forge.actor import resolve_actor
 from gitops.gates.evidence import RehearsalFacts
 from gitops.gates.rehearsal_facts import rehearsal_facts
 from gitops.gitstore.checkout import ConfigCheckout
-from gitops.verify import backup_contract, readiness
+from gitops.verify import backup_contract, database_proof, readiness
 from gitops.verify.ancestry import GitAncestry
 from gitops.verify.backup_contract import BackupEvidence
 from gitops.verify.convergence import Outcome, TargetResult, Verification
@@ -305,6 +305,7 @@ def verify(
             cluster_scoped_workloads=_tenants_in_own_namespaces(bundle.config),
         )
         outcome = verification.run(options.timeout)
+        database_proof.check(api, bundle, outcome)  # the database runs the release too (issue 19)
         rehearsals = rehearsal_facts(config, options.env, ())
         assessed = _assess_readiness(bundle, root, outcome, api, probes or Probes(), rehearsals=rehearsals)
     finally:
