@@ -13,10 +13,13 @@ from tests.fixtures.charts import EnvCase, Renderer, env_cases
 from tests.fixtures.kube import KubeServer
 from tests.kube.cluster import Cluster
 
-# kube-apiserver v1.20 serves PodDisruptionBudget as policy/v1beta1 only (policy/v1 arrived in 1.21, with
-# the same fields for what the chart renders): the one rewrite before the dry-run, said here because the
-# real server cannot take it as is.
-OLDER_API = {("policy/v1", "PodDisruptionBudget"): "policy/v1beta1"}
+# kube-apiserver v1.20 serves PodDisruptionBudget as policy/v1beta1 only (policy/v1 arrived in 1.21) and
+# CronJob as batch/v1beta1 only (batch/v1 arrived in 1.21), with the same fields for what the chart renders:
+# the only rewrites before the dry-run, said here because the real server cannot take them as they are.
+OLDER_API = {
+    ("policy/v1", "PodDisruptionBudget"): "policy/v1beta1",
+    ("batch/v1", "CronJob"): "batch/v1beta1",
+}
 
 
 @pytest.fixture(scope="module")
