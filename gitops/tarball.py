@@ -18,15 +18,14 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from gitops.errors import EXIT_USAGE, GitopsError
+from gitops.errors import UsageError
 
 HAS_DATA_FILTER = hasattr(tarfile, "data_filter")
 
 
-class UnsafeArchiveError(GitopsError):
-    """An archive member would write outside the destination or is not plain data."""
+class UnsafeArchiveError(UsageError):
+    """An archive member would write outside the destination or is not plain data (invalid input: exit 2)."""
 
-    exit_code = EXIT_USAGE
     kind = "unsafe-archive"
 
 

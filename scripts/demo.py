@@ -242,6 +242,14 @@ def promote_and_approve() -> None:
     cli("audit", "verify", "prod", "--config-repo", remote)
 
 
+def write_board() -> Path:
+    """The demo's config repo as the static release board (what board.yml publishes to GitHub Pages)."""
+    step("Release board: a static site of what runs where, the calendar and this promotion's audit trail")
+    out = DEMO / "board"
+    cli("board", "--out", str(out), "--config-repo", str(CONFIG_REMOTE))
+    return out / "index.html"
+
+
 def engine_status() -> str:
     """What the engine odoo-gitops would use (Docker SDK: DOCKER_HOST or the default socket) answers."""
     import docker
@@ -268,7 +276,7 @@ def env_time(moment: datetime, timezone: str) -> str:
     return f"{local:%Y-%m-%d %H:%M %Z} ({moment.astimezone(UTC):%H:%M} UTC)"
 
 
-def try_next(host: str, registry_pid: int, build: dict[str, Any]) -> None:
+def try_next(host: str, registry_pid: int, build: dict[str, Any], board: Path) -> None:
     registry = DEMO / "registry"
     step("Try next")
     venv = Path(sys.executable).parent
@@ -283,6 +291,9 @@ def try_next(host: str, registry_pid: int, build: dict[str, Any]) -> None:
         f"TRIVY_CACHE_DIR={DEMO / 'trivy'} odoo-gitops scan {build['image']} --env prod "
         f"--config-repo {CONFIG}",
         f"odoo-gitops audit log prod --config-repo {CONFIG_REMOTE}",
+        f"odoo-gitops status --config-repo {CONFIG_REMOTE}",
+        f"xdg-open {board}   # the release board (regenerate: odoo-gitops board --out {board.parent} "
+        f"--config-repo {CONFIG_REMOTE})",
     ]
     for line in lines:
         print(f"  {line}", file=sys.stderr)
@@ -310,6 +321,7 @@ def main() -> None:
         note("run `make demo` as root (it installs docker-registry) for the whole flow; planning only:")
         cli("plan", "staging", "prod", "--config-repo", str(CONFIG_REMOTE))
         cli("window", "check", "prod", "--config-repo", str(CONFIG_REMOTE), ok=(0, 3))
+        print(write_board())
         return
     host, pid = start_registry()
     try:
@@ -317,12 +329,14 @@ def main() -> None:
         build = supply_chain(host)
         seed_staging(build)
         promote_and_approve()
+        board = write_board()
     except BaseException:
         os.killpg(pid, signal.SIGTERM)
         note(f"stopped the demo's registry (pid {pid}) because the demo did not finish")
         raise
     step(f"Done. Config repo: {CONFIG_REMOTE} (working copy {CONFIG})")
-    try_next(host, pid, build)
+    try_next(host, pid, build, board)
+    print(board)  # the last line on stdout: the board's index page, to open in a browser
 
 
 if __name__ == "__main__":

@@ -16,7 +16,9 @@ step() { bash "$here/step.sh" "$@"; }
 # Roughly how long each package takes to download and install on a fresh Debian 12 (with its dependencies).
 declare -A about=([git]="~15 s" [docker-registry]="~10 s" [docker.io]="~1 min: dockerd, containerd, runc"
   [unzip]="~5 s" [npm]="~1-2 min: Node.js and ~300 small Debian packages"
-  [mmdebstrap]="~20 s: builds the tool image's Debian base" [jq]="~5 s: the workflows read --json with it")
+  [mmdebstrap]="~20 s: builds the tool image's Debian base"
+  [chromium]="~1 min: headless browser for the board's browser tests" [chromium-driver]="~5 s: chromedriver"
+  [jq]="~5 s: the workflows read --json with it")
 about[postgresql-15]="~30 s: PostgreSQL 15 server and client (initdb, pg_ctl, pg_dump, pg_restore); no cluster is started"
 
 if [ "$profile" = venv ]; then
@@ -43,6 +45,10 @@ if [ "$profile" = test ]; then
   command -v npm >/dev/null 2>&1 || need_pkgs+=(npm)
   command -v mmdebstrap >/dev/null 2>&1 || need_pkgs+=(mmdebstrap)
   command -v jq >/dev/null 2>&1 || need_pkgs+=(jq)  # the workflow tests run the workflows' shell steps
+  # the board's browser tests: Debian's chromium, or a Chrome with its chromedriver already there
+  command -v chromium >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || need_pkgs+=(chromium)
+  command -v chromedriver >/dev/null 2>&1 || [ -x "${CHROMEWEBDRIVER:-/nonexistent}/chromedriver" ] ||
+    need_pkgs+=(chromium-driver)
   [ -x /usr/lib/postgresql/15/bin/initdb ] || need_pkgs+=(postgresql-15)
 fi
 

@@ -18,7 +18,7 @@ import pytest
 
 from gitops import tarball
 from gitops.errors import EXIT_USAGE
-from gitops.promote.evidence import compute_schema_diff
+from gitops.promote.stage_seams import compute_schema_diff
 
 MODES = [False, True] if tarball.HAS_DATA_FILTER else [False]
 

@@ -12,141 +12,14 @@ Severity rules (what `-u` does in Odoo):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from gitops.addons.changes import DESTRUCTIVE, INFO, SCHEMA, Change, Severity
-from gitops.addons.models import Expr, FieldDef, ModelDef
+from gitops.addons.field_facts import SAFE_CASTS, FieldFacts, field_facts, has_table, is_set
+from gitops.addons.models import FieldDef, ModelDef
 
-_COLUMN_TYPES = {
-    "boolean": "bool",
-    "integer": "int4",
-    "monetary": "numeric",
-    "char": "varchar",
-    "text": "text",
-    "html": "text",
-    "date": "date",
-    "datetime": "timestamp",
-    "selection": "varchar",
-    "reference": "varchar",
-    "many2one": "int4",
-    "many2one_reference": "int4",
-    "json": "jsonb",
-    "properties": "jsonb",
-    "properties_definition": "jsonb",
-}
-# column conversions Odoo's ALTER COLUMN … TYPE … USING col::type performs without losing values
-_SAFE_CASTS = frozenset(
-    {
-        ("varchar", "text"),
-        ("text", "varchar"),
-        ("int4", "int8"),
-        ("int4", "numeric"),
-        ("int4", "float8"),
-        ("float8", "numeric"),
-        ("date", "timestamp"),
-        ("bool", "int4"),
-    }
-)
-_TRANSLATABLE = frozenset({"char", "text", "html"})
 # attributes that mean something else (or nothing) once the type changes: the type change covers them
 _TYPE_SPECIFIC = frozenset({"stored", "relation", "selection", "attachment", "digits"})
-
-
-def _major(series: str | None) -> int:
-    return int(series.split(".")[0]) if series else 17
-
-
-@dataclass(frozen=True, kw_only=True)
-class FieldFacts:
-    """The database-relevant reading of a field definition."""
-
-    type: str
-    stored: bool
-    column: str | None
-    required: Any
-    has_default: bool
-    index: Any
-    translate: Any
-    company_dependent: Any
-    selection: Any
-    comodel: Any
-    ondelete: Any
-    relation: tuple[Any, Any, Any] | None
-    digits: Any
-    attachment: Any
-
-
-def _is_set(value: Any) -> bool:
-    return isinstance(value, Expr) or bool(value)
-
-
-def _stored(fdef: FieldDef, series: str | None) -> bool:
-    attrs = fdef.attrs
-    if "store" in attrs:
-        return bool(attrs["store"])
-    if attrs.get("company_dependent") and _major(series) < 18:
-        return False  # values live in ir.property before 18
-    return not (_is_set(attrs.get("compute")) or _is_set(attrs.get("related")))
-
-
-def _column(fdef: FieldDef, stored: bool, series: str | None) -> str | None:
-    attrs = fdef.attrs
-    if not stored or fdef.type in ("one2many", "many2many"):
-        return None
-    if fdef.type == "binary":
-        return None if attrs.get("attachment", True) else "bytea"
-    if attrs.get("company_dependent") or (fdef.type in _TRANSLATABLE and _is_set(attrs.get("translate"))):
-        return "jsonb"
-    if fdef.type == "float":
-        return "numeric" if _is_set(attrs.get("digits")) else "float8"
-    return _COLUMN_TYPES.get(fdef.type)
-
-
-def _selection_keys(attrs: Mapping[str, Any]) -> Any:
-    keys: list[Any] = []
-    for source in ("selection", "selection_add"):
-        value = attrs.get(source)
-        if isinstance(value, Expr | str):
-            return value if isinstance(value, Expr) else Expr(value)
-        for item in value or ():
-            if isinstance(item, list | tuple) and item:
-                keys.append(item[0])
-    return tuple(sorted(set(keys), key=repr)) if keys else None
-
-
-def _ondelete(fdef: FieldDef) -> Any:
-    """Odoo's default for many2one: 'restrict' when required, else 'set null'."""
-    value = fdef.attrs.get("ondelete")
-    if value is None and fdef.type == "many2one":
-        return "restrict" if fdef.attrs.get("required") is True else "set null"
-    return value
-
-
-def field_facts(fdef: FieldDef, series: str | None) -> FieldFacts:
-    attrs = fdef.attrs
-    stored = _stored(fdef, series)
-    m2m = (attrs.get("relation"), attrs.get("column1"), attrs.get("column2"))
-    return FieldFacts(
-        type=fdef.type,
-        stored=stored,
-        column=_column(fdef, stored, series),
-        required=attrs.get("required", False),
-        has_default="default" in attrs,
-        index=attrs.get("index", False),
-        translate=attrs.get("translate", False),
-        company_dependent=attrs.get("company_dependent", False),
-        selection=_selection_keys(attrs) if fdef.type in ("selection", "reference") else None,
-        comodel=attrs.get("comodel_name"),
-        ondelete=_ondelete(fdef),
-        relation=m2m if fdef.type == "many2many" else None,
-        digits=attrs.get("digits"),
-        attachment=attrs.get("attachment", True) if fdef.type == "binary" else None,
-    )
-
-
-def _has_table(facts: FieldFacts) -> bool:
-    return facts.column is not None or (facts.type == "many2many" and facts.stored)
 
 
 class _Recorder:
@@ -186,24 +59,24 @@ class _Recorder:
 
 
 def _type_severity(old: FieldFacts, new: FieldFacts) -> Severity:
-    if not _has_table(old):
-        return SCHEMA if _has_table(new) else INFO
+    if not has_table(old):
+        return SCHEMA if has_table(new) else INFO
     if old.column is None or new.column is None:  # a many2many table left behind, or the column dropped
         return DESTRUCTIVE
-    if old.column != new.column and (old.column, new.column) not in _SAFE_CASTS:
+    if old.column != new.column and (old.column, new.column) not in SAFE_CASTS:
         return DESTRUCTIVE
     return SCHEMA
 
 
 def _flag_severity(before: Any, after: Any, *, adding: Severity, removing: Severity) -> Severity:
-    return adding if _is_set(after) and not _is_set(before) else removing if _is_set(before) else adding
+    return adding if is_set(after) and not is_set(before) else removing if is_set(before) else adding
 
 
 AttributeRule = Callable[[FieldFacts, FieldFacts], Severity]
 
 
 def _required_rule(old: FieldFacts, new: FieldFacts) -> Severity:
-    if _is_set(new.required) and not _is_set(old.required):
+    if is_set(new.required) and not is_set(old.required):
         return DESTRUCTIVE if old.column is not None and not new.has_default else SCHEMA
     return SCHEMA
 
@@ -257,7 +130,7 @@ def _compare_field(rec: _Recorder, model: str, old: FieldDef, new: FieldDef, ser
         old_value, new_value = getattr(before, attribute), getattr(after, attribute)
         if old_value == new_value or (attribute in _TYPE_SPECIFIC and before.type != after.type):
             continue
-        in_db = _has_table(before) or _has_table(after)
+        in_db = has_table(before) or has_table(after)
         severity = rule(before, after) if in_db else INFO
         message = "computed over every existing row" if kind == "field_store" and after.stored else ""
         rec.add(
@@ -275,7 +148,7 @@ def _compare_field(rec: _Recorder, model: str, old: FieldDef, new: FieldDef, ser
 
 def _field_added(rec: _Recorder, model: str, new: FieldDef, series: str | None) -> None:
     facts = field_facts(new, series)
-    severity = SCHEMA if _has_table(facts) else INFO
+    severity = SCHEMA if has_table(facts) else INFO
     message = f"new column ({facts.column})" if facts.column else "no column"
     rec.add(
         "field_added",
@@ -294,12 +167,12 @@ def _field_removed(
 ) -> None:
     facts = field_facts(old, series)
     twins = sorted(name for name, f in added.items() if f.type == old.type)
-    message = "column dropped (DROP COLUMN … CASCADE)" if _has_table(facts) else "no column"
-    if twins and _has_table(facts):
+    message = "column dropped (DROP COLUMN … CASCADE)" if has_table(facts) else "no column"
+    if twins and has_table(facts):
         message += f"; renamed to {', '.join(twins)}? a rename needs a pre-migrate script"
     rec.add(
         "field_removed",
-        DESTRUCTIVE if _has_table(facts) else INFO,
+        DESTRUCTIVE if has_table(facts) else INFO,
         model=model,
         field=old.name,
         before=old.type,
@@ -326,7 +199,7 @@ def _compare_model_attrs(rec: _Recorder, old: ModelDef, new: ModelDef) -> None:
         after = new.attrs.get(attr, _MODEL_DEFAULTS.get(attr))
         if before == after:
             continue
-        destructive = attr == "_table" or (attr == "_inherits" and _is_set(before))
+        destructive = attr == "_table" or (attr == "_inherits" and is_set(before))
         rec.add(
             "model_attribute",
             DESTRUCTIVE if destructive else SCHEMA,

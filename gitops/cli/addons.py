@@ -11,8 +11,8 @@ from gitops.addons.checksums import DEFAULT_EXCLUDES, ModuleFacts, compute_check
 from gitops.addons.core import SUPPORTED_SERIES
 from gitops.addons.diff import AddonsDiff, diff_addons
 from gitops.addons.discovery import discover
-from gitops.cli.options import emit, json_option
-from gitops.errors import EXIT_POLICY
+from gitops.cli.options import emit, json_option, print_report
+from gitops.errors import PolicyError, Report
 
 _DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 _series_option = click.option(
@@ -141,9 +141,7 @@ def diff(
         known_modules=known_modules,
         exclude_patterns=parse_exclude_patterns(exclude_patterns),
     )
-    emit(
-        result.to_dict(),
-        as_json=as_json,
-        human=lambda: _diff_text(result),
-        exit_code=EXIT_POLICY if result.errors else 0,
-    )
+    report = Report(data=result.to_dict(), text=lambda: _diff_text(result))
+    if result.errors:
+        raise PolicyError("the addons break a consistency rule", report=report)
+    print_report(report, as_json=as_json)

@@ -13,8 +13,8 @@ import click
 from gitops.audit.log import AuditEntry
 from gitops.audit_trail.service import AuditVerification, read_log, verify_audit
 from gitops.audit_trail.source import open_audit_source
-from gitops.cli.options import config_repo_option, emit, info, json_option
-from gitops.errors import EXIT_VERIFY
+from gitops.cli.options import config_repo_option, emit, info, json_option, print_report
+from gitops.errors import Report, VerificationError
 
 
 @click.group("audit")
@@ -45,12 +45,10 @@ def verify(env: str | None, config_repo: str, as_json: bool) -> None:
     with open_audit_source(config_repo) as source:
         info(source.describe())
         result = verify_audit(source, env)
-    emit(
-        result.to_dict(),
-        as_json=as_json,
-        human=lambda: render_verification(result),
-        exit_code=0 if result.ok else EXIT_VERIFY,
-    )
+    report = Report(data=result.to_dict(), text=lambda: render_verification(result))
+    if not result.ok:
+        raise VerificationError("the audit log does not verify", report=report)
+    print_report(report, as_json=as_json)
 
 
 @audit.command("log")

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
-from gitops.cli.options import config_repo_option, emit, info, json_option
+from gitops.cli.options import config_repo_option, emit, info, json_option, print_report
 from gitops.config.loader import load_config
 from gitops.config.source import checkout_config_repo, is_remote
 from gitops.database.backups import restore_fresh, take_backup
@@ -24,7 +24,7 @@ from gitops.database.masking_rules import load_rules
 from gitops.database.postgres import DEFAULT_DSN_ENV, Server
 from gitops.database.refresh import mask_and_prove, write_record
 from gitops.database.rehearsal import RehearsalRecord, rehearse
-from gitops.errors import EXIT_VERIFY, UsageError
+from gitops.errors import Report, UsageError, VerificationError
 
 REHEARSAL_RECORD = "rehearsal.json"
 F = TypeVar("F", bound=Callable[..., Any])
@@ -115,12 +115,10 @@ def verify(
     info(f"rehearsing the restore of {backup_file} on {server.params.get('host', 'localhost')}")
     result = rehearse(server, backup_file, env=env, release_modules=modules)
     write_record(target, result.to_dict())
-    emit(
-        {**result.to_dict(), "record": str(target)},
-        as_json=as_json,
-        human=lambda: _human(result),
-        exit_code=0 if result.passed else EXIT_VERIFY,
-    )
+    report = Report(data={**result.to_dict(), "record": str(target)}, text=lambda: _human(result))
+    if not result.passed:
+        raise VerificationError(f"the restore rehearsal of {backup_file.name} failed", report=report)
+    print_report(report, as_json=as_json)
 
 
 MASKING_RECORD = "masking-proof.json"

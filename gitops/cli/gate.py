@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 import click
 
 from gitops.cli.forge_options import forge_options
-from gitops.cli.options import config_repo_option, emit, json_option
-from gitops.errors import EXIT_POLICY
+from gitops.cli.options import config_repo_option, json_option, print_report
+from gitops.errors import PolicyError, Report
 from gitops.forge.protocol import ForgeSettings
 from gitops.forge.session import open_session
-from gitops.promote.evidence import engine_window_check
 from gitops.promote.pulls import GateReport, check_gate
+from gitops.promote.stage_seams import engine_window_check
 
 
 def render_gate(report: GateReport) -> str:
@@ -53,9 +53,7 @@ def check(
             s.forge, s.checkout, s.repo, number, now=datetime.now(UTC),
             window_check=engine_window_check, actor=s.actor, publish=not no_publish,
         )  # fmt: skip
-    emit(
-        report.to_dict(),
-        as_json=as_json,
-        human=lambda: render_gate(report),
-        exit_code=0 if report.verdict.state == "success" else EXIT_POLICY,
-    )
+    shown = Report(data=report.to_dict(), text=lambda: render_gate(report))
+    if report.verdict.state != "success":
+        raise PolicyError(f"the gate of PR #{number} is {report.verdict.state}", report=shown)
+    print_report(shown, as_json=as_json)

@@ -13,7 +13,7 @@ import click
 
 from gitops import __version__
 from gitops.cli.options import print_report, to_json
-from gitops.errors import EXIT_EXTERNAL, EXIT_USAGE, GitopsError
+from gitops.errors import EXIT_EXTERNAL, EXIT_USAGE, GitopsError, exit_code_of
 from gitops.redact import clone_sources, redact, register_process
 
 # verb module -> attribute holding its click command (or group). One module per verb.
@@ -32,6 +32,8 @@ VERBS: tuple[tuple[str, str], ...] = (
     ("gitops.cli.rollback", "rollback"),
     ("gitops.cli.pr", "pr"),
     ("gitops.cli.gate", "gate"),
+    ("gitops.cli.status", "status"),
+    ("gitops.cli.board", "board_command"),
     ("gitops.cli.backup", "backup"),
 )
 
@@ -101,8 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     except GitopsError as exc:
         if exc.report is not None:  # a verdict: the verb's result, as a success prints it
             print_report(exc.report, as_json=as_json)
-            return exc.exit_code
-        return _fail(exc.to_dict(), exc.render(), exc.exit_code, as_json, sources=exc.read_from)
+            return exit_code_of(exc)
+        return _fail(exc.to_dict(), exc.render(), exit_code_of(exc), as_json, sources=exc.read_from)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:

@@ -65,17 +65,10 @@ def print_report(report: Report, *, as_json: bool) -> None:
             click.echo(redact(text))
 
 
-def emit(data: Any, *, as_json: bool, human: Callable[[], str] | str, exit_code: int = 0) -> None:
-    """Print the result, redacted: JSON on stdout with --json, otherwise human text. Then exit with
-    `exit_code`."""
-    if as_json:
-        sys.stdout.write(to_json(data) + "\n")
-    else:
-        text = human() if callable(human) else human
-        if text:
-            click.echo(redact(text))
-    if exit_code:
-        raise click.exceptions.Exit(exit_code)
+def emit(data: Any, *, as_json: bool, human: Callable[[], str] | str) -> None:
+    """Print a verb's result (`print_report`). A verdict that says no is not emitted: the verb raises it
+    as its error type carrying the report, and gitops/errors.py maps it to its exit code."""
+    print_report(Report(data=data, text=human), as_json=as_json)
 
 
 def info(message: str) -> None:

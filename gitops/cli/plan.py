@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from gitops.cli.options import config_repo_option, emit, json_option
+from gitops.cli.options import config_repo_option, json_option, print_report
 from gitops.config.loader import load_config
 from gitops.config.source import checkout_config_repo
-from gitops.errors import EXIT_POLICY
-from gitops.promote.evidence import engine_window_check
+from gitops.errors import PolicyError, Report
 from gitops.promote.plan import Plan, make_plan
+from gitops.promote.stage_seams import engine_window_check
 from gitops.promote.waves import NextWave
 
 
@@ -98,9 +98,7 @@ def plan(
     result = make_plan(
         repo, source_env, target_env, request=NextWave(chosen, wave), window_check=engine_window_check
     )
-    emit(
-        result.to_dict(),
-        as_json=as_json,
-        human=lambda: render_plan(result),
-        exit_code=0 if result.allowed else EXIT_POLICY,
-    )
+    report = Report(data=result.to_dict(), text=lambda: render_plan(result))
+    if not result.allowed:
+        raise PolicyError(f"promote {source_env} → {target_env} would be refused", report=report)
+    print_report(report, as_json=as_json)

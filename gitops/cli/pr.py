@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import click
 
+from gitops.board.cab import CabView, cab_view
+from gitops.board.cabtext import cab_markdown, text_block
+from gitops.board.snapshot import covered_cells, window_now
 from gitops.cli.forge_options import forge_options
 from gitops.cli.gate import render_gate
 from gitops.cli.options import config_repo_option, emit, info, json_option
 from gitops.errors import GitopsError
-from gitops.forge.protocol import ForgeSettings, ListsAllPulls, PullRequest
+from gitops.forge.protocol import CommitStatus, ForgeSettings, ListsAllPulls, PullRequest
 from gitops.forge.session import Session, open_session
 from gitops.gates.policy import GateVerdict, Review
-from gitops.promote.evidence import engine_window_check
 from gitops.promote.marker import strip_marker
+from gitops.promote.pullfacts import PullFacts
 from gitops.promote.pulls import evaluate_pull, merge_pull
+from gitops.promote.stage_seams import engine_window_check
+from gitops.redact import redact
 
 
 @click.group("pr")
@@ -51,18 +58,44 @@ def list_(*, config_repo: str, forge: ForgeSettings, show_all: bool, as_json: bo
 @click.argument("number", type=int, metavar="PR")
 @config_repo_option
 @forge_options
+@click.option(
+    "--addons-repo",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="The addons repository: list the schema changes and the migration scripts the release brings.",
+)
+@click.option("--body", "show_body", is_flag=True, help="Also print the PR description (marker removed).")
+@click.option(
+    "--registry", "check_registry", is_flag=True,
+    help="Read the image's SBOM and provenance attestations from its registry (verified with the env's key).",
+)  # fmt: skip
 @json_option
-def show(*, number: int, config_repo: str, forge: ForgeSettings, as_json: bool) -> None:
-    """Show one PR: the gate verdict, its body, each review (counted or ignored, and why), statuses."""
+def show(
+    *,
+    number: int, config_repo: str, forge: ForgeSettings, addons_repo: Path | None, show_body: bool,
+    check_registry: bool, as_json: bool,
+) -> None:  # fmt: skip
+    """Show one PR for the CAB: the gate verdict and what is missing first, then the schema changes
+    (destructive first, explained), migration scripts, evidence, the window in the env's time zone, the
+    rollback target and each review (counted or ignored, and why). Facts come from git and the audit log on
+    main, never from the PR body."""
+    now = datetime.now(UTC)
     with open_session(config_repo, forge) as s:
         pull = s.forge.get_pull(number)
         reviews = s.forge.reviews(number)
         statuses = s.forge.statuses(pull.head_sha) if pull.head_sha else []
-        verdict = _verdict(s, pull)
+        evaluated = _evaluate(s, pull, now)
+        view = (
+            None
+            if isinstance(evaluated, str)
+            else _cab(s, pull, evaluated, reviews, addons_repo, check_registry=check_registry)
+        )
+    verdict = evaluated[1] if not isinstance(evaluated, str) else evaluated
     marks = review_marks(reviews, verdict)
+    body = strip_marker(pull.body)
     data = {
         **pull.to_dict(),
-        "body": strip_marker(pull.body),
+        "body": body,
         "gate": verdict.to_dict() if isinstance(verdict, GateVerdict) else {"error": verdict},
         "reviews": [
             {"id": r.id, "user": r.user, "state": r.state, "commit_id": r.commit_id, **marks[r.id]}
@@ -71,27 +104,94 @@ def show(*, number: int, config_repo: str, forge: ForgeSettings, as_json: bool) 
         "statuses": [
             {"context": c.context, "state": c.state, "description": c.description} for c in statuses
         ],
+        "cab": view.to_dict() if view else None,
     }
-    head = (
-        f"gate: {verdict.state.upper()}: {verdict.description}"
-        if isinstance(verdict, GateVerdict)
-        else f"gate: cannot evaluate: {verdict}"
-    )
-    emit(
-        data,
-        as_json=as_json,
-        human=lambda: "\n".join(
-            [
-                head,
-                f"#{pull.number} {pull.state}: {pull.title}",
-                f"head {pull.head} @ {pull.head_sha[:12]}",
-                "",
-            ]
-            + [strip_marker(pull.body)]
-            + [_review_line(r, marks[r.id]) for r in reviews]
-            + [f"status: {c.context} {c.state} — {c.description}" for c in statuses]
-        ),
-    )
+    if as_json:
+        emit(data, as_json=True, human="")
+        return
+    if view is None:
+        emit(data, as_json=False, human=lambda: _plain_show(pull, str(verdict), reviews, marks, statuses))
+        return
+    text = cab_markdown(
+        view, head=pull.head, head_sha=pull.head_sha, statuses=statuses, now=now,
+        body=body if show_body else None,
+    )  # fmt: skip
+    print_markdown(text)
+
+
+def _evaluate(s: Session, pull: PullRequest, now: datetime) -> tuple[PullFacts, GateVerdict] | str:
+    """(facts, verdict) as `gate check --no-publish` gives them, or why there are none."""
+    if pull.state != "open":
+        return f"PR is {pull.state}"
+    try:
+        return evaluate_pull(s.forge, s.checkout, s.repo, pull, now=now, window_check=engine_window_check)
+    except GitopsError as exc:
+        return str(exc)
+
+
+def _cab(
+    s: Session,
+    pull: PullRequest,
+    evaluated: tuple[PullFacts, GateVerdict],
+    reviews: Sequence[Review],
+    addons_repo: Path | None,
+    *,
+    check_registry: bool,
+) -> CabView:
+    facts, verdict = evaluated
+    present, error = _attestations(s, facts) if check_registry else (None, None)
+    timezone = s.repo.env(facts.target).config.timezone
+    window = None if verdict.window is None else window_now(verdict.window, timezone=timezone, gated=True)
+    covers = covered_cells(s.repo, facts.target, facts.release, facts.tenants, facts.completes_env)
+    return cab_view(
+        s.repo, number=pull.number, title=pull.title, facts=facts, verdict=verdict, reviews=reviews,
+        window=window, covers=covers, addons_repo=addons_repo, attestations=present, attestations_error=error,
+    )  # fmt: skip
+
+
+def _attestations(s: Session, facts: PullFacts) -> tuple[dict[str, bool] | None, str | None]:
+    """The image's SBOM / provenance attestations under the target's key, or why they cannot be read."""
+    signing = s.repo.env(facts.target).config.signing
+    if signing is None or facts.image is None:
+        return None, f"{facts.target!r} has no signing.public_key to verify attestations with"
+    from gitops.board.attestations import attestations_present
+
+    try:
+        return attestations_present(facts.image, s.repo.files.read(signing.public_key)), None
+    except GitopsError as exc:
+        return None, str(exc)
+
+
+def print_markdown(text: str) -> None:
+    """Markdown rendered by rich on a terminal; the Markdown text itself otherwise. Redacted either way."""
+    text = redact(text)
+    if not sys.stdout.isatty():
+        click.echo(text, nl=False)
+        return
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    Console(highlight=False, emoji=False).print(Markdown(text))
+
+
+def _plain_show(
+    pull: PullRequest,
+    why: str,
+    reviews: Sequence[Review],
+    marks: dict[int, dict[str, Any]],
+    statuses: Sequence[CommitStatus],
+) -> str:
+    """A PR whose gate cannot be evaluated (closed, merged, not a promotion): what there is to show."""
+    lines = [
+        f"gate: cannot evaluate: {why}",
+        f"#{pull.number} {pull.state}: {pull.title}",
+        f"head {pull.head} @ {pull.head_sha[:12]}",
+        "",
+        strip_marker(pull.body),
+    ]
+    lines += [_review_line(r, marks[r.id]) for r in reviews]
+    lines += [f"status: {c.context} {c.state} — {c.description}" for c in statuses]
+    return text_block("\n".join(lines))
 
 
 def _verdict(s: Session, pull: PullRequest) -> GateVerdict | str:

@@ -14,9 +14,9 @@ from gitops.forge.actor import resolve_actor
 from gitops.forge.protocol import ForgeSettings
 from gitops.forge.registry import forge_factory
 from gitops.forge.session import git_remote, workdir
-from gitops.promote.evidence import RegistrySupplyChecks, engine_window_check
 from gitops.promote.service import PromoteOptions, PromotionResult, Seams
 from gitops.promote.service import promote as promote_release
+from gitops.promote.stage_seams import RegistrySupplyChecks, engine_window_check
 
 
 def run_install(
@@ -29,7 +29,9 @@ def run_install(
 ) -> None:
     """Shared by promote and rollback: forge, supply checks and window seams, a work dir, then print."""
     remote = git_remote(config_repo, settings)
-    seams = Seams(forge_factory(settings, remote), RegistrySupplyChecks(), engine_window_check)
+    seams = Seams(
+        forge=forge_factory(settings, remote), supply=RegistrySupplyChecks(), window_check=engine_window_check
+    )
     with workdir() as tmp:
         options = PromoteOptions(remote=remote, workdir=tmp, actor=resolve_actor(settings.actor), **fields)
         result = action(options, seams)

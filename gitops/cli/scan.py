@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from gitops.cli.options import config_repo_option, emit, json_option
-from gitops.errors import EXIT_POLICY, UsageError
+from gitops.cli.options import config_repo_option, json_option, print_report
+from gitops.errors import PolicyError, Report, UsageError
 from gitops.supply.policyfile import resolve_policy
 from gitops.supply.scan import ScanOutcome, ScanRequest, scan
 
@@ -61,9 +61,7 @@ def scan_command(  # noqa: PLR0917 (click passes options positionally)
             timeout=timeout,
         )
     )
-    emit(
-        outcome.to_dict(),
-        as_json=as_json,
-        human=lambda: render_scan(outcome),
-        exit_code=0 if outcome.verdict.passed else EXIT_POLICY,
-    )
+    report = Report(data=outcome.to_dict(), text=lambda: render_scan(outcome))
+    if not outcome.verdict.passed:
+        raise PolicyError(f"the scan of {image} fails its policy", report=report)
+    print_report(report, as_json=as_json)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from gitops.cli.options import emit, json_option
-from gitops.errors import EXIT_POLICY
+from gitops.cli.options import json_option, print_report
+from gitops.errors import PolicyError, Report
 from gitops.supply.signer import verify_signature
 
 
@@ -20,9 +20,9 @@ def verify_signature_command(image: str, public_key: Path, timeout: float, as_js
     """Check the cosign signatures of IMAGE against the public key."""
     evidence = verify_signature(image, public_key, timeout=timeout)
     verdict = "verified" if evidence.ok else "NOT verified"
-    emit(
-        {"image": image, **evidence.to_dict()},
-        as_json=as_json,
-        human=f"{verdict}: {image}\n  {evidence.reason}",
-        exit_code=0 if evidence.ok else EXIT_POLICY,
+    report = Report(
+        data={"image": image, **evidence.to_dict()}, text=f"{verdict}: {image}\n  {evidence.reason}"
     )
+    if not evidence.ok:
+        raise PolicyError(f"no valid signature covers {image}", report=report)
+    print_report(report, as_json=as_json)

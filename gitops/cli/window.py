@@ -9,10 +9,10 @@ from typing import Any
 
 import click
 
-from gitops.cli.options import config_repo_option, emit, info, json_option
+from gitops.cli.options import config_repo_option, emit, info, json_option, print_report
 from gitops.config.calendars.rules import horizon_end
 from gitops.config.types import parse_duration
-from gitops.errors import EXIT_POLICY, UsageError
+from gitops.errors import PolicyError, Report, UsageError
 from gitops.windows.blocks import Reason, iso
 from gitops.windows.lint import LintResult, lint_calendars
 from gitops.windows.service import (
@@ -171,12 +171,10 @@ def _expiry(text: str | None, at: datetime) -> datetime | None:
 
 
 def _emit_check(result: CheckResult, as_json: bool, data: dict[str, Any] | None) -> None:
-    emit(
-        data if data is not None else result.to_dict(),
-        as_json=as_json,
-        human=lambda: _check_text(result),
-        exit_code=0 if result.passes else EXIT_POLICY,
-    )
+    report = Report(data=data if data is not None else result.to_dict(), text=lambda: _check_text(result))
+    if not result.passes:
+        raise PolicyError("the change window is closed", report=report)
+    print_report(report, as_json=as_json)
 
 
 def _next_text(opening: NextOpening) -> str:
@@ -194,12 +192,10 @@ def _next_text(opening: NextOpening) -> str:
 def next_command(*, env: str, at: str | None, config_repo: str, as_json: bool) -> None:
     """When ENV next opens (now, if it is open). Exit 3 if not within 400 days."""
     opening = next_env(config_repo=config_repo, env=env, at=_instant(at, "--at"))
-    emit(
-        opening.to_dict(),
-        as_json=as_json,
-        human=lambda: _next_text(opening),
-        exit_code=0 if opening.next_open else EXIT_POLICY,
-    )
+    report = Report(data=opening.to_dict(), text=lambda: _next_text(opening))
+    if opening.next_open is None:
+        raise PolicyError(f"{env} has no open window within 400 days", report=report)
+    print_report(report, as_json=as_json)
 
 
 def _interval_text(item: Interval) -> str:
@@ -293,9 +289,7 @@ def lint_command(*, at: str | None, config_repo: str, as_json: bool) -> None:
     (file:line), 3 when a rule has ended."""
     today = _bound(at, "--at", inclusive_day=False).date() if at else datetime.now(UTC).date()
     result = lint_calendars(config_repo=config_repo, today=today)
-    emit(
-        result.to_dict(),
-        as_json=as_json,
-        human=lambda: _lint_text(result),
-        exit_code=EXIT_POLICY if result.findings else 0,
-    )
+    report = Report(data=result.to_dict(), text=lambda: _lint_text(result))
+    if result.findings:
+        raise PolicyError(f"{len(result.findings)} calendar rule(s) no longer occur", report=report)
+    print_report(report, as_json=as_json)

@@ -51,6 +51,7 @@ class ConfigRepo:
     pipelines: dict[str, Pipeline]
     calendars: dict[str, Calendar]
     files: Files  # what the config was read from (a directory, or a git tree in memory)
+    pipeline_docs: dict[str, Document] = field(default_factory=dict)  # by pipeline name: for file:line
 
     def env(self, name: str) -> EnvBundle:
         if name not in self.envs:
@@ -228,7 +229,8 @@ class _Loader:
         if self.problems:
             raise ConfigError(self.problems, hint="fix the files named above; every problem is listed")
         pipelines_by_name = {n: p for n, (p, _) in pipelines.items()}
-        return ConfigRepo(self.root, envs, pipelines_by_name, calendars, self.files)
+        docs = {n: doc for n, (_, doc) in pipelines.items()}
+        return ConfigRepo(self.root, envs, pipelines_by_name, calendars, self.files, docs)
 
 
 def load_config(root: Path | str, files: Files | None = None) -> ConfigRepo:

@@ -29,7 +29,9 @@ ChangeClass = Literal["standard", "normal", "emergency"]
 # A reconciler kind's name; the kinds are the registry's (gitops/verify/reconcilers/registry.py),
 # checked by verify, which owns them (config/ imports no later stage).
 ReconcileKind = Name
-GateName = Literal["window", "approvals", "scan", "signature"]
+# A gate's name; the gates are the registry's (gitops/gates/registry.py), which checks a stage's list
+# and names the pipeline file and line of an unknown one (config/ imports no later stage).
+GateName = Name
 TENANT_PLACEHOLDER = "{tenant}"
 
 

@@ -2,9 +2,9 @@
 promote, gate check, pr merge and the PR body iterate.
 
 Adding a gate: write one module with a `GATE = Gate(...)` (a name, the phases it applies in, and a pure
-function from `Evidence` to a `GateResult`), then add one line to `_MODULES` below and its name to
-`GateName` in gitops/config/models.py (config is validated before any stage is imported; a test keeps
-the two equal).
+function from `Evidence` to a `GateResult`), then add one line to `_MODULES` below. Nothing else: a stage's
+`gates:` list is checked against this registry here (config/ cannot import it), and an unknown name is
+reported with its pipeline file and line.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gitops.config.loader import ConfigRepo
+from gitops.errors import ConfigError, Problem
 from gitops.gates import approvals, supply, window
 from gitops.gates.evidence import Evidence, Gate, GateResult, Phase
 
@@ -25,9 +26,31 @@ GATES: dict[str, Gate] = {gate.name: gate for gate in _MODULES}
 
 
 def stage_gates(repo: ConfigRepo, env: str) -> tuple[str, ...]:
-    """The gates `env`'s pipeline stage lists: the one list every command iterates."""
-    stage = repo.pipeline_for(env).stage(env)
-    return tuple(stage.gates) if stage is not None else tuple(GATES)
+    """The gates `env`'s pipeline stage lists: the one list every command iterates. A name the registry does
+    not know is a config error naming the pipeline file and line (exit 2), never a silent skip."""
+    pipeline = repo.pipeline_for(env)
+    index = pipeline.index_of(env)
+    stage = pipeline.stage(env)
+    if stage is None or index is None:
+        return tuple(GATES)
+    unknown = [(j, name) for j, name in enumerate(stage.gates) if name not in GATES]
+    if unknown:
+        doc = repo.pipeline_docs.get(pipeline.name)
+        known = ", ".join(sorted(GATES))
+        raise ConfigError(
+            [
+                doc.problem(
+                    ("stages", index, "gates", j),
+                    f"gate {name!r} is not a gate odoo-gitops knows (known: {known})",
+                )
+                if doc is not None
+                else Problem(
+                    f"pipelines/{pipeline.name}.yaml", 0, f"gate {name!r} is unknown (known: {known})"
+                )
+                for j, name in unknown
+            ]
+        )
+    return tuple(stage.gates)
 
 
 def gate(name: str) -> Gate:

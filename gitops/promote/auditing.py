@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from gitops.audit import append_entry, audit_path, verify_chain
+from gitops.config.models import BackupRecord
 from gitops.errors import ConfigError, ExternalError, Problem
 from gitops.gitstore import plumbing
 from gitops.gitstore.checkout import ConfigCheckout, NonFastForward, format_trailers
+from gitops.promote.promotion import Install
+from gitops.promote.publishing import Publication, Published
 
 
 def record_audit(
@@ -65,3 +68,51 @@ def record_audit(
         except NonFastForward:
             continue
     raise ExternalError(f"could not append to {rel} on {main}: the branch keeps moving")
+
+
+def audit_promotion(
+    checkout: ConfigCheckout, install: Install, pushed: Publication, published: Published, *, now: datetime
+) -> int | None:
+    """The promotion (or rollback) on record: one entry per actor and content, so everyone who ran this
+    promotion is on record (and may not approve it)."""
+    pull = published.pull
+    data: dict[str, Any] = {
+        "pr": pull.number,
+        "url": pull.url,
+        "branch": pushed.branch,
+        "head": pushed.head,
+        "source": install.source,
+        "image": install.image,
+        "version": install.version,
+        "change_class": install.schema.change_class,
+        "destructive": install.schema.destructive,
+        "schema_diff_computed": install.schema.computed,
+        "tenants": list(install.tenants),
+        "wave": install.wave,
+        "content_hash": pushed.content_hash,
+        "superseded": list(published.superseded),
+        "supply": {name: {"ok": r.ok, "text": r.text} for name, r in install.supply},
+    }
+    if pushed.emergency is not None:
+        data["emergency"] = pushed.emergency.model_dump()
+    if install.restore:
+        data["restore_from_backup"] = install.restore.id
+    kind = "rollback" if install.kind == "rollback" else "promotion"
+    key = f"{kind}:{install.target}:{pushed.branch}:{pushed.content_hash}:{pushed.actor}"
+    return record_audit(checkout, install.target, pushed.actor, [(kind, data, key)], now, fetch_first=False)
+
+
+def audit_backup(
+    checkout: ConfigCheckout, install: Install, pushed: Publication, backup: BackupRecord, *, now: datetime
+) -> None:
+    """The backup this run recorded for what the PR installs."""
+    data = {
+        "id": backup.id,
+        "location": backup.location,
+        "completed_at": backup.completed_at.isoformat(),
+        "branch": pushed.branch,
+        "tenants": list(install.tenants),
+        "version": install.version,
+    }
+    key = f"backup:{install.target}:{pushed.branch}:{backup.id}"
+    record_audit(checkout, install.target, pushed.actor, [("backup", data, key)], now)

@@ -9,8 +9,8 @@ from typing import Any
 import jinja2
 
 from gitops.gates.evidence import WindowState
-from gitops.promote.evidence import SchemaDiff
 from gitops.promote.plan import ModuleChange
+from gitops.promote.stage_seams import SchemaDiff
 
 _CODE_SAFE = str.maketrans({"\n": " ", "\r": " ", "|": "\\|", "`": "'", "<": "&lt;", ">": "&gt;"})
 _TEXT_SAFE = str.maketrans({c: "\\" + c for c in "\\*_[]()#!~"})
@@ -43,7 +43,7 @@ _ENV = jinja2.Environment(
 _ENV.filters["md"] = md_escape
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BodyFacts:
     kind: str
     source: str

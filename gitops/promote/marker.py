@@ -12,7 +12,7 @@ from typing import Any, Literal
 MARKER_RE = re.compile(r"<!-- odoo-gitops:promotion ([A-Za-z0-9+/=]+) -->")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PromotionMarker:
     """What a promotion PR is about. `bindings` maps each head SHA the toolkit pushed to its content hash."""
 

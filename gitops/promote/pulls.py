@@ -20,8 +20,8 @@ from gitops.gates.policy import STATUS_CONTEXT, GateVerdict, evaluate_gate
 from gitops.gates.registry import stage_gates
 from gitops.gitstore.checkout import ConfigCheckout
 from gitops.promote.auditing import record_audit
-from gitops.promote.evidence import WindowCheck, override_record, window_state
 from gitops.promote.pullfacts import BRANCH_RE, PullFacts, content_at, read_pull
+from gitops.promote.stage_seams import WindowCheck, override_record, window_state
 
 POST_REVIEW_MARK = "<!-- odoo-gitops:post-review -->"
 

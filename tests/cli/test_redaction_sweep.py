@@ -197,6 +197,9 @@ def test_no_command_lets_a_planted_secret_out(
     assert result["pull_request"]["url"] == f"http://127.0.0.1:{served.port}/config.git#pr-{number}"
     sweep("pr", "list", *cfg)
     sweep("pr", "show", number, *cfg)
+    assert sweep("status", *cfg).code == 0
+    board = tmp_path / "board"
+    assert sweep("board", "--out", str(board), *cfg).code == 0  # the site: the PR page, the audit trail
     sweep("pr", "approve", number, "--as", "cab-ines", "--comment", f"ok {repo}", *cfg, both=False)
     gate = sweep("gate", "check", number, *cfg)
     assert json.loads(gate.out)["pull_request"]["url"].startswith(f"http://127.0.0.1:{served.port}/")
@@ -224,6 +227,7 @@ def test_no_command_lets_a_planted_secret_out(
         gh_number = str(json.loads(opened.out)["pull_request"]["number"])
         sweep("gate", "check", gh_number, *gh, *cfg)
         sweep("pr", "show", gh_number, *gh, *cfg)
+        assert sweep("status", *gh, *cfg).code == 0
     finally:
         httpd.shutdown()
         httpd.server_close()
@@ -245,6 +249,8 @@ def test_no_command_lets_a_planted_secret_out(
         assert leaks(run.out + run.err) == [], f"{run.argv} printed {leaks(run.out + run.err)}"
     assert leaks(written(stage, keys)) == []
     assert leaks(github_side) == []
+    site = "".join(p.read_text() for p in sorted(board.iterdir()) if p.suffix == ".html")
+    assert "promotion-" in " ".join(p.name for p in board.iterdir()) and leaks(site) == []
 
 
 def _newer_release() -> dict[str, Any]:

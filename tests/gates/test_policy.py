@@ -244,12 +244,3 @@ def test_integrity_problems_fail_whatever_the_approvals() -> None:
     verdict = evaluate_stage(ALL_GATES, gate(reviews=reviews), problems=("the PR edits envs/prod/env.yaml",))
     assert verdict.state == "failure"
     assert verdict.reasons[0] == "the PR edits envs/prod/env.yaml"
-
-
-def test_the_registry_knows_every_gate_a_stage_may_list() -> None:
-    from typing import get_args
-
-    from gitops.config.models import GateName
-    from gitops.gates.registry import GATES
-
-    assert set(GATES) == set(get_args(GateName))

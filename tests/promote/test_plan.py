@@ -12,8 +12,8 @@ from gitops.cli.main import main
 from gitops.config.loader import load_config
 from gitops.config.models import ModuleRecord
 from gitops.errors import UsageError
-from gitops.promote.evidence import engine_window_check
 from gitops.promote.plan import GateStatus, make_plan, module_changes, version_bump
+from gitops.promote.stage_seams import engine_window_check
 from tests.fixtures.configrepo import copy_examples
 from tests.fixtures.promote import CLOSED, REOPENS
 

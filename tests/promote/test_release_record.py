@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gitops.config.models import ReleaseRecord
-from gitops.promote.evidence import fail_closed_diff
 from gitops.promote.service import Install, RunState, branch_name, new_release_data, runs_already
+from gitops.promote.stage_seams import fail_closed_diff
 from tests.fixtures.promote import release_data
 
 AT = datetime(2026, 12, 8, 18, 0, tzinfo=UTC)

@@ -53,7 +53,10 @@ def test_demo_runs_to_the_end_and_leaves_a_usable_registry(tmp_path: Path) -> No
         assert "no vulnerabilities and no secrets found (trivy " in result.stdout + err
         assert "findings: ," not in result.stdout + err
         assert re.search(r"now in prod's time zone Europe/Berlin: \S+ \d\d:\d\d CES?T \(\d\d:\d\d UTC\)", err)
-        tail = err.rstrip().splitlines()[-12:]
+        board = demo_dir / "board" / "index.html"
+        assert result.stdout.rstrip().splitlines()[-1] == str(board)  # the demo ends with the board's path
+        assert 'data-state="' in board.read_text()
+        tail = err.rstrip().splitlines()[-14:]
         assert any(line.startswith("== Try next") for line in tail), tail
         assert any("odoo-gitops pr list --config-repo" in line for line in tail)
         assert pid is not None

@@ -32,6 +32,7 @@ WRITE_SCOPES_ALLOWED = {
     "verify.yml": {"contents"},
     "ci.yml": set(),
     "release-tool.yml": {"packages"},
+    "board.yml": {"pages", "id-token"},  # the deploy job only: publish to GitHub Pages
 }
 # Tag-triggered workflows of this repository (not reusable) name the secrets they may read.
 TRIGGERED_SECRETS = {"release-tool.yml": {"GITHUB_TOKEN", "TOOL_SIGNING_KEY", "TOOL_SIGNING_KEY_PASSWORD"}}

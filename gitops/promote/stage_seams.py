@@ -2,7 +2,7 @@
 
 Each seam is a small protocol with a default that imports the real stage lazily (a CLI run that does not
 need the registry client or the addons parser does not load them), so promote and gate checks can also be
-driven with values.
+driven with values. The protocols name exactly what a promotion reads from each answer.
 """
 
 from __future__ import annotations
@@ -12,39 +12,93 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from gitops import proc, tarball
 from gitops.config.loader import ConfigRepo
 from gitops.config.models import ModuleRecord, ScanPolicy
 from gitops.gates.evidence import WindowState
 
+if TYPE_CHECKING:
+    from gitops.addons.diff import AddonsDiff
+    from gitops.config.calendars.calendar import Calendar
+
+
+class SignatureFacts(Protocol):
+    """What a promotion reads from a signature check (gitops.supply.signing.SignatureEvidence)."""
+
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def key_id(self) -> str: ...
+
+
+class ScanFacts(Protocol):
+    """What a promotion reads from a scan attestation check (gitops.supply.evidence.ScanEvidence)."""
+
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def counts_by_severity(self) -> Mapping[str, int]: ...
+    @property
+    def scanned_at(self) -> datetime | str | None: ...
+    @property
+    def trivy_version(self) -> str: ...
+
 
 class SupplyChecks(Protocol):
-    def signature(self, image: str, public_key_pem: bytes) -> Any: ...
+    def signature(self, image: str, public_key_pem: bytes) -> SignatureFacts: ...
 
-    def scan(self, image: str, public_key_pem: bytes, policy: ScanPolicy) -> Any: ...
+    def scan(self, image: str, public_key_pem: bytes, policy: ScanPolicy) -> ScanFacts: ...
 
 
 class RegistrySupplyChecks:
     """The real checks (gitops.supply.evidence): cosign signature and scan attestation in the registry."""
 
-    def signature(self, image: str, public_key_pem: bytes) -> Any:
+    def signature(self, image: str, public_key_pem: bytes) -> SignatureFacts:
         from gitops.supply import evidence
 
         return evidence.check_signature(image, public_key_pem)
 
-    def scan(self, image: str, public_key_pem: bytes, policy: ScanPolicy) -> Any:
+    def scan(self, image: str, public_key_pem: bytes, policy: ScanPolicy) -> ScanFacts:
         from gitops.supply import evidence
 
         return evidence.check_scan_attestation(image, public_key_pem, policy)
 
 
+class BlockingWindow(Protocol):
+    """Why a window is closed (gitops.windows.blocks.Reason): the calendar and its window."""
+
+    @property
+    def calendar(self) -> str: ...
+    @property
+    def window(self) -> str: ...
+
+
+class WindowFacts(Protocol):
+    """What a promotion reads from a window verdict (gitops.windows.verdict.WindowVerdict)."""
+
+    @property
+    def open(self) -> bool: ...
+    @property
+    def blocked_by(self) -> Sequence[BlockingWindow]: ...
+    @property
+    def next_open(self) -> datetime | None: ...
+    @property
+    def open_until(self) -> datetime | None: ...
+
+    def to_dict(self) -> Mapping[str, object]: ...
+
+
 class WindowCheck(Protocol):
-    def __call__(self, calendars: Sequence[Any], at: datetime) -> Any: ...
+    def __call__(self, calendars: Sequence[Calendar], at: datetime) -> WindowFacts: ...
 
 
-def engine_window_check(calendars: Sequence[Any], at: datetime) -> Any:
+def engine_window_check(calendars: Sequence[Calendar], at: datetime) -> WindowFacts:
     """The real window engine (gitops.windows.verdict.check)."""
     from gitops.windows import verdict as engine
 
@@ -53,13 +107,18 @@ def engine_window_check(calendars: Sequence[Any], at: datetime) -> Any:
 
 def override_record(
     window: WindowState, *, env: str, reason: str | None, ticket: str | None, who: str, when: datetime
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """The break-glass record of a window the emergency path overrode (gitops.windows.breakglass), naming
     the environment and who broke glass."""
     from gitops.windows.breakglass import break_glass
     from gitops.windows.verdict import WindowVerdict
 
-    plain = {"reason": reason, "ticket": ticket, "windows_violated": list(window.blocked_by), "who": who}
+    plain: dict[str, object] = {
+        "reason": reason,
+        "ticket": ticket,
+        "windows_violated": list(window.blocked_by),
+        "who": who,
+    }
     if not isinstance(window.verdict, WindowVerdict) or not (reason and ticket):
         return {**plain, "env": env}
     record = break_glass(
@@ -79,28 +138,20 @@ def window_state(repo: ConfigRepo, env: str, at: datetime, check: WindowCheck) -
     """The window verdict for `env` at `at`, reduced to what the gate needs."""
     names = repo.env(env).config.calendars
     verdict = check([repo.calendars[name] for name in names], at)
-    detail = verdict.to_dict() if hasattr(verdict, "to_dict") else {}
     return WindowState(
         open=bool(verdict.open),
-        blocked_by=tuple(_reason_name(b) for b in (getattr(verdict, "blocked_by", None) or ())),
-        next_open=getattr(verdict, "next_open", None),
-        open_until=getattr(verdict, "open_until", None),
-        detail=detail,
+        blocked_by=tuple(f"{b.calendar}/{b.window}" for b in verdict.blocked_by),
+        next_open=verdict.next_open,
+        open_until=verdict.open_until,
+        detail=verdict.to_dict(),
         verdict=verdict,
     )
-
-
-def _reason_name(reason: Any) -> str:
-    """'calendar/window' for the engine's Reason (plain text otherwise)."""
-    if hasattr(reason, "calendar") and hasattr(reason, "window"):
-        return f"{reason.calendar}/{reason.window}"
-    return str(reason)
 
 
 # ---------------------------------------------------------------- schema diff
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SchemaDiff:
     """The part of the addons diff a promotion uses; `computed` is False when no diff could be made."""
 
@@ -108,7 +159,7 @@ class SchemaDiff:
     change_class: str
     destructive: bool
     fingerprint: str | None
-    changes: tuple[dict[str, Any], ...] = ()
+    changes: tuple[Mapping[str, object], ...] = ()
     errors: tuple[str, ...] = ()
     note: str | None = None
 
@@ -123,7 +174,7 @@ def _export(addons_repo: Path, commit: str, dest: Path) -> Path:
     return tarball.extract(out.stdout, dest, what=f"git archive {commit[:12]} of the addons repository")
 
 
-def compute_schema_diff(addons_repo: Path, old_commit: str | None, new_commit: str) -> Any:
+def compute_schema_diff(addons_repo: Path, old_commit: str | None, new_commit: str) -> AddonsDiff:
     """Export both commits of the addons repo and diff them (gitops.addons.diff.diff_addons)."""
     from gitops.addons.diff import diff_addons
 
@@ -134,25 +185,21 @@ def compute_schema_diff(addons_repo: Path, old_commit: str | None, new_commit: s
         return diff_addons([old], [new])
 
 
-def _severity_rank(change: dict[str, Any]) -> int:
+def _severity_rank(change: Mapping[str, object]) -> int:
     return 0 if change.get("severity") == "destructive" else 1
 
 
-def schema_diff_from(result: Any) -> SchemaDiff:
-    data = result.to_dict() if hasattr(result, "to_dict") else {}
-    changes = data.get("changes") or [
-        {k: getattr(c, k, None) for k in ("kind", "module", "model", "field", "before", "after", "severity")}
-        for c in getattr(result, "changes", ())
-    ]
+def schema_diff_from(result: AddonsDiff) -> SchemaDiff:
+    """The part of the addons diff a promotion uses: class, destructive flag, fingerprint, changes
+    (destructive first) and the consistency errors that refuse it."""
+    changes = [c.to_dict() for c in result.changes]
     return SchemaDiff(
         computed=True,
         change_class=str(result.change_class),
         destructive=bool(result.destructive),
-        fingerprint=getattr(result, "schema_fingerprint", None),
+        fingerprint=result.schema_fingerprint,
         changes=tuple(sorted(changes, key=_severity_rank)),
-        errors=tuple(
-            e.render() if hasattr(e, "render") else str(e) for e in getattr(result, "errors", ()) or ()
-        ),
+        errors=tuple(e.render() for e in result.errors),
     )
 
 

@@ -1,0 +1,155 @@
+"""Install a release through a PR, the machinery promote and rollback share: clone the config repository,
+push the change on its promotion branch, publish the PR, put it on record."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from gitops.config import store as config_store
+from gitops.config.loader import ConfigRepo
+from gitops.forge.protocol import Forge
+from gitops.gates.evidence import WindowState
+from gitops.gates.registry import stage_gates
+from gitops.gitstore.checkout import ConfigCheckout
+from gitops.promote.auditing import audit_backup, audit_promotion
+from gitops.promote.branch_push import push_promotion_branch
+from gitops.promote.promotion import (
+    BRANCH_PREFIXES,
+    Install,
+    PromoteOptions,
+    PromotionResult,
+    Seams,
+    branch_name,
+)
+from gitops.promote.publishing import Publication, publish
+from gitops.promote.pullfacts import head_content
+from gitops.promote.release_files import edited_paths, install_files, new_release_data
+from gitops.promote.run_state import RunState, prior_run, run_state
+from gitops.promote.stage_seams import WindowCheck, window_state
+from gitops.promote.waves import runs_already
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PromotionContext:
+    """One promote or rollback run: the config repository cloned, its forge, and work started early."""
+
+    checkout: ConfigCheckout
+    repo: ConfigRepo
+    forge: Forge
+    seams: Seams
+    options: PromoteOptions
+    now: datetime
+    promotion_heads: Callable[[], dict[str, str]]  # promote/ and rollback/ branches as of the clone
+    window: Callable[[], WindowState | None]  # the target's window verdict at `now`
+
+
+def in_background(work: Callable[[], T]) -> Callable[[], T]:
+    """Start `work` on a worker thread (git subprocesses and pure computation overlap the caller's own
+    work); the returned function waits for its result and re-raises its error."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="odoo-gitops")
+    future = pool.submit(work)
+    pool.shutdown(wait=False)
+    return future.result
+
+
+def window_verdict(repo: ConfigRepo, env: str, now: datetime, check: WindowCheck) -> WindowState | None:
+    """The change-window verdict for `env` at `now`; None when its stage has no window gate."""
+    stage = repo.pipeline_for(env).stage(env)
+    if stage is None or "window" not in stage.gates:
+        return None
+    return window_state(repo, env, now, check)
+
+
+def open_context(options: PromoteOptions, seams: Seams, target: str) -> PromotionContext:
+    checkout = ConfigCheckout.clone(options.remote, options.workdir / "config", working_tree=False)
+    # the remote's promotion branches are listed (one ls-remote) while the config loads
+    heads = in_background(lambda: checkout.remote_heads(*(f"{p}*" for p in BRANCH_PREFIXES)))
+    repo = config_store.load_checkout(checkout)
+    now = options.now or datetime.now(UTC)
+    # the window verdict runs while preconditions are checked and git edits and pushes
+    window = in_background(lambda: window_verdict(repo, target, now, seams.window_check))
+    return PromotionContext(
+        checkout=checkout,
+        repo=repo,
+        forge=seams.forge(checkout),
+        seams=seams,
+        options=options,
+        now=now,
+        promotion_heads=heads,
+        window=window,
+    )
+
+
+def _commit_message(install: Install) -> tuple[str, dict[str, str]]:
+    trailers = {
+        "Promoted-From": install.source,
+        "Image-Digest": install.image.partition("@")[2],
+        "Change-Class": install.schema.change_class + (" destructive" if install.schema.destructive else ""),
+    }
+    message = (
+        f"{'Roll back' if install.kind == 'rollback' else 'Promote'} {install.target} to {install.version}"
+        + (f" ({install.wave})" if install.wave else "")
+    )
+    return message, trailers
+
+
+def install_release(ctx: PromotionContext, install: Install) -> PromotionResult:
+    """Push the config change for `install` and open, update or leave alone its PR."""
+    target = ctx.repo.env(install.target)
+    current = target.release
+    base = PromotionResult.up_to_date(install)
+    if runs_already(current, install):
+        return replace(base, notes=(f"{install.target} already runs {install.version}; nothing to do",))
+    branch = branch_name(install.kind, install.target, install.version, install.image, install.wave)
+    runs: list[RunState] = []
+    notes: list[str] = []
+
+    def edit(files: Mapping[str, bytes | None], earlier: Mapping[str, Any] | None) -> dict[str, bytes]:
+        run = run_state(ctx.options, prior_run(earlier, install), ctx.now, notes)
+        runs[:] = [run]
+        return install_files(files, target, install, new_release_data(current, install, run))
+
+    message, trailers = _commit_message(install)
+    head, pushed = push_promotion_branch(
+        ctx.checkout,
+        branch,
+        edited_paths(target, install),
+        edit,
+        message=message,
+        trailers=trailers,
+        known_heads=ctx.promotion_heads(),
+    )
+    content_hash = head_content(ctx.checkout, ctx.repo, install.target, head)
+    run = runs[0]
+    where = Publication(
+        target=target,
+        branch=branch,
+        head=head,
+        content_hash=content_hash,
+        actor=ctx.options.actor,
+        window=ctx.window(),
+        emergency=run.emergency,
+        gates=stage_gates(ctx.repo, install.target),
+    )
+    published = publish(ctx.forge, ctx.checkout.branch, install, where)
+    seq = audit_promotion(ctx.checkout, install, where, published, now=ctx.now)
+    if run.backup is not None:
+        audit_backup(ctx.checkout, install, where, run.backup, now=ctx.now)
+    return replace(
+        base,
+        action=published.action,
+        branch=branch,
+        head_sha=head,
+        pushed=pushed,
+        pull=published.pull,
+        content_hash=content_hash,
+        superseded=published.superseded,
+        audit_seq=seq,
+        notes=tuple(notes),
+    )

@@ -1,0 +1,115 @@
+"""The files an install changes in the config repository: the target's next release.yaml, and the image
+fields and the chart's `release:` block in values.yaml and tenant files."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from gitops.config.loader import EnvBundle
+from gitops.config.models import ReleaseRecord
+from gitops.config.yamlsafe import decode_text
+from gitops.gates.policy import rule_name
+from gitops.promote.edit import ChartRelease, ImageFields, edit_image_text, render_release
+from gitops.promote.promotion import Install
+from gitops.promote.run_state import RunState
+
+
+def _previous(current: ReleaseRecord | None) -> dict[str, Any] | None:
+    if current is None:
+        return None
+    if current.verification is not None:
+        return {
+            "image": current.image,
+            "version": current.version,
+            "source_commit": current.source_commit,
+            "modules": {n: m.model_dump() for n, m in current.modules.items()},
+            "schema_fingerprint": current.schema_fingerprint,
+            "verification": current.verification.model_dump(exclude_defaults=True),
+        }
+    return current.previous.model_dump(exclude_defaults=True) if current.previous else None
+
+
+def _dump(model: Any) -> dict[str, Any] | None:
+    return model.model_dump(exclude_defaults=True) if model is not None else None
+
+
+def new_release_data(current: ReleaseRecord | None, install: Install, run: RunState) -> dict[str, Any]:
+    """The target's next release.yaml, keys in ReleaseRecord order (unchanged keys → unchanged lines).
+
+    Every wave records its change class and destructive flag with its tenants (the gate binds approvals to
+    them); a backup is recorded with what the PR installs (the env, or the wave's tenants)."""
+    tenants = {
+        t: s.model_dump(exclude_defaults=True) for t, s in (current.tenants if current else {}).items()
+    }
+    own_backup = run.backup if not install.completes_env else None
+    for tenant in install.tenants:
+        tenants[tenant] = {
+            "image": install.image,
+            "version": install.version,
+            "change_class": install.schema.change_class,
+            "destructive": install.schema.destructive or None,
+            "promoted_at": run.promoted_at,
+            "backup": _dump(own_backup),
+        }
+    if current is not None and not install.completes_env:
+        data = current.model_dump(exclude_defaults=True)
+        data.pop("tenants", None)
+        data.pop("emergency", None)
+        return {**data, "emergency": _dump(run.emergency), "tenants": tenants}
+    return {
+        "image": install.image,
+        "version": install.version,
+        "source_commit": install.source_commit,
+        "modules": {n: m.model_dump() for n, m in sorted(install.modules.items())},
+        "schema_fingerprint": install.schema.fingerprint,
+        "change_class": install.schema.change_class,
+        "destructive": install.schema.destructive or None,
+        "promoted_from": install.source,
+        "promoted_at": run.promoted_at,
+        "backup": _dump(run.backup),
+        "emergency": _dump(run.emergency),
+        "previous": _previous(current),
+        "tenants": tenants,
+    }
+
+
+def chart_release(target: EnvBundle, install: Install) -> ChartRelease:
+    """The `release:` block the chart's hooks read: which modules to update, and whether to back up first."""
+    rule = target.config.gate_policy.approvals.get(
+        rule_name(install.schema.change_class, install.schema.destructive)
+    )
+    schema_change = install.schema.change_class != "standard" or install.schema.destructive
+    return ChartRelease(
+        version=install.version,
+        changed_modules=tuple(c.name for c in install.changes if c.change != "removed"),
+        schema_change=schema_change,
+        backup_required=install.schema.destructive or bool(schema_change and rule and rule.require_backup),
+    )
+
+
+def edited_paths(target: EnvBundle, install: Install) -> list[str]:
+    """The files `install` may change, release.yaml first."""
+    rel_dir = target.dir.relative_to(target.dir.parents[1]).as_posix()
+    paths = [f"{rel_dir}/release.yaml"]
+    if install.completes_env:
+        paths.append(f"{rel_dir}/values.yaml")
+    paths += [f"{rel_dir}/tenants/{t}.yaml" for t in install.tenants]
+    return paths
+
+
+def install_files(
+    current: Mapping[str, bytes | None], target: EnvBundle, install: Install, release: dict[str, Any]
+) -> dict[str, bytes]:
+    """The files `install` changes, given the `current` bytes of its paths (`edited_paths`):
+    release.yaml, the image fields and the chart's `release:` block of values.yaml and tenant files."""
+    image = ImageFields(*install.image.split("@", 1))
+    hooks = chart_release(target, install)
+    release_path, *values_paths = edited_paths(target, install)
+    wanted = {release_path: render_release(release)}
+    for path in values_paths:
+        wanted[path] = edit_image_text(
+            decode_text(current[path] or b"", path), image, display=path, release=hooks
+        )
+    changed = {path: text.encode("utf-8") for path, text in wanted.items()}
+    return {path: data for path, data in changed.items() if data != current.get(path)}

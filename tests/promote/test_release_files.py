@@ -1,0 +1,86 @@
+"""gitops/promote/release_files.py: which files an install changes, and the chart's `release:` block,
+decided from the example config and values (tests/promote/test_release_record.py covers release.yaml)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gitops.config.loader import EnvBundle, load_config
+from gitops.config.models import ReleaseRecord
+from gitops.promote.plan import module_changes
+from gitops.promote.promotion import Install
+from gitops.promote.release_files import chart_release, edited_paths, install_files, new_release_data
+from gitops.promote.run_state import RunState
+from gitops.promote.stage_seams import SchemaDiff
+from tests.fixtures.configrepo import copy_examples
+from tests.fixtures.promote import release_data
+
+AT = datetime(2026, 12, 8, 18, 0, tzinfo=UTC)
+NEWER = {"acme_project_costing": "17.0.1.5.0", "acme_payroll_bridge": "17.0.1.0.3"}
+
+
+@pytest.fixture
+def prod(tmp_path: Path) -> EnvBundle:
+    return load_config(copy_examples(tmp_path / "cfg")).env("prod")
+
+
+def install(*, destructive: bool = False, change_class: str = "normal", **kw: Any) -> Install:
+    old = ReleaseRecord.model_validate(release_data("1.4.0"))
+    rel = ReleaseRecord.model_validate(release_data("1.5.0", modules=NEWER))
+    schema = SchemaDiff(computed=True, change_class=change_class, destructive=destructive, fingerprint="fp")
+    base: dict[str, Any] = {
+        "kind": "promotion",
+        "source": "staging",
+        "target": "prod",
+        "image": rel.image,
+        "version": rel.version,
+        "source_commit": rel.source_commit,
+        "modules": dict(rel.modules),
+        "schema": schema,
+        "wave": None,
+        "tenants": (),
+        "completes_env": True,
+        "changes": module_changes(dict(old.modules), dict(rel.modules)),
+    }
+    return Install(**{**base, **kw})
+
+
+def test_the_whole_env_edits_release_and_values_a_wave_its_tenants(prod: EnvBundle) -> None:
+    assert edited_paths(prod, install()) == ["envs/prod/release.yaml", "envs/prod/values.yaml"]
+    wave = install(wave="canary", tenants=("acme-build",), completes_env=False)
+    assert edited_paths(prod, wave) == ["envs/prod/release.yaml", "envs/prod/tenants/acme-build.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("change_class", "destructive", "schema_change", "backup"),
+    [
+        ("standard", False, False, False),
+        ("normal", False, True, False),  # prod's normal rule does not require a backup
+        ("normal", True, True, True),  # destructive always backs up first
+    ],
+)
+def test_the_chart_release_block_drives_the_hooks(
+    prod: EnvBundle, change_class: str, destructive: bool, schema_change: bool, backup: bool
+) -> None:
+    hooks = chart_release(prod, install(change_class=change_class, destructive=destructive))
+    assert (hooks.version, hooks.changed_modules) == ("1.5.0", ("acme_project_costing",))
+    assert (hooks.schema_change, hooks.backup_required) == (schema_change, backup)
+
+
+def test_install_files_return_only_what_changes(prod: EnvBundle) -> None:
+    the_install = install()
+    paths = edited_paths(prod, the_install)
+    current = {p: (prod.dir.parents[1] / p).read_bytes() for p in paths}
+    release = new_release_data(prod.release, the_install, RunState(promoted_at=AT))
+    changed = install_files(current, prod, the_install, release)
+    assert set(changed) == set(paths)
+    values = changed["envs/prod/values.yaml"].decode()
+    assert f"digest: {the_install.image.partition('@')[2]}" in values
+    assert "version: 1.5.0" in values
+    assert "web:\n  replicas: 3   # web pods" in values  # everything else is the user's, byte for byte
+    again = install_files({**current, **changed}, prod, the_install, release)
+    assert again == {}  # applied twice: nothing more changes
