@@ -117,7 +117,7 @@ def verify(
     write_record(target, result.to_dict())
     report = Report(data={**result.to_dict(), "record": str(target)}, text=lambda: _human(result))
     if not result.passed:
-        raise VerificationError(f"the restore rehearsal of {backup_file} failed", report=report)
+        raise VerificationError(f"the restore rehearsal of {backup_file.name} failed", report=report)
     print_report(report, as_json=as_json)
 
 
