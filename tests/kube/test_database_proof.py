@@ -17,7 +17,6 @@ import pytest
 import yaml
 
 from gitops.config.models import ReleaseRecord
-from gitops.errors import EXIT_VERIFY
 from gitops.verify import database_proof
 from gitops.verify.convergence import Outcome, TargetResult
 from gitops.verify.kube import CONFIGMAPS, KubeApi
@@ -184,7 +183,7 @@ def test_a_complete_update_is_recorded_and_verified(
     assert "sale" not in proof["modules"]  # uninstalled modules are not part of what runs
     report = proof_verdict(kube_admin, workload_ns, tmp_path, RELEASE)
     assert report.outcome.results[0].verdict.state is State.OK, report.outcome.results[0].verdict
-    assert report.exit_code == 0
+    assert report.state == "verified"
 
 
 def test_a_module_left_to_upgrade_fails_verification_with_exit_4(
@@ -205,7 +204,7 @@ def test_a_module_left_to_upgrade_fails_verification_with_exit_4(
     assert verdict.state is State.FAILED
     assert any(f"module {failing}: still 'to upgrade'" in r for r in verdict.reasons), verdict.reasons
     assert any("exited with 1" in r for r in verdict.reasons), verdict.reasons
-    assert report.exit_code == EXIT_VERIFY == 4
+    assert report.state == "failed"  # verify raises it as a VerificationError: exit 4 (errors.py)
 
 
 def test_a_version_that_is_not_release_yamls_fails(
@@ -225,7 +224,7 @@ def test_a_version_that_is_not_release_yamls_fails(
     assert verdict.state is State.FAILED
     expected = f"module {module}: database at version {MODULES[module]}, release.yaml says 17.0.9.9.9"
     assert any(r.endswith(expected) for r in verdict.reasons), verdict.reasons
-    assert report.exit_code == 4
+    assert report.state == "failed"
 
 
 def test_no_proof_where_one_is_required_fails(kube_admin: Path, workload_ns: str, tmp_path: Path) -> None:
@@ -233,7 +232,7 @@ def test_no_proof_where_one_is_required_fails(kube_admin: Path, workload_ns: str
     verdict = report.outcome.results[0].verdict
     assert verdict.state is State.FAILED
     assert "no database proof recorded" in verdict.reasons[0]
-    assert report.exit_code == 4
+    assert report.state == "failed"
 
 
 def test_the_migrate_identity_can_write_only_its_configmap(
