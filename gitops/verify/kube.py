@@ -10,6 +10,7 @@ removes them from every message, and messages carry only status and reason, neve
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -86,10 +87,19 @@ class WatchEvent:
 
 
 class _Stream:
-    """One open watch; `stopped` ends it after the event in hand (the server sends bookmarks, so a quiet
-    stream still wakes up)."""
+    """One open watch. `stop` ends it from another thread: the flag ends it after the event in hand, and
+    shutting the response down wakes a read that is waiting for the next event."""
 
-    stopped = False
+    def __init__(self) -> None:
+        self.stopped = False
+        self.response: Any = None
+
+    def stop(self) -> None:
+        self.stopped = True
+        if self.response is not None:
+            # closed, not yet read from, or an urllib3 without shutdown(): the flag still ends it
+            with contextlib.suppress(OSError, AttributeError, ValueError):
+                self.response.shutdown()
 
 
 def _lines(response: Any) -> Iterator[bytes]:
@@ -309,7 +319,10 @@ class KubeApi:
                 _request_timeout=(CONNECT_TIMEOUT, timeout_seconds + self._timeout),
                 **self._selectors(label_selector, field_selector),
             )
+            stream.response = response
             try:
+                if stream.stopped:  # stopped while the request was under way
+                    return
                 for line in _lines(response):
                     event = json.loads(line)
                     if not isinstance(event, dict) or not isinstance(event.get("object"), dict):
@@ -337,7 +350,7 @@ class KubeApi:
         with self._lock:
             streams = list(self._watches)
         for stream in streams:
-            stream.stopped = True
+            stream.stop()
 
     def patch_annotations(
         self, res: Resource, namespace: str, name: str, annotations: Mapping[str, str]
