@@ -1,105 +1,121 @@
-"""Benchmark: watching vs polling while 500 tenant Applications converge.
+"""Benchmark: `odoo-gitops verify` (watches) vs polling with one LIST per kind every 2 s, 500 to 10,000 apps.
 
-Both runs use the real `kubernetes` client against the loopback API server of tests/verify, with the same
-script: every tenant's Application starts at the previous revision; once the verifier is listening, the
-Applications flip to the promoted revision (Synced, Healthy, sync Succeeded) in batches of 50 every
-100 ms. The workloads (one Deployment per tenant, its new ReplicaSet and pod) already run the release.
+Three processes per measurement, so nothing shares a GIL with the verifier:
+- the API server process: the loopback API server of tests/verify, populated once per size (one Argo CD
+  Application per tenant at the previous revision, one Deployment + ReplicaSet + pod per tenant already
+  running the release). It also MAKES THE STATUS CHANGES: once the verifier is listening, the Applications
+  flip to the promoted revision (Synced, Healthy, sync Succeeded) in batches of 50 every 100 ms; it records
+  the moment of the last change (CLOCK_MONOTONIC is system-wide) and counts requests per verb and kind.
+  Between runs it puts every Application back to the previous revision.
+- the verifier process (a fresh one per run): either the product, `gitops.verify.convergence.Verification`
+  (a refresh PATCH per app, then one LIST + one WATCH per kind), or the baseline: the same refresh PATCHes,
+  then one LIST of Applications every 2 s (plus one LIST of Deployments, ReplicaSets and Pods while some
+  Application is at the promoted revision), judged by the same pure verdict functions on the same plain
+  JSON. Its CPU time is `time.process_time()` of that process, from connecting to the verdict.
+- this process, which orchestrates and prints medians of interleaved rounds (product, baseline, product...).
 
-- watch: `gitops.verify.convergence.Verification` (refresh PATCH per target, then one LIST + one WATCH per
-  kind and namespace; also checks every Deployment and pod digest);
-- baseline: GET every Application every 2 s and evaluate the same verdict (it checks less: no workloads).
+Time to verdict = the moment the verifier knew the last target's verdict minus the last status change;
+"returned" adds closing the watches. Targets at 5,000 apps: CPU <= 0.5x the baseline, requests <= 2 per
+kind + N refreshes, time to verdict <= the baseline's; time to verdict < 1 s at 10,000 apps.
 
-Measured: API requests per verification (reads = GET + LIST + WATCH; refresh PATCHes counted apart)
-and detection latency = time from the last status flip to the moment the last target is decided.
-Targets: reads independent of the tenant count (one LIST + one WATCH per kind); latency < 1 s.
-
-    /work/venv/bin/python bench/bench_verify.py [--tenants 500]
-
-`--real` adds the same watch run against a real kube-apiserver v1.20.2 + etcd (tests/fixtures/kube.py; built
-by scripts/setup-kube.sh), printed side by side with the loopback figures: requests from the server's own
-`apiserver_request_total` counter, end-to-end time and detection latency.
-
-    /work/venv/bin/python bench/bench_verify.py --real --tenants 500 --repeat 1
+    .venv/bin/python bench/bench_verify.py [--sizes 500,2000,5000,10000] [--rounds 3]
+    .venv/bin/python bench/bench_verify.py --quick      # small N, one round (tests/CI)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import multiprocessing as mp
 import statistics
 import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gitops.verify import convergence as convergence_module
-from gitops.verify.convergence import Verification
-from gitops.verify.kube import KubeApi
-from gitops.verify.reconcilers.argocd_application import RESOURCE as APPLICATIONS
-from gitops.verify.reconcilers.argocd_application import application_verdict
-from gitops.verify.revision import only
-from gitops.verify.targets import Target
-from gitops.verify.verdict import State
-from tests.fixtures.verify import write_kubeconfig
-from tests.verify import objects as o
-from tests.verify.kubeserver import FakeKubeAPI
-
-SHA = o.sha("promotion")
-DIGEST = o.digest("release")
-IMAGE = f"{o.REPO}@{DIGEST}"
 BATCH = 50
 BATCH_INTERVAL = 0.1
 POLL_INTERVAL = 2.0
+KINDS = ("applications", "deployments", "replicasets", "pods")
 
 
 def tenant_names(count: int) -> list[str]:
-    return [f"t{i:04d}" for i in range(count)]
+    return [f"t{i:05d}" for i in range(count)]
 
 
-def populate(api: FakeKubeAPI, tenants: list[str]) -> None:
-    for t in tenants:
-        api.put(o.application(f"odoo-prod-{t}", revision=o.sha("before"), destination="odoo-prod"))
-        o.workload(
-            api,
-            f"odoo-web-{t}",
-            namespace="odoo-prod",
-            image=IMAGE,
-            image_id=IMAGE,
-            replicas=1,
-            pod_hash=f"h{t}",
-        )
+# ---------------------------------------------------------------- API server process (makes the changes)
 
 
-def flip(app: dict[str, Any]) -> None:
-    app["metadata"].pop("annotations", None)  # the controller consumed the refresh request
-    app["status"]["sync"]["revision"] = SHA
-    app["status"]["operationState"]["syncResult"]["revision"] = SHA
-    app["status"]["operationState"]["operation"]["sync"]["revision"] = SHA
+def server_main(conn: Connection, count: int) -> None:
+    from tests.verify import kubeserver
+    from tests.verify import objects as o
+    from tests.verify.kubeserver import FakeKubeAPI
 
-
-def converge(api: FakeKubeAPI, tenants: list[str], started: threading.Event, done: dict[str, float]) -> None:
-    started.wait()
-    for i in range(0, len(tenants), BATCH):
-        for t in tenants[i : i + BATCH]:
-            api.update("applications", "argocd", f"odoo-prod-{t}", flip)
-        if i + BATCH >= len(tenants):
-            done["last_flip"] = time.monotonic()  # set before any sleep: the verifier may finish first
-            return
-        time.sleep(BATCH_INTERVAL)
-
-
-def reads(api: FakeKubeAPI) -> dict[str, int]:
-    return {verb: api.count(verb) for verb in ("get", "list", "watch", "patch")}
-
-
-def run_watch(tenants: list[str], kubeconfig_dir: Path) -> dict[str, Any]:
+    sha, image = o.sha("promotion"), f"{o.REPO}@{o.digest('release')}"
+    tenants = tenant_names(count)
     api = FakeKubeAPI(bookmark_interval=1.0).start()
-    populate(api, tenants)
-    before = reads(api)
-    kubeconfig = write_kubeconfig(kubeconfig_dir / "watch", api.url)
+    for i, t in enumerate(tenants):
+        api.put(o.application(f"odoo-prod-{t}", revision=o.sha("before"), destination="odoo-prod"))
+        o.workload(api, f"odoo-web-{t}", image=image, image_id=image, replicas=1, pod_hash=f"h{t}")
+        if i == 0:  # the first tenant's objects and flips are validated; the rest differ only in names
+            api.update("applications", "argocd", f"odoo-prod-{t}", lambda app: None)
+            kubeserver.validate = lambda kind, obj: None  # this process only: 40,000 puts at 10,000 apps
+
+    def set_revision(revision: str) -> Any:
+        def change(app: dict[str, Any]) -> None:
+            app["metadata"].pop("annotations", None)  # the controller consumed the refresh request
+            app["status"]["sync"]["revision"] = revision
+            app["status"]["operationState"]["syncResult"]["revision"] = revision
+            app["status"]["operationState"]["operation"]["sync"]["revision"] = revision
+
+        return change
+
+    conn.send(api.url)
+    while True:
+        command = conn.recv()
+        if command == "stop":
+            api.stop()
+            return
+        listening_verb = "watch" if command == "watch" else "list"
+        before = api.requests()
+        conn.send("armed")
+        while api.count(listening_verb, "applications") <= before.get(f"{listening_verb} applications", 0):
+            time.sleep(0.005)
+        flip = set_revision(sha)
+        last_change = 0.0
+        for i in range(0, len(tenants), BATCH):
+            for t in tenants[i : i + BATCH]:
+                api.update("applications", "argocd", f"odoo-prod-{t}", flip)
+            last_change = time.monotonic()
+            if i + BATCH < len(tenants):
+                time.sleep(BATCH_INTERVAL)
+        conn.recv()  # the verifier has finished
+        after = api.requests()
+        conn.send({"last_change": last_change, "requests": {k: after[k] - before.get(k, 0) for k in after}})
+        back = set_revision(o.sha("before"))
+        for t in tenants:
+            api.update("applications", "argocd", f"odoo-prod-{t}", back)
+        conn.send("reset")
+
+
+# ---------------------------------------------------------------- verifier process (product or baseline)
+
+
+def verifier_main(conn: Connection, mode: str, kubeconfig: str, count: int) -> None:
+    from gitops.verify.convergence import TargetResult, Verification
+    from gitops.verify.kube import KubeApi
+    from gitops.verify.reconcilers.argocd_application import RESOURCE as APPLICATIONS
+    from gitops.verify.revision import only
+    from gitops.verify.targets import Target
+    from tests.verify import objects as o
+
+    digest = o.digest("release")
     targets = [
         Target(
             tenant=t,
@@ -109,175 +125,219 @@ def run_watch(tenants: list[str], kubeconfig_dir: Path) -> dict[str, Any]:
             workloads=(f"odoo-web-{t}",),
             default_namespace="odoo-prod",
             repository=o.REPO,
-            digest=DIGEST,
-            accepted_digests=frozenset({DIGEST}),
+            digest=digest,
+            accepted_digests=frozenset({digest}),
         )
-        for t in tenants
+        for t in tenant_names(count)
     ]
-    started, marks = threading.Event(), {}
-    decided: dict[str, float] = {}
-    original = convergence_module.Verification.evaluate
+    accepts = only(o.sha("promotion"))
+    conn.recv()  # go
+    connect0 = time.process_time()
+    client = KubeApi.connect(kubeconfig=Path(kubeconfig))  # the client's own lazy imports: ~1 s, both sides
+    cpu0 = time.process_time()
+    refreshed = [0.0]
+    decided = 0.0
+    if mode == "watch":
 
-    def evaluate(self: Verification, target: Target) -> Any:
-        result = original(self, target)
-        if result.verdict.done:
-            decided.setdefault(target.name, time.monotonic())
-        return result
+        class Timed(Verification):
+            def request_refresh(self) -> None:
+                super().request_refresh()
+                refreshed[0] = time.process_time()
 
-    convergence_module.Verification.evaluate = evaluate  # type: ignore[method-assign]
-    flipper = threading.Thread(target=converge, args=(api, tenants, started, marks), daemon=True)
-    flipper.start()
+            def _record(self, target: Target, result: TargetResult) -> None:
+                nonlocal decided
+                super()._record(target, result)
+                if not self._pending and not decided:
+                    decided = time.monotonic()
 
-    def start_when_listening() -> None:
-        while not api.watching("applications"):
-            time.sleep(0.005)
-        started.set()
+        verification = Timed(client, targets, accepts=accepts)
+        verified = verification.run(600).verified
+    else:
+        verified = poll(client, targets, accepts, refreshed)
+        decided = time.monotonic()
+    returned = time.monotonic()
+    client.close()
+    cpu = time.process_time()
+    conn.send(
+        {
+            "cpu": cpu - cpu0,
+            "cpu_refresh": refreshed[0] - cpu0,
+            "cpu_after_refresh": cpu - refreshed[0],
+            "cpu_connect": cpu0 - connect0,
+            "decided": decided,
+            "returned": returned,
+            "verified": verified,
+        }
+    )
 
-    threading.Thread(target=start_when_listening, daemon=True).start()
-    client = KubeApi.connect(kubeconfig=kubeconfig)
-    t0 = time.monotonic()
+
+def poll(client: Any, targets: list[Any], accepts: Any, refreshed: list[float]) -> bool:
+    """The baseline: the same refreshes, then one LIST per kind every 2 s until every app is decided."""
+    from gitops.verify.kube import DEPLOYMENTS, PODS, REPLICASETS
+    from gitops.verify.reconcilers.argocd_application import RESOURCE as APPLICATIONS
+    from gitops.verify.reconcilers.argocd_application import application_verdict
+    from gitops.verify.rollout import HASH_LABEL, deployment_verdict, pods_verdict
+    from gitops.verify.verdict import State, combine
+
+    def refresh(t: Any) -> Any:
+        return client.patch_annotations(t.resource, t.namespace, t.name, t.reconciler.refresh_annotations(""))
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(refresh, targets))
+    refreshed[0] = time.process_time()
+    by_name = {t.name: t for t in targets}
+    pending = set(by_name)
+    while pending:
+        started = time.monotonic()
+        ok_apps = []
+        for app in client.list(APPLICATIONS, "argocd").items:
+            name = app["metadata"]["name"]
+            if name in pending:
+                verdict = application_verdict(app, accepts=accepts)
+                if verdict.state is State.OK:
+                    ok_apps.append(name)
+                elif verdict.done:
+                    pending.discard(name)
+        if ok_apps:
+            deployments = {d["metadata"]["name"]: d for d in client.list(DEPLOYMENTS, "odoo-prod").items}
+            rs_of: dict[str, list[Any]] = {}
+            for rs in client.list(REPLICASETS, "odoo-prod", label_selector=HASH_LABEL).items:
+                rs_of.setdefault(rs["metadata"]["ownerReferences"][0]["name"], []).append(rs)
+            pods_of: dict[str, list[Any]] = {}
+            for pod in client.list(PODS, "odoo-prod", label_selector=HASH_LABEL).items:
+                pods_of.setdefault(pod["metadata"]["ownerReferences"][0]["name"], []).append(pod)
+            for name in ok_apps:
+                target = by_name[name]
+                parts = []
+                for workload in target.workloads:
+                    deploy = deployments[workload]
+                    replicasets = rs_of.get(workload, [])
+                    pods = [p for rs in replicasets for p in pods_of.get(rs["metadata"]["name"], [])]
+                    parts.append(deployment_verdict(deploy))
+                    parts.append(
+                        pods_verdict(
+                            deploy,
+                            replicasets,
+                            pods,
+                            repository=target.repository,
+                            accepted_digests=target.accepted_digests,
+                        )
+                    )
+                if combine(name, parts).done:
+                    pending.discard(name)
+        if pending:
+            time.sleep(max(0.0, POLL_INTERVAL - (time.monotonic() - started)))
+    return True
+
+
+# ---------------------------------------------------------------- orchestration
+
+
+def one_run(ctx: Any, server: Connection, mode: str, kubeconfig: Path, count: int) -> dict[str, Any]:
+    mine, theirs = ctx.Pipe()
+    verifier = ctx.Process(target=verifier_main, args=(theirs, mode, str(kubeconfig), count))
+    verifier.start()
+    server.send(mode)
+    assert server.recv() == "armed"
+    mine.send("go")
+    result = mine.recv()
+    verifier.join()
+    server.send("done")
+    counts = server.recv()
+    assert server.recv() == "reset"
+    assert result["verified"], f"{mode}: not verified"
+    result.update(counts)
+    result["to_verdict"] = result["decided"] - counts["last_change"]
+    result["to_return"] = result["returned"] - counts["last_change"]
+    return result
+
+
+def measure(count: int, rounds: int, tmp: Path) -> dict[str, list[dict[str, Any]]]:
+    from tests.fixtures.verify import write_kubeconfig
+
+    ctx = mp.get_context("spawn")
+    server, theirs = ctx.Pipe()
+    process = ctx.Process(target=server_main, args=(theirs, count))
+    process.start()
+    kubeconfig = write_kubeconfig(tmp / f"kubeconfig-{count}", server.recv())
+    runs: dict[str, list[dict[str, Any]]] = {"watch": [], "poll": []}
     try:
-        outcome = Verification(client, targets, accepts=only(SHA)).run(120)
+        for _ in range(rounds):  # interleaved, so both see the same machine load
+            for mode in ("watch", "poll"):
+                runs[mode].append(one_run(ctx, server, mode, kubeconfig, count))
     finally:
-        client.close()
-        convergence_module.Verification.evaluate = original  # type: ignore[method-assign]
-    elapsed = time.monotonic() - t0
-    flipper.join(timeout=30)
-    after = reads(api)
-    api.stop()
-    assert outcome.verified, [r.to_dict() for r in outcome.results if r.verdict.state is not State.OK][:3]
-    counts = {k: after[k] - before[k] for k in after}
+        server.send("stop")
+        process.join()
+    return runs
+
+
+def per_kind(run: dict[str, Any]) -> str:
+    requests = run["requests"]
+    reads = [
+        f"{kind} {sum(n for k, n in requests.items() if k.split()[-1] == kind and k.split()[0] != 'patch')}"
+        for kind in KINDS
+    ]
+    return ", ".join(reads) + f"; refresh PATCHes {requests.get('patch applications', 0)}"
+
+
+def report(count: int, runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    keys = ("cpu", "cpu_refresh", "cpu_after_refresh", "cpu_connect", "to_verdict", "to_return")
+    med = {m: {k: statistics.median(r[k] for r in rs) for k in keys} for m, rs in runs.items()}
+    w, p = med["watch"], med["poll"]
+    max_reads = max(n for r in runs["watch"] for k, n in r["requests"].items() if not k.startswith("patch"))
+    refreshes_ok = all(r["requests"].get("patch applications", 0) <= count for r in runs["watch"])
+    print(f"\n{count} apps, medians of {len(runs['watch'])} interleaved rounds")
+    for label, m, mode in (("product ", w, "watch"), ("baseline", p, "poll")):
+        print(
+            f"  {label}: CPU {m['cpu']:.2f} s (refresh {m['cpu_refresh']:.2f} + watching/polling "
+            f"{m['cpu_after_refresh']:.2f}; client start {m['cpu_connect']:.2f} apart), to verdict "
+            f"{m['to_verdict'] * 1000:.0f} ms (returned {m['to_return'] * 1000:.0f} ms); "
+            f"requests: {per_kind(runs[mode][-1])}"
+        )
+    cpu_ratio = w["cpu"] / p["cpu"]
+    phase_ratio = w["cpu_after_refresh"] / p["cpu_after_refresh"]
+    print(
+        f"  ratio product/baseline: CPU {cpu_ratio:.2f}x (after the shared refresh: {phase_ratio:.2f}x), "
+        f"time to verdict {w['to_verdict'] / p['to_verdict']:.3f}x"
+    )
+    print(
+        f"  runs (ms to verdict): product {[round(r['to_verdict'] * 1000) for r in runs['watch']]}, "
+        f"baseline {[round(r['to_verdict'] * 1000) for r in runs['poll']]}"
+    )
+    print(
+        f"  targets: CPU <= 0.5x {'yes' if cpu_ratio <= 0.5 else 'NO'}; "
+        f"<= 2 requests per kind + N refreshes {'yes' if max_reads <= 2 and refreshes_ok else 'NO'}; "
+        f"verdict not later {'yes' if w['to_verdict'] <= p['to_verdict'] else 'NO'}; "
+        f"verdict < 1 s {'yes' if w['to_verdict'] < 1.0 else 'NO'}"
+    )
     return {
-        "counts": counts,
-        "by_kind": api.requests(),
-        "latency": max(decided.values()) - marks["last_flip"],
-        "elapsed": elapsed,
+        "apps": count,
+        "product": w,
+        "baseline": p,
+        "cpu_ratio": cpu_ratio,
+        "cpu_ratio_after_refresh": phase_ratio,
+        "max_reads_per_kind": max_reads,
     }
 
 
-def run_polling(tenants: list[str], kubeconfig_dir: Path) -> dict[str, Any]:
-    api = FakeKubeAPI(bookmark_interval=1.0).start()
-    populate(api, tenants)
-    before = reads(api)
-    kubeconfig = write_kubeconfig(kubeconfig_dir / "poll", api.url)
-    client = KubeApi.connect(kubeconfig=kubeconfig)
-    started, marks = threading.Event(), {}
-    threading.Thread(target=converge, args=(api, tenants, started, marks), daemon=True).start()
-    accepts = only(SHA)
-    pending = {f"odoo-prod-{t}" for t in tenants}
-    t0 = time.monotonic()
-    detected = 0.0
-    while pending:
-        round_start = time.monotonic()
-        for name in sorted(pending):
-            app = client._custom.get_namespaced_custom_object(  # the baseline: one GET per app
-                "argoproj.io", "v1alpha1", "argocd", "applications", name
-            )
-            started.set()
-            if application_verdict(app, accepts=accepts).done:
-                pending.discard(name)
-                detected = time.monotonic()
-        if pending:
-            time.sleep(max(0.0, POLL_INTERVAL - (time.monotonic() - round_start)))
-    elapsed = time.monotonic() - t0
-    after = reads(api)
-    client.close()
-    api.stop()
-    counts = {k: after[k] - before[k] for k in after}
-    return {"counts": counts, "latency": detected - marks["last_flip"], "elapsed": elapsed}
-
-
-def run_watch_real(tenants: list[str], workdir: Path) -> dict[str, Any]:
-    """The watch run against a real kube-apiserver (see bench_verify_real.py)."""
-    from bench.bench_verify_real import run_real
-
-    return run_real(
-        tenants, workdir, sha=SHA, image=IMAGE, digest=DIGEST, batch=BATCH, interval=BATCH_INTERVAL
-    )
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values)
-
-
-def ms(values: list[float]) -> str:
-    return ", ".join(f"{v * 1000:.0f}" for v in values)
-
-
-def main() -> None:
+def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--tenants", type=int, default=500)
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each; medians are printed")
-    parser.add_argument("--real", action="store_true", help="also run against a real kube-apiserver")
-    args = parser.parse_args()
-    tenants = tenant_names(args.tenants)
-    watches, polls = [], []
+    parser.add_argument("--sizes", default="500,2000,5000,10000")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians are printed")
+    parser.add_argument("--quick", action="store_true", help="50 apps, one round (tests/CI)")
+    parser.add_argument("--json", type=Path, help="also write the medians to this file")
+    args = parser.parse_args(argv)
+    sizes = [50] if args.quick else [int(s) for s in args.sizes.split(",")]
+    rounds = 1 if args.quick else args.rounds
+    results = []
     with tempfile.TemporaryDirectory() as tmp:
-        for _ in range(args.repeat):  # interleaved, so both see the same machine load
-            watches.append(run_watch(tenants, Path(tmp)))
-            polls.append(run_polling(tenants, Path(tmp)))
-        reals = [run_watch_real(tenants, Path(tmp)) for _ in range(args.repeat)] if args.real else []
-    watch, poll = watches[-1], polls[-1]
-    w_reads = median([sum(w["counts"][k] for k in ("get", "list", "watch")) for w in watches])
-    p_reads = median([sum(p["counts"][k] for k in ("get", "list", "watch")) for p in polls])
-    w_latency = median([w["latency"] for w in watches])
-    p_latency = median([p["latency"] for p in polls])
-    print(f"tenants: {args.tenants} (Applications, Deployments, ReplicaSets, Pods)")
-    print(f"medians of {args.repeat} interleaved runs")
-    print("watch (odoo-gitops verify):")
-    print(
-        f"  read requests: {w_reads:.0f}  ({watch['counts']['list']} LIST, {watch['counts']['watch']} WATCH, "
-        f"{watch['counts']['get']} GET); refresh PATCHes: {watch['counts']['patch']}"
-    )
-    print(
-        "  by kind: "
-        + ", ".join(f"{k}={v}" for k, v in watch["by_kind"].items() if not k.startswith("patch"))
-    )
-    print(
-        f"  detection latency after the last flip: {w_latency * 1000:.0f} ms (target < 1000 ms); "
-        f"runs: {ms([w['latency'] for w in watches])} ms"
-    )
-    total = median([w["elapsed"] for w in watches])
-    print(f"  total time (incl. {args.tenants} refresh PATCHes): {total:.2f} s")
-    print("baseline (GET every Application every 2 s):")
-    print(f"  read requests: {p_reads:.0f}  ({poll['counts']['get']} GET in the last run)")
-    print(
-        f"  detection latency after the last flip: {p_latency * 1000:.0f} ms; "
-        f"runs: {ms([p['latency'] for p in polls])} ms"
-    )
-    print(f"  total time: {median([p['elapsed'] for p in polls]):.2f} s")
-    print("ratios (baseline / watch):")
-    print(f"  read requests: {p_reads / max(1, w_reads):.1f}x fewer with watch")
-    print(f"  detection latency: {p_latency / max(1e-3, w_latency):.1f}x faster with watch")
-    if reals:
-        real = reals[-1]
-        print(
-            "side by side, watch (odoo-gitops verify): loopback server | real kube-apiserver v1.20.2 + etcd"
-        )
-        r_reads = median([r["reads"] for r in reals])
-        print(f"  read requests (LIST + WATCH + GET): {w_reads:.0f} | {r_reads:.0f}")
-        print(f"  refresh PATCHes: {watch['counts']['patch']} | {real['patches']}")
-        print(f"  by kind (real): {real['by_kind']}")
-        r_latency = median([r["latency"] for r in reals])
-        print(
-            f"  detection latency after the last flip: {w_latency * 1000:.0f} ms | {r_latency * 1000:.0f} ms"
-        )
-        r_total = median([r["elapsed"] for r in reals])
-        print(f"  end-to-end verify time: {total:.2f} s | {r_total:.2f} s")
-        print(
-            f"  (real server: populating {args.tenants} tenants took {real['populate']:.1f} s, not counted)"
-        )
-    kinds_ok = all(
-        w["by_kind"].get(f"{v} {k}") == 1
-        for w in watches
-        for v in ("list", "watch")
-        for k in ("applications", "deployments", "replicasets", "pods")
-    )
-    print(
-        f"one LIST + one WATCH per kind in every run: {'yes' if kinds_ok else 'NO'}; "
-        f"latency target met: {'yes' if w_latency < 1.0 else 'NO'}"
-    )
+        for count in sizes:
+            results.append(report(count, measure(count, rounds, Path(tmp))))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return results
 
 
 if __name__ == "__main__":
+    threading.current_thread().name = "bench"
     main()

@@ -2,7 +2,12 @@
 
 Reads go through informers (one LIST + one WATCH per kind and namespace, whatever the number of
 tenants); after each batch of changes only the targets those changes touch are re-evaluated by the pure
-verdict functions. The reconciler object must prove the revision before the workloads are judged. What a
+verdict functions. The work per event is constant: targets are indexed by reconciler object, workload
+name, source object and workload namespace; ReplicaSets and Pods by owner, updated one object at a time;
+the undecided targets are a set kept as verdicts change (never rescanned). `evaluations` counts the
+verdicts computed, so tests can assert on the work done rather than on time.
+
+The reconciler object must prove the revision before the workloads are judged. What a
 kind means comes from the registries (gitops/verify/reconcilers/, gitops/verify/sources/): this loop
 names no kind.
 """
@@ -97,7 +102,13 @@ class Verification:
         }
         self._by_object = {(t.resource, t.namespace, t.name): t for t in self.targets}
         self._by_workload: dict[str, list[Target]] = {}
-        self._owner_index: dict[tuple[Resource, str], dict[str, list[dict[str, Any]]]] = {}
+        self._by_source: dict[tuple[Resource, str, str], set[Target]] = {}
+        self._by_namespace: dict[str, set[Target]] = {}  # workload namespace -> targets judged there
+        self._owner_index: dict[tuple[Resource, str], dict[str, dict[str, dict[str, Any]]]] = {}
+        self._owner_of: dict[tuple[Resource, str, str], str] = {}
+        self._pending: set[Target] = set(self.targets)
+        self._backlog: list[Change] = []
+        self.evaluations = 0
         self._reconciler_resources = reconcilers.resources()
         self._source_resources = sources.resources()
         for target in self.targets:
@@ -181,7 +192,9 @@ class Verification:
         cached = None
         if sources.supported(ref, target.reconciler.SOURCE_KINDS):
             self._source_informer(ref)
-            cached = self._cached(sources.SOURCES[ref.kind].RESOURCE, ref.namespace, ref.name)
+            resource = sources.SOURCES[ref.kind].RESOURCE
+            self._by_source.setdefault((resource, ref.namespace, ref.name), set()).add(target)
+            cached = self._cached(resource, ref.namespace, ref.name)
         allowed = target.reconciler.SOURCE_KINDS
         return sources.read_source(ref, cached, allowed=allowed, accepts=self.accepts)
 
@@ -195,26 +208,47 @@ class Verification:
             chart_version=target.chart_version,
         )
 
-    def _owners(self, resource: Resource, namespace: str) -> dict[str, list[dict[str, Any]]]:
-        """Objects of `resource` in `namespace` by owner name, rebuilt only after they changed."""
+    def _owners(self, resource: Resource, namespace: str) -> dict[str, dict[str, dict[str, Any]]]:
+        """Objects of `resource` in `namespace` by owner name: built once from the cache, then kept
+        current one changed object at a time (`_track_owner`)."""
         key = (resource, namespace)
         if key not in self._owner_index:
-            index: dict[str, list[dict[str, Any]]] = {}
+            self._owner_index[key] = {}
             for obj in self._all(resource, namespace):
-                index.setdefault(_owner_name(obj) or "", []).append(obj)
-            self._owner_index[key] = index
+                self._index_owner(resource, namespace, obj)
         return self._owner_index[key]
 
-    def _forget_owners(self, changes: list[Change]) -> None:
-        if any(c.name is None for c in changes):
-            self._owner_index.clear()
+    def _index_owner(self, resource: Resource, namespace: str, obj: dict[str, Any]) -> None:
+        name = str(dig(obj, "metadata", "name"))
+        owner = _owner_name(obj) or ""
+        self._owner_index[(resource, namespace)].setdefault(owner, {})[name] = obj
+        self._owner_of[(resource, namespace, name)] = owner
+
+    def _track_owner(self, change: Change) -> None:
+        """Move one ReplicaSet or Pod in the owner index (O(1)); a relist drops the kind's index."""
+        resource = change.spec.resource
+        if resource not in (REPLICASETS, PODS):
             return
-        touched = {c.spec.resource for c in changes} & {REPLICASETS, PODS}
-        for key in [k for k in self._owner_index if k[0] in touched]:
-            del self._owner_index[key]
+        if change.name is None:
+            for key in [k for k in self._owner_index if k[0] is resource]:
+                del self._owner_index[key]
+            for owned in [k for k in self._owner_of if k[0] is resource]:
+                del self._owner_of[owned]
+            return
+        namespace = str(dig(change.object, "metadata", "namespace") or change.spec.namespace)
+        if (resource, namespace) not in self._owner_index:
+            return  # built from the cache when first needed
+        old = self._owner_of.pop((resource, namespace, change.name), None)
+        if old is not None:
+            siblings = self._owner_index[(resource, namespace)].get(old, {})
+            siblings.pop(change.name, None)
+        current = self._cached(resource, namespace, change.name)
+        if current is not None:
+            self._index_owner(resource, namespace, current)
 
     def _workloads(self, target: Target, namespace: str) -> Verdict:
         self._workload_informers(namespace)
+        self._by_namespace.setdefault(namespace, set()).add(target)
         replicasets_of = self._owners(REPLICASETS, namespace)
         pods_of = self._owners(PODS, namespace)
         parts = []
@@ -223,8 +257,10 @@ class Verification:
             if deploy is None:
                 parts.append(Verdict.pending(f"Deployment {namespace}/{name}", "not found"))
                 continue
-            replicasets = replicasets_of.get(name, [])
-            pods = [p for rs in replicasets for p in pods_of.get(str(dig(rs, "metadata", "name")), [])]
+            replicasets = list(replicasets_of.get(name, {}).values())
+            pods = [
+                p for rs in replicasets for p in pods_of.get(str(dig(rs, "metadata", "name")), {}).values()
+            ]
             parts.append(deployment_verdict(deploy))
             parts.append(
                 pods_verdict(
@@ -238,6 +274,7 @@ class Verification:
         return combine("workloads", parts)
 
     def evaluate(self, target: Target) -> TargetResult:
+        self.evaluations += 1
         if target in self.not_found:
             return TargetResult(target, Verdict.failed(target.subject, "not found in the cluster"))
         obj = self._cached(target.resource, target.namespace, target.name)
@@ -250,27 +287,70 @@ class Verification:
             verdict = combine(target.subject, [verdict, self._workloads(target, namespace)])
         return TargetResult(target, verdict, reading.revision, namespace)
 
+    def _relisted(self, spec: WatchSpec) -> set[Target]:
+        """The targets a whole (re)listed collection can concern."""
+        resource = spec.resource
+        if resource in self._reconciler_resources:
+            return {
+                t for t in self.targets if t.resource == resource and spec.namespace in (None, t.namespace)
+            }
+        if resource in self._source_resources:
+            return {
+                t
+                for (res, ns, _), ts in self._by_source.items()
+                if res == resource
+                for t in ts
+                if spec.namespace in (None, ns)
+            }
+        if spec.namespace is None:
+            return {t for ts in self._by_namespace.values() for t in ts}
+        return set(self._by_namespace.get(spec.namespace, ()))
+
     def _affected(self, changes: list[Change]) -> set[Target]:
+        """The targets whose verdict `changes` can change, found through the indexes (no scan)."""
         dirty: set[Target] = set()
         for change in changes:
             resource = change.spec.resource
-            if change.name is None or resource in self._source_resources:
-                return set(self.targets)
+            if change.name is None:
+                dirty |= self._relisted(change.spec)
+                continue
+            namespace = str(dig(change.object, "metadata", "namespace") or change.spec.namespace)
             if resource in self._reconciler_resources:
-                namespace = str(dig(change.object, "metadata", "namespace") or change.spec.namespace)
                 target = self._by_object.get((resource, namespace, change.name))
                 dirty.update([target] if target else [])
-                continue
-            deployment = change.name
-            if resource is REPLICASETS:
-                deployment = _owner_name(change.object) or ""
-            elif resource is PODS:
-                deployment = (_owner_name(change.object) or "").rpartition("-")[0]
-            dirty.update(self._by_workload.get(deployment, []))
+            elif resource in self._source_resources:
+                dirty |= self._by_source.get((resource, namespace, change.name), set())
+            else:
+                deployment = change.name
+                if resource is REPLICASETS:
+                    deployment = _owner_name(change.object) or ""
+                elif resource is PODS:
+                    deployment = (_owner_name(change.object) or "").rpartition("-")[0]
+                dirty.update(self._by_workload.get(deployment, []))
         return dirty
 
+    def _record(self, target: Target, result: TargetResult) -> None:
+        self.results[target] = result
+        if result.verdict.done:
+            self._pending.discard(target)
+        else:
+            self._pending.add(target)
+
+    def _apply(self, changes: list[Change]) -> None:
+        """Take in a batch of changes once every informer is synced (earlier ones wait in the backlog)."""
+        if any(c.name is None for c in changes):
+            self.informers.raise_errors()
+        self._backlog.extend(changes)
+        if not self.informers.synced:
+            return
+        batch, self._backlog = self._backlog, []
+        for change in batch:
+            self._track_owner(change)
+        for target in self._affected(batch):
+            self._record(target, self.evaluate(target))
+
     def _undecided(self) -> list[Target]:
-        return [t for t, r in self.results.items() if not r.verdict.done]
+        return [t for t in self.targets if t in self._pending]
 
     def run(self, timeout: float) -> Outcome:
         """Refresh, watch and evaluate until every target is ok or failed, or `timeout` seconds pass."""
@@ -278,16 +358,8 @@ class Verification:
         try:
             self.request_refresh()
             self._start_reconciler_watches()
-            while self._undecided():
-                changes = self.informers.drain(deadline - self.clock())
-                self.informers.raise_errors()
-                if not self.informers.synced:
-                    if self.clock() >= deadline:
-                        break
-                    continue
-                self._forget_owners(changes)
-                for target in self._affected(changes) if changes else []:
-                    self.results[target] = self.evaluate(target)
+            while self._pending:
+                self._apply(self.informers.drain(deadline - self.clock()))
                 if self.clock() >= deadline:
                     break
         finally:

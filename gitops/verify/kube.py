@@ -1,7 +1,8 @@
 """The one module that talks to the Kubernetes API (the official `kubernetes` client).
 
-Everything it returns is plain JSON-shaped dicts, so the verdicts never see client models. Core kinds are
-read through the typed APIs (the client's own models validate them) and converted back to API dicts.
+Everything it returns is plain JSON-shaped dicts, so the verdicts never see client models. Lists, watch
+events and patch answers are decoded straight from the raw response body (`_preload_content=False` +
+`json.loads`): no typed-model round trip, whose cost grows with every object of every event.
 Errors become `KubeError` (an ExternalError) carrying the HTTP status; `ResourceGone` is the 410 that
 tells a watcher to relist. Bearer tokens from the kubeconfig are registered as secrets, so `redact`
 removes them from every message, and messages carry only status and reason, never request headers.
@@ -9,6 +10,8 @@ removes them from every message, and messages carry only status and reason, neve
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import threading
 import time
@@ -18,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import urllib3
-from kubernetes import client, config, watch
+from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
@@ -84,6 +87,36 @@ class WatchEvent:
         return str(value) if value else None
 
 
+class _Stream:
+    """One open watch. `stop` ends it from another thread: the flag ends it after the event in hand, and
+    shutting the response down wakes a read that is waiting for the next event."""
+
+    def __init__(self) -> None:
+        self.stopped = False
+        self.response: Any = None
+
+    def stop(self) -> None:
+        self.stopped = True
+        if self.response is not None:
+            # closed, not yet read from, or an urllib3 without shutdown(): the flag still ends it
+            with contextlib.suppress(OSError, AttributeError, ValueError):
+                self.response.shutdown()
+
+
+def _lines(response: Any) -> Iterator[bytes]:
+    """The non-empty lines of a streamed (chunked) response body."""
+    pending: list[bytes] = []
+    for chunk in response.stream(amt=None, decode_content=False):
+        pending.append(chunk)
+        if b"\n" in chunk:
+            *lines, rest = b"".join(pending).split(b"\n")
+            pending = [rest]
+            yield from (line for line in lines if line.strip())
+    rest = b"".join(pending)
+    if rest.strip():
+        yield rest
+
+
 def _wrap(exc: Exception, what: str) -> KubeError:
     if isinstance(exc, ApiException):
         status = int(exc.status or 0) or None
@@ -144,7 +177,7 @@ class KubeApi:
         self._core = client.CoreV1Api(api_client)
         self._batch = client.BatchV1Api(api_client)
         self._timeout = request_timeout
-        self._watches: set[watch.Watch] = set()
+        self._watches: set[_Stream] = set()
         self._lock = threading.Lock()
 
     @classmethod
@@ -215,9 +248,13 @@ class KubeApi:
             out["field_selector"] = field_selector
         return out
 
-    def _as_dict(self, value: Any) -> dict[str, Any]:
-        data = value if isinstance(value, dict) else self._client.sanitize_for_serialization(value)  # type: ignore[no-untyped-call]
-        return dict(data)
+    @staticmethod
+    def _decode(response: Any) -> dict[str, Any]:
+        """The JSON object of a raw (not preloaded) response."""
+        data = json.loads(response.data)
+        if not isinstance(data, dict):
+            raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+        return data
 
     def list(
         self,
@@ -247,12 +284,13 @@ class KubeApi:
             result = self._list_call(res, namespace)(
                 *self._list_args(res, namespace),
                 **self._selectors(label_selector, field_selector),
+                _preload_content=False,
                 _request_timeout=(CONNECT_TIMEOUT, self._timeout),
             )
+            data = self._decode(result)
         except (ApiException, *_TRANSPORT_ERRORS) as exc:
             raise _wrap(exc, what) from None
-        data = self._as_dict(result)
-        items = [self._as_dict(item) for item in data.get("items") or []]
+        items = [item for item in data.get("items") or [] if isinstance(item, dict)]
         return Listing(items, str((data.get("metadata") or {}).get("resourceVersion") or ""))
 
     def watch(
@@ -265,24 +303,45 @@ class KubeApi:
         field_selector: str | None = None,
         timeout_seconds: int = 60,
     ) -> Iterator[WatchEvent]:
-        """Events after `resource_version` until the server ends the stream (or `stop_watches`)."""
+        """Events after `resource_version` until the server ends the stream (or `stop_watches`).
+
+        Each line of the chunked answer is one event, decoded with `json.loads` and nothing else. An
+        ERROR event raises its status (410: ResourceGone, so the informer relists)."""
         what = f"watch {res.plural} in {namespace or 'all namespaces'}"
-        stream = watch.Watch()  # type: ignore[no-untyped-call]
+        stream = _Stream()
         with self._lock:
             self._watches.add(stream)
         try:
-            for event in stream.stream(  # type: ignore[no-untyped-call]
-                self._list_call(res, namespace),
+            response = self._list_call(res, namespace)(
                 *self._list_args(res, namespace),
+                watch=True,
                 resource_version=resource_version,
                 allow_watch_bookmarks=True,
                 timeout_seconds=timeout_seconds,
+                _preload_content=False,
                 _request_timeout=(CONNECT_TIMEOUT, timeout_seconds + self._timeout),
                 **self._selectors(label_selector, field_selector),
-            ):
-                raw = event.get("raw_object")
-                if isinstance(raw, Mapping):
-                    yield WatchEvent(str(event.get("type")), dict(raw))
+            )
+            stream.response = response
+            try:
+                if stream.stopped:  # stopped while the request was under way
+                    return
+                for line in _lines(response):
+                    event = json.loads(line)
+                    if not isinstance(event, dict) or not isinstance(event.get("object"), dict):
+                        raise ValueError("a watch event is not a JSON object with an object")
+                    if event.get("type") == "ERROR":
+                        status = event["object"]
+                        raise ApiException(
+                            status=int(status.get("code") or 500),
+                            reason=f"{status.get('reason')}: {status.get('message')}",
+                        )
+                    yield WatchEvent(str(event.get("type")), event["object"])
+                    if stream.stopped:
+                        break
+            finally:
+                response.close()
+                response.release_conn()
         except (ApiException, *_TRANSPORT_ERRORS) as exc:
             raise _wrap(exc, what) from None
         finally:
@@ -294,7 +353,7 @@ class KubeApi:
         with self._lock:
             streams = list(self._watches)
         for stream in streams:
-            stream.stop()  # type: ignore[no-untyped-call]
+            stream.stop()
 
     def patch_annotations(
         self, res: Resource, namespace: str, name: str, annotations: Mapping[str, str]
@@ -314,9 +373,10 @@ class KubeApi:
                     res.plural,
                     name,
                     body,
+                    _preload_content=False,
                     _request_timeout=(CONNECT_TIMEOUT, self._timeout),
                 )
-                return self._as_dict(result)
+                return self._decode(result)
             except ApiException as exc:
                 if exc.status == 404:
                     return None

@@ -75,7 +75,7 @@ def dig(obj: Mapping[str, Any] | None, *path: str) -> Any:
     """obj[a][b][c], or None when any step is missing or not a mapping."""
     current: Any = obj
     for key in path:
-        if not isinstance(current, Mapping):
+        if type(current) is not dict and not isinstance(current, Mapping):  # dict first: it is the hot path
             return None
         current = current.get(key)
     return current

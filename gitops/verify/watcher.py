@@ -3,12 +3,13 @@
 The stream is re-opened from the last resourceVersion (bookmarks included) when the server ends it,
 relisted on 410 Gone, and retried with exponential back-off on transient API errors (unreachable,
 429, 5xx). A non-transient error (401, 403, 404 of the kind) is kept and re-raised by the waiter.
-Every change is pushed onto one queue so the waiter re-evaluates only what changed.
+Every change is pushed onto one queue so the waiter re-evaluates only what changed. Objects are the plain
+dicts decoded from the API and are never mutated (an event replaces the cached dict), so a change carries
+the cached object itself, not a copy.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 import queue
 import threading
@@ -111,7 +112,7 @@ class Informer:
                 self._objects.pop(key, None)
             else:
                 self._objects[key] = obj
-        self.changes.put(Change(self.spec, key.partition("/")[2], copy.deepcopy(obj)))
+        self.changes.put(Change(self.spec, key.partition("/")[2], obj))
 
     def _follow(self) -> None:
         """Consume one watch stream from `self.resource_version`, advancing it with every event and
@@ -163,25 +164,27 @@ class InformerSet:
         self.stop = threading.Event()
         self.base_backoff = base_backoff
         self._informers: dict[WatchSpec, Informer] = {}
+        self._by_scope: dict[tuple[Resource, str | None], list[Informer]] = {}
+        self._unsynced: list[Informer] = []
 
     def ensure(self, spec: WatchSpec) -> Informer:
         informer = self._informers.get(spec)
         if informer is None:
             informer = Informer(self.api, spec, self.changes, stop=self.stop, base_backoff=self.base_backoff)
             self._informers[spec] = informer.start()
+            self._by_scope.setdefault((spec.resource, spec.namespace), []).append(informer)
+            self._unsynced.append(informer)
         return informer
 
     def find(self, resource: Resource, namespace: str) -> Iterable[Informer]:
         """Informers whose collection holds objects of `resource` in `namespace`."""
-        return [
-            i
-            for s, i in self._informers.items()
-            if s.resource == resource and s.namespace in (namespace, None)
-        ]
+        return [*self._by_scope.get((resource, namespace), ()), *self._by_scope.get((resource, None), ())]
 
     @property
     def synced(self) -> bool:
-        return all(i.synced.is_set() for i in self._informers.values())
+        """Every informer has listed once (only those not yet known to be synced are looked at)."""
+        self._unsynced = [i for i in self._unsynced if not i.synced.is_set()]
+        return not self._unsynced
 
     def raise_errors(self) -> None:
         for informer in self._informers.values():

@@ -11,6 +11,7 @@ resource for the benchmarks.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import json
 import re
@@ -417,6 +418,11 @@ class FakeKubeAPI:
         except (BrokenPipeError, ConnectionResetError):
             h.close_connection = True
 
+    def _events_after(self, cursor: int) -> list[Event]:
+        """Events newer than `cursor` (the history is in resourceVersion order; caller holds the lock)."""
+        events = self.state.events
+        return events[bisect.bisect_right(events, cursor, key=lambda e: e.rv) :]
+
     def _stream(
         self,
         h: BaseHTTPRequestHandler,
@@ -433,12 +439,12 @@ class FakeKubeAPI:
         next_bookmark = time.monotonic() + self.bookmark_interval
         while True:
             with self.state.cond:
-                pending = [e for e in self.state.events if e.rv > cursor]
+                pending = self._events_after(cursor)
                 if not pending and self.state.stream_epoch == epoch:
                     self.state.cond.wait(
                         timeout=min(0.05 + self.bookmark_interval, max(0.0, deadline - time.monotonic()))
                     )
-                    pending = [e for e in self.state.events if e.rv > cursor]
+                    pending = self._events_after(cursor)
                 dropped = self.state.stream_epoch != epoch
                 rv = self.state.rv
             if dropped:
