@@ -22,7 +22,7 @@ from gitops.verify.kube import KubeApi, KubeError, Resource, ResourceGone
 
 WATCH_TIMEOUT_SECONDS = 300
 log = logging.getLogger(__name__)
-MAX_BACKOFF = 10.0
+MAX_BACKOFF = 5.0
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class Informer:
         changes: queue.Queue[Change],
         *,
         stop: threading.Event,
-        max_attempts: int = 6,
+        max_attempts: int | None = None,
         base_backoff: float = 0.2,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -148,7 +148,9 @@ class Informer:
                     return
                 failures += 1
                 log.debug("%s: %s (attempt %d)", self.spec, exc.message, failures)
-                if not exc.transient or failures >= self.max_attempts:
+                # a transient failure (the API server restarting, a connection reset) is retried until the
+                # verification's deadline stops this informer: a real kube-apiserver takes ~30 s to come back
+                if not exc.transient or (self.max_attempts is not None and failures >= self.max_attempts):
                     self.error = exc
                     self.changes.put(Change(self.spec, None, None))
                     return
