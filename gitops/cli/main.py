@@ -8,6 +8,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import click
 
@@ -16,43 +17,103 @@ from gitops.cli.options import print_report, to_json
 from gitops.errors import EXIT_EXTERNAL, EXIT_USAGE, GitopsError, exit_code_of
 from gitops.redact import clone_sources, redact, register_process
 
-# verb module -> attribute holding its click command (or group). One module per verb.
-VERBS: tuple[tuple[str, str], ...] = (
-    ("gitops.cli.plan", "plan"),
-    ("gitops.cli.audit", "audit"),
-    ("gitops.cli.window", "window"),
-    ("gitops.cli.addons", "addons"),
-    ("gitops.cli.build", "build_command"),
-    ("gitops.cli.keygen", "keygen_command"),
-    ("gitops.cli.sign", "sign_command"),
-    ("gitops.cli.verify_signature", "verify_signature_command"),
-    ("gitops.cli.scan", "scan_command"),
-    ("gitops.cli.verify", "verify_command"),
-    ("gitops.cli.promote", "promote"),
-    ("gitops.cli.rollback", "rollback"),
-    ("gitops.cli.pr", "pr"),
-    ("gitops.cli.gate", "gate"),
-    ("gitops.cli.status", "status"),
-    ("gitops.cli.board", "board_command"),
-    ("gitops.cli.env", "env"),
-    ("gitops.cli.refresh", "refresh"),
-    ("gitops.cli.backup", "backup"),
+
+class Verb(NamedTuple):
+    """One verb: its name, the module and attribute holding its click command (or group), and its short help
+    (the first sentence of the command's docstring; tests/cli/test_lazy_verbs.py checks they agree)."""
+
+    name: str
+    module: str
+    attr: str
+    short_help: str
+
+
+# One module per verb, imported only when that verb runs: `--help` lists them from this table alone.
+VERBS: tuple[Verb, ...] = (
+    Verb("plan", "gitops.cli.plan", "plan",
+         "Show what `promote SOURCE_ENV TARGET_ENV` would do now: the wave it opens (or why it refuses), the "
+         "change, the window and the gates."),
+    Verb("audit", "gitops.cli.audit", "audit",
+         "The hash-chained audit log of promotions, approvals, overrides and verifications."),
+    Verb("window", "gitops.cli.window", "window",
+         "Change windows: is ENV open now, when does it open, what the calendar says."),
+    Verb("addons", "gitops.cli.addons", "addons",
+         "Module facts (versions, checksums) and the static schema diff of a release."),
+    Verb("build", "gitops.cli.build", "build_command",
+         "Build the Odoo image holding the addons in ADDONS_DIR on top of a pinned base image."),
+    Verb("keygen", "gitops.cli.keygen", "keygen_command",
+         "Write cosign.key (encrypted with $COSIGN_PASSWORD) and cosign.pub into the output directory."),
+    Verb("sign", "gitops.cli.sign", "sign_command",
+         "Sign IMAGE (pinned by digest) with a cosign private key (password from COSIGN_PASSWORD)."),
+    Verb("verify-signature", "gitops.cli.verify_signature", "verify_signature_command",
+         "Check the cosign signatures of IMAGE against the public key."),
+    Verb("scan", "gitops.cli.scan", "scan_command",
+         "Scan IMAGE (pinned by digest) with trivy and judge the findings; exit 3 when the policy fails."),
+    Verb("verify", "gitops.cli.verify", "verify_command",
+         "Wait until ENV reconciled --revision and runs the release digest."),
+    Verb("promote", "gitops.cli.promote", "promote",
+         "Open or update the PR promoting SOURCE_ENV's release to TARGET_ENV (exit 3: precondition unmet)."),
+    Verb("rollback", "gitops.cli.rollback", "rollback",
+         "Open a PR that returns ENV to its previous verified release."),
+    Verb("pr", "gitops.cli.pr", "pr", "Promotion pull requests."),
+    Verb("gate", "gitops.cli.gate", "gate", "Approval and window gates of promotion PRs."),
+    Verb("status", "gitops.cli.status", "status",
+         "What runs where: each environment × tenant with its version, digest, verification and state "
+         "(verified / promoting / blocked / drifted), the open promotion PRs with their gate, the window now "
+         "and the next freeze."),
+    Verb("board", "gitops.cli.board", "board_command",
+         "Write the release board as a static site into DIR: environments × tenants, the release calendar "
+         "per environment in its time zone, one page per open promotion (CAB view and timeline) and the "
+         "audit trail with its chain's verification."),
+    Verb("env", "gitops.cli.env", "env",
+         "Create, extend and retire non-production environments (each change is a PR)."),
+    Verb("refresh", "gitops.cli.refresh", "refresh",
+         "Open a PR that refreshes TARGET's database from SOURCE."),
+    Verb("backup", "gitops.cli.backup", "backup",
+         "Backups with a manifest, and restore rehearsals that prove them."),
+)  # fmt: skip
+_BY_NAME = {verb.name: verb for verb in VERBS}
+
+
+def load_verb(verb: Verb) -> click.Command:
+    """Import the verb's module and return its command."""
+    command = getattr(importlib.import_module(verb.module), verb.attr)
+    if not isinstance(command, click.Command) or command.name != verb.name:
+        raise TypeError(f"{verb.module}.{verb.attr} is not the click command {verb.name!r}")
+    return command
+
+
+class LazyGroup(click.Group):
+    """A group whose verbs are imported when they run: the listing comes from VERBS."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*_BY_NAME, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in _BY_NAME:
+            self.add_command(load_verb(_BY_NAME[cmd_name]))
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Click's listing, with the short help of a verb not yet imported taken from VERBS."""
+        names = self.list_commands(ctx)
+        shown = [
+            (name, self.commands.get(name) or click.Command(name, help=_BY_NAME[name].short_help))
+            for name in names
+        ]
+        shown = [(name, cmd) for name, cmd in shown if not cmd.hidden]
+        if shown:
+            limit = formatter.width - 6 - max(len(name) for name, _ in shown)
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in shown])
+
+
+@click.group(
+    cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110}
 )
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(__version__, prog_name="odoo-gitops")
 def cli() -> None:
     """odoo-gitops: build, sign, scan, promote and verify Odoo releases through GitOps."""
-
-
-def _register() -> None:
-    for module_name, attr in VERBS:
-        module = importlib.import_module(module_name)
-        cli.add_command(getattr(module, attr))
-
-
-_register()
 
 
 class _RedactLogs(logging.Filter):

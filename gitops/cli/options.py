@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from pydantic import BaseModel
 
 from gitops.errors import Report
 from gitops.redact import redact, redact_data
@@ -35,6 +34,8 @@ def config_repo_option(func: F) -> F:
 
 
 def _default(value: Any) -> Any:
+    from pydantic import BaseModel  # only here: `--help` and most verbs never need it
+
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     if isinstance(value, datetime | date):

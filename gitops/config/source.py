@@ -10,7 +10,6 @@ import tempfile
 from pathlib import Path
 
 from gitops.errors import UsageError
-from gitops.gitstore.checkout import ConfigCheckout
 
 _URL_PREFIXES = ("http://", "https://", "ssh://", "git://", "file://", "git@")
 
@@ -36,6 +35,8 @@ def checkout_config_repo(spec: str, *, timeout: float = 120.0) -> Path:
         if not path.is_dir():
             raise UsageError(f"--config-repo {spec!r}: no such directory")
         return path.resolve()
+    from gitops.gitstore.checkout import ConfigCheckout  # GitPython only when there is something to clone
+
     workdir = Path(tempfile.mkdtemp(prefix="odoo-gitops-config-"))
     atexit.register(shutil.rmtree, workdir, ignore_errors=True)
     return ConfigCheckout.clone(spec, workdir / "repo", branch=None, depth=50, timeout=timeout).root

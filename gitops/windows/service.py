@@ -10,7 +10,6 @@ from typing import Any
 from gitops.errors import UsageError
 from gitops.windows.blocks import iso
 from gitops.windows.breakglass import Override, break_glass, require_emergency_details
-from gitops.windows.ics import render_ics
 from gitops.windows.load import load_env_calendars
 from gitops.windows.verdict import Interval, WindowVerdict, as_utc, check, evaluate, open_until
 
@@ -131,4 +130,6 @@ def list_env(*, config_repo: str | Path, env: str, start: datetime, end: datetim
 
 def ics_env(*, config_repo: str | Path, env: str, start: datetime, end: datetime, now: datetime) -> bytes:
     listing = list_env(config_repo=config_repo, env=env, start=start, end=end)
+    from gitops.windows.ics import render_ics  # icalendar only for `window ics`
+
     return render_ics(env, listing.intervals, generated_at=now)

@@ -30,10 +30,11 @@ FORGE_VERBS = (("promote",), ("rollback",), ("gate", "check"), ("pr", "list"), (
 
 
 def command(*path: str) -> click.Command:
-    found: click.Command = cli
+    found: click.Command | None = cli
     for name in path:
         assert isinstance(found, click.Group)
-        found = found.commands[name]
+        found = found.get_command(click.Context(found), name)  # the CLI group imports a verb on demand
+    assert found is not None
     return found
 
 
