@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -122,8 +123,19 @@ def title(facts: BodyFacts) -> str:
     return f"Promote {facts.version_to} to {facts.target}{wave} [{klass}]"
 
 
+LABEL_MAX = 50  # GitHub refuses a longer label name (422)
+
+
+def fit_label(label: str) -> str:
+    """`label` within GitHub's 50 characters: a longer one keeps its start and a digest of the whole."""
+    if len(label) <= LABEL_MAX:
+        return label
+    digest = hashlib.sha256(label.encode()).hexdigest()[:8]
+    return f"{label[: LABEL_MAX - 9]}~{digest}"
+
+
 def labels(facts: BodyFacts, *, cab_required: bool, emergency_label: str = "emergency") -> list[str]:
-    found = [f"env:{facts.target}", f"change:{facts.change_class}"]
+    found = [fit_label(f"env:{facts.target}"), f"change:{facts.change_class}"]
     if facts.destructive:
         found.append("change:destructive")
     if facts.modules and (not facts.schema.computed or facts.schema.changes):

@@ -120,3 +120,13 @@ def test_bounded_keeps_the_marker_at_the_end() -> None:
     assert cut.endswith("<!-- odoo-gitops:promotion QUJD -->\n")
     assert "cut: the text exceeded GitHub's size limit" in cut
     assert pr_body.bounded("short") == "short"
+
+
+def test_a_63_character_environment_gets_an_env_label_github_accepts(prod: EnvBundle) -> None:
+    long_env = "e" * 63  # the longest name the config allows
+    facts = facts_of(install(target=long_env), where(prod))
+    [env_label] = [x for x in pr_body.labels(facts, cab_required=False) if x.startswith("env:")]
+    assert len(env_label) == pr_body.LABEL_MAX and pr_body.managed(env_label)
+    other = facts_of(install(target="e" * 62 + "f"), where(prod))
+    assert env_label not in pr_body.labels(other, cab_required=False)  # still one label per environment
+    assert pr_body.fit_label("env:prod") == "env:prod"
