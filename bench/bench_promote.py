@@ -1,11 +1,12 @@
 """Benchmark: one promotion to N tenants on the `github` forge (PyGithub against the loopback server).
 
-Prints, for several N: the GitHub API requests the promotion made (target: constant in N, <= 10), the wall
+Prints, for several N: the GitHub API requests the promotion made (target: constant in N, <= 10), the PR
+body's length in characters (target: < 60,000 at 10,000 tenants; GitHub refuses more than 65,536), the wall
 time of `promote`, and the wall time of a raw git baseline measured side by side in the same run: shallow
 clone, write the same files, commit, push with the git CLI (target ratio <= 1.5). Each time is the median of
 several rounds; a round measures every N once (interleaved), so load on the machine hits all N alike.
 
-    /work/venv/bin/python bench/bench_promote.py [N ...]
+    .venv/bin/python bench/bench_promote.py [N ...]      (default 500 2000 10000; BENCH_PROMOTE_ROUNDS=5)
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from tests.fixtures.configrepo import copy_examples, git  # noqa: E402
 from tests.fixtures.github import SLUG, start_fake_github  # noqa: E402
 from tests.fixtures.promote import SupplyDouble, enable_signing, release_data  # noqa: E402
 
-ROUNDS = 5
+ROUNDS = int(os.environ.get("BENCH_PROMOTE_ROUNDS", "5"))
 
 
 def make_repo(base: Path, tenants: int) -> Path:
@@ -80,16 +81,31 @@ def run_promote(bare: Path, fake_host: str, tmp: Path) -> float:
     return elapsed
 
 
+def read_blobs(bare: Path, ref: str, paths: list[str]) -> dict[str, bytes]:
+    """The files at `ref`, read with one `git cat-file --batch` (not one process per file: set-up only)."""
+    query = "".join(f"{ref}:{p}\n" for p in paths).encode()
+    out = subprocess.run(
+        ["git", "cat-file", "--batch"], cwd=bare, input=query, capture_output=True, check=True
+    ).stdout
+    contents, at = {}, 0
+    for path in paths:
+        header_end = out.index(b"\n", at)
+        size = int(out[at:header_end].split()[2])
+        contents[path] = out[header_end + 1 : header_end + 1 + size]
+        at = header_end + 1 + size + 1
+    return contents
+
+
 def run_baseline(bare: Path, branch: str, tmp: Path) -> float:
     """Clone, write the same files as the promotion did, commit, push: git CLI only."""
     changed = git(bare, "diff", "--name-only", f"main...{branch}").split()
-    contents = {p: git(bare, "show", f"{branch}:{p}") + "\n" for p in changed}
+    contents = read_blobs(bare, branch, changed)
     start = time.perf_counter()
     work = tmp / "baseline"
     subprocess.run(["git", "clone", "-q", "--depth", "50", "--no-tags", bare.as_uri(), str(work)], check=True)
     subprocess.run(["git", "checkout", "-q", "-b", "baseline/promote"], cwd=work, check=True)
     for path, text in contents.items():
-        (work / path).write_text(text)
+        (work / path).write_bytes(text)
     subprocess.run(["git", "add", "-A"], cwd=work, check=True)
     subprocess.run(["git", "commit", "-qm", "baseline promotion"], cwd=work, check=True)
     subprocess.run(["git", "push", "-q", "origin", "HEAD:refs/heads/baseline/promote"], cwd=work, check=True)
@@ -105,6 +121,7 @@ class Samples:
     ours: list[float] = field(default_factory=list)
     base: list[float] = field(default_factory=list)
     requests: list[int] = field(default_factory=list)
+    body_chars: list[int] = field(default_factory=list)
     files: int = 0
 
 
@@ -117,7 +134,9 @@ def measure_once(tenants: int, samples: Samples) -> None:
             os.sync()  # the set-up's writes must not be flushed during either timed run
             samples.ours.append(run_promote(bare, fake.host, Path(tmp) / "run"))
             samples.requests.append(fake.total_requests())
-            branch = next(iter(fake.pulls.values())).head
+            pull = next(iter(fake.pulls.values()))
+            samples.body_chars.append(len(pull.body))
+            branch = pull.head
             changed = git(bare, "diff", "--name-only", f"main...{branch}").split()
             samples.files = len(changed)
             os.sync()
@@ -134,7 +153,7 @@ def main(argv: list[str]) -> int:
     os.environ.setdefault("GIT_AUTHOR_EMAIL", "bench@example.com")
     os.environ.setdefault("GIT_COMMITTER_NAME", "bench")
     os.environ.setdefault("GIT_COMMITTER_EMAIL", "bench@example.com")
-    sizes = [int(a) for a in argv] or [10, 100, 500]
+    sizes = [int(a) for a in argv] or [500, 2_000, 10_000]
     cold = Samples()
     measure_once(min(sizes), cold)  # imports and first-use caches: reported, not counted
     samples = {n: Samples() for n in sizes}
@@ -142,7 +161,8 @@ def main(argv: list[str]) -> int:
         for n in sizes:
             measure_once(n, samples[n])
     print(
-        f"{'tenants':>8} {'files':>6} {'API requests':>13} {'promote s':>10} {'raw git s':>10} {'ratio':>6}"
+        f"{'tenants':>8} {'files':>6} {'API requests':>13} {'body chars':>11} {'promote s':>10}"
+        f" {'raw git s':>10} {'ratio':>6}"
         f"  (median of {ROUNDS} interleaved rounds; per-round ratios)"
     )
     ratios = {}
@@ -152,11 +172,15 @@ def main(argv: list[str]) -> int:
         ratios[n] = ours / base
         per_round = " ".join(f"{o / b:.2f}" for o, b in zip(s.ours, s.base, strict=True))
         requests = "/".join(str(r) for r in sorted(set(s.requests)))
+        chars = "/".join(str(c) for c in sorted(set(s.body_chars)))
         print(
-            f"{n:>8} {s.files:>6} {requests:>13} {ours:>10.3f} {base:>10.3f} {ratios[n]:>6.2f}  [{per_round}]"
+            f"{n:>8} {s.files:>6} {requests:>13} {chars:>11} {ours:>10.3f} {base:>10.3f} {ratios[n]:>6.2f}"
+            f"  [{per_round}]"
         )
     counts = sorted({r for s in samples.values() for r in s.requests} | set(cold.requests))
     print(f"API requests per promotion: {counts} (target: constant in N and <= 10)")
+    longest = max(c for s in samples.values() for c in s.body_chars)
+    print(f"longest PR body: {longest} characters (target: < 60,000; GitHub's limit 65,536, enforced)")
     print(
         f"cold first promotion in this process ({min(sizes)} tenants, imports included, not counted above): "
         f"{cold.ours[0]:.3f} s vs raw git {cold.base[0]:.3f} s"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -11,6 +12,15 @@ import jinja2
 from gitops.gates.evidence import WindowState
 from gitops.promote.plan import ModuleChange
 from gitops.promote.stage_seams import SchemaDiff
+
+# GitHub rejects a PR body or comment over 65,536 characters (422 "body is too long"); the tool keeps its own
+# under BODY_BUDGET whatever the number of tenants, modules or schema changes, so the PR always opens.
+GITHUB_BODY_LIMIT = 65_536
+BODY_BUDGET = 60_000
+TENANTS_LISTED = 50  # up to this many tenants the table lists them; above, a count and a collapsed list
+TENANT_LIST_CHARS = 8_000  # the collapsed list's share of the body
+TABLE_ROWS = 200  # module and schema-change rows shown; the rest is counted
+TEXT_CHARS = 1_000  # one free-text value (reason, ticket, actor, a schema value)
 
 _CODE_SAFE = str.maketrans({"\n": " ", "\r": " ", "|": "\\|", "`": "'", "<": "&lt;", ">": "&gt;"})
 _TEXT_SAFE = str.maketrans({c: "\\" + c for c in "\\*_[]()#!~"})
@@ -28,9 +38,41 @@ def code_safe(value: object) -> object:
     return value.translate(_CODE_SAFE)
 
 
+def clip(text: str, limit: int = TEXT_CHARS) -> str:
+    """`text` cut to `limit` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"… ({len(text) - limit} more characters)"
+
+
 def md_escape(value: object) -> str:
-    """Free text (reasons, tickets, versions, actors): also no emphasis, links or images."""
-    return str(code_safe(str(value).translate(_TEXT_SAFE)))
+    """Free text (reasons, tickets, versions, actors): also no emphasis, links or images; at most
+    TEXT_CHARS characters of it."""
+    return str(code_safe(clip(str(value)).translate(_TEXT_SAFE)))
+
+
+def tenant_summary(tenants: Sequence[str], limit: int = TENANT_LIST_CHARS) -> tuple[Markdown, int]:
+    """The tenants (escaped) joined by commas up to `limit` characters, and how many did not fit."""
+    shown: list[str] = []
+    used = 0
+    for name in tenants:
+        text = md_escape(name)
+        if used + len(text) + 2 > limit:
+            break
+        shown.append(text)
+        used += len(text) + 2
+    return Markdown(", ".join(shown)), len(tenants) - len(shown)
+
+
+def bounded(text: str, budget: int = BODY_BUDGET) -> str:
+    """A body or comment cut to `budget` characters; the end (where the marker is) is kept."""
+    if len(text) <= budget:
+        return text
+    note = "\n\n… (cut: the text exceeded GitHub's size limit)\n\n"
+    tail = text[text.rfind("<!-- odoo-gitops:") :] if "<!-- odoo-gitops:" in text else ""
+    if len(tail) > budget // 2:
+        tail = ""
+    return text[: budget - len(note) - len(tail)] + note + tail
 
 
 _ENV = jinja2.Environment(
@@ -41,6 +83,7 @@ _ENV = jinja2.Environment(
     finalize=code_safe,
 )
 _ENV.filters["md"] = md_escape
+_ENV.globals.update(TENANTS_LISTED=TENANTS_LISTED, TABLE_ROWS=TABLE_ROWS, tenant_summary=tenant_summary)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,8 +123,19 @@ def title(facts: BodyFacts) -> str:
     return f"Promote {facts.version_to} to {facts.target}{wave} [{klass}]"
 
 
+LABEL_MAX = 50  # GitHub refuses a longer label name (422)
+
+
+def fit_label(label: str) -> str:
+    """`label` within GitHub's 50 characters: a longer one keeps its start and a digest of the whole."""
+    if len(label) <= LABEL_MAX:
+        return label
+    digest = hashlib.sha256(label.encode()).hexdigest()[:8]
+    return f"{label[: LABEL_MAX - 9]}~{digest}"
+
+
 def labels(facts: BodyFacts, *, cab_required: bool, emergency_label: str = "emergency") -> list[str]:
-    found = [f"env:{facts.target}", f"change:{facts.change_class}"]
+    found = [fit_label(f"env:{facts.target}"), f"change:{facts.change_class}"]
     if facts.destructive:
         found.append("change:destructive")
     if facts.modules and (not facts.schema.computed or facts.schema.changes):
@@ -114,7 +168,7 @@ def render_body(facts: BodyFacts, marker: str) -> str:
         repository_to=repo_to,
         digest_to=digest_to,
     )
-    return text.rstrip("\n") + "\n\n" + marker + "\n"
+    return bounded(text.rstrip("\n") + "\n\n" + marker + "\n")
 
 
 def describe_window(window: WindowState | None) -> str:

@@ -14,7 +14,9 @@ MARKER_RE = re.compile(r"<!-- odoo-gitops:promotion ([A-Za-z0-9+/=]+) -->")
 
 @dataclass(frozen=True, kw_only=True)
 class PromotionMarker:
-    """What a promotion PR is about. `bindings` maps each head SHA the toolkit pushed to its content hash."""
+    """What a promotion PR is about. `bindings` maps each head SHA the toolkit pushed to its content hash.
+    `tenants` is empty and `tenant_count` set when the wave is too large to list in a PR body (the tenants
+    are the tenant files the branch changes, which is where the gate reads them)."""
 
     kind: Literal["promotion", "rollback"]
     source: str
@@ -32,6 +34,7 @@ class PromotionMarker:
     emergency_reason: str | None = None
     emergency_ticket: str | None = None
     bindings: dict[str, str] = field(default_factory=dict)
+    tenant_count: int | None = None
 
     def bind(self, sha: str) -> PromotionMarker:
         return replace(self, bindings={**self.bindings, sha: self.content_hash})

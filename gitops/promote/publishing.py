@@ -112,12 +112,15 @@ def marker_of(
 ) -> PromotionMarker:
     """The PR's hidden marker: the facts the gate trusts, keeping the head bindings of earlier runs."""
     emergency = facts.emergency or {}
+    listed = len(facts.tenants) <= pr_body.TENANTS_LISTED
+    reason, ticket = emergency.get("reason"), emergency.get("ticket")
     return PromotionMarker(
         kind=install.kind,
         source=facts.source,
         target=facts.target,
         wave=facts.wave,
-        tenants=facts.tenants,
+        tenants=facts.tenants if listed else (),
+        tenant_count=None if listed else len(facts.tenants),
         image=facts.image_to,
         version=facts.version_to,
         content_hash=facts.content_hash,
@@ -126,8 +129,8 @@ def marker_of(
         actor=facts.actor,
         branch=branch,
         schema_diff_computed=facts.schema.computed,
-        emergency_reason=emergency.get("reason"),
-        emergency_ticket=emergency.get("ticket"),
+        emergency_reason=pr_body.clip(reason) if reason else reason,
+        emergency_ticket=pr_body.clip(ticket) if ticket else ticket,
         bindings=dict(earlier.bindings) if earlier else {},
     )
 
@@ -184,8 +187,10 @@ def supersede(
         if same_target and pull.head != branch:
             forge.comment(
                 pull.number,
-                f"Superseded by #{new.number} ({new.url}): a newer promotion to `{target}` was opened. "
-                "odoo-gitops closed this PR.",
+                pr_body.bounded(
+                    f"Superseded by #{new.number} ({new.url}): a newer promotion to `{target}` was opened. "
+                    "odoo-gitops closed this PR."
+                ),
             )
             forge.close_pull(pull.number)
             closed.append(pull.number)
