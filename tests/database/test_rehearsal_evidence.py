@@ -13,7 +13,7 @@ from gitops.config.loader import load_config
 from gitops.gates.evidence import Evidence
 from gitops.gates.policy import evaluate_gate
 from gitops.gates.rehearsal_facts import rehearsal_facts
-from tests.database.test_rehearsal import _verify, backed_up  # noqa: F401 - a real backup of an Odoo-shaped DB
+from tests.database.test_rehearsal import _verify, backed_up, prod_backup  # noqa: F401 - a real backup
 from tests.fixtures.postgres import PgCluster
 
 GATES = ("approvals", "rehearsal")
