@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from gitops.promote.localforge import LocalForge
+from gitops.forge.local import LocalForge
 
 from gitops.audit import read_entries
 from gitops.cli.main import main
