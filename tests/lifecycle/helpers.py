@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 import yaml
-from gitops.forge.local import LocalForge
 
 from gitops.audit import read_entries
 from gitops.cli.main import main
 from gitops.config.loader import load_config
+from gitops.forge.local import LocalForge
 from gitops.gitstore.checkout import ConfigCheckout
 from tests.fixtures.configrepo import ConfigRepoFixture, git
 
