@@ -1,0 +1,47 @@
+"""The restore rehearsal the CAB view and the board show: read from the audit log on main with the rehearsal
+gate's own facts and rule (passed / failed, measured RTO and RPO against the env's objectives, age)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from gitops.board.rehearsals import rehearsal_view
+from gitops.config.loader import load_config
+from tests.fixtures.configrepo import copy_examples
+from tests.gates.test_rehearsal import NOW, _log
+
+
+def test_a_passed_rehearsal_within_the_objectives_is_shown_with_its_measurements(tmp_path: Path) -> None:
+    root = copy_examples(tmp_path / "cfg")
+    good = {"backup": "bk-1", "passed": True, "restore_seconds": 60, "backup_age_seconds": 600}
+    _log(root, "prod", [good], NOW - timedelta(hours=2))
+    view = rehearsal_view(load_config(root), "prod", NOW)
+    assert (view.state, view.backup, view.passed) == ("success", "bk-1", True)
+    assert view.to_dict()["rto"] == {"measured_seconds": 60, "objective_seconds": 1800}
+    assert view.to_dict()["rpo"] == {"measured_seconds": 600, "objective_seconds": 3600}
+    assert view.age_seconds == 7200
+    assert "rehearsal of bk-1 passed, 2.0h ago; RTO 60s (objective 1800s), RPO 600s" in view.text()
+
+
+def test_a_failed_slow_old_or_missing_rehearsal_is_shown_as_such(tmp_path: Path) -> None:
+    root = copy_examples(tmp_path / "cfg")
+    repo = load_config(root)
+    assert rehearsal_view(repo, "prod", NOW).state == "pending"  # never rehearsed
+    _log(root, "prod", [{"backup": "bk-1", "passed": False, "reason": "corrupt"}], NOW - timedelta(hours=1))
+    view = rehearsal_view(load_config(root), "prod", NOW)
+    assert (view.state, view.passed) == ("failure", False) and "corrupt" in view.reason
+    slow = {"backup": "bk-2", "passed": True, "restore_seconds": 3600, "backup_age_seconds": 60}
+    _log(root, "prod", [{}, slow], NOW)  # {} is skipped (malformed); key r1 is new
+    view = rehearsal_view(load_config(root), "prod", NOW)
+    assert view.state == "failure" and "exceeds the objective" in view.reason and view.rto_seconds == 3600
+    assert rehearsal_view(load_config(root), "prod", NOW + timedelta(days=8)).state == "pending"  # too old
+
+
+def test_a_tampered_log_shows_no_rehearsal_as_passed(tmp_path: Path) -> None:
+    root = copy_examples(tmp_path / "cfg")
+    _log(root, "prod", [{"backup": "bk-1", "passed": False, "restore_seconds": 60}], NOW)
+    log = root / "audit" / "prod.jsonl"
+    log.write_text(log.read_text().replace('"passed":false', '"passed":true'))
+    view = rehearsal_view(load_config(root), "prod", NOW)
+    assert view.state == "failure" and view.passed is None and "chain" in view.reason
