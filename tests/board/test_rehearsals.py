@@ -45,3 +45,20 @@ def test_a_tampered_log_shows_no_rehearsal_as_passed(tmp_path: Path) -> None:
     log.write_text(log.read_text().replace('"passed":false', '"passed":true'))
     view = rehearsal_view(load_config(root), "prod", NOW)
     assert view.state == "failure" and view.passed is None and "chain" in view.reason
+
+
+def test_the_board_shows_each_envs_rehearsal_in_the_model_and_on_the_terminal(tmp_path: Path) -> None:
+    from gitops.board.snapshot import build_board
+    from gitops.board.terminal import render_status
+    from gitops.promote.stage_seams import engine_window_check
+
+    root = copy_examples(tmp_path / "cfg")
+    good = {"backup": "bk-7", "passed": True, "restore_seconds": 90, "backup_age_seconds": 300}
+    _log(root, "prod", [good], NOW - timedelta(hours=3))
+    board = build_board(load_config(root), now=NOW, pulls=(), audits={}, window_check=engine_window_check)
+    prod = board.env("prod").to_dict()["rehearsal"]
+    assert (prod["state"], prod["backup"], prod["passed"]) == ("success", "bk-7", True)
+    assert prod["age_seconds"] == 10800
+    assert board.env("staging").to_dict()["rehearsal"]["state"] == "pending"
+    out = render_status(board, color=False, width=200)
+    assert "restore rehearsal success: rehearsal of bk-7 passed, 3.0h ago; RTO 90s (objective 1800s)" in out
