@@ -62,3 +62,20 @@ def test_the_board_shows_each_envs_rehearsal_in_the_model_and_on_the_terminal(tm
     assert board.env("staging").to_dict()["rehearsal"]["state"] == "pending"
     out = render_status(board, color=False, width=200)
     assert "restore rehearsal success: rehearsal of bk-7 passed, 3.0h ago; RTO 90s (objective 1800s)" in out
+
+
+def test_the_sites_env_page_shows_the_rehearsal(tmp_path: Path) -> None:
+    from gitops.board.site_collect import site_from_board
+    from gitops.board.site_render import render_site
+    from gitops.board.snapshot import build_board
+    from gitops.promote.stage_seams import engine_window_check
+
+    root = copy_examples(tmp_path / "cfg")
+    bad = {"backup": "bk-9", "passed": False, "reason": "<b>corrupt</b>"}
+    _log(root, "prod", [bad], NOW - timedelta(hours=1))
+    repo = load_config(root)
+    board = build_board(repo, now=NOW, pulls=(), audits={}, window_check=engine_window_check)
+    pages = render_site(site_from_board(board, repo, {}))
+    page = next(v for k, v in pages.items() if k.startswith("env-prod")).decode()
+    assert 'data-rehearsal="failure"' in page and "rehearsal of bk-9 FAILED" in page
+    assert "&lt;b&gt;corrupt&lt;/b&gt;" in page and "<b>corrupt" not in page  # hostile text stays text
