@@ -61,6 +61,9 @@ def test_an_extend_pr_is_gated_by_the_envs_policy_and_merged_when_approved(
     code, out, err = _gate(capsys, config_repo, number)
     assert code == 0, err
     assert [a["user"] for a in out["verdict"]["approvals"]["counted"]] == ["cab-ines"]
+    code, shown, err = run(capsys, config_repo, "pr", "show", str(number))
+    assert code == 0, err
+    assert shown["cab"]["missing"] == "" and shown["cab"]["rehearsal"]["env"] == "staging"
     gates = [e for e in audit(config_repo, "staging") if e.kind == "gate" and e.data["pr"] == number]
     assert [g.data["state"] for g in gates] == ["pending", "success"]  # one entry per distinct verdict
     code, out, err = run(capsys, config_repo, "pr", "merge", str(number))
