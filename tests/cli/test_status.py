@@ -48,9 +48,7 @@ def widen(work: Path, *, tenants: int, extra_envs: tuple[str, ...] = ("qa",)) ->
         text = (prod / "tenants" / "acme-build.yaml").read_text().replace("acme-build", name)
         (prod / "tenants" / f"{name}.yaml").write_text(text)
     env_yaml = prod / "env.yaml"
-    added = "".join(f"  {n}: {{enabled: true}}\n" for n in names)
-    text = env_yaml.read_text()  # the tenants block is not the last one (recovery: follows it)
-    env_yaml.write_text(text.replace("tenants:\n", "tenants:\n" + added, 1))
+    env_yaml.write_text(env_yaml.read_text() + "".join(f"  {n}: {{enabled: true}}\n" for n in names))
     return work
 
 
