@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from gitops.board.model import WindowNow
+from gitops.board.rehearsals import RehearsalView, rehearsal_view
 from gitops.config.loader import ConfigRepo
 from gitops.config.models import ReleaseRecord
 from gitops.gates.evidence import Review, SupplyResult
@@ -93,6 +95,7 @@ class CabView:
     window: WindowNow | None
     rollback: Rollback
     reviews: tuple[ReviewMark, ...]
+    rehearsal: RehearsalView | None = None  # the target's latest restore rehearsal (gitops.board.rehearsals)
 
     @property
     def missing(self) -> str:
@@ -115,6 +118,7 @@ class CabView:
             },
             "window": self.window.to_dict() if self.window else None,
             "rollback": self.rollback.to_dict(),
+            "rehearsal": self.rehearsal.to_dict() if self.rehearsal else None,
         }
 
 
@@ -245,6 +249,7 @@ def cab_view(
     addons_repo: Path | None = None,
     attestations: Mapping[str, bool] | None = None,
     attestations_error: str | None = None,
+    now: datetime | None = None,
 ) -> CabView:
     current = repo.env(facts.target).release
     new = new_release(repo, facts)
@@ -257,4 +262,7 @@ def cab_view(
         scan=facts.supply("scan"), attestations=attestations, attestations_error=attestations_error,
         window=window,
         rollback=rollback_target(repo, facts, covers), reviews=review_marks(reviews, verdict),
+        rehearsal=rehearsal_view(repo, facts.target, now or datetime.now(UTC))
+        if facts.target in repo.envs
+        else None,
     )  # fmt: skip

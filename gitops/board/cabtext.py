@@ -135,6 +135,12 @@ def rollback_lines(view: CabView) -> list[str]:
     return ["## Rollback", "", f"{command} returns to {lit(r.version)}{digest}: {ready} — {lit(r.why)}.", ""]
 
 
+def rehearsal_lines(view: CabView) -> list[str]:
+    if view.rehearsal is None:
+        return []
+    return ["## Restore rehearsal", "", lit(view.rehearsal.text()), ""]
+
+
 def review_lines(view: CabView) -> list[str]:
     lines = ["## Reviews", ""]
     for mark in view.reviews:
@@ -164,7 +170,7 @@ def cab_markdown(
         f"{lit(view.kind)} to **{lit(view.target)}**{wave}{tenants} · {change} · {where}",
         "", *schema_lines(view), *module_lines(view), *evidence_lines(view),
         f"## Window ({zone})", "", window_text(view.window), "",
-        *rollback_lines(view), *review_lines(view),
+        *rollback_lines(view), *rehearsal_lines(view), *review_lines(view),
     ]  # fmt: skip
     if statuses:
         lines += ["## Statuses", ""]

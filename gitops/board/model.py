@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from gitops.board.rehearsals import RehearsalView
 from gitops.config.types import format_duration
 from gitops.gates.policy import GateVerdict
 from gitops.promote.pullfacts import PullFacts
@@ -259,6 +260,7 @@ class EnvBoard:
     pulls: tuple[PullGate, ...]
     cells: tuple[Cell, ...]
     audit: AuditCheck
+    rehearsal: RehearsalView | None = None  # the latest restore rehearsal (gitops.board.rehearsals)
 
     def counts(self) -> dict[CellState, int]:
         found = Counter(c.state for c in self.cells)
@@ -279,6 +281,7 @@ class EnvBoard:
             "counts": self.counts(),
             "cells": [c.to_dict() for c in self.cells],
             "audit": self.audit.to_dict(),
+            "rehearsal": self.rehearsal.to_dict() if self.rehearsal else None,
         }
 
 

@@ -126,6 +126,7 @@ def site_from_board(
             calendars=tuple(repo.calendars[c] for c in repo.env(env.name).config.calendars),
             version=env.version,
             digest=env.image.rpartition("@")[2] if env.image else None,
+            rehearsal=env.rehearsal,
         )
         for env in board.envs
     )

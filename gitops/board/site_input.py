@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from gitops.audit.log import AuditEntry
+from gitops.board.rehearsals import RehearsalView
 from gitops.config.calendars.calendar import Calendar
 
 # The cell states the board colours, in the order the legend lists them.
@@ -89,6 +90,7 @@ class Env:
     calendars: tuple[Calendar, ...]
     version: str | None = None
     digest: str | None = None
+    rehearsal: RehearsalView | None = None  # the latest restore rehearsal (gitops.board.rehearsals)
 
     @property
     def page(self) -> str:

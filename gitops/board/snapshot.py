@@ -22,6 +22,7 @@ from gitops.board.model import (
     PullGate,
     WindowNow,
 )
+from gitops.board.rehearsals import rehearsal_view
 from gitops.config.loader import ConfigRepo, EnvBundle
 from gitops.config.models import ReleaseRecord, Verification
 from gitops.errors import GitopsError
@@ -255,6 +256,7 @@ def build_board(
                 pulls=mine,
                 cells=env_cells(repo, env, mine, now),
                 audit=audits.get(name, NO_AUDIT),
+                rehearsal=rehearsal_view(repo, name, now),
             )
         )
     return Board(generated_at=now, source=source, commit=commit, envs=tuple(boards))

@@ -138,6 +138,12 @@ def audit_line(env: EnvBoard) -> Text:
     return text(("audit BROKEN", "bold red"), f": {'; '.join(a.problems)}")
 
 
+def rehearsal_line(env: EnvBoard) -> Text:
+    r = env.rehearsal
+    style = {"success": "green", "pending": "yellow"}.get(r.state, "bold red") if r else ""
+    return text(("restore rehearsal", style), f" {r.text()}") if r else text("")
+
+
 def env_table(board: Board) -> Table:
     table = Table(box=None, show_header=False, pad_edge=False, padding=(0, 1, 0, 0))
     table.add_column("env", style="bold", no_wrap=True)
@@ -147,6 +153,7 @@ def env_table(board: Board) -> Table:
             text(f"{env.version or 'no release'} · {env.timezone} · "), window_line(env),
             freeze_line(env, board.generated_at), promotion_line(env),
             *(pull_line(p, env) for p in env.pulls), audit_line(env),
+            *([rehearsal_line(env)] if env.rehearsal else []),
         ]  # fmt: skip
         lines[0].append_text(lines.pop(1))
         table.add_row(text(env.name), Text("\n").join(lines), end_section=True)

@@ -18,13 +18,15 @@ import click
 from gitops.cli.options import config_repo_option, emit, info, json_option, print_report
 from gitops.config.loader import load_config
 from gitops.config.source import checkout_config_repo, is_remote
-from gitops.database.backups import restore_fresh, take_backup
+from gitops.database.backups import check_backup, manifest_path, restore_fresh, take_backup
 from gitops.database.masking import salt_from_env
 from gitops.database.masking_rules import load_rules
 from gitops.database.postgres import DEFAULT_DSN_ENV, Server
 from gitops.database.refresh import mask_and_prove, write_record
 from gitops.database.rehearsal import RehearsalRecord, rehearse
 from gitops.errors import Report, UsageError, VerificationError
+
+LATEST_VERIFIED = "latest-verified"
 
 REHEARSAL_RECORD = "rehearsal.json"
 F = TypeVar("F", bound=Callable[..., Any])
@@ -124,6 +126,28 @@ def verify(
 MASKING_RECORD = "masking-proof.json"
 
 
+def resolve_backup(backup_file: Path) -> Path:
+    """FILE as given, or for DIR/latest-verified (what a refresh PR asks by default) the newest backup in
+    DIR with a manifest its bytes match; none: exit 4 (nothing is restored)."""
+    if backup_file.name != LATEST_VERIFIED:
+        return backup_file
+    folder = backup_file.parent
+    suffix = ".manifest.json"
+    found = sorted(
+        (p for p in folder.glob(f"*{suffix}") if p.is_file()), key=lambda p: p.stat().st_mtime, reverse=True
+    )
+    for manifest in found:
+        candidate = manifest.with_name(manifest.name[: -len(suffix)])
+        if manifest_path(candidate) != manifest:
+            continue
+        try:
+            check_backup(candidate)
+        except (VerificationError, UsageError):
+            continue
+        return candidate
+    raise VerificationError(f"{folder}: no backup whose bytes match its manifest (for {LATEST_VERIFIED})")
+
+
 @backup.command("restore")
 @click.argument("env")
 @backup_option
@@ -155,6 +179,7 @@ def restore(
     rules = None if unmasked else load_rules(root)
     salt = salt_from_env(rules) if rules is not None else ""
     target = None if unmasked else _record_path(config_repo, root, env, record, MASKING_RECORD)
+    backup_file = resolve_backup(backup_file)
     info(f"restoring {backup_file} into {server.dbname} for {env}")
     restored = restore_fresh(server, backup_file, replace=replace)
     result: dict[str, object] = {

@@ -127,6 +127,7 @@ def _chart_block(repo: ConfigRepo, ask: RefreshAsk, rel: str | None, rules: Any)
             "name": database.get("name"),
             "existingSecret": database.get("existingSecret"),
         },
+        "target": ask.target,
         "backup": ask.backup,
         "masking": {"file": rel, "rules": rules},
     }

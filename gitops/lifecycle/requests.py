@@ -6,7 +6,6 @@ with the same content adds none."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +18,7 @@ from gitops.gates.approvals import eligible_users
 from gitops.gates.policy import STATUS_CONTEXT
 from gitops.lifecycle.branch import Changes, push_change
 from gitops.promote.auditing import record_audit
+from gitops.promote.lifecyclefacts import content_key
 
 Kind = Literal["create", "extend", "expire", "refresh"]
 Action = Literal["created", "updated", "unchanged"]
@@ -79,14 +79,6 @@ def approval_text(policy: GatePolicy, rule: str) -> str:
         return f"no approval required by the `{rule}` rule of the environment's gate policy"
     sources = ", ".join(found.from_) or "anyone"
     return f"{found.count} approval(s) from {sources} (the `{rule}` rule of the environment's gate policy)"
-
-
-def content_key(changes: Changes) -> str:
-    """A hash of what the change writes and deletes: the audit key, so the same change is audited once."""
-    digest = hashlib.sha256()
-    for path, data in sorted(changes.items()):
-        digest.update(path.encode() + b"\0" + (hashlib.sha256(data).digest() if data is not None else b"-"))
-    return digest.hexdigest()[:32]
 
 
 def render_body(request: ChangeRequest) -> str:

@@ -29,6 +29,8 @@ from gitops.gates.content import EDITABLE_VALUE_KEYS, FAST_SAFE_LOADER, hash_fil
 from gitops.gates.evidence import Emergency, SupplyResult
 from gitops.gitstore import plumbing
 from gitops.gitstore.checkout import ConfigCheckout
+from gitops.promote.lifecyclefacts import content_at as lifecycle_content_at
+from gitops.promote.lifecyclefacts import is_lifecycle_branch, read_lifecycle_pull
 
 BRANCH_RE = re.compile(r"(?P<prefix>promote|rollback)/(?P<target>[A-Za-z0-9][A-Za-z0-9_.-]*)/(?P<rest>[^/]+)")
 RUN_KINDS = frozenset({"promotion", "rollback"})
@@ -57,6 +59,12 @@ class PullFacts:
     backup_recorded: bool
     backup_ids: tuple[str, ...]
     problems: tuple[str, ...]
+    # the environment whose policy governs the PR (a lifecycle `create`: its template); None: the target's
+    policy_env: str | None = None
+
+    @property
+    def lifecycle(self) -> bool:
+        return self.kind.startswith("lifecycle:")
 
     @property
     def release_path(self) -> str:
@@ -275,11 +283,13 @@ def head_content(checkout: ConfigCheckout, repo: ConfigRepo, target: str, head: 
 
 def read_pull(checkout: ConfigCheckout, repo: ConfigRepo, pull: PullRequest) -> PullFacts:
     """The facts of `pull`, from its head commit, main, and the target's audit log on main."""
+    if is_lifecycle_branch(pull.head):
+        return _lifecycle_facts(checkout, repo, pull)
     match = BRANCH_RE.fullmatch(pull.head)
     if match is None or match["target"] not in repo.envs:
         raise ExternalError(
             f"PR #{pull.number} ({pull.head}) is not a promotion PR: its branch is not "
-            "promote/<env>/… or rollback/<env>/… for an environment of the config repo"
+            "promote/<env>/…, rollback/<env>/… (of an env of the config repo) or lifecycle/<change>/<env>"
         ) from None
     target, kind = match["target"], "rollback" if match["prefix"] == "rollback" else "promotion"
     main = f"refs/remotes/origin/{checkout.branch}"
@@ -375,7 +385,15 @@ def content_at(forge_read: Callable[[str, str], str | None], sha: str, facts: Pu
     head's; None when that commit cannot be read (gone after a force-push)."""
     if sha == facts.head:
         return facts.content_hash
+    if facts.lifecycle:
+        return lifecycle_content_at(forge_read, sha, facts.hashed_paths)
     files = {path: forge_read(sha, path) for path in facts.hashed_paths}
     if files.get(facts.release_path) is None:
         return None
     return hash_files(files, release_path=facts.release_path)
+
+
+def _lifecycle_facts(checkout: ConfigCheckout, repo: ConfigRepo, pull: PullRequest) -> PullFacts:
+    """A lifecycle PR as PullFacts (gitops.promote.lifecyclefacts): no release, no tenants, no backup."""
+    seen = read_lifecycle_pull(checkout, repo, pull, fetch_head=fetch_head, audit_log_at=audit_log_at)
+    return PullFacts(number=pull.number, branch=pull.head, **seen)  # type: ignore[arg-type]

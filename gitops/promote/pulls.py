@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from gitops.config.loader import ConfigRepo
+from gitops.config.models import GatePolicy
 from gitops.errors import PolicyError, UsageError
 from gitops.forge.protocol import CommitStatus, Forge, PullRequest
 from gitops.gates.evidence import Evidence, SupplyResult, WindowState
@@ -21,6 +22,7 @@ from gitops.gates.registry import stage_gates
 from gitops.gates.rehearsal_facts import rehearsal_facts
 from gitops.gitstore.checkout import ConfigCheckout
 from gitops.promote.auditing import record_audit
+from gitops.promote.lifecyclefacts import LIFECYCLE_GATES
 from gitops.promote.pullfacts import BRANCH_RE, PullFacts, content_at, read_pull
 from gitops.promote.stage_seams import WindowCheck, override_record, window_state
 
@@ -86,14 +88,14 @@ def gather_evidence(
 
     return Evidence(
         phase="merge",
-        policy=repo.env(facts.target).config.gate_policy,
+        policy=_policy(repo, facts),
         change_class=facts.change_class,
         destructive=facts.destructive,
         content_hash=facts.content_hash,
         bindings=bindings,
         reviews=reviews,
         excluded=excluded_identities(forge, pull, facts),
-        window=_window(repo, facts.target, now, window_check),
+        window=_window(repo, facts.policy_env or facts.target, now, window_check),
         emergency=facts.emergency,
         backup_recorded=facts.backup_recorded,
         signature=supply("signature"),
@@ -103,8 +105,17 @@ def gather_evidence(
     )
 
 
+def _policy(repo: ConfigRepo, facts: PullFacts) -> GatePolicy:
+    """Policy from main: the target's, or for a lifecycle PR the env that governs it (none known: an empty
+    policy, and the PR's integrity problems fail the gate)."""
+    if facts.lifecycle:
+        env = facts.policy_env
+        return repo.env(env).config.gate_policy if env and env in repo.envs else GatePolicy()
+    return repo.env(facts.target).config.gate_policy
+
+
 def _label_problems(repo: ConfigRepo, pull: PullRequest, facts: PullFacts) -> list[str]:
-    policy = repo.env(facts.target).config.gate_policy
+    policy = _policy(repo, facts)
     label = policy.emergency.label if policy.emergency else "emergency"
     labelled = label in pull.labels
     if labelled and facts.emergency is None:
@@ -133,7 +144,8 @@ def evaluate_pull(
     facts = read_pull(checkout, repo, pull)
     evidence = gather_evidence(forge, repo, pull, facts, now=now, window_check=window_check)
     problems = list(facts.problems) + _label_problems(repo, pull, facts)
-    verdict = evaluate_gate(stage_gates(repo, facts.target), evidence, problems=problems)
+    gates = LIFECYCLE_GATES if facts.lifecycle else stage_gates(repo, facts.target)
+    verdict = evaluate_gate(gates, evidence, problems=problems)
     return facts, verdict
 
 

@@ -51,6 +51,9 @@ def test_the_verdict_and_what_is_missing_come_first(stage: Stage, capsys: pytest
     assert "code only" in out  # no addons repo: the records' classification, said so
     assert "PR description" not in out and not MARKER_RE.search(out)
     assert lines.index("## Schema changes") < lines.index("## Evidence") < lines.index("## Reviews")
+    assert lines.index("## Rollback") < lines.index("## Restore rehearsal") < lines.index("## Reviews")
+    rehearsal = lines[lines.index("## Restore rehearsal") + 2]
+    assert rehearsal == "pending: never rehearsed (odoo-gitops backup verify)"
 
 
 def test_in_a_freeze_the_window_says_when_it_opens_in_local_time(
@@ -128,6 +131,9 @@ def test_json_keeps_its_keys_and_adds_the_cab_view(stage: Stage, capsys: pytest.
     assert not MARKER_RE.search(data["body"])
     assert data["cab"]["missing"] == "needs 2 more approvals from cab"
     assert data["cab"]["window"]["timezone"] == "Europe/Berlin"
+    rehearsal = data["cab"]["rehearsal"]
+    assert (rehearsal["env"], rehearsal["state"]) == ("prod", "pending")
+    assert rehearsal["rto"]["objective_seconds"] == 1800
 
 
 def test_a_merged_pr_is_shown_without_a_gate(stage: Stage, capsys: pytest.CaptureFixture[str]) -> None:

@@ -93,6 +93,10 @@ def test_the_refresh_pr_values_render_a_refresh_job_with_secrets_by_reference(
     assert (env["SOURCE_PGHOST"], env["SOURCE_PGDATABASE"]) == ("postgresql-prod.odoo-prod.svc", "acme-build")
     assert env["ODOO_GITOPS_DATABASE_URL"] == "dbname=odoo-staging"  # the target, never the source
     assert container["command"] == ["odoo-gitops", "backup", "restore"]
+    assert container["args"] == refresh_args("staging", "/backup/latest-verified")
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    assert mounts["masking"] == "/etc/odoo-gitops/masking"  # the config-repo layout load_rules reads
+    assert env["MASKING_RULES"] == "/etc/odoo-gitops/masking/masking.yaml"
     assert not by_kind(refreshed, "Secret")
     masking = named(refreshed, "ConfigMap", "odoo-refresh-masking-")
     rules = yaml.safe_load(masking["data"]["masking.yaml"])
@@ -153,9 +157,28 @@ def test_bad_data_job_values_are_refused(
     assert needle in caught.value.stderr
 
 
+def refresh_args(target: str, backup: str) -> list[str]:
+    """The arguments the refresh Job passes to `odoo-gitops backup restore` (tests/database runs them)."""
+    return [
+        target, "--backup", backup, "--config-repo", "/etc/odoo-gitops",
+        "--dsn-env", "ODOO_GITOPS_DATABASE_URL", "--replace", "--record", "/tmp/masking-proof.json", "--json",
+    ]  # fmt: skip
+
+
+def test_the_refresh_job_takes_its_backup_from_the_values_block(helm: Helm, tmp_path: Path) -> None:
+    extra = tmp_path / "named.yaml"
+    extra.write_text(yaml.safe_dump({"refresh": {"backup": "prod-2026-11-24.dump", "backupDir": "/store/"}}))
+    objects = helm.template(values_files=[refresh_values(tmp_path), extra], namespace="odoo-staging")
+    (container,) = pod_spec(named(objects, "Job", "odoo-refresh-"))["containers"]
+    assert container["args"] == refresh_args("staging", "/store/prod-2026-11-24.dump")
+
+
 def test_a_refresh_without_a_salt_secret_or_network_peers_does_not_render(helm: Helm, tmp_path: Path) -> None:
     values = refresh_values(tmp_path)
     for override, needle in (
+        ({"refresh": {"target": ""}}, "refresh.target is required"),
+        ({"refresh": {"backup": "../etc/passwd"}}, "/refresh/backup"),
+        ({"refresh": {"backup": ".."}}, "/refresh/backup"),
         ({"refresh": {"saltSecret": {"name": ""}}}, "saltSecret.name is required"),
         ({"dataJobs": {"networkPolicy": {"databases": []}}}, "networkPolicy.databases is required"),
     ):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -185,3 +186,47 @@ def test_restore_masks_and_proves_a_copy_and_refuses_without_rules(
     assert main(argv) == 2  # the copy exists: not clobbered without --replace
     assert "pass --replace" in capsys.readouterr().err
     postgres.drop_database("uat_copy")
+
+
+def test_the_refresh_jobs_arguments_restore_the_latest_verified_backup(
+    postgres: PgCluster,
+    backed_up: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The chart's refresh Job arguments (tests/charts) run as is: the masking ConfigMap mounted as the
+    masking/ folder, `latest-verified` in the backup store resolved to the newest backup its manifest
+    proves."""
+    from tests.charts.test_data_jobs import refresh_args
+
+    store, mounted = tmp_path / "store", tmp_path / "etc"
+    store.mkdir()
+    (mounted / "masking").mkdir(parents=True)
+    (mounted / "masking" / "masking.yaml").write_text((REPO / "masking" / "default.yaml").read_text())
+    shutil.copyfile(backed_up, store / "older.dump")
+    shutil.copyfile(manifest_path(backed_up), manifest_path(store / "older.dump"))
+    corrupt = store / "newer.dump"  # the newest file, but its bytes no longer match its manifest
+    corrupt.write_bytes(b"PGDMP" + b"\0" * 64)
+    shutil.copyfile(manifest_path(backed_up), manifest_path(corrupt))
+    os.utime(store / "older.dump.manifest.json", (1_000_000, 1_000_000))
+    argv = [
+        {"/etc/odoo-gitops": str(mounted), "/tmp/masking-proof.json": str(tmp_path / "proof.json")}.get(a, a)
+        for a in refresh_args("uat", str(store / "latest-verified"))
+    ]
+    monkeypatch.setenv("ODOO_GITOPS_DATABASE_URL", postgres.dsn("uat_refresh"))
+    monkeypatch.setenv("ODOO_GITOPS_MASKING_SALT", "uat-salt-0123456789abcdef")
+    try:
+        assert main(["backup", "restore", *argv]) == 0, capsys.readouterr().err
+        result = json.loads(capsys.readouterr().out)
+        assert result["backup"]["sha256"] == file_sha256(backed_up)
+        assert result["proof"]["passed"] is True
+        assert json.loads((tmp_path / "proof.json").read_text())["passed"] is True
+        assert main(["backup", "restore", *argv]) == 0  # --replace: a second refresh replaces the copy
+        capsys.readouterr()
+        (store / "older.dump").write_bytes(b"tampered")
+        assert main(["backup", "restore", *argv]) == 4  # no backup its manifest proves: nothing restored
+        assert "no backup whose bytes match" in capsys.readouterr().err
+    finally:
+        if "uat_refresh" in postgres.databases():
+            postgres.drop_database("uat_refresh")

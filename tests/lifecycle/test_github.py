@@ -71,3 +71,40 @@ def test_expire_create_and_refresh_open_github_prs_once(
     code, refreshed, err = gh(capsys, monkeypatch, config_repo, github, *refresh)
     assert code == 0 and refreshed["action"] == "created", err
     assert len(github.pulls) == 3
+
+
+def test_a_lifecycle_pr_is_gated_and_merged_on_github(
+    config_repo: ConfigRepoFixture, capsys: Any, monkeypatch: Any
+) -> None:
+    """gate check and pr merge evaluate an `env extend` PR on GitHub: the proposer cannot approve, a cab
+    member's approval counts, the status is published after the audit entry, the merge is audited."""
+    fake, httpd = start_fake_github(config_repo.remote, {TOKEN: "ci-bot", "cab-token": "cab-ines"})
+    try:
+        until = (datetime.now(UTC).date() + timedelta(days=200)).isoformat()
+        code, result, err = gh(
+            capsys, monkeypatch, config_repo, fake, "env", "extend", "staging", "--until", until
+        )
+        assert code == 0, err
+        number = result["pull_request"]["number"]
+        head = git(config_repo.remote, "rev-parse", "lifecycle/extend/staging")
+        # GitHub itself refuses the proposer's approval (422): nothing to count
+        assert gh(capsys, monkeypatch, config_repo, fake, "pr", "approve", str(number))[0] != 0
+        code, out, err = gh(capsys, monkeypatch, config_repo, fake, "gate", "check", str(number))
+        assert code == 3 and [s["state"] for s in fake.statuses[head]][-1] == "pending"
+        monkeypatch.setenv("GITHUB_TOKEN", "cab-token")
+        argv = ["pr", "approve", str(number), "--config-repo", str(config_repo.remote), "--forge", "github"]
+        argv += ["--github-url", fake.host, "--github-repo", SLUG, "--json"]
+        assert main(argv) == 0, capsys.readouterr().err
+        capsys.readouterr()
+        code, out, err = gh(capsys, monkeypatch, config_repo, fake, "gate", "check", str(number))
+        assert code == 0, err
+        assert [a["user"] for a in out["verdict"]["approvals"]["counted"]] == ["cab-ines"]
+        assert fake.statuses[head][-1]["state"] == "success"
+        code, out, err = gh(capsys, monkeypatch, config_repo, fake, "pr", "merge", str(number))
+        assert code == 0, err
+        assert [e.kind for e in audit(config_repo, "staging")][-2:] == ["gate", "merge"]
+        fake.validate_pending()
+        assert fake.validation_errors == []
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
