@@ -15,7 +15,7 @@ STEP := bash scripts/step.sh
 PIP_QUIET := --quiet --disable-pip-version-check --no-input
 
 PY_VERSION = $$($(1) -c 'import sys; print(sys.version.split()[0])')
-DEPS_STEP := pip: odoo-gitops (editable), its 19 dependencies and the test tools (pytest, mypy, ruff, trivy, …)
+DEPS_STEP := pip: odoo-gitops (editable), its 22 dependencies and the test tools (pytest, mypy, ruff, trivy, selenium, …)
 
 $(VENV)/.installed: pyproject.toml
 	@bash scripts/setup-system.sh venv $(PYTHON)
