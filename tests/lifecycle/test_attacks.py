@@ -408,3 +408,54 @@ def test_a_refresh_pr_pointed_at_prods_database_fails(
     push_branch(config_repo, "lifecycle/refresh/staging", point, start="lifecycle/refresh/staging")
     approve(capsys, config_repo, number, "cab-ines", "cab-jonas")
     assert_held(capsys, config_repo, number, reason="no `odoo-gitops refresh` run pushed")
+
+
+# --- history tricks: a head with two best merge bases ----------------------------------------------------
+
+
+def test_a_criss_cross_head_cannot_smuggle_a_revert_of_another_envs_change(
+    config_repo: ConfigRepoFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The gate diffs the head against ONE merge base (`git merge-base`); `git merge` uses them all (a
+    virtual base). Mallory's head merges two commits main holds (the first parent of an earlier PR's merge
+    and that PR's head), its tree = the audited `env extend dev` content on top of the merge base the gate
+    picks: the gate sees only dev's env.yaml, the merge also reverts the earlier PR (staging's extension)."""
+    code, proposed, err = run(capsys, config_repo, "env", "extend", "staging", "--until", LATER)
+    assert code == 0, err
+    first = proposed["pull_request"]["number"]
+    approve(capsys, config_repo, first, "cab-ines")
+    code, _, err = run(capsys, config_repo, "pr", "merge", str(first))
+    assert code == 0, err
+    git(config_repo.work, "fetch", "-q", "origin")
+    merge = git(config_repo.work, "log", "--format=%H", "--merges", "-1", "origin/main").strip()
+    main_side, pr_side = git(config_repo.work, "rev-parse", f"{merge}^1", f"{merge}^2").split()
+    staged = at_branch(config_repo, "main", "envs/staging/env.yaml")
+    assert staged is not None and LATER in staged
+
+    code, proposed, err = run(capsys, config_repo, "env", "extend", "dev", "--until", "2099-01-01")
+    assert code == 0, err
+    number, honest = proposed["pull_request"]["number"], proposed["pull_request"]["head_sha"]
+    git(config_repo.work, "fetch", "-q", "origin", "lifecycle/extend/dev")
+    work = config_repo.work
+    probe = git(work, "commit-tree", f"{main_side}^{{tree}}", "-p", main_side, "-p", pr_side, "-m", "x")
+    base = git(work, "merge-base", "origin/main", probe.strip()).strip()
+    assert base in {main_side, pr_side}
+    # the tree: the base the gate will pick, with dev's env.yaml exactly as the audited run wrote it
+    git(work, "read-tree", base)
+    blob = git(work, "rev-parse", f"{honest}:envs/dev/env.yaml").strip()
+    git(work, "update-index", "--cacheinfo", f"100644,{blob},envs/dev/env.yaml")
+    tree = git(work, "write-tree").strip()
+    git(work, "read-tree", "HEAD")
+    head = git(
+        work, "commit-tree", tree, "-p", main_side, "-p", pr_side, "-m", "env: extend dev until 2099-01-01"
+    )
+    git(work, "push", "-q", "-f", "origin", f"{head.strip()}:refs/heads/lifecycle/extend/dev")
+    approve(capsys, config_repo, number, "dev-alice")  # dev's policy: one developer
+    code, out, err = run(capsys, config_repo, "gate", "check", str(number))
+    verdict = verdict_of(out, err)
+    code_merge, _, err_merge = run(capsys, config_repo, "pr", "merge", str(number))
+    after = at_branch(config_repo, "main", "envs/staging/env.yaml") or ""
+    # the secure outcome: the gate does not pass a head whose merge does more than the audited change
+    assert code == 3 and verdict["state"] != "success", (base == main_side, verdict)
+    assert code_merge == 3, err_merge
+    assert LATER in after, "merging the dev extend (one developer) reverted staging's extension (cab)"
