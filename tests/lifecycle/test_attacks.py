@@ -20,6 +20,7 @@ from gitops.forge.local import LocalForge
 from gitops.forge.protocol import ForgeSettings
 from gitops.forge.session import open_session
 from tests.fixtures.configrepo import ConfigRepoFixture, git
+from tests.fixtures.promote import Stage
 from tests.lifecycle.helpers import at_branch, run
 
 LATER = (datetime.now(UTC).date() + timedelta(days=180)).isoformat()
@@ -459,3 +460,65 @@ def test_a_criss_cross_head_cannot_smuggle_a_revert_of_another_envs_change(
     assert code == 3 and verdict["state"] != "success", (base == main_side, verdict)
     assert code_merge == 3, err_merge
     assert LATER in after, "merging the dev extend (one developer) reverted staging's extension (cab)"
+
+
+def criss_cross_head(repo: ConfigRepoFixture, honest: str, path: str) -> tuple[str, str, str]:
+    """A head whose parents are the two sides of main's latest PR merge, its tree the merge base git picks
+    with `path` as the honest (audited) head has it. Returns (head, base picked, the PR side)."""
+    work = repo.work
+    git(work, "fetch", "-q", "origin")
+    git(work, "fetch", "-q", "origin", honest)
+    merge = git(work, "log", "--format=%H", "--merges", "-1", "origin/main").strip()
+    main_side, pr_side = git(work, "rev-parse", f"{merge}^1", f"{merge}^2").split()
+    probe = git(work, "commit-tree", f"{main_side}^{{tree}}", "-p", main_side, "-p", pr_side, "-m", "x")
+    base = git(work, "merge-base", "origin/main", probe.strip()).strip()
+    git(work, "read-tree", base)
+    blob = git(work, "rev-parse", f"{honest}:{path}").strip()
+    git(work, "update-index", "--cacheinfo", f"100644,{blob},{path}")
+    tree = git(work, "write-tree").strip()
+    git(work, "read-tree", "HEAD")
+    head = git(work, "commit-tree", tree, "-p", main_side, "-p", pr_side, "-m", "lifecycle change").strip()
+    return head, base, pr_side
+
+
+def test_a_criss_cross_dev_extend_cannot_roll_prod_back(
+    stage: Stage, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same trick against production: 1.5.0 promoted to prod (2 cab, window, scan, signature) and
+    merged; then `env extend dev` (one developer approves) whose head's merge rolls prod back to 1.3.2."""
+    repo = stage.repo
+    code, result = promote_cli(capsys, repo, "promote", "staging", "prod", "--actor", "ci-bot")
+    assert code == 0, result
+    number = result["pull_request"]["number"]
+    approve(capsys, repo, number, "cab-ines", "cab-jonas")
+    code, _, err = run(capsys, repo, "pr", "merge", str(number))
+    assert code == 0, err
+    assert "1.5.0" in (at_branch(repo, "main", "envs/prod/release.yaml") or "")
+
+    code, proposed, err = run(capsys, repo, "env", "extend", "dev", "--until", "2099-01-01")
+    assert code == 0, err
+    dev_pr, honest = proposed["pull_request"]["number"], proposed["pull_request"]["head_sha"]
+    head, base, pr_side = criss_cross_head(repo, honest, "envs/dev/env.yaml")
+    git(repo.work, "push", "-q", "-f", "origin", f"{head}:refs/heads/lifecycle/extend/dev")
+    approve(capsys, repo, dev_pr, "dev-alice")
+    code, out, err = run(capsys, repo, "gate", "check", str(dev_pr))
+    verdict = verdict_of(out, err)
+    code_merge, _, err_merge = run(capsys, repo, "pr", "merge", str(dev_pr))
+    after = at_branch(repo, "main", "envs/prod/release.yaml") or ""
+    outcome = {
+        "gate": (code, verdict["state"]),
+        "merge_exit": code_merge,
+        "prod_still_on_1_5_0": "1.5.0" in after,
+        "base_picked": "pr side" if base == pr_side else "main side",
+    }
+    assert code == 3 and verdict["state"] != "success", outcome
+    assert code_merge == 3, (outcome, err_merge)
+    assert "1.5.0" in after, ("merging a dev extend (one developer) rolled prod back", outcome)
+
+
+def promote_cli(
+    capsys: pytest.CaptureFixture[str], repo: ConfigRepoFixture, *args: str
+) -> tuple[int, dict[str, Any]]:
+    code = main([*args, "--config-repo", str(repo.remote), "--json"])
+    out = capsys.readouterr().out
+    return code, json.loads(out) if out.strip() else {}
