@@ -132,3 +132,21 @@ def commit_files(
     if len(sha) != 40:
         raise ExternalError(f"git fast-import did not report the new commit (got {out.strip()!r})")
     return sha
+
+
+def merge_bases(checkout: ConfigCheckout, one: str, other: str) -> list[str]:
+    """Every best common ancestor of `one` and `other` (`git merge-base --all`). More than one is a
+    criss-cross history: `git merge` then merges the bases into a virtual one, so a diff against any single
+    base is not what the merge applies."""
+    out = git(checkout, "merge-base", "--all", one, other).stdout.decode()
+    return [line.strip() for line in out.splitlines() if line.strip()]
+
+
+def criss_cross_problem(bases: list[str], head: str) -> str | None:
+    """The gate's refusal of a head whose history has several merge bases with main, or None."""
+    if len(bases) <= 1:
+        return None
+    return (
+        f"the head {head[:12]} has {len(bases)} merge bases with main (a criss-cross history): what a merge "
+        "would apply is not what the gate can check; rebase the branch onto main"
+    )

@@ -78,12 +78,13 @@ def read_lifecycle_pull(
     change, env = match["change"], match["env"]
     main = f"refs/remotes/origin/{checkout.branch}"
     head = fetch_head(checkout, pull)
-    base = plumbing.git(checkout, "merge-base", main, head).stdout.decode().strip()
-    status = plumbing.git(checkout, "diff", "--name-status", "--no-renames", "-z", base, head).stdout
+    bases = plumbing.merge_bases(checkout, main, head)
+    status = plumbing.git(checkout, "diff", "--name-status", "--no-renames", "-z", bases[0], head).stdout
     fields = [f.decode("utf-8", "surrogateescape") for f in status.split(b"\0") if f]
     changed = dict(zip(fields[1::2], fields[0::2], strict=False))
     paths = sorted(changed)
-    problems = [
+    criss_cross = plumbing.criss_cross_problem(bases, head)
+    problems = ([criss_cross] if criss_cross else []) + [
         f"the PR {'creates' if how == 'A' else 'deletes' if how == 'D' else 'edits'} {path}, which an "
         f"`{change}` change of {env!r} may not"
         for path, how in sorted(changed.items())

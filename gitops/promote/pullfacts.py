@@ -165,10 +165,6 @@ def changed_paths(checkout: ConfigCheckout, base: str, head: str) -> list[str]:
     return sorted(p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p)
 
 
-def merge_base(checkout: ConfigCheckout, main: str, head: str) -> str:
-    return plumbing.git(checkout, "merge-base", main, head).stdout.decode().strip()
-
-
 def _parse_release(text: str | None) -> tuple[ReleaseRecord | None, str | None]:
     data = _load(text)
     if not isinstance(data, Mapping):
@@ -277,7 +273,9 @@ def _text(raw: bytes | None) -> str | None:
 def head_content(checkout: ConfigCheckout, repo: ConfigRepo, target: str, head: str) -> str:
     """The content hash of promotion commit `head` (in the checkout), computed exactly as the gate does."""
     main = f"refs/remotes/origin/{checkout.branch}"
-    seen = _read_head(checkout, repo, target, merge_base(checkout, main, head), head, check=False)
+    seen = _read_head(
+        checkout, repo, target, plumbing.merge_bases(checkout, main, head)[0], head, check=False
+    )
     return hash_files(seen.files, release_path=release_path(target))
 
 
@@ -294,9 +292,11 @@ def read_pull(checkout: ConfigCheckout, repo: ConfigRepo, pull: PullRequest) -> 
     target, kind = match["target"], "rollback" if match["prefix"] == "rollback" else "promotion"
     main = f"refs/remotes/origin/{checkout.branch}"
     head = fetch_head(checkout, pull)
-    base = merge_base(checkout, main, head)
-    seen = _read_head(checkout, repo, target, base, head)
+    bases = plumbing.merge_bases(checkout, main, head)
+    seen = _read_head(checkout, repo, target, bases[0], head)
     problems = list(seen.problems)
+    if criss_cross := plumbing.criss_cross_problem(bases, head):
+        problems.append(criss_cross)
     release, bad = _parse_release(seen.files[release_path(target)])
     if bad:
         problems.append(f"{release_path(target)} at the head {bad}")

@@ -79,3 +79,23 @@ def test_identity_follows_the_environment_and_dates_are_current(
     assert [n.split("|")[0] for n in names] == ["First Bot", "Second Bot", "First Bot"]
     stamps = [int(t) for n in names for t in n.split("|")[1:]]
     assert all(abs(t - time.time()) < 60 for t in stamps)
+
+
+def test_a_criss_cross_history_has_several_merge_bases_and_is_refused(checkout: ConfigCheckout) -> None:
+    """`git merge` merges several merge bases into a virtual one, so a gate that diffs a head against one
+    base does not see what the merge applies (a found bypass): such a head is named and refused."""
+    root = checkout.root
+    main = git(root, "rev-parse", "HEAD")
+    tree = git(root, "rev-parse", "HEAD^{tree}")
+    left = git(root, "commit-tree", tree, "-p", main, "-m", "left")
+    right = git(root, "commit-tree", tree, "-p", main, "-m", "right")
+    merged_on_main = git(root, "commit-tree", tree, "-p", left, "-p", right, "-m", "main merges a PR")
+    crafted_head = git(root, "commit-tree", tree, "-p", right, "-p", left, "-m", "the PR merges them back")
+    bases = plumbing.merge_bases(checkout, merged_on_main, crafted_head)
+    assert sorted(bases) == sorted([left, right])
+    problem = plumbing.criss_cross_problem(bases, crafted_head)
+    assert problem is not None and "2 merge bases" in problem and crafted_head[:12] in problem
+
+    linear = git(root, "commit-tree", tree, "-p", merged_on_main, "-m", "an honest PR commit")
+    assert plumbing.merge_bases(checkout, merged_on_main, linear) == [merged_on_main]
+    assert plumbing.criss_cross_problem([merged_on_main], linear) is None
