@@ -32,12 +32,16 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+if TYPE_CHECKING:
+    from gitops.verify.targets import Target
 
 BATCH = 50
 BATCH_INTERVAL = 0.1
@@ -104,19 +108,14 @@ def server_main(conn: Connection, count: int) -> None:
         conn.send("reset")
 
 
-# ---------------------------------------------------------------- verifier process (product or baseline)
-
-
-def verifier_main(conn: Connection, mode: str, kubeconfig: str, count: int) -> None:
-    from gitops.verify.convergence import TargetResult, Verification
-    from gitops.verify.kube import KubeApi
+def tenant_targets(tenants: Iterable[str], digest: str) -> list[Target]:
+    """One target per tenant: its Argo CD Application `odoo-prod-<t>` and Deployment `odoo-web-<t>` running
+    `digest` (the objects tests/verify/objects.py and the benches create)."""
     from gitops.verify.reconcilers.argocd_application import RESOURCE as APPLICATIONS
-    from gitops.verify.revision import only
     from gitops.verify.targets import Target
     from tests.verify import objects as o
 
-    digest = o.digest("release")
-    targets = [
+    return [
         Target(
             tenant=t,
             resource=APPLICATIONS,
@@ -128,8 +127,21 @@ def verifier_main(conn: Connection, mode: str, kubeconfig: str, count: int) -> N
             digest=digest,
             accepted_digests=frozenset({digest}),
         )
-        for t in tenant_names(count)
+        for t in tenants
     ]
+
+
+# ---------------------------------------------------------------- verifier process (product or baseline)
+
+
+def verifier_main(conn: Connection, mode: str, kubeconfig: str, count: int) -> None:
+    from gitops.verify.convergence import TargetResult, Verification
+    from gitops.verify.kube import KubeApi
+    from gitops.verify.revision import only
+    from tests.verify import objects as o
+
+    digest = o.digest("release")
+    targets = tenant_targets(tenant_names(count), digest)
     accepts = only(o.sha("promotion"))
     conn.recv()  # go
     connect0 = time.process_time()

@@ -17,10 +17,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from bench.bench_verify import tenant_targets
 from gitops.verify import convergence as engine_module
 from gitops.verify.convergence import Verification
 from gitops.verify.kube import KubeApi
-from gitops.verify.reconcilers.argocd_application import RESOURCE as APPLICATIONS
 from gitops.verify.revision import only
 from gitops.verify.targets import Target
 from gitops.verify.verdict import State
@@ -75,20 +75,7 @@ def run_real(
         populate(cluster, tenants, image)
         populated = time.monotonic() - t0
         kubeconfig = server.kubeconfig(run_dir / "kubeconfig")
-        targets = [
-            Target(
-                tenant=t,
-                resource=APPLICATIONS,
-                namespace="argocd",
-                name=f"odoo-prod-{t}",
-                workloads=(f"odoo-web-{t}",),
-                default_namespace="odoo-prod",
-                repository=o.REPO,
-                digest=digest,
-                accepted_digests=frozenset({digest}),
-            )
-            for t in tenants
-        ]
+        targets = tenant_targets(tenants, digest)
         decided: dict[str, float] = {}
         marks: dict[str, float] = {}
         original = engine_module.Verification.evaluate

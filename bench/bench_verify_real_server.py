@@ -38,10 +38,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.bench_verify import tenant_targets
 from gitops.verify import convergence as engine_module
 from gitops.verify.convergence import Verification
 from gitops.verify.kube import KubeApi
-from gitops.verify.reconcilers.argocd_application import RESOURCE as APPLICATIONS
 from gitops.verify.reconcilers.argocd_application import application_verdict
 from gitops.verify.revision import only
 from gitops.verify.targets import Target
@@ -103,20 +103,7 @@ def run_watch(tenants: list[str], kubeconfig_dir: Path) -> dict[str, Any]:
     populate(api, tenants)
     before = reads(api)
     kubeconfig = write_kubeconfig(kubeconfig_dir / "watch", api.url)
-    targets = [
-        Target(
-            tenant=t,
-            resource=APPLICATIONS,
-            namespace="argocd",
-            name=f"odoo-prod-{t}",
-            workloads=(f"odoo-web-{t}",),
-            default_namespace="odoo-prod",
-            repository=o.REPO,
-            digest=DIGEST,
-            accepted_digests=frozenset({DIGEST}),
-        )
-        for t in tenants
-    ]
+    targets = tenant_targets(tenants, DIGEST)
     started, marks = threading.Event(), {}
     decided: dict[str, float] = {}
     original = engine_module.Verification.evaluate
