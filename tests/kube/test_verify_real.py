@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from gitops.verify.convergence import Outcome, Verification
-from gitops.verify.kube import KubeApi, Resource
-from gitops.verify.reconcilers.argocd_application import RESOURCE as APPLICATIONS
+from gitops.verify.kube import KubeApi
 from gitops.verify.reconcilers.flux_helmrelease import RESOURCE as HELMRELEASES
 from gitops.verify.reconcilers.flux_kustomization import RESOURCE as KUSTOMIZATIONS
 from gitops.verify.revision import only
@@ -25,6 +25,7 @@ from tests.fixtures.kube import KubeServer
 from tests.kube.cluster import Cluster, Rollout
 from tests.kube.reconcilers import argocd_syncs, flux_reconciles
 from tests.verify import objects as o
+from tests.verify.test_convergence import target as convergence_target
 
 SHA = o.sha("promotion")
 DIGEST = o.digest("release-1.4.0")
@@ -35,27 +36,9 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def target(
-    name: str,
-    workload_ns: str,
-    *,
-    resource: Resource = APPLICATIONS,
-    namespace: str = "argocd",
-    workloads: tuple[str, ...] = ("odoo-web",),
-    source: str | None = None,
-) -> Target:
-    return Target(
-        tenant=None,
-        resource=resource,
-        namespace=namespace,
-        name=name,
-        workloads=workloads,
-        default_namespace=workload_ns,
-        repository=o.REPO,
-        digest=DIGEST,
-        accepted_digests=frozenset({DIGEST}),
-        source=source,
-    )
+def target(name: str, workload_ns: str, **kwargs: Any) -> Target:
+    """tests/verify's target, its workloads in the real server's namespace `workload_ns`."""
+    return convergence_target(name, default_namespace=workload_ns, **kwargs)
 
 
 def run(kubeconfig: Path, targets: list[Target], timeout: float = 60.0, base_backoff: float = 0.2) -> Outcome:

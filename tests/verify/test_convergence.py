@@ -33,6 +33,7 @@ def target(
     namespace: str = "argocd",
     workloads: tuple[str, ...] = ("odoo-web",),
     source: str | None = None,
+    default_namespace: str = "odoo-prod",
 ) -> Target:
     return Target(
         tenant=tenant,
@@ -40,7 +41,7 @@ def target(
         namespace=namespace,
         name=name,
         workloads=workloads,
-        default_namespace="odoo-prod",
+        default_namespace=default_namespace,
         repository=o.REPO,
         digest=DIGEST,
         accepted_digests=frozenset({DIGEST}),
