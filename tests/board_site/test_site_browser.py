@@ -1,10 +1,12 @@
 """The board site in real headless Chromium from file://: cells, states, links, the calendar's freeze blocks
 in Berlin's local hours across the 2026-03-29 DST change, no request leaving file://, axe-core finds no
-serious or critical violation. Saves docs/board.png and docs/promotion.png."""
+serious or critical violation. With ODOO_GITOPS_UPDATE_SCREENSHOTS=1 it refreshes docs/board.png and
+docs/promotion.png."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -197,12 +199,14 @@ def test_axe_check_is_not_blind(chromium: Any, axe_source: str, tmp_path: Path) 
 
 
 def save_screenshot(driver: Any, page: Path, name: str, tmp_path: Path) -> None:
-    """A PNG of `page` as Chromium draws it, into docs/ (README and docs/board-site.md show it)."""
+    """A PNG of `page` as Chromium draws it; copied into docs/ (README and docs/board-site.md show it) only
+    when ODOO_GITOPS_UPDATE_SCREENSHOTS=1, so a test run leaves the checkout unchanged."""
     _open(driver, page)
     shot = tmp_path / name
     assert driver.save_screenshot(str(shot))
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    shutil.copyfile(shot, DOCS / name)
+    if os.environ.get("ODOO_GITOPS_UPDATE_SCREENSHOTS") == "1":
+        shutil.copyfile(shot, DOCS / name)
 
 
 def test_board_screenshot_into_docs(chromium: Any, site_dir: Path, tmp_path: Path) -> None:
