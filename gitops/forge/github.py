@@ -85,6 +85,25 @@ def api_url(url: str | None) -> str:
     return url + "/api/v3"
 
 
+def error_message(data: object) -> str:
+    """GitHub's error document as one line: its `message` and, for a 422, what each entry of `errors` says
+    (field and code, or the entry's own message), e.g. "Validation Failed: body is too long (maximum is
+    65536 characters)"."""
+    if not isinstance(data, dict):
+        return str(data)
+    message = str(data.get("message") or "error")
+    details: list[str] = []
+    for entry in data.get("errors") or []:
+        if isinstance(entry, dict):
+            text = entry.get("message") or " ".join(
+                str(entry[k]) for k in ("resource", "field", "code") if entry.get(k)
+            )
+            details.append(str(text))
+        else:
+            details.append(str(entry))
+    return f"{message}: {'; '.join(details)}" if details else message
+
+
 class GitHubForge:
     name = "github"
 
@@ -126,8 +145,9 @@ class GitHubForge:
         try:
             return action()
         except github.GithubException as exc:
-            message = exc.data.get("message") if isinstance(exc.data, dict) else exc.data
-            raise ExternalError(f"GitHub {what} failed ({exc.status}): {redact(str(message))}") from None
+            raise ExternalError(
+                f"GitHub {what} failed ({exc.status}): {redact(error_message(exc.data))}"
+            ) from None
         except (
             Exception
         ) as exc:  # requests / urllib3 errors: connection refused, time-outs, retries exhausted

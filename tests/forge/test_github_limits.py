@@ -70,8 +70,12 @@ def test_an_oversize_pr_body_is_refused_with_githubs_422(loopback: tuple[FakeGit
             "message": f"body is too long (maximum is {BODY_MAX} characters)",
         }
     ]
-    with pytest.raises(ExternalError, match=r"\(422\)"):
+    with pytest.raises(ExternalError) as refused:
         open_pull(forge, body="é" * (BODY_MAX + 1))  # characters, not bytes
+    assert str(refused.value) == (  # the user reads what GitHub objected to, not only "Validation Failed"
+        "GitHub create pull failed (422): Validation Failed: "
+        f"body is too long (maximum is {BODY_MAX} characters)"
+    )
     assert fake.pulls == {}
     pull = open_pull(forge, body="é" * BODY_MAX)  # exactly the limit is accepted
     with pytest.raises(ExternalError, match=r"\(422\)"):
