@@ -123,3 +123,9 @@ def test_the_cli_offers_and_uses_a_forge_registered_with_one_line(
     assert listed.returncode == 0, listed.stderr
     [pull] = json.loads(listed.stdout)["pull_requests"]
     assert (pull["number"], pull["title"], pull["author"]) == (7, "hi from ines", "fake-bot")
+    hostile = run("pr", "list", "--config-repo", str(config_repo.remote), "--forge", "fake",
+                  "--fake-greeting", "\x1b]0;pwned\x07\x1b[2Jhi", "--actor", "ines")  # fmt: skip
+    assert hostile.returncode == 0, hostile.stderr
+    # a PR title is anyone's text: `pr list` prints it with control characters replaced, never interpreted
+    assert "#7    open    ?]0;pwned??[2Jhi from ines" in hostile.stdout
+    assert "\x1b" not in hostile.stdout and "\x07" not in hostile.stdout
