@@ -196,7 +196,7 @@ def test_flux_helmrelease_verified_through_its_git_source(
     assert outcome.verified, [r.to_dict() for r in outcome.results]
 
 
-def _oci_world(cluster: Cluster, workload_ns: str) -> tuple[str, str]:
+def oci_world(cluster: Cluster, workload_ns: str) -> tuple[str, str]:
     """An OCIRepository (no artifact yet) and a Kustomization that applied an older artifact from it."""
     source, name = unique("config-oci"), unique("odoo")
     repo = o.ocirepository(source)
@@ -210,7 +210,7 @@ def _oci_world(cluster: Cluster, workload_ns: str) -> tuple[str, str]:
     return source, name
 
 
-def _oci_reconciles(
+def oci_reconciles(
     cluster: Cluster,
     source: str,
     name: str,
@@ -234,9 +234,9 @@ def _oci_reconciles(
 def test_flux_kustomization_from_an_oci_source_proves_the_promoted_revision(
     cluster: Cluster, kube_admin: Path, workload_ns: str
 ) -> None:
-    source, name = _oci_world(cluster, workload_ns)
+    source, name = oci_world(cluster, workload_ns)
     rollout = Rollout(cluster, "odoo-web", namespace=workload_ns, image=IMAGE)
-    threads = _oci_reconciles(
+    threads = oci_reconciles(
         cluster, source, name, artifact="promoted", origin=SHA, applied="promoted", rollouts=[rollout]
     )
     outcome = run(
@@ -265,8 +265,8 @@ def test_flux_kustomization_from_an_oci_source_proves_the_promoted_revision(
 def test_flux_kustomization_from_an_oci_source_refuses_another_revision_with_exit_4(
     cluster: Cluster, kube_admin: Path, workload_ns: str, origin: str, applied: str, seen: str
 ) -> None:
-    source, name = _oci_world(cluster, workload_ns)
-    threads = _oci_reconciles(
+    source, name = oci_world(cluster, workload_ns)
+    threads = oci_reconciles(
         cluster, source, name, artifact="promoted", origin=origin, applied=applied, rollouts=[]
     )
     outcome = run(
