@@ -143,8 +143,10 @@ def test_migrate_finds_each_module_where_odoo_loads_it(tmp_path: Path) -> None:
         for name in ("acme_sale", "acme_stock", "not_a_module")
     }
     rows["base"] = {"state": "installed", "version": "17.0.1.3"}
+    rows[f"../{first.name}/acme_sale"] = {"state": "installed", "version": "x"}  # a forged row: not a name
     recorded = _migrate_module().add_checksums(rows, str(conf))
     assert recorded["acme_sale"]["checksum"] == addon_checksum(first / "acme_sale")
     assert recorded["acme_sale"]["path"] == str(first / "acme_sale")
     assert recorded["acme_stock"]["checksum"] == addon_checksum(data / "addons" / "17.0" / "acme_stock")
     assert "checksum" not in recorded["not_a_module"] and "checksum" not in recorded["base"]
+    assert "checksum" not in recorded[f"../{first.name}/acme_sale"]

@@ -107,6 +107,8 @@ def addon_dirs(config, series):
 
 
 def module_path(name, directories):
+    if not name.isidentifier():  # Odoo imports a module as odoo.addons.<name>: nothing else is a module
+        return None
     for directory in directories:
         candidate = os.path.join(directory, name)
         if any(os.path.isfile(os.path.join(candidate, m)) for m in MANIFESTS):
