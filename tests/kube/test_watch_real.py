@@ -179,8 +179,10 @@ def test_a_bookmark_moves_the_informer_and_the_next_watch_resumes_from_it(
         time.sleep(1.0)
         moved = _touch(cluster, other, 8)  # filtered out by the field selector: only a bookmark carries it
         _wait(lambda: len(opened) == 2, timeout=30)  # the 8 s stream ended; the informer re-watched
-        assert [t for t, _ in seen] == ["BOOKMARK"], seen  # no event of the watched object, one bookmark
-        bookmark = seen[0][1]
+        # no event of the watched object; one bookmark, or two when its one-second bucket fired before
+        # deadline - 2 s and the watcher was queued again for the same moment (watcherBookmarkTimeBuckets)
+        assert seen and {t for t, _ in seen} == {"BOOKMARK"}, seen
+        bookmark = seen[-1][1]
         assert bookmark is not None and int(bookmark) >= int(moved) > int(str(listed)), (seen, moved)
         assert opened == [listed, bookmark]  # resumed from the bookmark, not from the list's version
         changed = _touch(cluster, watched, 9)
