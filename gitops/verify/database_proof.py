@@ -1,12 +1,13 @@
 """Proof that the database runs the release, not only the pods.
 
 The chart's migration hook (charts/odoo/files/migrate.py, `migration.recordProof: true`) reads, after
-`odoo -u`, every installed module's row of `ir_module_module` (state and installed `latest_version`) and
-writes them into a ConfigMap labelled `odoo-gitops.io/database-proof=true` (and
-`app.kubernetes.io/instance`) in the workload namespace. A module
-left `to upgrade` (the update failed half-way), at another version, not installed, or updated from other
-code (a recorded checksum that is not release.yaml's) fails the target: the image runs, the database does
-not match it.
+`odoo -u`, every installed module's row of `ir_module_module` (state and installed `latest_version`), adds
+the checksum of the code Odoo loads each module from (click-odoo-update's addon hash of the addon directory
+in the migration container, the way the build computed release.yaml's checksums) and writes them into a
+ConfigMap labelled `odoo-gitops.io/database-proof=true` (and `app.kubernetes.io/instance`) in the
+workload namespace. A module left `to upgrade` (the update failed half-way), at another version, not
+installed, or updated from other code (a recorded checksum that is not release.yaml's, or none recorded)
+fails the target: the image runs, the database does not match it.
 
 Required only where the env's chart values turn the recording on (envs/<env>/values.yaml, and a tenant's
 file for its tenant), so environments without the hook verify as before.
@@ -95,9 +96,16 @@ def verdict(release: ReleaseRecord, configmaps: list[dict[str, Any]], *, subject
             reasons.append(
                 f"module {name}: database at version {version}, release.yaml says {expected.version}"
             )
-        if checksum is not None and checksum != expected.checksum:  # recorded only where the hook knows it
+        if not isinstance(checksum, str) or not checksum:
             reasons.append(
-                f"module {name}: updated from checksum {checksum}, release.yaml says {expected.checksum}"
+                f"module {name}: no checksum of its code recorded (the migration hook found no such addon"
+                " on its addons path, or predates checksum recording: re-run the migration)"
+            )
+        elif checksum != expected.checksum:
+            where = f" at {row['path']}" if isinstance(row.get("path"), str) else ""
+            reasons.append(
+                f"module {name}: the database was updated from code with checksum {checksum}{where},"
+                f" release.yaml says {expected.checksum}"
             )
     if proof.get("update_exit_code") not in (0, None):
         reasons.append(f"the module update exited with {proof.get('update_exit_code')}")

@@ -1,6 +1,8 @@
 """Proof that the database runs the release: the chart's migrate.py records ir_module_module after `-u`
-into a ConfigMap (real PostgreSQL 15, an Odoo-shaped ir_module_module, the real API server with the chart's
-own service account and Role), and verify's database_proof requires it to match release.yaml (exit 4)."""
+and the checksum of each module's code on its addons path into a ConfigMap (real PostgreSQL 15, an
+Odoo-shaped ir_module_module, the real API server with the chart's own service account and Role), and
+verify's database_proof requires both to match release.yaml (exit 4). release.yaml's checksums here are
+what the build computes for the image label (gitops.image.modules.module_facts) over the same addons."""
 
 from __future__ import annotations
 
@@ -17,11 +19,13 @@ import pytest
 import yaml
 
 from gitops.config.models import ReleaseRecord
+from gitops.image.modules import module_facts
 from gitops.verify import database_proof
 from gitops.verify.convergence import Outcome, TargetResult
 from gitops.verify.kube import CONFIGMAPS, KubeApi
 from gitops.verify.service import VerifyReport
 from gitops.verify.verdict import State, Verdict
+from tests.fixtures.addons import models_file, write_addon
 from tests.fixtures.charts import CHART, ENVS, Helm
 from tests.fixtures.kube import KubeServer
 from tests.kube.cluster import Cluster
@@ -48,6 +52,28 @@ for name in modules:
     cur.execute("UPDATE ir_module_module SET state = 'installed', latest_version = %s WHERE name = %s",
                 (targets[name], name))
 """
+
+
+class Image:
+    """The migration container's view: odoo.conf naming the addons path, and the release the build made
+    of those addons (release.yaml's modules: the manifest versions and the label's checksums)."""
+
+    def __init__(self, root: Path) -> None:
+        self.addons = root / "custom-addons"
+        for name, version in MODULES.items():
+            files = models_file(f"class M(models.Model):\n    _name = '{name}.m'\n")
+            files |= {"static/description/index.html": "<p/>", "tests/test_m.py": "pass\n"}
+            write_addon(self.addons, name, version=version, files=files)
+        self.config = root / "odoo.conf"
+        self.config.write_text(f"[options]\naddons_path = {self.addons}\ndata_dir = {root / 'data'}\n")
+        self.release = copy.deepcopy(RELEASE)
+        for module in module_facts(self.addons):
+            self.release["modules"][module.name] = module.record()
+
+
+@pytest.fixture
+def image(tmp_path: Path) -> Image:
+    return Image(tmp_path / "image")
 
 
 def odoo_database(pg: Postgres) -> str:
@@ -118,7 +144,13 @@ def migrate_identity(
 
 
 def run_migrate(
-    tmp_path: Path, pg: Postgres, database: str, pod_env: dict[str, str], *, fail: str | None = None
+    tmp_path: Path,
+    pg: Postgres,
+    database: str,
+    pod_env: dict[str, str],
+    image: Image,
+    *,
+    fail: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     fake = tmp_path / "fake_odoo.py"
     fake.write_text(FAKE_ODOO)
@@ -131,7 +163,7 @@ def run_migrate(
         **({"FAKE_FAIL": fail} if fail else {}),
     }
     return subprocess.run(
-        [sys.executable, str(MIGRATE), "/run/odoo/odoo.conf", ",".join(sorted(MODULES))],
+        [sys.executable, str(MIGRATE), str(image.config), ",".join(sorted(MODULES))],
         env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
 
@@ -167,10 +199,11 @@ def test_a_complete_update_is_recorded_and_verified(
     kube_admin: Path,
     workload_ns: str,
     tmp_path: Path,
+    image: Image,
 ) -> None:
     pod_env, _ = migrate_identity
     database = odoo_database(postgres)
-    result = run_migrate(tmp_path, postgres, database, pod_env)
+    result = run_migrate(tmp_path, postgres, database, pod_env, image)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "recorded the database proof" in result.stdout
     cm = cluster.get("configmaps", workload_ns, pod_env["PROOF_CONFIGMAP"])
@@ -181,7 +214,11 @@ def test_a_complete_update_is_recorded_and_verified(
     assert proof["update_exit_code"] == 0
     assert {m: proof["modules"][m]["version"] for m in MODULES} == MODULES
     assert "sale" not in proof["modules"]  # uninstalled modules are not part of what runs
-    report = proof_verdict(kube_admin, workload_ns, tmp_path, RELEASE)
+    checksums = {m: proof["modules"][m]["checksum"] for m in MODULES}
+    assert checksums == {m: image.release["modules"][m]["checksum"] for m in MODULES}
+    assert proof["modules"][sorted(MODULES)[0]]["path"] == str(image.addons / sorted(MODULES)[0])
+    assert "checksum" not in proof["modules"]["base"]  # Odoo's own modules are not on the addons path
+    report = proof_verdict(kube_admin, workload_ns, tmp_path, image.release)
     assert report.outcome.results[0].verdict.state is State.OK, report.outcome.results[0].verdict
     assert report.state == "verified"
 
@@ -192,14 +229,15 @@ def test_a_module_left_to_upgrade_fails_verification_with_exit_4(
     kube_admin: Path,
     workload_ns: str,
     tmp_path: Path,
+    image: Image,
 ) -> None:
     pod_env, _ = migrate_identity
     database = odoo_database(postgres)
     failing = sorted(MODULES)[1]
-    result = run_migrate(tmp_path, postgres, database, pod_env, fail=failing)
+    result = run_migrate(tmp_path, postgres, database, pod_env, image, fail=failing)
     assert result.returncode == 1  # Odoo's exit code, unchanged by the recording
     assert "recorded the database proof" in result.stdout
-    report = proof_verdict(kube_admin, workload_ns, tmp_path, RELEASE)
+    report = proof_verdict(kube_admin, workload_ns, tmp_path, image.release)
     verdict = report.outcome.results[0].verdict
     assert verdict.state is State.FAILED
     assert any(f"module {failing}: still 'to upgrade'" in r for r in verdict.reasons), verdict.reasons
@@ -213,10 +251,11 @@ def test_a_version_that_is_not_release_yamls_fails(
     kube_admin: Path,
     workload_ns: str,
     tmp_path: Path,
+    image: Image,
 ) -> None:
     pod_env, _ = migrate_identity
-    run_migrate(tmp_path, postgres, odoo_database(postgres), pod_env)
-    newer = copy.deepcopy(RELEASE)
+    run_migrate(tmp_path, postgres, odoo_database(postgres), pod_env, image)
+    newer = copy.deepcopy(image.release)
     module = sorted(MODULES)[0]
     newer["modules"][module]["version"] = "17.0.9.9.9"
     report = proof_verdict(kube_admin, workload_ns, tmp_path, newer)
@@ -225,6 +264,44 @@ def test_a_version_that_is_not_release_yamls_fails(
     expected = f"module {module}: database at version {MODULES[module]}, release.yaml says 17.0.9.9.9"
     assert any(r.endswith(expected) for r in verdict.reasons), verdict.reasons
     assert report.state == "failed"
+
+
+@pytest.mark.parametrize("how", ["edited", "shadowed", "absent"])
+def test_code_that_is_not_release_yamls_fails_naming_the_module(
+    postgres: Postgres,  # noqa: F811
+    migrate_identity: tuple[dict[str, str], list[dict[str, Any]]],
+    kube_admin: Path,
+    workload_ns: str,
+    tmp_path: Path,
+    image: Image,
+    how: str,
+) -> None:
+    """The container's code differs from what the build hashed into release.yaml: a file changed after the
+    build, an earlier addons_path entry (a mounted volume) holding another copy Odoo loads instead, or the
+    module nowhere on the path. The versions all match; only the checksums tell."""
+    pod_env, _ = migrate_identity
+    module = sorted(MODULES)[-1]
+    loaded = image.addons / module
+    if how == "edited":
+        (loaded / "models" / "models.py").write_text("# patched in the running image\n")
+    elif how == "shadowed":
+        shadow = tmp_path / "mounted-addons"
+        loaded = write_addon(shadow, module, version=MODULES[module], files={"__init__.py": "# other\n"})
+        image.config.write_text(f"[options]\naddons_path = {shadow},{image.addons}\n")
+    else:
+        (image.addons / module / "__manifest__.py").rename(image.addons / module / "manifest.txt")
+    result = run_migrate(tmp_path, postgres, odoo_database(postgres), pod_env, image)
+    assert result.returncode == 0 and "recorded the database proof" in result.stdout, result.stdout
+    report = proof_verdict(kube_admin, workload_ns, tmp_path, image.release)
+    verdict = report.outcome.results[0].verdict
+    assert verdict.state is State.FAILED
+    assert [r.split(": ")[1] for r in verdict.reasons] == [f"module {module}"], verdict.reasons
+    if how == "absent":
+        assert "no checksum of its code recorded" in verdict.reasons[0]
+    else:
+        expected = image.release["modules"][module]["checksum"]
+        assert f"at {loaded}, release.yaml says {expected}" in verdict.reasons[0], verdict.reasons
+    assert report.state == "failed"  # verify raises it as a VerificationError: exit 4 (errors.py)
 
 
 def test_no_proof_where_one_is_required_fails(kube_admin: Path, workload_ns: str, tmp_path: Path) -> None:

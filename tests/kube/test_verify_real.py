@@ -19,6 +19,7 @@ from gitops.verify.kube import KubeApi
 from gitops.verify.reconcilers.flux_helmrelease import RESOURCE as HELMRELEASES
 from gitops.verify.reconcilers.flux_kustomization import RESOURCE as KUSTOMIZATIONS
 from gitops.verify.revision import only
+from gitops.verify.service import VerifyReport
 from gitops.verify.targets import Target
 from gitops.verify.verdict import State
 from tests.fixtures.kube import KubeServer
@@ -195,40 +196,92 @@ def test_flux_helmrelease_verified_through_its_git_source(
     assert outcome.verified, [r.to_dict() for r in outcome.results]
 
 
-def test_flux_kustomization_from_an_oci_source_is_never_verified_by_a_foreign_revision(
+def oci_world(cluster: Cluster, workload_ns: str) -> tuple[str, str]:
+    """An OCIRepository (no artifact yet) and a Kustomization that applied an older artifact from it."""
+    source, name = unique("config-oci"), unique("odoo")
+    repo = o.ocirepository(source)
+    repo["metadata"].pop("generation")
+    cluster.create(repo)
+    ks = o.oci_kustomization(
+        name, applied="before", origin=o.sha("before"), source=source, target_namespace=workload_ns
+    )
+    ks["metadata"].pop("generation")
+    cluster.create(ks)
+    return source, name
+
+
+def oci_reconciles(
+    cluster: Cluster,
+    source: str,
+    name: str,
+    *,
+    artifact: str,
+    origin: str,
+    applied: str,
+    rollouts: list[Rollout],
+) -> list[Any]:
+    """source-controller publishes `artifact` (pushed from commit `origin`; revision `latest@sha256:…`, the
+    commit in `status.artifact.metadata["org.opencontainers.image.revision"]` as `main@sha1:<sha>`), then
+    kustomize-controller reports it applied `applied` — both through the status subresource."""
+    repo_status = o.ocirepository(source, artifact=artifact, origin=origin)["status"]
+    ks_status = o.oci_kustomization(name, applied=applied, origin=origin, source=source)["status"]
+    return [
+        flux_reconciles(cluster, "ocirepositories", source, status=repo_status),
+        flux_reconciles(cluster, "kustomizations", name, status=ks_status, rollouts=rollouts),
+    ]
+
+
+def test_flux_kustomization_from_an_oci_source_proves_the_promoted_revision(
     cluster: Cluster, kube_admin: Path, workload_ns: str
 ) -> None:
-    """An OCIRepository's revision is `<tag>@sha256:<digest>`, not a commit: verify (which reads GitRepository
-    sources only) must not call it verified; it stays pending and says what it saw."""
-    source, name = unique("config-oci"), unique("odoo")
-    cluster.create(
-        {
-            "apiVersion": "source.toolkit.fluxcd.io/v1",
-            "kind": "OCIRepository",
-            "metadata": {"name": source, "namespace": "flux-system"},
-            "spec": {
-                "url": "oci://registry.example.com/acme/config",
-                "interval": "1m",
-                "ref": {"tag": "prod"},
-            },
-        }
+    source, name = oci_world(cluster, workload_ns)
+    rollout = Rollout(cluster, "odoo-web", namespace=workload_ns, image=IMAGE)
+    threads = oci_reconciles(
+        cluster, source, name, artifact="promoted", origin=SHA, applied="promoted", rollouts=[rollout]
     )
-    ks = o.kustomization(name, applied=o.sha("before"), source=source, target_namespace=workload_ns)
-    ks["metadata"].pop("generation")
-    ks["spec"]["sourceRef"] = {"kind": "OCIRepository", "name": source}
-    cluster.create(ks)
-    oci_revision = f"prod@{o.digest('config-artifact')}"
-    status = o.kustomization(name, applied=SHA, source=source)["status"]
-    status["lastAppliedRevision"] = status["lastAttemptedRevision"] = oci_revision
-    controller = flux_reconciles(cluster, "kustomizations", name, status=status)
     outcome = run(
-        kube_admin, [target(name, workload_ns, resource=KUSTOMIZATIONS, namespace="flux-system")], 8
+        kube_admin,
+        [target(name, workload_ns, resource=KUSTOMIZATIONS, namespace="flux-system", source=source)],
     )
-    joined(controller)
+    for thread in threads:
+        joined(thread)
+    assert outcome.verified, [r.to_dict() for r in outcome.results]
+    assert outcome.results[0].reconciled_revision == SHA
+    stored = cluster.get("ocirepositories", "flux-system", source)["status"]["artifact"]
+    assert stored["revision"] == o.oci_revision("promoted")  # the server kept Flux's revision form
+    assert stored["metadata"][o.ORIGIN] == f"main@sha1:{SHA}"
+
+
+@pytest.mark.parametrize(
+    ("origin", "applied", "seen"),
+    [
+        # the artifact was pushed from another commit: its digest is real, its origin is not the promotion
+        (o.sha("elsewhere"), "promoted", f"(built from {o.sha('elsewhere')[:12]}), not the promoted"),
+        # the Kustomization applied another digest than the artifact that carries the promoted commit
+        (SHA, "other-artifact", o.oci_revision("other-artifact")),
+    ],
+    ids=["artifact-of-another-commit", "another-digest-applied"],
+)
+def test_flux_kustomization_from_an_oci_source_refuses_another_revision_with_exit_4(
+    cluster: Cluster, kube_admin: Path, workload_ns: str, origin: str, applied: str, seen: str
+) -> None:
+    source, name = oci_world(cluster, workload_ns)
+    threads = oci_reconciles(
+        cluster, source, name, artifact="promoted", origin=origin, applied=applied, rollouts=[]
+    )
+    outcome = run(
+        kube_admin,
+        [target(name, workload_ns, resource=KUSTOMIZATIONS, namespace="flux-system", source=source)],
+        8,
+    )
+    for thread in threads:
+        joined(thread)
     verdict = outcome.results[0].verdict
-    assert outcome.timed_out
-    assert verdict.state is State.PENDING
-    assert any(oci_revision in m for m in verdict.missing), verdict.missing
+    assert verdict.state is not State.OK, verdict
+    assert any(seen in m for m in [*verdict.missing, *verdict.reasons]), verdict
+    report = VerifyReport("prod", SHA, outcome, None, 0.0)
+    assert report.state in ("failed", "timed-out")
+    # verify() raises any state but "verified" as a VerificationError: exit 4 (gitops/errors.py)
 
 
 def test_server_rejects_a_status_that_breaks_the_published_schema(cluster: Cluster) -> None:

@@ -1,5 +1,5 @@
-"""verify's watch code against the real server: real resourceVersions, bookmarks, 410 Gone after
-`etcdctl compact`, and an API server restarted in the middle of a verification.
+"""verify's watch code against the real server: real resourceVersions, bookmarks (and resuming from one),
+410 Gone after `etcdctl compact`, and an API server restarted in the middle of a verification.
 
 The restart tests stop and start the session's kube-apiserver (by PID; etcd keeps running) and wait until
 it answers again.
@@ -8,13 +8,17 @@ it answers again.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from gitops.verify.kube import KubeApi, ResourceGone
+from gitops.verify import watcher
+from gitops.verify.kube import KubeApi, Resource, ResourceGone, WatchEvent
 from gitops.verify.reconcilers.argocd_application import RESOURCE as APPLICATIONS
 from tests.fixtures.kube import KubeServer
 from tests.kube.cluster import Cluster, Rollout
@@ -32,8 +36,8 @@ def test_list_and_watch_use_the_servers_resource_versions(
     cluster: Cluster, kube_admin: Path, workload_ns: str
 ) -> None:
     """LIST + WATCH from the list's resourceVersion sees exactly the later change of the object, carrying
-    etcd's revision. (kube-apiserver v1.20.2 sent no BOOKMARK to 3-25 s watches with allowWatchBookmarks
-    here, so resuming from a bookmark stays on the loopback server: tests/kube/README.md.)"""
+    etcd's revision. (No BOOKMARK here: both changes precede the watch, so nothing above its version
+    reaches the watch cache — see the bookmark test below for when v1.20.2 sends one.)"""
     watched, other = unique("odoo"), unique("other")
     cluster.create(o.application(watched, revision=o.sha("before"), destination=workload_ns))
     cluster.create(o.application(other, revision=o.sha("before"), destination=workload_ns))
@@ -129,3 +133,75 @@ def test_verification_survives_an_api_server_restart_and_a_compaction_mid_watch(
 def _touch_etcd(kube_server: KubeServer) -> None:
     """A write while kube-apiserver is down (etcd's revision moves past every watcher's)."""
     kube_server.etcdctl("put", "/odoo-gitops-test/moved", str(time.time()))
+
+
+def test_a_bookmark_moves_the_informer_and_the_next_watch_resumes_from_it(
+    cluster: Cluster, kube_admin: Path, workload_ns: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kube-apiserver v1.20.2 sends BOOKMARK events from its watch cache (staging/src/k8s.io/apiserver/pkg/
+    storage/cacher/cacher.go): a watch with allowWatchBookmarks is due one at min(start + 1 min, deadline
+    - 2 s), to within a second, and is sent it only when the cache has processed a change of that resource
+    with a resourceVersion above the watch's own (a change of an object the watch's selector filters out
+    counts; nothing changing means no bookmark). So a watch with timeoutSeconds=8 that sees another
+    Application change gets a bookmark ~6 s in, carrying that change's resourceVersion; the informer
+    keeps it and opens its next watch from it (no relist)."""
+    watched, other = unique("odoo"), unique("other")
+    cluster.create(o.application(watched, revision=o.sha("before"), destination=workload_ns))
+    cluster.create(o.application(other, revision=o.sha("before"), destination=workload_ns))
+    monkeypatch.setattr(watcher, "WATCH_TIMEOUT_SECONDS", 8)
+    api = KubeApi.connect(kubeconfig=kube_admin)
+    opened: list[str] = []
+    seen: list[tuple[str, str | None]] = []
+    lists: list[str] = []
+    real_watch, real_list = api.watch, api.list
+
+    def watch(res: Resource, namespace: str | None, **kwargs: Any) -> Iterator[WatchEvent]:
+        opened.append(kwargs["resource_version"])
+        for event in real_watch(res, namespace, **kwargs):
+            seen.append((event.type, event.resource_version))
+            yield event
+
+    def listing(res: Resource, namespace: str | None, **kwargs: Any) -> Any:
+        lists.append(res.plural)
+        return real_list(res, namespace, **kwargs)
+
+    monkeypatch.setattr(api, "watch", watch)
+    monkeypatch.setattr(api, "list", listing)
+    stop = threading.Event()
+    spec = watcher.WatchSpec(APPLICATIONS, "argocd", field_selector=f"metadata.name={watched}")
+    informer = watcher.Informer(api, spec, queue.Queue(), stop=stop).start()
+    try:
+        assert informer.synced.wait(30)
+        listed = informer.resource_version
+        _wait(lambda: len(opened) == 1)
+        time.sleep(2.0)  # the watch is registered in the watch cache: later changes are above its version
+        _touch(cluster, other, 7)
+        time.sleep(1.0)
+        moved = _touch(cluster, other, 8)  # filtered out by the field selector: only a bookmark carries it
+        _wait(lambda: len(opened) == 2, timeout=30)  # the 8 s stream ended; the informer re-watched
+        # no event of the watched object; one bookmark, or two when its one-second bucket fired before
+        # deadline - 2 s and the watcher was queued again for the same moment (watcherBookmarkTimeBuckets)
+        assert seen and {t for t, _ in seen} == {"BOOKMARK"}, seen
+        bookmark = seen[-1][1]
+        assert bookmark is not None and int(bookmark) >= int(moved) > int(str(listed)), (seen, moved)
+        assert opened == [listed, bookmark]  # resumed from the bookmark, not from the list's version
+        changed = _touch(cluster, watched, 9)
+        _wait(
+            lambda: (
+                o.at(9) == ((informer.get("argocd", watched) or {}).get("status") or {}).get("reconciledAt")
+            )
+        )
+        assert ("MODIFIED", changed) in seen
+        assert lists == ["applications"]  # one list: bookmarks and the stream's end never relisted
+    finally:
+        stop.set()
+        api.stop_watches()
+        informer.join(timeout=15)
+        api.close()
+
+
+def _wait(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.05)

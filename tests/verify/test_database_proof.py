@@ -27,7 +27,10 @@ def configmap(
 
 
 def matching() -> dict[str, Any]:
-    return {n: {"state": "installed", "version": m.version} for n, m in RELEASE.modules.items()}
+    return {
+        n: {"state": "installed", "version": m.version, "checksum": m.checksum, "path": f"/opt/addons/{n}"}
+        for n, m in RELEASE.modules.items()
+    }
 
 
 def test_required_follows_the_last_values_file_that_sets_it(tmp_path: Path) -> None:
@@ -53,6 +56,10 @@ def test_matching_proof_is_ok() -> None:
         ({"state": "to upgrade"}, "still 'to upgrade'"),
         ({"state": "uninstalled"}, "state 'uninstalled', not installed"),
         ({"version": "17.0.0.0.1"}, "database at version 17.0.0.0.1"),
+        ({"checksum": "f" * 40}, f"updated from code with checksum {'f' * 40} at /opt/addons/"),
+        ({"checksum": None}, "no checksum of its code recorded"),
+        ({"checksum": ""}, "no checksum of its code recorded"),
+        ({"checksum": 7}, "no checksum of its code recorded"),
     ],
 )
 def test_each_mismatch_fails_and_names_the_module(change: dict[str, str], expected: str) -> None:
@@ -62,6 +69,14 @@ def test_each_mismatch_fails_and_names_the_module(change: dict[str, str], expect
     verdict = dp.verdict(RELEASE, [configmap(modules)], subject="db")
     assert verdict.state is State.FAILED
     assert any(r.startswith(f"module {name}: ") and expected in r for r in verdict.reasons), verdict.reasons
+
+
+def test_a_proof_without_checksums_fails_for_every_module() -> None:
+    """A proof recorded before the hook hashed the code (or by a hook that found no addon) proves no code."""
+    modules = {n: {k: v for k, v in row.items() if k != "checksum"} for n, row in matching().items()}
+    verdict = dp.verdict(RELEASE, [configmap(modules)], subject="db")
+    assert verdict.state is State.FAILED
+    assert sorted(r.split(":")[0] for r in verdict.reasons) == [f"module {n}" for n in sorted(modules)]
 
 
 def test_a_missing_module_a_failed_update_and_no_proof_fail() -> None:
