@@ -13,6 +13,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from gitops.image.dockerfile import ADDONS_DIR
 from gitops.verify.backup_contract import (
     BACKUP_ID_ANNOTATION,
     BACKUP_LABEL_SELECTOR,
@@ -150,6 +151,8 @@ def test_odoo_conf_is_hardened_and_per_tenant(rendered: Renderer, env_case: EnvC
     assert conf["workers"] == str(values["odoo"]["workers"])
     assert conf["max_cron_threads"] == "0", "web pods never run cron: the cron Deployment does"
     assert conf["limit_memory_hard"] == str(values["odoo"]["limits"]["memoryHard"])
+    # the pods run with this file (-c), so it must name the directory the built image holds the modules in
+    assert conf["addons_path"].split(",")[0] == ADDONS_DIR
     if env_case.tenant:
         assert conf["dbfilter"] == f"^{env_case.tenant}$"
         assert conf["db_name"] == env_case.tenant
