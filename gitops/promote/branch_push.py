@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from gitops.config.release_file import parse_release
 from gitops.errors import PolicyError
 from gitops.gitstore import plumbing
 from gitops.gitstore.checkout import ConfigCheckout, format_trailers
@@ -16,11 +17,11 @@ Edit = Callable[[Mapping[str, bytes | None], Mapping[str, Any] | None], dict[str
 
 def _existing_release(checkout: ConfigCheckout, branch: str, path: str) -> dict[str, Any] | None:
     """release.yaml as an earlier run of the same promotion left it on its branch (None: no such run)."""
-    import yaml
-
     raw = plumbing.read_blob(checkout, f"refs/remotes/origin/{branch}", path)
-    data = yaml.safe_load(raw) if raw else None
-    return data if isinstance(data, dict) else None
+    try:
+        return parse_release(raw) if raw else None
+    except ValueError:
+        return None
 
 
 def _main_touched(checkout: ConfigCheckout, branch_sha: str, paths: list[str]) -> bool:
