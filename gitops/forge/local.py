@@ -25,7 +25,8 @@ from gitops.forge.protocol import (
 )
 from gitops.gates.evidence import Review
 from gitops.gitstore import plumbing
-from gitops.gitstore.checkout import ConfigCheckout, NonFastForward
+from gitops.gitstore.checkout import ConfigCheckout
+from gitops.gitstore.commit_loop import Tip, commit, fetched_tip, push_with_lease, remote_tip
 from gitops.redact import redact, strip_userinfo
 
 FORGE_BRANCH = "odoo-gitops/forge"
@@ -41,6 +42,10 @@ def factory(settings: ForgeSettings, *, remote: str, actor: str) -> ForgeFactory
 
 def clone_url(remote: str) -> str:
     return remote
+
+
+def _pr_json(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, indent=2, sort_keys=True).encode() + b"\n"
 
 
 def _now() -> str:
@@ -63,37 +68,35 @@ class LocalForge:
         return plumbing.git(self.checkout, *args).out.strip()
 
     def _load(self) -> tuple[Store, str | None]:
-        parent = self.checkout.remote_sha(FORGE_BRANCH)
-        if parent is None:
-            return {}, None
-        self.checkout.fetch(f"+refs/heads/{FORGE_BRANCH}:{_REMOTE_REF}", depth=1)
-        names = self._git("ls-tree", "--name-only", parent, "prs/").splitlines()
+        """The PR store at the forge branch's tip on the remote, and that tip (None: no PR yet)."""
+        parent = remote_tip(self.checkout, FORGE_BRANCH, depth=1)
         store: Store = {}
-        for name in names:
-            data = json.loads(self._git("cat-file", "blob", f"{parent}:{name}"))
-            store[int(data["number"])] = data
+        for data in Tip(self.checkout, FORGE_BRANCH, parent, parent).files_under("prs").values():
+            pr = json.loads(data)
+            store[int(pr["number"])] = pr
         return store, parent
-
-    def _commit(self, store: Store, changed: Sequence[int], parent: str | None, message: str) -> str:
-        files = {
-            f"prs/{n}.json": json.dumps(store[n], indent=2, sort_keys=True).encode() + b"\n" for n in changed
-        }
-        return plumbing.commit_files(self.checkout, parent, files, message)
 
     def _update(self, change: Callable[[Store], list[int]], message: str) -> Store:
         """Apply `change` to the latest store and push; retried when another writer got there first."""
-        for _ in range(5):
+        loaded: list[Store] = []
+
+        def tip(_attempt: int) -> str | None:
             store, parent = self._load()
-            changed = change(store)
-            if not changed:
-                return store
-            sha = self._commit(store, changed, parent, message)
-            try:
-                self.checkout.push(sha, FORGE_BRANCH, force_with_lease=parent or "")
-                return store
-            except NonFastForward:
-                continue
-        raise ExternalError(f"could not update {FORGE_BRANCH}: it keeps moving")
+            loaded[:] = [store]
+            return parent
+
+        def edit(_tip: Tip) -> dict[str, bytes]:
+            return {f"prs/{n}.json": _pr_json(loaded[0][n]) for n in change(loaded[0])}
+
+        commit(
+            self.checkout,
+            FORGE_BRANCH,
+            edit,
+            message=message,
+            tip=tip,
+            gave_up=lambda: ExternalError(f"could not update {FORGE_BRANCH}: it keeps moving"),
+        )
+        return loaded[0]
 
     # ------------------------------------------------------------ helpers
 
@@ -292,21 +295,20 @@ class LocalForge:
         return made[0]
 
     def merge_pull(self, pull: PullRequest, *, message: str) -> str:
-        for _ in range(5):
-            self.checkout.fetch(
-                f"+refs/heads/{pull.base}:refs/remotes/origin/{pull.base}",
-                f"+refs/heads/{pull.head}:refs/remotes/origin/{pull.head}",
-            )
-            self.checkout.start_branch(pull.base, base=f"origin/{pull.base}")
+        def merged(lease: str | None) -> str:
+            self.checkout.fetch(f"+refs/heads/{pull.head}:refs/remotes/origin/{pull.head}")
+            self.checkout.start_branch(pull.base, base=lease or f"origin/{pull.base}")
             self._git("merge", "--no-ff", "--no-edit", "-m", message, pull.head_sha)
-            sha = self.checkout.head()
-            try:
-                self.checkout.push("HEAD", pull.base)
-                break
-            except NonFastForward:
-                continue
-        else:
-            raise ExternalError(f"could not merge into {pull.base}: it keeps moving")
+            return self.checkout.head()
+
+        done = push_with_lease(
+            self.checkout,
+            pull.base,
+            merged,
+            tip=lambda _attempt: fetched_tip(self.checkout, pull.base),
+            gave_up=lambda: ExternalError(f"could not merge into {pull.base}: it keeps moving"),
+        )
+        sha = str(done.sha)
 
         def change(store: Store) -> list[int]:
             data = self._require(store, pull.number)

@@ -298,22 +298,11 @@ class ConfigCheckout:
         trailers: Mapping[str, str] | None = None,
         attempts: int = 5,
     ) -> str | None:
-        """Apply `edit` on top of the latest remote main and push; rebuilds and retries on a race."""
-        for _ in range(attempts):
-            self.fetch(self.branch)
-            self.start_branch(self.branch, base=f"origin/{self.branch}")
-            edit(self.root)
-            sha = self.commit(message, trailers=trailers)
-            if sha is None:
-                return None
-            try:
-                self.push("HEAD", self.branch)
-                return sha
-            except NonFastForward:
-                continue
-        raise ExternalError(
-            f"could not push to {self.branch} after {attempts} attempts: the branch keeps moving"
-        )
+        """Apply `edit` to the working tree at the latest remote main, commit and push; rebuilt and retried
+        on a race (gitops.gitstore.commit_loop). Returns the pushed SHA, or None when nothing changed."""
+        from gitops.gitstore.commit_loop import commit_worktree  # the loop is built on this module
+
+        return commit_worktree(self, edit, message, trailers=trailers, attempts=attempts)
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
         """True when `ancestor` is `descendant` or one of its ancestors; deepens a shallow clone if needed."""

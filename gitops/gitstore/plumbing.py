@@ -104,15 +104,22 @@ def _data(payload: bytes) -> bytes:
     return b"data %d\n%s\n" % (len(payload), payload)
 
 
+def _file_command(path: str, data: bytes | None) -> bytes:
+    if data is None:
+        return b"D %s\n" % path.encode()
+    return b"M 100644 inline %s\n%s" % (path.encode(), _data(data))
+
+
 def commit_files(
     checkout: ConfigCheckout,
     parent: str | None,
-    files: Mapping[str, bytes],
+    files: Mapping[str, bytes | None],
     message: str,
     *,
     ref: str = SCRATCH_REF,
 ) -> str:
-    """A commit on top of `parent` (None: a root commit) that writes `files`; returns its SHA.
+    """A commit on top of `parent` (None: a root commit) that writes `files` (None: deletes that path);
+    returns its SHA.
 
     The commit is stored under `ref` in the local repository (overwritten; the working tree and index are
     not touched), ready to push."""
@@ -124,7 +131,7 @@ def commit_files(
         b"author %s\ncommitter %s\n" % (_ident(checkout, "AUTHOR"), _ident(checkout, "COMMITTER")),
         _data(message.encode()),
         b"from %s\n" % parent.encode() if parent else b"",
-        *(b"M 100644 inline %s\n%s" % (path.encode(), _data(data)) for path, data in files.items()),
+        *(_file_command(path, data) for path, data in sorted(files.items())),
         b"\nget-mark :1\ndone\n",
     ]
     out = git(checkout, "fast-import", "--quiet", "--force", "--done", input_bytes=b"".join(stream)).out

@@ -12,8 +12,8 @@ from typing import Any
 from gitops.audit import append_entry, audit_path, verify_chain
 from gitops.config.models import BackupRecord
 from gitops.errors import ConfigError, ExternalError, Problem
-from gitops.gitstore import plumbing
-from gitops.gitstore.checkout import ConfigCheckout, NonFastForward, format_trailers
+from gitops.gitstore.checkout import ConfigCheckout, format_trailers
+from gitops.gitstore.commit_loop import Tip, commit, fetched_tip
 from gitops.promote.promotion import Install
 from gitops.promote.publishing import Publication, Published
 
@@ -37,37 +37,50 @@ def record_audit(
         return None
     main = checkout.branch
     rel = audit_path(Path(), env).as_posix()
-    for attempt in range(5):
-        if attempt or fetch_first:
-            checkout.fetch(f"+refs/heads/{main}:refs/remotes/origin/{main}")
-        parent = checkout.repo.git.rev_parse(f"origin/{main}")
-        before = plumbing.read_blob(checkout, parent, rel) or b""
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / rel
-            path.parent.mkdir(parents=True)
-            path.write_bytes(before)
-            chain = verify_chain(path, env)
-            if not chain.ok:  # never extend (or publish on top of) a log that was tampered with
-                raise ConfigError(
-                    [Problem(rel, chain.first_bad_line or 0, f"audit chain broken on {main}: {chain.reason}")]
-                )
-            seqs = [
-                append_entry(path, env=env, kind=kind, actor=actor, data=data, key=key, at=now).seq
-                for kind, data, key in entries
-            ]
-            after = path.read_bytes()
-        if after == before:
-            return seqs[-1]
-        trailers = format_trailers({"Audit-Env": env})
-        sha = plumbing.commit_files(
-            checkout, parent, {rel: after}, f"Audit: {entries[0][0]} in {env}\n\n{trailers}"
-        )
-        try:
-            checkout.push(sha, main, force_with_lease=parent)
-            return seqs[-1]
-        except NonFastForward:
-            continue
-    raise ExternalError(f"could not append to {rel} on {main}: the branch keeps moving")
+    seqs: list[int] = []
+
+    def edit(tip: Tip) -> dict[str, bytes]:
+        before = tip.read([rel])[rel] or b""
+        after, seqs[:] = _appended(before, rel=rel, env=env, actor=actor, entries=entries, now=now, main=main)
+        return {rel: after} if after != before else {}
+
+    commit(
+        checkout,
+        main,
+        edit,
+        message=f"Audit: {entries[0][0]} in {env}\n\n{format_trailers({'Audit-Env': env})}",
+        tip=lambda attempt: fetched_tip(checkout, main, fetch=bool(attempt or fetch_first)),
+        gave_up=lambda: ExternalError(f"could not append to {rel} on {main}: the branch keeps moving"),
+    )
+    return seqs[-1]
+
+
+def _appended(
+    before: bytes,
+    *,
+    rel: str,
+    env: str,
+    actor: str,
+    entries: Sequence[tuple[str, Mapping[str, Any], str]],
+    now: datetime,
+    main: str,
+) -> tuple[bytes, list[int]]:
+    """The log `before` with `entries` appended (a key already on record is not appended again) and the
+    entries' sequence numbers; refused when the chain of `before` is broken."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / rel
+        path.parent.mkdir(parents=True)
+        path.write_bytes(before)
+        chain = verify_chain(path, env)
+        if not chain.ok:  # never extend (or publish on top of) a log that was tampered with
+            raise ConfigError(
+                [Problem(rel, chain.first_bad_line or 0, f"audit chain broken on {main}: {chain.reason}")]
+            )
+        seqs = [
+            append_entry(path, env=env, kind=kind, actor=actor, data=data, key=key, at=now).seq
+            for kind, data, key in entries
+        ]
+        return path.read_bytes(), seqs
 
 
 def audit_promotion(

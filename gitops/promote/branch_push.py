@@ -6,20 +6,22 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from gitops.config.release_file import parse_release
 from gitops.errors import PolicyError
 from gitops.gitstore import plumbing
-from gitops.gitstore.checkout import ConfigCheckout, NonFastForward, format_trailers
+from gitops.gitstore.checkout import ConfigCheckout, format_trailers
+from gitops.gitstore.commit_loop import Tip, commit, remote_tip
 
 Edit = Callable[[Mapping[str, bytes | None], Mapping[str, Any] | None], dict[str, bytes]]
 
 
 def _existing_release(checkout: ConfigCheckout, branch: str, path: str) -> dict[str, Any] | None:
     """release.yaml as an earlier run of the same promotion left it on its branch (None: no such run)."""
-    import yaml
-
     raw = plumbing.read_blob(checkout, f"refs/remotes/origin/{branch}", path)
-    data = yaml.safe_load(raw) if raw else None
-    return data if isinstance(data, dict) else None
+    try:
+        return parse_release(raw) if raw else None
+    except ValueError:
+        return None
 
 
 def _main_touched(checkout: ConfigCheckout, branch_sha: str, paths: list[str]) -> bool:
@@ -49,29 +51,38 @@ def push_promotion_branch(
     `cat-file` and one `fast-import`. `known_heads` (the remote's branches listed since the clone) saves
     asking the remote on the first attempt."""
     full = message.rstrip() + "\n\n" + format_trailers(trailers) + "\n"
-    for attempt in range(5):
+    main = f"refs/remotes/origin/{checkout.branch}"
+
+    def tip(attempt: int) -> str | None:
         if attempt:  # the clone is fresh on the first attempt; a race shows up as a rejected push
-            checkout.fetch(f"+refs/heads/{checkout.branch}:refs/remotes/origin/{checkout.branch}")
-        existing = known_heads.get(branch) if known_heads is not None else checkout.remote_sha(branch)
-        known_heads = None  # a retry follows a rejected push: ask the remote again
-        base, earlier = f"refs/remotes/origin/{checkout.branch}", None
+            checkout.fetch(f"+refs/heads/{checkout.branch}:{main}")
+        if attempt or known_heads is None:
+            return remote_tip(checkout, branch)
+        existing = known_heads.get(branch)  # listed since the clone: no need to ask the remote again
         if existing:
             checkout.fetch(f"+refs/heads/{branch}:refs/remotes/origin/{branch}")
-            earlier = _existing_release(checkout, branch, paths[0])
-            if not _main_touched(checkout, existing, paths):
-                base = existing
-        changed = edit(plumbing.read_blobs(checkout, base, paths), earlier)
-        if not changed and base == existing:
-            return existing, False
-        if changed:
-            sha = plumbing.commit_files(checkout, base, changed, full, ref=f"refs/heads/{branch}")
-        else:
-            sha = checkout.repo.git.rev_parse(base)
-        if existing == sha:
-            return sha, False
-        try:
-            checkout.push(sha, branch, force_with_lease=existing or "")
-            return sha, True
-        except NonFastForward:
-            continue
-    raise PolicyError(f"could not push {branch}: the remote branch keeps moving")
+        return existing
+
+    def parent(existing: str | None) -> str:
+        """The branch as an earlier run left it, unless main changed one of `paths` since: then main."""
+        if existing and not _main_touched(checkout, existing, paths):
+            return existing
+        return plumbing.git(checkout, "rev-parse", main).out.strip()
+
+    def change(at: Tip) -> dict[str, bytes] | None:
+        earlier = _existing_release(checkout, branch, paths[0]) if at.lease else None
+        changed = edit(at.read(paths), earlier)
+        return None if not changed and at.parent == at.lease else changed
+
+    done = commit(
+        checkout,
+        branch,
+        change,
+        message=full,
+        parent=parent,
+        tip=tip,
+        ref=f"refs/heads/{branch}",
+        gave_up=lambda: PolicyError(f"could not push {branch}: the remote branch keeps moving"),
+    )
+    assert done.sha is not None  # a branch built on main always has a head
+    return done.sha, done.pushed

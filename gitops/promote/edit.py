@@ -2,42 +2,32 @@
 
 `values.yaml` and tenant files are user-owned: only `image.repository` and `image.digest` are rewritten, by
 a line-level edit that keeps comments, quoting, key order and every other line as they were. `release.yaml`
-is written only by the toolkit, in one canonical layout (so unchanged fields produce unchanged lines).
+is written only by the toolkit, in one canonical layout (gitops/config/release_file.py).
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from functools import cached_property, lru_cache
-from pathlib import Path
+from functools import cached_property
 from typing import Any
 
 import yaml
 
+from gitops.config.release_file import render_release, scalar
 from gitops.errors import ConfigError, Problem
 
-RELEASE_HEADER = "# Written by odoo-gitops. Do not edit by hand.\n"
+__all__ = [  # render_release: the one release.yaml serialiser, also importable from here
+    "ChartRelease",
+    "ImageFields",
+    "edit_image_text",
+    "read_image_fields",
+    "render_release",
+    "set_block_fields",
+    "set_image_fields",
+]
 IMAGE_KEYS = ("repository", "digest")
-RELEASE_KEY_ORDER = (
-    "image",
-    "version",
-    "source_commit",
-    "modules",
-    "schema_fingerprint",
-    "change_class",
-    "destructive",
-    "promoted_from",
-    "promoted_at",
-    "verification",
-    "backup",
-    "emergency",
-    "previous",
-    "tenants",
-)
 _TOP_KEY_RE = re.compile(r"^[^\s#-][^:]*:")
 _CHILD_RE = re.compile(
     r"^(?P<indent>[ \t]+)(?P<q>[\"']?)(?P<key>[A-Za-z_][\w-]*)(?P=q):(?P<sep>[ \t]*)"
@@ -135,10 +125,10 @@ class ChartRelease:
     def _rendered(self) -> dict[str, str]:
         """Computed once per promotion (which writes the same block into every tenant file)."""
         return {
-            "version": _scalar(self.version),
-            "changedModules": "[" + ", ".join(_scalar(m) for m in self.changed_modules) + "]",
-            "schemaChange": _scalar(self.schema_change),
-            "backupRequired": _scalar(self.backup_required),
+            "version": scalar(self.version),
+            "changedModules": "[" + ", ".join(scalar(m) for m in self.changed_modules) + "]",
+            "schemaChange": scalar(self.schema_change),
+            "backupRequired": scalar(self.backup_required),
         }
 
     @cached_property
@@ -220,64 +210,3 @@ def edit_image_text(
             [Problem(display, 0, "cannot edit the image fields: unexpected layout of 'image:' or 'release:'")]
         )
     return new.replace("\n", "\r\n") if crlf else new
-
-
-# ---------------------------------------------------------------- release.yaml
-
-
-def _scalar(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    if isinstance(value, int | float):
-        return str(value)
-    text = str(value)
-    if _reads_back_as_itself(text):
-        return text
-    return json.dumps(text)  # a JSON string is a YAML double-quoted scalar; control characters escaped
-
-
-@lru_cache(maxsize=4096)
-def _reads_back_as_itself(text: str) -> bool:
-    """Can `text` be written unquoted? (A pure function of the string; a promotion asks about the same
-    version, digest and module names for every tenant.)"""
-    plain = re.fullmatch(r"[A-Za-z0-9@/._+-][A-Za-z0-9@:/._+-]*", text) is not None
-    return plain and bool(yaml.load(text, Loader=_Loader) == text)  # noqa: S506
-
-
-def _emit(data: Mapping[str, Any], indent: int = 0) -> list[str]:
-    lines = []
-    pad = " " * indent
-    for key, value in data.items():
-        if value is None or (isinstance(value, Mapping | list | tuple) and not value):
-            continue
-        if isinstance(value, Mapping):
-            lines.append(f"{pad}{key}:")
-            lines += _emit(value, indent + 2)
-        elif isinstance(value, list | tuple):
-            lines.append(f"{pad}{key}: [{', '.join(_scalar(v) for v in value)}]")
-        else:
-            lines.append(f"{pad}{key}: {_scalar(value)}")
-    return lines
-
-
-def _canonical_order(data: Mapping[str, Any]) -> dict[str, Any]:
-    known = [k for k in RELEASE_KEY_ORDER if k in data]
-    ordered = {k: data[k] for k in known + [k for k in data if k not in RELEASE_KEY_ORDER]}
-    if isinstance(ordered.get("previous"), Mapping):
-        ordered["previous"] = _canonical_order(ordered["previous"])
-    return ordered
-
-
-def render_release(data: Mapping[str, Any]) -> str:
-    """release.yaml text in the canonical layout (fixed key order, None and empty values left out)."""
-    return RELEASE_HEADER + "\n".join(_emit(_canonical_order(data))) + "\n"
-
-
-def write_release(path: Path, data: Mapping[str, Any]) -> bool:
-    text = render_release(data)
-    if path.exists() and path.read_text(encoding="utf-8") == text:
-        return False
-    path.write_text(text, encoding="utf-8")
-    return True

@@ -7,17 +7,16 @@ idempotency keys (`verify:<env>[:<tenant>]:<revision>:<digest>`).
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap
+import yaml
 
 from gitops.audit.log import append_entry, audit_path
+from gitops.config.release_file import parse_release, render_release
 from gitops.errors import ConfigError, Problem
 from gitops.verify.convergence import TargetResult
 
@@ -30,13 +29,6 @@ class VerifiedTarget:
     reconciled_revision: str | None
 
 
-def _yaml() -> YAML:
-    yaml = YAML()
-    yaml.preserve_quotes = True
-    yaml.width = 4096
-    return yaml
-
-
 def verified_targets(results: Sequence[TargetResult]) -> list[VerifiedTarget]:
     return [
         VerifiedTarget(r.target.tenant, r.target.subject, r.target.digest, r.reconciled_revision)
@@ -45,13 +37,13 @@ def verified_targets(results: Sequence[TargetResult]) -> list[VerifiedTarget]:
     ]
 
 
-def _verification(revision: str, at: datetime, digest: str, targets: list[str]) -> CommentedMap:
-    data = CommentedMap()
-    data["revision"] = revision
-    data["verified_at"] = at.strftime("%Y-%m-%dT%H:%M:%SZ")
-    data["digest"] = digest
-    data["targets"] = targets
-    return data
+def _verification(revision: str, at: datetime, digest: str, targets: list[str]) -> dict[str, Any]:
+    return {
+        "revision": revision,
+        "verified_at": at.astimezone(UTC).replace(microsecond=0),
+        "digest": digest,
+        "targets": targets,
+    }
 
 
 def _same(existing: Any, revision: str, digest: str) -> bool:
@@ -70,16 +62,18 @@ def update_release_file(
     verified: Sequence[VerifiedTarget],
     all_verified: bool,
 ) -> bool:
-    """Write the verification into release.yaml, keeping comments and order; True when it changed."""
-    yaml = _yaml()
+    """Write the verification into release.yaml (the canonical layout, gitops/config/release_file.py);
+    True when it changed."""
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"))
+        data = parse_release(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError([Problem(str(path), 0, f"cannot read: {exc.strerror}")]) from None
+    except (ValueError, yaml.YAMLError) as exc:
+        raise ConfigError([Problem(str(path), 0, f"cannot read the release record: {exc}")]) from None
     changed = False
     tenants = [v for v in verified if v.tenant]
     for item in tenants:
-        entry = data.setdefault("tenants", CommentedMap()).setdefault(item.tenant, CommentedMap())
+        entry = data.setdefault("tenants", {}).setdefault(item.tenant, {})
         if not entry.get("image"):
             entry["image"] = data["image"]
             entry["version"] = data["version"]
@@ -92,9 +86,7 @@ def update_release_file(
             data["verification"] = _verification(revision, at, digest, [v.subject for v in verified])
             changed = True
     if changed:
-        out = io.StringIO()
-        yaml.dump(data, out)
-        path.write_text(out.getvalue(), encoding="utf-8")
+        path.write_text(render_release(data), encoding="utf-8")
     return changed
 
 
