@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from gitops.config.loader import ConfigRepo
 from gitops.errors import ConfigError, Problem
-from gitops.gates import approvals, rehearsal, supply, window
+from gitops.gates import approvals, lifecycle_backup, rehearsal, supply, window
 from gitops.gates.evidence import Evidence, Gate, GateResult, Phase
 
 _MODULES = (
@@ -22,6 +22,7 @@ _MODULES = (
     supply.SCAN,
     supply.SIGNATURE,
     rehearsal.GATE,
+    lifecycle_backup.GATE,
 )
 GATES: dict[str, Gate] = {gate.name: gate for gate in _MODULES}
 
