@@ -22,9 +22,11 @@ _MODULES = (
     supply.SCAN,
     supply.SIGNATURE,
     rehearsal.GATE,
-    lifecycle_backup.GATE,
 )
 GATES: dict[str, Gate] = {gate.name: gate for gate in _MODULES}
+# gates only lifecycle PRs run (gitops.promote.lifecyclefacts.LIFECYCLE_GATES): a stage cannot list them
+_LIFECYCLE_ONLY = (lifecycle_backup.GATE,)
+_RUNNABLE: dict[str, Gate] = {**GATES, **{g.name: g for g in _LIFECYCLE_ONLY}}
 
 
 def stage_gates(repo: ConfigRepo, env: str) -> tuple[str, ...]:
@@ -57,7 +59,7 @@ def stage_gates(repo: ConfigRepo, env: str) -> tuple[str, ...]:
 
 def gate(name: str) -> Gate:
     try:
-        return GATES[name]
+        return _RUNNABLE[name]
     except KeyError:
         raise KeyError(f"unknown gate {name!r} (known: {', '.join(sorted(GATES))})") from None
 

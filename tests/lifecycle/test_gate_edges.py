@@ -212,6 +212,8 @@ def test_an_expire_counts_the_owners_approval_and_not_an_outsiders(
     config_repo: ConfigRepoFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
     number = _expire(capsys, config_repo, owner="rel-omar")  # not a developer: eligible as the owner
+    code, shown, err = run(capsys, config_repo, "pr", "show", str(number))
+    assert code == 0 and "`destructive` rule" in shown["body"], err  # the body states the rule applied
     approve(capsys, config_repo, number, "cab-ines")  # neither a developer nor the owner
     code, verdict = gate(capsys, config_repo, number)
     assert code == 3 and verdict["rule"] == "destructive"
