@@ -113,8 +113,7 @@ def read_lifecycle_pull(
     if run is None:
         problems.append(
             f"the head {head[:12]} holds content no `odoo-gitops {lifecycle_verb(change)}` run pushed to "
-            f"{pull.head} "
-            f"(content {content[:16]}… is not in audit/{env}.jsonl on main): run the command again"
+            f"{pull.head} (content {content[:16]}… is not in audit/{env}.jsonl on main): run it again"
         )
     policy_env = env
     if change == "create":

@@ -30,7 +30,7 @@ from gitops.gates.evidence import Emergency, SupplyResult
 from gitops.gitstore import plumbing
 from gitops.gitstore.checkout import ConfigCheckout
 from gitops.promote.lifecyclefacts import content_at as lifecycle_content_at
-from gitops.promote.lifecyclefacts import is_lifecycle_branch, lifecycle_branch, read_lifecycle_pull
+from gitops.promote.lifecyclefacts import is_lifecycle_branch, read_lifecycle_pull
 
 BRANCH_RE = re.compile(r"(?P<prefix>promote|rollback)/(?P<target>[A-Za-z0-9][A-Za-z0-9_.-]*)/(?P<rest>[^/]+)")
 RUN_KINDS = frozenset({"promotion", "rollback"})
@@ -77,13 +77,13 @@ class PullFacts:
     @property
     def image(self) -> str | None:
         if self.run is not None:
-            return _recorded(self.run, "image")
+            return None if (v := self.run.data.get("image")) is None else str(v)  # lifecycle: None
         return self.release.image if self.release else None
 
     @property
     def version(self) -> str | None:
         if self.run is not None:
-            return _recorded(self.run, "version")
+            return None if (v := self.run.data.get("version")) is None else str(v)  # lifecycle: None
         return self.release.version if self.release else None
 
     def supply(self, what: str) -> SupplyResult | None:
@@ -92,21 +92,6 @@ class PullFacts:
         if not isinstance(recorded, Mapping):
             return None
         return SupplyResult(ok=bool(recorded.get("ok")), text=str(recorded.get("text", "")))
-
-
-def _recorded(run: AuditEntry, key: str) -> str | None:
-    """A value the matched run recorded (a lifecycle run records no image or version: None, not "None")."""
-    value = run.data.get(key)
-    return None if value is None else str(value)
-
-
-def merged_branch(branch: str) -> tuple[str, str | None] | None:
-    """(env whose audit log records the PR's merge, lifecycle change or None) for a branch odoo-gitops
-    makes (promote/…, rollback/…, lifecycle/…); None for any other branch."""
-    match = BRANCH_RE.fullmatch(branch)
-    if match is not None:
-        return match["target"], None
-    return lifecycle_branch(branch)
 
 
 def release_path(target: str) -> str:

@@ -22,8 +22,8 @@ from gitops.gates.registry import stage_gates
 from gitops.gates.rehearsal_facts import rehearsal_facts
 from gitops.gitstore.checkout import ConfigCheckout
 from gitops.promote.auditing import record_audit
-from gitops.promote.lifecyclefacts import LIFECYCLE_GATES, lifecycle_change, lifecycle_verb
-from gitops.promote.pullfacts import PullFacts, content_at, merged_branch, read_pull
+from gitops.promote.lifecyclefacts import LIFECYCLE_GATES, lifecycle_branch, lifecycle_change, lifecycle_verb
+from gitops.promote.pullfacts import BRANCH_RE, PullFacts, content_at, read_pull
 from gitops.promote.stage_seams import WindowCheck, override_record, window_state
 
 POST_REVIEW_MARK = "<!-- odoo-gitops:post-review -->"
@@ -254,6 +254,15 @@ def _plain(text: str | None) -> str:
 
 def _merge_data(pull: PullRequest, sha: str | None, **extra: Any) -> dict[str, Any]:
     return {"pr": pull.number, "merge_commit": sha, "head": pull.head_sha, **extra}
+
+
+def merged_branch(branch: str) -> tuple[str, str | None] | None:
+    """(env whose audit log records the PR's merge, lifecycle change or None) for a branch odoo-gitops
+    makes (promote/…, rollback/…, lifecycle/…); None for any other branch."""
+    match = BRANCH_RE.fullmatch(branch)
+    if match is not None:
+        return match["target"], None
+    return lifecycle_branch(branch)
 
 
 def _merge_key(target: str, number: int) -> str:
