@@ -309,3 +309,24 @@ def test_the_refresh_proposer_cannot_approve_it(
     assert code == 3 and [a["user"] for a in verdict["approvals"]["counted"]] == ["cab-ines"]
     ignored = {i["user"]: i["reason"] for i in verdict["approvals"]["ignored"]}
     assert "may not approve their own" in ignored["ci-bot"]
+
+
+def test_a_rehearsal_forged_on_the_refresh_branch_does_not_count(
+    config_repo: ConfigRepoFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The backup proof is read from main; a passing record pushed with the PR is a path it may not touch."""
+    number = _refresh(capsys, config_repo)
+    forged = {"env": "staging", "backup": "bk-x.dump", "passed": True, "rto_seconds": 1, "rpo_seconds": 1}
+    forged["rehearsed_at"] = datetime.now(UTC).isoformat()
+    git(config_repo.work, "fetch", "-q", "origin", "lifecycle/refresh/staging")
+    git(config_repo.work, "checkout", "-q", "-B", "pushed", "FETCH_HEAD")
+    (config_repo.work / "envs/staging/rehearsal.json").write_text(json.dumps(forged))
+    git(config_repo.work, "add", "-A")
+    git(config_repo.work, "commit", "-q", "-m", "proof")
+    git(config_repo.work, "push", "-q", "origin", "HEAD:lifecycle/refresh/staging")
+    git(config_repo.work, "checkout", "-q", "main")
+    approve(capsys, config_repo, number, "cab-ines", "cab-jonas")
+    code, verdict = gate(capsys, config_repo, number)
+    assert code == 3 and verdict["state"] == "failure"
+    reasons = "\n".join(verdict["reasons"])
+    assert "creates envs/staging/rehearsal.json" in reasons and "backup verify staging" in reasons
