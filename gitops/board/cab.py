@@ -138,15 +138,23 @@ def worst_first(changes: Sequence[Mapping[str, Any]]) -> tuple[Mapping[str, Any]
     return tuple(sorted(changes, key=lambda c: _SEVERITY_ORDER.get(str(c.get("severity")), 3)))
 
 
+def current_release(repo: ConfigRepo, facts: PullFacts) -> ReleaseRecord | None:
+    """What the target runs on main (None: no release yet, or an env a lifecycle `create` PR adds)."""
+    found = repo.envs.get(facts.target)
+    return found.release if found is not None else None
+
+
 def schema_view(
     repo: ConfigRepo, facts: PullFacts, new: ReleaseRecord | None, addons_repo: Path | None
 ) -> SchemaView:
     """With the addons repository: the diff between what the target runs and what the PR installs, computed
     here. Without: the classification the records allow (fail closed), and what the promotion run recorded."""
-    current = repo.env(facts.target).release
+    current = current_release(repo, facts)
     base = SchemaView(
         source="release records", change_class=facts.change_class, destructive=facts.destructive
     )
+    if facts.lifecycle:
+        return _with(base, note=f"a lifecycle change ({facts.kind}): it installs no release")
     if new is None:
         return _with(base, note="the release the PR installs is not known from the records (its modules and "
                                 "source commit): treated as destructive (fail closed)")  # fmt: skip
@@ -196,6 +204,9 @@ def rollback_target(repo: ConfigRepo, facts: PullFacts, tenants: Sequence[str | 
     for a destructive change when a database backup is recorded for the PR."""
     if facts.kind == "rollback":
         return Rollback(version=None, image=None, ready=True, why="this PR is itself a rollback")
+    if facts.lifecycle:
+        why = "a lifecycle change installs no release: `rollback` does not undo it (a new change does)"
+        return Rollback(version=None, image=None, ready=False, why=why)
     current = repo.env(facts.target).release
     if current is None:
         return Rollback(version=None, image=None, ready=False, why="the first release of the environment")
@@ -251,7 +262,7 @@ def cab_view(
     attestations_error: str | None = None,
     now: datetime | None = None,
 ) -> CabView:
-    current = repo.env(facts.target).release
+    current = current_release(repo, facts)
     new = new_release(repo, facts)
     modules = module_changes(current.modules if current else {}, new.modules) if new else ()
     return CabView(

@@ -141,6 +141,26 @@ def rehearsal_lines(view: CabView) -> list[str]:
     return ["## Restore rehearsal", "", lit(view.rehearsal.text()), ""]
 
 
+def lifecycle_lines(view: CabView) -> list[str]:
+    """A lifecycle PR changes no release: what it changes, the rule it is counted under, and whether the env's
+    data rule (a rehearsed backup before a refresh or the expiry of production data) is met."""
+    change = view.kind.removeprefix("lifecycle:")
+    v = view.verdict
+    lines = [
+        "## Lifecycle change",
+        "",
+        f"`{lit(change)}` of **{lit(view.target)}**: approvals under the `{v.rule}` rule of the governing "
+        "environment's policy on main; no release, schema or image changes.",
+        "",
+    ]
+    data = next((g for g in v.gates if g.name == "lifecycle_backup"), None)
+    if data is None or not data.detail.get("applies"):
+        return [*lines, "- backup: not asked by the environment's policy", ""]
+    if data.state == "success":
+        return [*lines, f"- backup: {lit(data.detail.get('backup'))}, proven by a restore rehearsal", ""]
+    return [*lines, *(f"- backup: {data.state.upper()}: {lit(r)}" for r in data.reasons), ""]
+
+
 def review_lines(view: CabView) -> list[str]:
     lines = ["## Reviews", ""]
     for mark in view.reviews:
@@ -161,16 +181,22 @@ def cab_markdown(
     """The whole CAB view; `body` (the PR description, marker stripped) last, only when asked for."""
     wave = f" · wave {lit(view.wave)}" if view.wave else ""
     tenants = f" ({lit(', '.join(view.tenants))})" if view.tenants else ""
-    change = f"{lit(view.version_from or '(none)')} → {lit(view.version_to or '?')}"
+    lifecycle = view.kind.startswith("lifecycle:")
+    change = "" if lifecycle else f" · {lit(view.version_from or '(none)')} → {lit(view.version_to or '?')}"
     where = f"`{lit(head)}` @ `{head_sha[:12]}`"
     zone = view.window.timezone if view.window else "not gated"
+    what = (
+        lifecycle_lines(view)
+        if lifecycle
+        else [*schema_lines(view), *module_lines(view), *evidence_lines(view)]
+    )
     lines = [
         verdict_line(view), "",
         f"## #{view.number} {lit(view.title)}", "",
-        f"{lit(view.kind)} to **{lit(view.target)}**{wave}{tenants} · {change} · {where}",
-        "", *schema_lines(view), *module_lines(view), *evidence_lines(view),
+        f"{lit(view.kind)} to **{lit(view.target)}**{wave}{tenants}{change} · {where}",
+        "", *what,
         f"## Window ({zone})", "", window_text(view.window), "",
-        *rollback_lines(view), *rehearsal_lines(view), *review_lines(view),
+        *([] if lifecycle else rollback_lines(view)), *rehearsal_lines(view), *review_lines(view),
     ]  # fmt: skip
     if statuses:
         lines += ["## Statuses", ""]

@@ -141,9 +141,15 @@ def _cab(
 ) -> CabView:
     facts, verdict = evaluated
     present, error = _attestations(s, facts) if check_registry else (None, None)
-    timezone = s.repo.env(facts.target).config.timezone
+    # a lifecycle `create` PR's target is not on main yet: the env that governs it gives the time zone
+    governing = s.repo.envs.get(facts.target) or s.repo.envs.get(facts.policy_env or "")
+    timezone = governing.config.timezone if governing is not None else "UTC"
     window = None if verdict.window is None else window_now(verdict.window, timezone=timezone, gated=True)
-    covers = covered_cells(s.repo, facts.target, facts.release, facts.tenants, facts.completes_env)
+    covers = (
+        (None,)
+        if facts.lifecycle
+        else covered_cells(s.repo, facts.target, facts.release, facts.tenants, facts.completes_env)
+    )
     return cab_view(
         s.repo, number=pull.number, title=pull.title, facts=facts, verdict=verdict, reviews=reviews,
         window=window, covers=covers, addons_repo=addons_repo, attestations=present, attestations_error=error,

@@ -65,8 +65,9 @@ def judge(review: Review, evidence: Evidence, rule: ApprovalRule) -> IgnoredAppr
     why = evidence.excluded.get(user)
     if why:
         return IgnoredApproval(review.user, review.id, f"{why}: may not approve their own promotion")
-    if rule.from_ and user not in eligible_users(evidence.policy, rule.from_):
-        return IgnoredApproval(review.user, review.id, f"not in {', '.join(rule.from_)}")
+    if rule.from_ and user not in eligible(evidence, rule):
+        owner = " nor the env's owner" if evidence.lifecycle and evidence.lifecycle.approvers else ""
+        return IgnoredApproval(review.user, review.id, f"not in {', '.join(rule.from_)}{owner}")
     seen = evidence.bindings.get(review.commit_id)
     if seen != evidence.content_hash:
         what = "unknown content" if seen is None else "different content"
@@ -77,16 +78,22 @@ def judge(review: Review, evidence: Evidence, rule: ApprovalRule) -> IgnoredAppr
     return None
 
 
+def eligible(evidence: Evidence, rule: ApprovalRule) -> frozenset[str]:
+    """Who may approve under `rule`: its `from`, and whom a lifecycle change adds (an expired env's owner)."""
+    extra = evidence.lifecycle.approvers if evidence.lifecycle else frozenset()
+    return eligible_users(evidence.policy, rule.from_) | {u.lower() for u in extra}
+
+
 def count_approvals(
     evidence: Evidence, rule: ApprovalRule
 ) -> tuple[list[CountedApproval], list[IgnoredApproval], list[str]]:
-    eligible = eligible_users(evidence.policy, rule.from_)
+    allowed = eligible(evidence, rule)
     counted: list[CountedApproval] = []
     ignored: list[IgnoredApproval] = []
     blocking: list[str] = []
     for review in latest_reviews(evidence.reviews):
         if review.state == "CHANGES_REQUESTED":
-            if not rule.from_ or review.user.lower() in eligible:
+            if not rule.from_ or review.user.lower() in allowed:
                 blocking.append(f"{review.user} requested changes")
             continue
         if review.state != "APPROVED":
@@ -112,7 +119,10 @@ def emergency_problems(evidence: Evidence) -> list[str]:
 
 
 def backup_required(evidence: Evidence) -> bool:
-    """The class rule's require_backup holds for an emergency too (a freeze is no reason to skip a backup)."""
+    """The class rule's require_backup holds for an emergency too (a freeze is no reason to skip a backup).
+    A lifecycle change records no backup of its own: the `lifecycle_backup` gate applies its env's policy."""
+    if evidence.lifecycle is not None:
+        return False
     name = rule_name(evidence.change_class, evidence.destructive)
     rule = evidence.policy.approvals.get(name)
     return bool(rule and rule.require_backup)

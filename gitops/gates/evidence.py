@@ -77,6 +77,18 @@ class RehearsalFacts:
 
 
 @dataclass(frozen=True, kw_only=True)
+class LifecycleChange:
+    """What a lifecycle PR (env create/extend/expire, refresh) asks of the environment whose data it touches,
+    decided from that environment's config on main (gitops.promote.lifecyclefacts.lifecycle_change)."""
+
+    change: str  # create | extend | expire | refresh
+    env: str  # the environment whose data the change overwrites or deletes
+    approvers: frozenset[str] = frozenset()  # also eligible under the rule (expire: the env's owner)
+    backup_required: bool = False
+    backup_why: str = ""  # the policy that asks for the backup, for people
+
+
+@dataclass(frozen=True, kw_only=True)
 class Evidence:
     """Everything a gate may look at. Callables are evaluated only by the gates that need them (a stage that
     does not list `scan` never asks the registry for a scan attestation)."""
@@ -97,6 +109,7 @@ class Evidence:
     signature: Callable[[], SupplyResult | None] = lambda: None
     scan: Callable[[], SupplyResult | None] = lambda: None
     rehearsal: Callable[[], RehearsalFacts | None] = lambda: None
+    lifecycle: LifecycleChange | None = None  # None: a promotion or rollback
     now: datetime
 
 

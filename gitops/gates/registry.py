@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from gitops.config.loader import ConfigRepo
 from gitops.errors import ConfigError, Problem
-from gitops.gates import approvals, rehearsal, supply, window
+from gitops.gates import approvals, lifecycle_backup, rehearsal, supply, window
 from gitops.gates.evidence import Evidence, Gate, GateResult, Phase
 
 _MODULES = (
@@ -24,6 +24,9 @@ _MODULES = (
     rehearsal.GATE,
 )
 GATES: dict[str, Gate] = {gate.name: gate for gate in _MODULES}
+# gates only lifecycle PRs run (gitops.promote.lifecyclefacts.LIFECYCLE_GATES): a stage cannot list them
+_LIFECYCLE_ONLY = (lifecycle_backup.GATE,)
+_RUNNABLE: dict[str, Gate] = {**GATES, **{g.name: g for g in _LIFECYCLE_ONLY}}
 
 
 def stage_gates(repo: ConfigRepo, env: str) -> tuple[str, ...]:
@@ -56,7 +59,7 @@ def stage_gates(repo: ConfigRepo, env: str) -> tuple[str, ...]:
 
 def gate(name: str) -> Gate:
     try:
-        return GATES[name]
+        return _RUNNABLE[name]
     except KeyError:
         raise KeyError(f"unknown gate {name!r} (known: {', '.join(sorted(GATES))})") from None
 

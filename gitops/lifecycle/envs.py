@@ -204,6 +204,7 @@ def expire_request(repo: ConfigRepo, env: str) -> ChangeRequest:
         body=body,
         changes=changes,
         policy=config.gate_policy,
+        rule="destructive",  # it deletes the environment (its owner counts as an approver too)
         mention=owner,
         audit={"expired": str(config.expires), "owner": owner, "removed": sorted(changes)},
     )

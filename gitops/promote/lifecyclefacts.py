@@ -17,6 +17,7 @@ from gitops.audit import AuditEntry
 from gitops.config.loader import ConfigRepo
 from gitops.errors import ExternalError
 from gitops.forge.protocol import PullRequest
+from gitops.gates.evidence import LifecycleChange
 from gitops.gitstore import plumbing
 from gitops.gitstore.checkout import ConfigCheckout
 
@@ -26,7 +27,7 @@ LIFECYCLE_RE = re.compile(
 LIFECYCLE_ENTRY_KINDS = frozenset({"lifecycle", "refresh"})
 # the approval rule each kind of change is counted under (gitops.lifecycle builds its requests with these)
 CHANGE_RULES = {"create": "normal", "extend": "normal", "expire": "destructive", "refresh": "destructive"}
-LIFECYCLE_GATES = ("approvals",)
+LIFECYCLE_GATES = ("approvals", "lifecycle_backup")
 
 
 def content_key(changes: Mapping[str, bytes | None]) -> str:
@@ -39,6 +40,12 @@ def content_key(changes: Mapping[str, bytes | None]) -> str:
 
 def is_lifecycle_branch(branch: str) -> bool:
     return LIFECYCLE_RE.fullmatch(branch) is not None
+
+
+def lifecycle_branch(branch: str) -> tuple[str, str] | None:
+    """(env, change) of a lifecycle branch `lifecycle/<change>/<env>`; None for any other branch."""
+    match = LIFECYCLE_RE.fullmatch(branch)
+    return None if match is None else (match["env"], match["change"])
 
 
 def _pipeline_file(path: str) -> bool:
@@ -105,8 +112,8 @@ def read_lifecycle_pull(
     run = next((e for e in reversed(runs) if _run_key(e) == content), None)
     if run is None:
         problems.append(
-            f"the head {head[:12]} holds content no `odoo-gitops {_verb(change)}` run pushed to {pull.head} "
-            f"(content {content[:16]}… is not in audit/{env}.jsonl on main): run the command again"
+            f"the head {head[:12]} holds content no `odoo-gitops {lifecycle_verb(change)}` run pushed to "
+            f"{pull.head} (content {content[:16]}… is not in audit/{env}.jsonl on main): run it again"
         )
     policy_env = env
     if change == "create":
@@ -139,7 +146,8 @@ def read_lifecycle_pull(
     }
 
 
-def _verb(change: str) -> str:
+def lifecycle_verb(change: str) -> str:
+    """The command that makes a `change` PR (`env create`, `refresh`)."""
     return "refresh" if change == "refresh" else f"env {change}"
 
 
@@ -147,3 +155,29 @@ def content_at(forge_read: Callable[[str, str], str | None], sha: str, paths: tu
     """The content key at commit `sha` over the PR's paths (for a review given there)."""
     files = {p: forge_read(sha, p) for p in paths}
     return content_key({p: None if t is None else t.encode() for p, t in files.items()})
+
+
+def lifecycle_change(repo: ConfigRepo, kind: str, env: str) -> LifecycleChange:
+    """What the `kind` change of `env` asks under `env`'s config on main (docs/nonprod.md, "Lifecycle rules"):
+
+    - refresh overwrites the target's database: the target's own backup policy applies (it sets `recovery:`
+      or its `destructive` rule `require_backup`): a backup of the target proven by a rehearsal under the
+      target's objectives, not a promotion's backup before a migration;
+    - expire deletes the environment: approvals under its `destructive` rule, where its owner also counts;
+      when its `data_policy` is `production`, its final backup must be proven the same way (the merge entry
+      records which one);
+    - create and extend touch no data."""
+    change = kind.removeprefix("lifecycle:")
+    found = repo.envs.get(env)
+    config = found.config if found is not None else None
+    if config is None or change not in {"refresh", "expire"}:
+        return LifecycleChange(change=change, env=env)
+    if change == "refresh":
+        rule = config.gate_policy.approvals.get("destructive")
+        needed = config.recovery is not None or bool(rule and rule.require_backup)
+        why = f"a refresh overwrites {env!r}'s database: its backup policy asks for a rehearsed backup first"
+        return LifecycleChange(change=change, env=env, backup_required=needed, backup_why=why)
+    owner = frozenset({config.owner}) if config.owner else frozenset()
+    final = config.data_policy == "production"
+    why = f"expiring {env!r} deletes production data: its final backup must be proven by a rehearsal"
+    return LifecycleChange(change=change, env=env, approvers=owner, backup_required=final, backup_why=why)

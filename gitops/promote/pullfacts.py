@@ -77,13 +77,13 @@ class PullFacts:
     @property
     def image(self) -> str | None:
         if self.run is not None:
-            return str(self.run.data.get("image"))
+            return None if (v := self.run.data.get("image")) is None else str(v)  # lifecycle: None
         return self.release.image if self.release else None
 
     @property
     def version(self) -> str | None:
         if self.run is not None:
-            return str(self.run.data.get("version"))
+            return None if (v := self.run.data.get("version")) is None else str(v)  # lifecycle: None
         return self.release.version if self.release else None
 
     def supply(self, what: str) -> SupplyResult | None:

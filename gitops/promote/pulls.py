@@ -22,7 +22,7 @@ from gitops.gates.registry import stage_gates
 from gitops.gates.rehearsal_facts import rehearsal_facts
 from gitops.gitstore.checkout import ConfigCheckout
 from gitops.promote.auditing import record_audit
-from gitops.promote.lifecyclefacts import LIFECYCLE_GATES
+from gitops.promote.lifecyclefacts import LIFECYCLE_GATES, lifecycle_branch, lifecycle_change, lifecycle_verb
 from gitops.promote.pullfacts import BRANCH_RE, PullFacts, content_at, read_pull
 from gitops.promote.stage_seams import WindowCheck, override_record, window_state
 
@@ -101,6 +101,7 @@ def gather_evidence(
         signature=supply("signature"),
         scan=supply("scan"),
         rehearsal=lambda: rehearsal_facts(repo, facts.target, facts.backup_ids),
+        lifecycle=lifecycle_change(repo, facts.kind, facts.target) if facts.lifecycle else None,
         now=now,
     )
 
@@ -255,16 +256,53 @@ def _merge_data(pull: PullRequest, sha: str | None, **extra: Any) -> dict[str, A
     return {"pr": pull.number, "merge_commit": sha, "head": pull.head_sha, **extra}
 
 
+def merged_branch(branch: str) -> tuple[str, str | None] | None:
+    """(env whose audit log records the PR's merge, lifecycle change or None) for a branch odoo-gitops
+    makes (promote/…, rollback/…, lifecycle/…); None for any other branch."""
+    match = BRANCH_RE.fullmatch(branch)
+    if match is not None:
+        return match["target"], None
+    return lifecycle_branch(branch)
+
+
+def _merge_key(target: str, number: int) -> str:
+    """The one key of a PR's merge entry: the merge and its repair write under it, so at most one lands."""
+    return f"merge:{target}#{number}"
+
+
 def repair_merge_audit(
     forge: Forge, checkout: ConfigCheckout, pull: PullRequest, *, actor: str, now: datetime
 ) -> int | None:
-    """A PR merged without its merge entry (a crash between the merge and the audit write): record it once."""
-    match = BRANCH_RE.fullmatch(pull.head)
-    if match is None:
+    """A PR merged without its merge entry (a crash between the merge and the audit write): record it once.
+    Promotion, rollback and lifecycle PRs alike: the branch names the env whose log holds the entry."""
+    merged = merged_branch(pull.head)
+    if merged is None:
         return None
-    target = match["target"]
-    data = _merge_data(pull, forge.merge_commit(pull.number), repaired=True)
-    return record_audit(checkout, target, actor, [("merge", data, f"merge:{target}#{pull.number}")], now)
+    target, change = merged
+    data = _merge_data(pull, forge.merge_commit(pull.number), repaired=True, **_change(change))
+    return record_audit(checkout, target, actor, [("merge", data, _merge_key(target, pull.number))], now)
+
+
+def _change(change: str | None) -> dict[str, Any]:
+    return {} if change is None else {"change": change}
+
+
+def _lifecycle_merge_data(facts: PullFacts, verdict: GateVerdict) -> dict[str, Any]:
+    """A lifecycle merge records its change and the backup its env's policy asked for (expire: the last)."""
+    if not facts.lifecycle:
+        return {}
+    proven = next((g for g in verdict.gates if g.name == "lifecycle_backup" and g.detail.get("backup")), None)
+    backup = {"backup": proven.detail["backup"]} if proven is not None else {}
+    return {**_change(facts.kind.removeprefix("lifecycle:")), **backup}
+
+
+def merge_message(pull: PullRequest, facts: PullFacts) -> str:
+    """The merge commit's subject names the kind: `Merge env create qa-2 (#12)`, `Merge promotion #7: …`."""
+    if facts.lifecycle:
+        return (
+            f"Merge {lifecycle_verb(facts.kind.removeprefix('lifecycle:'))} {facts.target} (#{pull.number})"
+        )
+    return f"Merge {facts.kind} #{pull.number}: {pull.title}"
 
 
 def merge_pull(
@@ -290,7 +328,7 @@ def merge_pull(
             f"PR #{number} cannot be merged: gate is {report.verdict.state}", reasons=report.verdict.reasons
         )
     pull, facts = report.pull, report.facts
-    sha = forge.merge_pull(pull, message=f"Merge promotion #{number}: {pull.title}")
+    sha = forge.merge_pull(pull, message=merge_message(pull, facts))
     data = _merge_data(
         pull,
         sha,
@@ -299,8 +337,9 @@ def merge_pull(
         tenants=list(facts.tenants),
         rule=report.verdict.rule,
         emergency=report.verdict.emergency,
+        **_lifecycle_merge_data(facts, report.verdict),
     )
     seq = record_audit(
-        checkout, facts.target, actor, [("merge", data, f"merge:{facts.target}#{number}")], now
+        checkout, facts.target, actor, [("merge", data, _merge_key(facts.target, number))], now
     )
     return GateReport(pull, facts, report.verdict, seq), sha

@@ -108,3 +108,51 @@ def test_a_lifecycle_pr_is_gated_and_merged_on_github(
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_an_env_create_pr_on_github_shows_its_cab_view_and_its_merge_is_repaired_once(
+    config_repo: ConfigRepoFixture, capsys: Any, monkeypatch: Any
+) -> None:
+    """pr show gives the CAB view of a create PR (its env is not on main yet); the merge commit names the
+    kind; a crash between the merge and its audit entry is repaired by the next command, once."""
+    from tests.lifecycle.test_gate_edges import crash_after_merge, merges
+
+    fake, httpd = start_fake_github(config_repo.remote, {TOKEN: "ci-bot", "cab-token": "cab-jonas"})
+    try:
+        until = (datetime.now(UTC).date() + timedelta(days=60)).isoformat()
+        args = ("env", "create", "qa-2", "--from", "staging", "--owner", "rel-omar", "--expires", until)
+        code, created, err = gh(capsys, monkeypatch, config_repo, fake, *args, "--purpose", "uat")
+        assert code == 0, err
+        number = created["pull_request"]["number"]
+        code, shown, err = gh(capsys, monkeypatch, config_repo, fake, "pr", "show", str(number))
+        assert code == 0, err
+        assert (
+            shown["gate"]["state"] == "pending"
+            and "needs 1 more approval from cab" in shown["cab"]["missing"]
+        )
+        monkeypatch.setenv("GITHUB_TOKEN", "cab-token")
+        argv = ["pr", "approve", str(number), "--config-repo", str(config_repo.remote), "--forge", "github"]
+        assert main([*argv, "--github-url", fake.host, "--github-repo", SLUG, "--json"]) == 0
+        capsys.readouterr()
+        code, shown, err = gh(capsys, monkeypatch, config_repo, fake, "pr", "show", str(number))
+        assert code == 0 and shown["cab"]["missing"] == "", err
+        assert [(r["user"], r["counted"]) for r in shown["reviews"]] == [("cab-jonas", True)]
+        with monkeypatch.context() as patch:
+            crash_after_merge(patch)
+            code, _, err = gh(capsys, monkeypatch, config_repo, fake, "pr", "merge", str(number))
+        assert code == 1 and "killed" in err
+        assert fake.pulls[number].merged_at is not None
+        message = git(config_repo.remote, "log", "-1", "--format=%s", fake.pulls[number].merge_sha or "")
+        assert message == f"Merge env create qa-2 (#{number})"
+        assert merges(config_repo, "qa-2", number) == []
+        for verb in (("gate", "check"), ("pr", "merge")):
+            code, _, err = gh(capsys, monkeypatch, config_repo, fake, *verb, str(number))
+            assert code == 2 and "merged" in err
+        [entry] = merges(config_repo, "qa-2", number)
+        assert (entry.data["repaired"], entry.data["change"]) == (True, "create")
+        assert entry.data["merge_commit"] == fake.pulls[number].merge_sha
+        fake.validate_pending()
+        assert fake.validation_errors == []
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
