@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
+from gitops.config.calendars.anchor_types import DEFAULT_DTSTART, Anchor, parse_rrule
 from gitops.config.calendars.businessdays import BusinessDays
-from gitops.config.calendars.spec import DEFAULT_DTSTART, AnchorSpec, parse_rrule
 
 DateRange = tuple[date, date]  # first and last local date, inclusive
 
 
-def _nominal_dates(spec: AnchorSpec, year: int) -> list[date]:
+def _nominal_dates(spec: Anchor, year: int) -> list[date]:
     if spec.dates is not None:
         return [day for day in spec.dates if day.year == year]
     assert spec.rrule is not None
@@ -29,7 +29,7 @@ def _month_plus(year: int, month: int, months: int) -> tuple[int, int]:
     return index // 12, index % 12 + 1
 
 
-def _month_ranges(spec: AnchorSpec, business: BusinessDays, year: int) -> list[DateRange]:
+def _month_ranges(spec: Anchor, business: BusinessDays, year: int) -> list[DateRange]:
     assert spec.business_day_of_month is not None
     ranges = []
     for month in spec.months or range(1, 13):
@@ -44,7 +44,7 @@ def _month_ranges(spec: AnchorSpec, business: BusinessDays, year: int) -> list[D
     return ranges
 
 
-def occurrences(spec: AnchorSpec, business: BusinessDays, year: int) -> list[DateRange]:
+def occurrences(spec: Anchor, business: BusinessDays, year: int) -> list[DateRange]:
     """Date ranges of the anchor whose nominal date (or month) lies in `year`, after adjustment."""
     if spec.business_day_of_month is not None:
         return _month_ranges(spec, business, year)
