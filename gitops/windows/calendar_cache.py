@@ -1,15 +1,15 @@
 """The compiled-calendar cache of the light `window` verbs (check, next, list, ics): start-up without
-pydantic, PyYAML or `holidays`.
+pydantic, PyYAML, dateutil or `holidays`.
 
-A successful load of a config repository (`load_config`: every file validated, exactly as without the
-cache) is recorded as what it read — each file's SHA-256, each directory listing, each kind and link test
-the loader made through `Files` — together with the environments' calendar lists, the compiled calendars
-(plain data) and the public-holiday tables of the years around today. The next run on the same directory
-replays that record against the files; only when every answer is the same, and the code, the installed
-packages, the interpreter and the date (anchors must occur within ten years *from today*) are the same,
-are the calendars rebuilt from the record. Anything else — a changed or new file, an unknown environment,
-an unreadable or damaged cache — takes the full path, so every verdict and every validation error is the
-one the full load gives (a failed load is never recorded).
+A successful load of a config repository (`load_config`: every file validated, exactly as without the cache)
+is recorded as what it read — each file's SHA-256, each directory listing, each kind and link test the
+loader made through `Files` — together with the environments' calendar lists, the compiled calendars (plain
+data), and the public-holiday tables and rrule anchors' dates of the years around today. The next run on the
+same directory replays that record against the files; only when every answer is the same, and the code, the
+installed packages, the interpreter and the date (anchors must occur within ten years *from today*) are the
+same, are the calendars rebuilt from the record. Anything else — a changed or new file, an unknown
+environment, an unreadable or damaged cache — takes the full path, so every verdict and every validation
+error is the one the full load gives (a failed load is never recorded).
 
 Where: `$XDG_CACHE_HOME/odoo-gitops/calendars` (default `~/.cache/…`), one file per config directory,
 private to the user (0700/0600), written atomically. `ODOO_GITOPS_NO_CACHE=1` turns it off. Git URLs and
@@ -27,8 +27,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from gitops.config.calendars import businessdays
-from gitops.config.calendars.anchor_types import Anchor, PlainAnchor, PlainMonthDay
+from gitops.config.calendars import anchors, businessdays
+from gitops.config.calendars.anchor_types import DEFAULT_DTSTART, Anchor, PlainAnchor, PlainMonthDay
 from gitops.config.calendars.businessdays import BusinessDays
 from gitops.config.calendars.compiled import AllowRule, Calendar, DenyRule
 from gitops.config.calendars.zones import load_zone
@@ -36,7 +36,7 @@ from gitops.config.files import DirectoryFiles, Files, Kind
 
 FORMAT = 1
 KEEP = 64  # cache files kept (one per config directory); the oldest beyond are removed
-HOLIDAY_YEARS = range(-2, 12)  # years around today whose holiday tables are recorded
+YEARS = range(-2, 12)  # years around today whose holiday tables and rrule dates are recorded
 _DEPENDENCIES = ("pydantic", "pydantic_core", "yaml", "dateutil", "holidays", "tzdata", "semver")
 
 EnvCalendars = dict[str, list[str]]
@@ -237,12 +237,20 @@ def cached_env_calendars(root: Path, env: str) -> list[Calendar] | None:
         if not replay(DirectoryFiles(root), record["files"]):
             return None
         calendars = {name: calendar_from(data) for name, data in record["calendars"].items()}
-        for country, subdiv, observed, year, days in record["holidays"]:
-            key = (country, subdiv, observed, year)
-            businessdays.PRELOADED[key] = frozenset(map(date.fromisoformat, days))
-        return [calendars[name] for name in record["envs"][env]]
+        found = [calendars[name] for name in record["envs"][env]]
+        holidays = {
+            (country, subdiv, observed, year): frozenset(map(date.fromisoformat, days))
+            for country, subdiv, observed, year, days in record["holidays"]
+        }
+        rrules = {
+            (text, date.fromisoformat(start), year): tuple(map(date.fromisoformat, days))
+            for text, start, year, days in record["rrules"]
+        }
     except Exception:  # a cache that cannot be used is a miss: the full load decides
         return None
+    businessdays.PRELOADED.update(holidays)  # only a record read whole: a miss leaves no trace
+    anchors.PRELOADED.update(rrules)
+    return found
 
 
 def _holiday_tables(calendars: list[Calendar], today: date) -> list[list[Any]]:
@@ -252,8 +260,22 @@ def _holiday_tables(calendars: list[Calendar], today: date) -> list[list[Any]]:
         [country, subdiv, observed, today.year + offset, sorted(d.isoformat() for d in days)]
         for country, subdiv, observed in sources
         if country is not None
-        for offset in HOLIDAY_YEARS
+        for offset in YEARS
         for days in [businessdays._public_holidays(country, subdiv, observed, today.year + offset)]
+    ]
+
+
+def _rrule_tables(calendars: list[Calendar], today: date) -> list[list[Any]]:
+    rules = {
+        (spec.rrule, spec.dtstart or DEFAULT_DTSTART)
+        for calendar in calendars
+        for spec in calendar.anchors.values()
+        if spec.rrule is not None
+    }
+    return [
+        [text, start.isoformat(), year, [d.isoformat() for d in anchors.rrule_dates(text, start, year)]]
+        for text, start in sorted(rules)
+        for year in (today.year + offset for offset in YEARS)
     ]
 
 
@@ -269,6 +291,7 @@ def record(root: Path, files: RecordingFiles, envs: EnvCalendars, calendars: dic
         "envs": envs,
         "calendars": {name: calendar_data(c) for name, c in calendars.items()},
         "holidays": _holiday_tables(list(calendars.values()), today),
+        "rrules": _rrule_tables(list(calendars.values()), today),
     }
     import tempfile
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from gitops.config.calendars import businessdays
+from gitops.config.calendars import anchors, businessdays
 from gitops.errors import ConfigError, UsageError
 from gitops.windows import calendar_cache
 from gitops.windows.load import load_env_calendars
@@ -45,16 +45,19 @@ def test_a_hit_gives_the_calendars_and_verdicts_of_the_full_load(repo: Path) -> 
     start = datetime(2026, 1, 1, tzinfo=UTC)
     for env in ENVS:
         businessdays.PRELOADED.clear()
+        anchors.PRELOADED.clear()
         hit = calendar_cache.cached_env_calendars(repo.resolve(), env)
         assert hit is not None
         assert [calendar_cache.calendar_data(c) for c in hit] == [
             calendar_cache.calendar_data(c) for c in full[env]
         ]
-        assert businessdays.PRELOADED  # the holiday tables came from the record
+        assert businessdays.PRELOADED  # the holiday tables and rrule dates came from the record
+        assert anchors.PRELOADED or not any(a.rrule for c in hit for a in c.anchors.values())
         clear_caches()
         cached_listing = evaluate(hit, start, start + timedelta(days=400))
         cached_checks = [check(hit, start + timedelta(hours=h), env=env) for h in range(0, 24 * 60, 7)]
         businessdays.PRELOADED.clear()
+        anchors.PRELOADED.clear()
         clear_caches()
         assert evaluate(full[env], start, start + timedelta(days=400)) == cached_listing
         assert [check(full[env], start + timedelta(hours=h), env=env) for h in range(0, 24 * 60, 7)] == (
@@ -151,6 +154,19 @@ def test_a_damaged_record_is_a_miss_and_is_rewritten(repo: Path, damage: bytes) 
     assert not _hit(repo, "prod")
     assert [c.name for c in load_env_calendars(repo, "prod", cached=True)] == expected
     assert _hit(repo, "prod")
+
+
+def test_a_record_damaged_late_leaves_no_preloaded_tables(repo: Path) -> None:
+    """The holiday and rrule tables are taken only from a record read whole: a miss changes nothing."""
+    load_env_calendars(repo, "prod", cached=True)
+    (path,) = _cache_files()
+    record = json.loads(path.read_text())
+    record["rrules"].append(["FREQ=DAILY", "2000-01-01", 2026, ["not a date"]])
+    path.write_text(json.dumps(record))
+    businessdays.PRELOADED.clear()
+    anchors.PRELOADED.clear()
+    assert not _hit(repo, "prod")
+    assert not businessdays.PRELOADED and not anchors.PRELOADED
 
 
 def test_a_forged_record_for_other_files_is_not_used(repo: Path) -> None:

@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import lru_cache
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from dateutil import rrule
+if TYPE_CHECKING:
+    from dateutil import rrule
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_TOO_FINE = (rrule.HOURLY, rrule.MINUTELY, rrule.SECONDLY)
 
 
 class MonthDay(Protocol):
@@ -73,6 +73,8 @@ class PlainAnchor:
 @lru_cache(maxsize=1024)
 def parse_rrule(text: str, start: date) -> rrule.rrule:
     """Compile an RRULE value (without DTSTART) anchored at local midnight of `start`."""
+    from dateutil import rrule  # ~20 ms: not needed when the cache recorded the rule's dates
+
     body = text.strip().removeprefix("RRULE:")
     if "\n" in body or "DTSTART" in body.upper():
         raise ValueError(
@@ -84,7 +86,7 @@ def parse_rrule(text: str, start: date) -> rrule.rrule:
         raise ValueError(f"bad rrule {text!r}: {exc or type(exc).__name__}") from None
     if not isinstance(rule, rrule.rrule):  # pragma: no cover - rrulestr returns a set only with forceset
         raise ValueError(f"bad rrule {text!r}: expected one RRULE")
-    if rule._freq in _TOO_FINE:
+    if rule._freq in (rrule.HOURLY, rrule.MINUTELY, rrule.SECONDLY):
         raise ValueError(f"bad rrule {text!r}: anchors are dates, so FREQ must be DAILY or coarser")
     reason = _impossible(rule)
     if reason:

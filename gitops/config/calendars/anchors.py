@@ -15,13 +15,27 @@ from gitops.config.calendars.businessdays import BusinessDays
 DateRange = tuple[date, date]  # first and last local date, inclusive
 
 
+RruleYear = tuple[str, date, int]  # rrule text, dtstart, year
+# The dates of rrule anchors in the years an earlier run recorded (gitops.windows.calendar_cache), so a
+# command whose calendars were validated before need not import dateutil nor iterate from the start.
+PRELOADED: dict[RruleYear, tuple[date, ...]] = {}
+
+
+def rrule_dates(text: str, start: date, year: int) -> tuple[date, ...]:
+    """The dates in `year` of the rrule `text` anchored at `start` (before any business-day adjustment)."""
+    known = PRELOADED.get((text, start, year))
+    if known is not None:
+        return known
+    rule = parse_rrule(text, start)
+    first, last = datetime(year, 1, 1), datetime.combine(date(year, 12, 31), time())
+    return tuple(moment.date() for moment in rule.between(first, last, inc=True))
+
+
 def _nominal_dates(spec: Anchor, year: int) -> list[date]:
     if spec.dates is not None:
         return [day for day in spec.dates if day.year == year]
     assert spec.rrule is not None
-    rule = parse_rrule(spec.rrule, spec.dtstart or DEFAULT_DTSTART)
-    first, last = datetime(year, 1, 1), datetime.combine(date(year, 12, 31), time())
-    return [moment.date() for moment in rule.between(first, last, inc=True)]
+    return list(rrule_dates(spec.rrule, spec.dtstart or DEFAULT_DTSTART, year))
 
 
 def _month_plus(year: int, month: int, months: int) -> tuple[int, int]:
