@@ -45,7 +45,11 @@ EnvCalendars = dict[str, list[str]]
 def cache_dir() -> Path | None:
     if os.environ.get("ODOO_GITOPS_NO_CACHE"):
         return None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):  # unset, or relative (which the XDG spec says to ignore)
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(base):  # no home directory: no cache, never one in the working directory
+        return None
     return Path(base) / "odoo-gitops" / "calendars"
 
 

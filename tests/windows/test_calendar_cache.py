@@ -196,6 +196,17 @@ def test_switched_off_or_unwritable_the_cache_changes_nothing(
     ]
 
 
+def test_no_home_and_a_relative_xdg_cache_home_write_nothing_here(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative")
+    monkeypatch.setattr(os.path, "expanduser", lambda path: path)  # as when there is no home directory
+    assert calendar_cache.cache_dir() is None
+    load_env_calendars(repo, "prod", cached=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config"]  # the repository only
+
+
 def test_old_records_are_pruned(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(calendar_cache, "KEEP", 2)
     folder = calendar_cache.cache_dir()
