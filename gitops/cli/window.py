@@ -5,16 +5,14 @@ from __future__ import annotations
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from gitops.cli.options import config_repo_option, emit, info, json_option, print_report
 from gitops.config.calendars.rules import horizon_end
-from gitops.config.types import parse_duration
 from gitops.errors import PolicyError, Report, UsageError
 from gitops.windows.blocks import Reason, iso
-from gitops.windows.lint import LintResult, lint_calendars
 from gitops.windows.service import (
     CheckResult,
     NextOpening,
@@ -25,6 +23,9 @@ from gitops.windows.service import (
     require_supported,
 )
 from gitops.windows.verdict import Interval
+
+if TYPE_CHECKING:
+    from gitops.windows.lint import LintResult
 
 
 def _instant(text: str | None, option: str) -> datetime:
@@ -123,7 +124,7 @@ def check_command(
         return
     if expires or actor:
         raise UsageError("--expires/--actor only apply with --emergency")
-    result = check_env(config_repo=config_repo, env=env, at=moment, reason=reason, ticket=ticket)
+    result = check_env(config_repo=config_repo, env=env, at=moment, reason=reason, ticket=ticket, cached=True)
     _emit_check(result, as_json, None)
 
 
@@ -164,6 +165,8 @@ def _break_glass(
 def _expiry(text: str | None, at: datetime) -> datetime | None:
     if text is None:
         return None
+    from gitops.config.types import parse_duration  # pydantic's types: only on the emergency path
+
     try:
         return at + parse_duration(text)
     except ValueError:
@@ -191,7 +194,7 @@ def _next_text(opening: NextOpening) -> str:
 @json_option
 def next_command(*, env: str, at: str | None, config_repo: str, as_json: bool) -> None:
     """When ENV next opens (now, if it is open). Exit 3 if not within 400 days."""
-    opening = next_env(config_repo=config_repo, env=env, at=_instant(at, "--at"))
+    opening = next_env(config_repo=config_repo, env=env, at=_instant(at, "--at"), cached=True)
     report = Report(data=opening.to_dict(), text=lambda: _next_text(opening))
     if opening.next_open is None:
         raise PolicyError(f"{env} has no open window within 400 days", report=report)
@@ -216,6 +219,7 @@ def list_command(*, env: str, start: str, end: str, config_repo: str, as_json: b
         env=env,
         start=_bound(start, "--from", inclusive_day=False),
         end=_bound(end, "--to", inclusive_day=True),
+        cached=True,
     )
     emit(listing.to_dict(), as_json=as_json, human=lambda: "\n".join(map(_interval_text, listing.intervals)))
 
@@ -240,7 +244,7 @@ def ics_command(
     today = datetime.combine(now.date(), datetime.min.time(), UTC)
     low = _bound(start, "--from", inclusive_day=False) if start else today
     high = _bound(end, "--to", inclusive_day=True) if end else low + timedelta(days=365)
-    document = ics_env(config_repo=config_repo, env=env, start=low, end=high, now=now)
+    document = ics_env(config_repo=config_repo, env=env, start=low, end=high, now=now, cached=True)
     if output is None and not as_json:
         sys.stdout.write(document.decode())
         return
@@ -287,6 +291,8 @@ def _lint_text(result: LintResult) -> str:
 def lint_command(*, at: str | None, config_repo: str, as_json: bool) -> None:
     """Every calendar's rules with their next three occurrences. Exit 2 when a rule can never occur
     (file:line), 3 when a rule has ended."""
+    from gitops.windows.lint import lint_calendars  # validates every calendar: pydantic
+
     today = _bound(at, "--at", inclusive_day=False).date() if at else datetime.now(UTC).date()
     result = lint_calendars(config_repo=config_repo, today=today)
     report = Report(data=result.to_dict(), text=lambda: _lint_text(result))

@@ -4,9 +4,6 @@ is read itself, never its own `origin` (the commands that write push to it too: 
 
 from __future__ import annotations
 
-import atexit
-import shutil
-import tempfile
 from pathlib import Path
 
 from gitops.errors import UsageError
@@ -35,6 +32,10 @@ def checkout_config_repo(spec: str, *, timeout: float = 120.0) -> Path:
         if not path.is_dir():
             raise UsageError(f"--config-repo {spec!r}: no such directory")
         return path.resolve()
+    import atexit
+    import shutil
+    import tempfile
+
     from gitops.gitstore.checkout import ConfigCheckout  # GitPython only when there is something to clone
 
     workdir = Path(tempfile.mkdtemp(prefix="odoo-gitops-config-"))

@@ -16,7 +16,7 @@ from typing import Any
 
 from gitops.config.calendars.anchors import occurrences
 from gitops.config.calendars.businessdays import ONE_DAY
-from gitops.config.calendars.calendar import AllowRule, Calendar, DenyRule
+from gitops.config.calendars.compiled import AllowRule, Calendar, DenyRule
 from gitops.config.calendars.zones import wall_to_utc
 
 MIDNIGHT = time(0, 0)

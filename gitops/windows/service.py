@@ -92,23 +92,25 @@ def check_env(
     ticket: str | None = None,
     who: str = "",
     now: datetime | None = None,
+    cached: bool = False,
 ) -> CheckResult:
     """The verdict for `env` at `at`; with `emergency`, a closed verdict becomes an audited override.
+    `cached`: calendars may come from the compiled-calendar cache (windows/calendar_cache.py).
 
     Until the approval gate (issue 6) supplies who may break glass, any identified caller may.
     """
     require_emergency_details(emergency=emergency, reason=reason, ticket=ticket)
     at = require_supported(at)
-    verdict = check(load_env_calendars(config_repo, env), at, env=env)
+    verdict = check(load_env_calendars(config_repo, env, cached=cached), at, env=env)
     override = break_glass(
         verdict, emergency=emergency, reason=reason, ticket=ticket, who=who, when=now or at, allowed=True
     )
     return CheckResult(verdict, override)
 
 
-def next_env(*, config_repo: str | Path, env: str, at: datetime) -> NextOpening:
+def next_env(*, config_repo: str | Path, env: str, at: datetime, cached: bool = False) -> NextOpening:
     at = require_supported(at)
-    calendars = load_env_calendars(config_repo, env)
+    calendars = load_env_calendars(config_repo, env, cached=cached)
     verdict = check(calendars, at, env=env)
     until = open_until(calendars, verdict.next_open) if verdict.next_open else None
     return NextOpening(env, verdict.at, verdict.next_open, until)
@@ -123,13 +125,18 @@ def _span(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     return low, high
 
 
-def list_env(*, config_repo: str | Path, env: str, start: datetime, end: datetime) -> Listing:
+def list_env(
+    *, config_repo: str | Path, env: str, start: datetime, end: datetime, cached: bool = False
+) -> Listing:
     low, high = _span(start, end)
-    return Listing(env, low, high, tuple(evaluate(load_env_calendars(config_repo, env), low, high)))
+    calendars = load_env_calendars(config_repo, env, cached=cached)
+    return Listing(env, low, high, tuple(evaluate(calendars, low, high)))
 
 
-def ics_env(*, config_repo: str | Path, env: str, start: datetime, end: datetime, now: datetime) -> bytes:
-    listing = list_env(config_repo=config_repo, env=env, start=start, end=end)
+def ics_env(
+    *, config_repo: str | Path, env: str, start: datetime, end: datetime, now: datetime, cached: bool = False
+) -> bytes:
+    listing = list_env(config_repo=config_repo, env=env, start=start, end=end, cached=cached)
     from gitops.windows.ics import render_ics  # icalendar only for `window ics`
 
     return render_ics(env, listing.intervals, generated_at=now)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from gitops.config.calendars.calendar import Calendar
+from gitops.config.calendars.compiled import Calendar
 from gitops.windows.blocks import Block, Reason, calendar_blocks, iso, year_bounds
 
 SEARCH_HORIZON = timedelta(days=400)

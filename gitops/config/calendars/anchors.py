@@ -9,19 +9,33 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
+from gitops.config.calendars.anchor_types import DEFAULT_DTSTART, Anchor, parse_rrule
 from gitops.config.calendars.businessdays import BusinessDays
-from gitops.config.calendars.spec import DEFAULT_DTSTART, AnchorSpec, parse_rrule
 
 DateRange = tuple[date, date]  # first and last local date, inclusive
 
 
-def _nominal_dates(spec: AnchorSpec, year: int) -> list[date]:
+RruleYear = tuple[str, date, int]  # rrule text, dtstart, year
+# The dates of rrule anchors in the years an earlier run recorded (gitops.windows.calendar_cache), so a
+# command whose calendars were validated before need not import dateutil nor iterate from the start.
+PRELOADED: dict[RruleYear, tuple[date, ...]] = {}
+
+
+def rrule_dates(text: str, start: date, year: int) -> tuple[date, ...]:
+    """The dates in `year` of the rrule `text` anchored at `start` (before any business-day adjustment)."""
+    known = PRELOADED.get((text, start, year))
+    if known is not None:
+        return known
+    rule = parse_rrule(text, start)
+    first, last = datetime(year, 1, 1), datetime.combine(date(year, 12, 31), time())
+    return tuple(moment.date() for moment in rule.between(first, last, inc=True))
+
+
+def _nominal_dates(spec: Anchor, year: int) -> list[date]:
     if spec.dates is not None:
         return [day for day in spec.dates if day.year == year]
     assert spec.rrule is not None
-    rule = parse_rrule(spec.rrule, spec.dtstart or DEFAULT_DTSTART)
-    first, last = datetime(year, 1, 1), datetime.combine(date(year, 12, 31), time())
-    return [moment.date() for moment in rule.between(first, last, inc=True)]
+    return list(rrule_dates(spec.rrule, spec.dtstart or DEFAULT_DTSTART, year))
 
 
 def _month_plus(year: int, month: int, months: int) -> tuple[int, int]:
@@ -29,7 +43,7 @@ def _month_plus(year: int, month: int, months: int) -> tuple[int, int]:
     return index // 12, index % 12 + 1
 
 
-def _month_ranges(spec: AnchorSpec, business: BusinessDays, year: int) -> list[DateRange]:
+def _month_ranges(spec: Anchor, business: BusinessDays, year: int) -> list[DateRange]:
     assert spec.business_day_of_month is not None
     ranges = []
     for month in spec.months or range(1, 13):
@@ -44,7 +58,7 @@ def _month_ranges(spec: AnchorSpec, business: BusinessDays, year: int) -> list[D
     return ranges
 
 
-def occurrences(spec: AnchorSpec, business: BusinessDays, year: int) -> list[DateRange]:
+def occurrences(spec: Anchor, business: BusinessDays, year: int) -> list[DateRange]:
     """Date ranges of the anchor whose nominal date (or month) lies in `year`, after adjustment."""
     if spec.business_day_of_month is not None:
         return _month_ranges(spec, business, year)

@@ -7,9 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 
-import holidays
-
-from gitops.config.calendars.spec import WEEKDAYS
+from gitops.config.calendars.anchor_types import WEEKDAYS
 
 ONE_DAY = timedelta(days=1)
 # Far more than any real run of non-business days; guards against a calendar with no business days at all.
@@ -20,8 +18,19 @@ class NoBusinessDayError(ValueError):
     """No business day within a year of the date: the calendar declares every day non-business."""
 
 
+HolidayKey = tuple[str, str | None, bool, int]  # country, subdivision, observed, year
+# Tables computed by an earlier run with the same `holidays` release (gitops.windows.calendar_cache), so a
+# command whose calendars were all validated before need not import `holidays` (~0.1 s, every country).
+PRELOADED: dict[HolidayKey, frozenset[date]] = {}
+
+
 @lru_cache(maxsize=512)
 def _public_holidays(country: str, subdiv: str | None, observed: bool, year: int) -> frozenset[date]:
+    known = PRELOADED.get((country, subdiv, observed, year))
+    if known is not None:
+        return known
+    import holidays  # only for a table not preloaded
+
     table = holidays.country_holidays(country, subdiv=subdiv, observed=observed, years=year)
     return frozenset(day for day in table if day.year == year)
 

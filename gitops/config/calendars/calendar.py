@@ -1,60 +1,23 @@
-"""A parsed, cross-checked calendar: what the engine evaluates."""
+"""Parse and cross-check a calendar file into what the engine evaluates (`compiled.Calendar`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from gitops.config.calendars.anchor_types import WEEKDAYS
 from gitops.config.calendars.businessdays import BusinessDays
+from gitops.config.calendars.compiled import AllowRule, Calendar, DenyRule
 from gitops.config.calendars.rules import never_message, rule_report
-from gitops.config.calendars.spec import WEEKDAYS, AnchorSpec, CalendarSpec, WindowSpec
+from gitops.config.calendars.spec import CalendarSpec, WindowSpec
 from gitops.config.calendars.zones import load_zone
 from gitops.config.validation import validate
 from gitops.config.yamlsafe import Document, load_yaml
 from gitops.errors import ConfigError, Problem
 
-
-@dataclass(frozen=True)
-class DenyRule:
-    """Blocks the whole local days of its anchors, widened by business days before and after."""
-
-    id: str
-    anchors: tuple[str, ...]
-    pad_before: int = 0
-    pad_after: int = 0
-
-
-@dataclass(frozen=True)
-class AllowRule:
-    """Opens `start`–`end` local time on `weekdays` (crossing midnight when end <= start)."""
-
-    id: str
-    weekdays: frozenset[int]
-    start: time
-    end: time
-    business_days_only: bool = False
-
-
-# eq=False: a calendar is an identity (hashable by id) so evaluation results can be cached per calendar.
-@dataclass(frozen=True, eq=False)
-class Calendar:
-    name: str
-    file: str
-    timezone: str
-    zone: ZoneInfo
-    business: BusinessDays
-    anchors: Mapping[str, AnchorSpec]
-    deny: tuple[DenyRule, ...]
-    allow: tuple[AllowRule, ...]
-
-    @property
-    def window_ids(self) -> tuple[str, ...]:
-        return tuple(rule.id for rule in self.deny) + tuple(rule.id for rule in self.allow)
+__all__ = ["AllowRule", "Calendar", "DenyRule", "build_calendar", "load_calendar", "parse_calendar"]
 
 
 def _raw_windows(data: Any) -> list[tuple[int, dict[Any, Any]]]:

@@ -18,12 +18,12 @@ from datetime import date, datetime, time
 from itertools import islice
 from typing import TYPE_CHECKING, Literal
 
+from gitops.config.calendars.anchor_types import DEFAULT_DTSTART, Anchor, parse_rrule
 from gitops.config.calendars.anchors import DateRange, occurrences
 from gitops.config.calendars.businessdays import BusinessDays
-from gitops.config.calendars.spec import DEFAULT_DTSTART, AnchorSpec, parse_rrule
 
 if TYPE_CHECKING:
-    from gitops.config.calendars.calendar import Calendar
+    from gitops.config.calendars.compiled import Calendar
 
 HORIZON_YEARS = 10
 SHOWN = 3
@@ -61,7 +61,7 @@ def _rrule_days(text: str, start: date, last: date) -> Iterator[date]:
     return (moment.date() for moment in moments)
 
 
-def _explicit_end(spec: AnchorSpec) -> bool:
+def _explicit_end(spec: Anchor) -> bool:
     if spec.dates is not None:
         return True
     if spec.rrule is None:
@@ -70,7 +70,7 @@ def _explicit_end(spec: AnchorSpec) -> bool:
     return rule._until is not None or rule._count is not None
 
 
-def _adjusted(spec: AnchorSpec, business: BusinessDays, first: date, last: date) -> Iterator[date]:
+def _adjusted(spec: Anchor, business: BusinessDays, first: date, last: date) -> Iterator[date]:
     """rrule and `dates` anchors: distinct adjusted dates on or after `first` of the nominal dates up to
     `last`, in order (both conventions keep the order of dates, so the first ones found are the earliest)."""
     if spec.dates is not None:
@@ -86,7 +86,7 @@ def _adjusted(spec: AnchorSpec, business: BusinessDays, first: date, last: date)
         previous = moved
 
 
-def _monthly(spec: AnchorSpec, business: BusinessDays, today: date, end: date) -> list[DateRange]:
+def _monthly(spec: Anchor, business: BusinessDays, today: date, end: date) -> list[DateRange]:
     found: list[DateRange] = []
     for year in range(today.year - 1, end.year + 1):  # last year's range may still be running
         found += [r for r in occurrences(spec, business, year) if r[1] >= today and r[0] <= end]
@@ -95,7 +95,7 @@ def _monthly(spec: AnchorSpec, business: BusinessDays, today: date, end: date) -
     return found
 
 
-def rule_report(name: str, spec: AnchorSpec, business: BusinessDays, today: date) -> RuleReport:
+def rule_report(name: str, spec: Anchor, business: BusinessDays, today: date) -> RuleReport:
     """The next occurrences of anchor `name` from `today`, or when it ended."""
     end = horizon_end(today)
     if spec.business_day_of_month is not None:
@@ -112,7 +112,7 @@ def rule_reports(calendar: Calendar, today: date) -> list[RuleReport]:
     return [rule_report(name, spec, calendar.business, today) for name, spec in calendar.anchors.items()]
 
 
-def never_message(name: str, spec: AnchorSpec, today: date) -> str:
+def never_message(name: str, spec: Anchor, today: date) -> str:
     what = (
         f"rrule {spec.rrule!r}"
         if spec.rrule is not None

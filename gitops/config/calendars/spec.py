@@ -12,7 +12,6 @@ from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 import holidays
-from dateutil import rrule
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -25,15 +24,14 @@ from pydantic import (
     model_validator,
 )
 
+from gitops.config.calendars.anchor_types import DEFAULT_DTSTART, WEEKDAYS, parse_rrule
 from gitops.config.calendars.zones import UnknownZoneError, load_zone
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_PAD_BUSINESS_DAYS = 31
 MAX_MONTHS_AFTER = 12
 MAX_BUSINESS_DAY_OF_MONTH = 23
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)\Z")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
-_TOO_FINE = (rrule.HOURLY, rrule.MINUTELY, rrule.SECONDLY)
 
 
 def _weekday(value: Any) -> str:
@@ -145,58 +143,6 @@ def _ends_before_start(start: int, through: MonthDayRef) -> bool:
         return False
     end = through.business_day_of_month
     return (start < 0 < end) or ((start > 0) == (end > 0) and end < start)
-
-
-@lru_cache(maxsize=1024)
-def parse_rrule(text: str, start: date) -> rrule.rrule:
-    """Compile an RRULE value (without DTSTART) anchored at local midnight of `start`."""
-    body = text.strip().removeprefix("RRULE:")
-    if "\n" in body or "DTSTART" in body.upper():
-        raise ValueError(
-            "give only the RRULE value (e.g. FREQ=MONTHLY;BYMONTHDAY=25); use `dtstart` for the start"
-        )
-    try:
-        rule = rrule.rrulestr(body, dtstart=datetime.combine(start, time()), ignoretz=True)
-    except (ValueError, TypeError, KeyError, IndexError) as exc:
-        raise ValueError(f"bad rrule {text!r}: {exc or type(exc).__name__}") from None
-    if not isinstance(rule, rrule.rrule):  # pragma: no cover - rrulestr returns a set only with forceset
-        raise ValueError(f"bad rrule {text!r}: expected one RRULE")
-    if rule._freq in _TOO_FINE:
-        raise ValueError(f"bad rrule {text!r}: anchors are dates, so FREQ must be DAILY or coarser")
-    reason = _impossible(rule)
-    if reason:
-        raise ValueError(f"bad rrule {text!r}: {reason}")
-    return rule
-
-
-_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # February: in leap years
-
-
-def _out_of_range(values: tuple[int, ...] | None, limit: int) -> int | None:
-    return next((v for v in values or () if not 1 <= abs(v) <= limit), None)
-
-
-def _impossible(rule: rrule.rrule) -> str | None:
-    """Why the rule can never match, when that shows in its parts (dateutil would accept it and then
-    search until the year 9999 for a date, finding none: a freeze on it would silently disappear)."""
-    month_days = tuple(rule._bymonthday) + tuple(rule._bynmonthday)
-    for part, values, limit in (
-        ("BYMONTHDAY", month_days, 31),
-        ("BYYEARDAY", rule._byyearday, 366),
-        ("BYWEEKNO", rule._byweekno, 53),
-    ):
-        bad = _out_of_range(values, limit)
-        if bad is not None:
-            return f"{part}={bad} can never match (allowed: 1..{limit} or -{limit}..-1)"
-    months = rule._bymonth or range(1, 13)
-    if month_days and not any(abs(d) <= _DAYS_IN_MONTH[m - 1] for d in month_days for m in months):
-        names = ",".join(map(str, months))
-        days = ",".join(map(str, month_days))
-        return f"BYMONTH={names} has no day BYMONTHDAY={days} (like February 30): it can never match"
-    return None
-
-
-DEFAULT_DTSTART = date(2000, 1, 1)
 
 
 class AnchorSpec(_Strict):

@@ -7,10 +7,9 @@ the pinned tzdata version (recorded in overrides), never on the machine or its `
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -21,13 +20,20 @@ class UnknownZoneError(ValueError):
     """The name is not an IANA time zone in the pinned tzdata."""
 
 
+@lru_cache(maxsize=1)
+def _zoneinfo_dir() -> Path:
+    """The tzdata package's zone files (found without importlib.resources, which costs ~10 ms to import)."""
+    package = importlib.import_module("tzdata")
+    return Path(str(package.__file__)).parent / "zoneinfo"
+
+
 @lru_cache(maxsize=256)
 def load_zone(name: str) -> ZoneInfo:
     """The IANA zone `name` from the tzdata package; UnknownZoneError if there is no such zone."""
     if not name or name.startswith(("/", ".")) or ".." in name or "\\" in name:
         raise UnknownZoneError(f"unknown time zone {name!r}")
     try:
-        source = resources.files("tzdata.zoneinfo").joinpath(*name.split("/"))
+        source = _zoneinfo_dir().joinpath(*name.split("/"))
         if not source.is_file():
             raise UnknownZoneError(f"unknown time zone {name!r}")
         with source.open("rb") as handle:
@@ -50,6 +56,8 @@ def tzdata_version() -> str:
 
 
 def holidays_version() -> str:
+    import importlib.metadata  # ~20 ms: only when an override records the version
+
     try:
         return importlib.metadata.version("holidays")
     except importlib.metadata.PackageNotFoundError:  # pragma: no cover - holidays is a dependency
