@@ -2,8 +2,8 @@
 
 The gate reads blobs: a symlink whose target string is the promoted file's text has the very blob the
 audited run pushed, so its content hash matches, yet a checkout of main gets a dangling link in place of
-the file (found by the attack tests). A promotion writes regular files only, so any changed path whose
-mode at the head is a symlink or a gitlink is an integrity problem."""
+the file (found by the attack tests). Promotions and lifecycle changes write regular files only, so any
+changed path whose mode at the head is a symlink or a gitlink is an integrity problem."""
 
 from __future__ import annotations
 
@@ -23,5 +23,5 @@ def non_file_problems(checkout: ConfigCheckout, base: str, head: str) -> list[st
         kind = _KINDS.get(parts[1]) if len(parts) > 1 else None
         if kind:
             path = raw_path.decode("utf-8", "surrogateescape")
-            problems.append(f"{path} is {kind} at the head (a promotion writes regular files only)")
+            problems.append(f"{path} is {kind} at the head (odoo-gitops writes regular files only)")
     return problems

@@ -19,11 +19,11 @@ from tests.gates.test_bypass import CAB, approve, cli
 Edit = Callable[[Path], None]
 
 
-def push_tree_edit(stage: Stage, tmp: Path, branch: str, edit: Edit, *, start: str | None = None) -> None:
+def push_tree_edit(remote: Path, tmp: Path, branch: str, edit: Edit, *, start: str | None = None) -> None:
     """Mallory edits the index of a clone of the PR branch with plumbing (no `git add`) and pushes."""
     work = tmp / "mallory"
     if not work.exists():
-        subprocess.run(["git", "clone", "-q", str(stage.repo.remote), str(work)], check=True)
+        subprocess.run(["git", "clone", "-q", str(remote), str(work)], check=True)
     git(work, "fetch", "-q", "origin", start or branch)
     git(work, "checkout", "-q", "-B", branch, "FETCH_HEAD")
     edit(work)
@@ -111,7 +111,7 @@ def test_content_game(case: Case, stage: Stage, capsys: pytest.CaptureFixture[st
         start = git(stage.repo.remote, "rev-parse", start)
         git(stage.repo.remote, "branch", "-f", "attack-start", start)
         start = "attack-start"
-    push_tree_edit(stage, tmp_path, branch, case.edit, start=start)
+    push_tree_edit(stage.repo.remote, tmp_path, branch, case.edit, start=start)
     code, gate = cli(capsys, stage, "gate", "check", str(number))
     verdict = gate["verdict"]
     assert (code, verdict["state"]) == (3, "failure"), verdict
