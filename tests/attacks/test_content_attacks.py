@@ -65,6 +65,13 @@ def symlink_to(path: str, target: str) -> Edit:
     return edit
 
 
+def remove_file(path: str) -> Edit:
+    def edit(work: Path) -> None:
+        git(work, "update-index", "--force-remove", path)
+
+    return edit
+
+
 def add_file(path: str, text: str) -> Edit:
     def edit(work: Path) -> None:
         blob = hash_object(work, text)
@@ -82,6 +89,7 @@ class Case:
 
 
 TENANT = "envs/prod/tenants/acme-build.yaml"
+LFS_POINTER = "version https://git-lfs.github.com/spec/v1\noid sha256:" + "a" * 64 + "\nsize 120\n"
 CASES = [
     Case("release-yaml-as-symlink", as_symlink("envs/prod/release.yaml"),
          "envs/prod/release.yaml is a symlink at the head"),
@@ -95,6 +103,11 @@ CASES = [
          "the PR edits envs/prod/tenants/Acme-build.yaml"),
     Case("gitattributes-filter", add_file(".gitattributes", "*.yaml filter=evil\n"),
          "the PR edits .gitattributes"),
+    Case("path-with-a-newline", add_file("envs/prod/tenants/acme-build.yaml\n.yaml", "a: 1\n"),
+         "which a promotion to 'prod' may not edit"),
+    Case("tenant-file-as-lfs-pointer", add_file(TENANT, LFS_POINTER),
+         f"{TENANT} changes keys other than image and release"),
+    Case("tenant-file-deleted", remove_file(TENANT), f"{TENANT} changes keys other than image and release"),
     Case("head-is-an-ancestor-of-main", lambda _w: None, "holds content no `odoo-gitops promote` run",
          start="main~1"),
 ]  # fmt: skip
