@@ -62,6 +62,8 @@ def active_rule(evidence: Evidence) -> tuple[RuleName, ApprovalRule]:
 def judge(review: Review, evidence: Evidence, rule: ApprovalRule) -> IgnoredApproval | None:
     """None when the approval counts, otherwise why it does not."""
     user = review.user.lower()
+    if review.outsider or not user:
+        return IgnoredApproval(review.user, review.id, "no write access to the repository (an outsider)")
     why = evidence.excluded.get(user)
     if why:
         return IgnoredApproval(review.user, review.id, f"{why}: may not approve their own promotion")
@@ -86,6 +88,8 @@ def count_approvals(
     blocking: list[str] = []
     for review in latest_reviews(evidence.reviews):
         if review.state == "CHANGES_REQUESTED":
+            if review.outsider or not review.user:
+                continue
             if not rule.from_ or review.user.lower() in eligible:
                 blocking.append(f"{review.user} requested changes")
             continue

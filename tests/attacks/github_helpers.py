@@ -47,12 +47,15 @@ class Pr:
     def cli(self, *args: str, token: str = "ci-bot-token") -> tuple[int, dict[str, Any], str]:
         return gh(self.capsys, self.monkeypatch, self.stage, self.fake, *args, token=token)
 
-    def review(self, user: str, state: str, commit_id: str | None = None) -> None:
+    def review(
+        self, user: str, state: str, commit_id: str | None = None, *, association: str = "MEMBER"
+    ) -> None:
         """A review record as GitHub holds it (any login, any state GitHub reports)."""
         self.fake.reviews.setdefault(self.number, []).append(
             {"id": self.fake._id(), "user": user, "body": "", "state": state,
              "commit_id": commit_id or self.head,
-             "submitted_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+             "submitted_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+             "association": association}
         )  # fmt: skip
 
     def approve(self, *users: str) -> None:

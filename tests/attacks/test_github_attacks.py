@@ -191,3 +191,41 @@ def test_a_push_between_the_gate_check_and_the_merge_is_not_merged(
     assert ancestor.returncode == 1  # the pushed commit is not on main
     changed = git(pr.stage.repo.remote, "diff", "--name-only", before, "main").split()
     assert all(p.startswith("audit/") for p in changed), changed
+
+
+# ---------------------------------------------------------------- reviews by people outside the repository
+
+
+def anyone_may_approve(stage: Stage) -> None:
+    """prod's normal rule names no team: 'an empty `from` accepts anyone not excluded'."""
+    stage.pull()
+    env_yaml = stage.repo.work / "envs/prod/env.yaml"
+    old = "normal: {count: 2, from: [cab]}"
+    assert old in env_yaml.read_text()
+    env_yaml.write_text(env_yaml.read_text().replace(old, "normal: {count: 2}"))
+    stage.repo.commit_all("prod: any two reviewers (a reviewed change on main)")
+
+
+@pytest.mark.parametrize("association", ["NONE", "CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR"])
+def test_an_outsiders_approval_never_counts(pr: Pr, association: str) -> None:
+    """On GitHub anyone who can read the repository (everyone, for a public one) can submit an APPROVE
+    review; it has no write access (author_association NONE, CONTRIBUTOR, …) and must not count."""
+    anyone_may_approve(pr.stage)
+    pr.approve("cab-ines")
+    pr.review("random-stranger", "APPROVED", association=association)
+    code, result, _ = pr.cli("gate", "check", str(pr.number))
+    verdict = verdict_of(result)
+    assert (code, verdict["state"]) == (3, "pending"), verdict
+    [ignored] = verdict["approvals"]["ignored"]
+    assert ignored["user"] == "random-stranger"
+    assert "no write access to the repository" in ignored["reason"], ignored
+    code, _, err = pr.cli("pr", "merge", str(pr.number))
+    assert code == 3, err
+
+
+def test_an_outsiders_change_request_does_not_block(pr: Pr) -> None:
+    anyone_may_approve(pr.stage)
+    pr.approve(*CAB)
+    pr.review("random-stranger", "CHANGES_REQUESTED", association="NONE")
+    code, result, _ = pr.cli("gate", "check", str(pr.number))
+    assert (code, verdict_of(result)["state"]) == (0, "success"), verdict_of(result)
