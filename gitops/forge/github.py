@@ -227,7 +227,8 @@ class GitHubForge:
 
     def reviews(self, number: int) -> list[Review]:
         """Every review; one by an account without write access (anyone can review a PR they can read)
-        or by a deleted account is marked `outsider`, so it neither counts nor blocks."""
+        or by a deleted account is marked `outsider`: under a rule with an empty `from` it neither counts
+        nor blocks."""
         pr = self.repo.get_pull(number)
         return self._call(
             "list reviews",

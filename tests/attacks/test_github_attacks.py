@@ -75,6 +75,12 @@ def approvals_counted_once_per_user(p: Pr) -> None:
     p.review("CAB-INES", "APPROVED")
 
 
+def listed_member_seen_as_contributor(p: Pr) -> None:
+    """A CAB member whose org membership the token cannot see: the rule names the login, so it counts."""
+    p.approve("cab-ines")
+    p.review("cab-jonas", "APPROVED", association="CONTRIBUTOR")
+
+
 def control(p: Pr) -> None:
     p.approve(*CAB)
 
@@ -103,6 +109,7 @@ CASES = [
     Case("approval-pinned-to-unknown-commit", approval_pinned_to_unknown_commit, "pending",
          "needs 1 more approval", ignored="stale: approved unknown content"),
     Case("same-user-approves-thrice", approvals_counted_once_per_user, "pending", "needs 1 more approval"),
+    Case("listed-member-seen-as-contributor", listed_member_seen_as_contributor, "success"),
     Case("control", control, "success"),
 ]  # fmt: skip
 
