@@ -13,7 +13,7 @@ from typing import NamedTuple
 import click
 
 from gitops import __version__
-from gitops.cli.options import print_report, to_json
+from gitops.cli.options import for_terminal, print_report, to_json
 from gitops.errors import EXIT_EXTERNAL, EXIT_USAGE, GitopsError, exit_code_of
 from gitops.redact import clone_sources, redact, register_process
 
@@ -145,7 +145,7 @@ def _fail(
         text += "".join(f"\n  (paths are relative to the config repository {s})" for s in sources)
     if as_json:
         sys.stdout.write(to_json(payload) + "\n")
-    click.echo(f"error: {redact(text)}", err=True)
+    click.echo(f"error: {for_terminal(text)}", err=True)
     return code
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
@@ -55,6 +56,18 @@ def to_json(data: Any) -> str:
     return json.dumps(redact_data(plain), indent=2, sort_keys=False, ensure_ascii=False)
 
 
+# C0 and C1 control characters but tab and newline: escape sequences (CSI, OSC: restyle, clear, retitle,
+# write the clipboard), carriage returns that overwrite a line, bells
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def for_terminal(text: str) -> str:
+    """Human text, redacted, with every control character but tab and newline shown as '?': PR titles,
+    path names and other text an attacker controls cannot restyle, clear or overwrite what a reviewer
+    reads (found by the attack tests)."""
+    return _CONTROL_RE.sub("?", redact(text))
+
+
 def print_report(report: Report, *, as_json: bool) -> None:
     """Print a verb's result, redacted: JSON on stdout with --json, otherwise human text. The error
     handler prints a verdict's report (gitops/errors.py) the same way."""
@@ -63,7 +76,7 @@ def print_report(report: Report, *, as_json: bool) -> None:
     else:
         text = report.human()
         if text:
-            click.echo(redact(text))
+            click.echo(for_terminal(text))
 
 
 def emit(data: Any, *, as_json: bool, human: Callable[[], str] | str) -> None:
@@ -74,4 +87,4 @@ def emit(data: Any, *, as_json: bool, human: Callable[[], str] | str) -> None:
 
 def info(message: str) -> None:
     """Progress text for humans, redacted; always stderr, so stdout stays one JSON document."""
-    click.echo(redact(message), err=True)
+    click.echo(for_terminal(message), err=True)

@@ -27,6 +27,8 @@ from gitops.gates.evidence import Review
 
 T = TypeVar("T")
 DEFAULT_URL = "https://api.github.com"
+# author_association values of accounts with access to the repository (others: CONTRIBUTOR, NONE, …)
+INSIDERS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
 _SLUG_RE = re.compile(r"github[^/:]*[/:]([^/]+/[^/]+?)(?:\.git)?/?$")
 
 OPTIONS = (
@@ -244,11 +246,21 @@ class GitHubForge:
         self._call(f"close pull #{number}", lambda: pr.edit(state="closed"))
 
     def reviews(self, number: int) -> list[Review]:
+        """Every review; one by an account without write access (anyone can review a PR they can read)
+        or by a deleted account is marked `outsider`: under a rule with an empty `from` it neither counts
+        nor blocks."""
         pr = self.repo.get_pull(number)
         return self._call(
             "list reviews",
             lambda: [
-                Review(r.id, r.user.login if r.user else "", r.state, r.commit_id, r.submitted_at)
+                Review(
+                    r.id,
+                    r.user.login if r.user else "",
+                    r.state,
+                    r.commit_id,
+                    r.submitted_at,
+                    outsider=r.user is None or r.author_association not in INSIDERS,
+                )
                 for r in pr.get_reviews()
             ],
         )

@@ -59,6 +59,13 @@ def active_rule(evidence: Evidence) -> tuple[RuleName, ApprovalRule]:
     return name, policy.approvals.get(name, ApprovalRule(count=0))
 
 
+def outsider(review: Review) -> bool:
+    """A reviewer the forge says has no access to the repository (or a deleted account). It matters under a
+    rule with an empty `from` only: a rule naming teams or users trusts those logins, whatever the forge
+    says about a membership it may not be allowed to see."""
+    return review.outsider or not review.user
+
+
 def judge(review: Review, evidence: Evidence, rule: ApprovalRule) -> IgnoredApproval | None:
     """None when the approval counts, otherwise why it does not."""
     user = review.user.lower()
@@ -68,6 +75,8 @@ def judge(review: Review, evidence: Evidence, rule: ApprovalRule) -> IgnoredAppr
     if rule.from_ and user not in eligible(evidence, rule):
         owner = " nor the env's owner" if evidence.lifecycle and evidence.lifecycle.approvers else ""
         return IgnoredApproval(review.user, review.id, f"not in {', '.join(rule.from_)}{owner}")
+    if not rule.from_ and outsider(review):
+        return IgnoredApproval(review.user, review.id, "no write access to the repository (an outsider)")
     seen = evidence.bindings.get(review.commit_id)
     if seen != evidence.content_hash:
         what = "unknown content" if seen is None else "different content"
@@ -93,7 +102,7 @@ def count_approvals(
     blocking: list[str] = []
     for review in latest_reviews(evidence.reviews):
         if review.state == "CHANGES_REQUESTED":
-            if not rule.from_ or review.user.lower() in allowed:
+            if (review.user.lower() in allowed) if rule.from_ else not outsider(review):
                 blocking.append(f"{review.user} requested changes")
             continue
         if review.state != "APPROVED":

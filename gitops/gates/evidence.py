@@ -23,6 +23,9 @@ class Review:
     state: str  # APPROVED | CHANGES_REQUESTED | COMMENTED | DISMISSED
     commit_id: str
     submitted_at: datetime | None = None
+    # the forge says the reviewer has no write access to the repository (GitHub: an author_association other
+    # than OWNER, MEMBER or COLLABORATOR; a deleted account): neither counts nor blocks under an empty `from`
+    outsider: bool = False
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from gitops.forge.protocol import PullRequest
 from gitops.gates.evidence import LifecycleChange
 from gitops.gitstore import plumbing
 from gitops.gitstore.checkout import ConfigCheckout
+from gitops.promote.headmodes import non_file_problems
 
 LIFECYCLE_RE = re.compile(
     r"lifecycle/(?P<change>create|extend|expire|refresh)/(?P<env>[A-Za-z0-9][A-Za-z0-9_.-]*)"
@@ -97,6 +98,7 @@ def read_lifecycle_pull(
         for path, how in sorted(changed.items())
         if not allowed(change, env, path, created=how == "A", deleted=how == "D")
     ]
+    problems += non_file_problems(checkout, bases[0], head)
     heads = plumbing.read_blobs(checkout, head, paths)
     content = content_key({p: heads.get(p) for p in paths})
     entries, untrusted = audit_log_at(checkout, main, env)

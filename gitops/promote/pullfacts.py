@@ -29,6 +29,7 @@ from gitops.gates.content import EDITABLE_VALUE_KEYS, FAST_SAFE_LOADER, hash_fil
 from gitops.gates.evidence import Emergency, SupplyResult
 from gitops.gitstore import plumbing
 from gitops.gitstore.checkout import ConfigCheckout
+from gitops.promote.headmodes import non_file_problems
 from gitops.promote.lifecyclefacts import content_at as lifecycle_content_at
 from gitops.promote.lifecyclefacts import is_lifecycle_branch, read_lifecycle_pull
 
@@ -294,7 +295,7 @@ def read_pull(checkout: ConfigCheckout, repo: ConfigRepo, pull: PullRequest) -> 
     head = fetch_head(checkout, pull)
     bases = plumbing.merge_bases(checkout, main, head)
     seen = _read_head(checkout, repo, target, bases[0], head)
-    problems = list(seen.problems)
+    problems = list(seen.problems) + non_file_problems(checkout, bases[0], head)
     if criss_cross := plumbing.criss_cross_problem(bases, head):
         problems.append(criss_cross)
     release, bad = _parse_release(seen.files[release_path(target)])

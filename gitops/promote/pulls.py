@@ -132,6 +132,15 @@ def _label_problems(repo: ConfigRepo, pull: PullRequest, facts: PullFacts) -> li
     return []
 
 
+def _base_problems(checkout: ConfigCheckout, pull: PullRequest) -> list[str]:
+    """The gate compares the head with main: a PR into another base (or retargeted to one after its
+    approvals) would merge something the gate never checked."""
+    if pull.base == checkout.branch:
+        return []
+    main = checkout.branch
+    return [f"the PR's base is {pull.base}, not {main}: the gate only judges PRs into {main}"]
+
+
 def evaluate_pull(
     forge: Forge,
     checkout: ConfigCheckout,
@@ -144,7 +153,7 @@ def evaluate_pull(
     """The gate verdict for `pull`: facts from git, policy from `repo` (main, never the PR head)."""
     facts = read_pull(checkout, repo, pull)
     evidence = gather_evidence(forge, repo, pull, facts, now=now, window_check=window_check)
-    problems = list(facts.problems) + _label_problems(repo, pull, facts)
+    problems = list(facts.problems) + _label_problems(repo, pull, facts) + _base_problems(checkout, pull)
     gates = LIFECYCLE_GATES if facts.lifecycle else stage_gates(repo, facts.target)
     verdict = evaluate_gate(gates, evidence, problems=problems)
     return facts, verdict

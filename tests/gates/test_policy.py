@@ -244,3 +244,33 @@ def test_integrity_problems_fail_whatever_the_approvals() -> None:
     verdict = evaluate_stage(ALL_GATES, gate(reviews=reviews), problems=("the PR edits envs/prod/env.yaml",))
     assert verdict.state == "failure"
     assert verdict.reasons[0] == "the PR edits envs/prod/env.yaml"
+
+
+OPEN_RULE = POLICY.model_copy(update={"approvals": {**POLICY.approvals, "normal": ApprovalRule(count=1)}})
+
+
+@pytest.mark.parametrize(
+    ("review", "policy", "state"),
+    [
+        (replace(approve(1, "stranger"), outsider=True), OPEN_RULE, "pending"),  # empty from: ignored
+        (approve(1, ""), OPEN_RULE, "pending"),  # a deleted account
+        (approve(1, "stranger"), OPEN_RULE, "success"),  # an insider: anyone not excluded counts
+        (replace(approve(1, "cab-ines"), outsider=True), POLICY, "pending"),  # needs 2 from cab
+        (
+            replace(Review(1, "stranger", "CHANGES_REQUESTED", "head1", NOW), outsider=True),
+            OPEN_RULE,
+            "pending",
+        ),
+        (Review(1, "insider", "CHANGES_REQUESTED", "head1", NOW), OPEN_RULE, "failure"),
+    ],
+)
+def test_outsiders_neither_count_nor_block_under_an_empty_from(
+    review: Review, policy: GatePolicy, state: str
+) -> None:
+    verdict = evaluate_gate(gate(policy=policy, reviews=(review,)))
+    assert verdict.state == state, verdict.reasons
+
+
+def test_a_listed_reviewer_counts_whatever_the_forge_says_about_access() -> None:
+    reviews = (replace(approve(1, "cab-ines"), outsider=True), approve(2, "cab-jonas"))
+    assert evaluate_gate(gate(reviews=reviews)).state == "success"
