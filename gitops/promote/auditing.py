@@ -26,8 +26,11 @@ def record_audit(
     now: datetime,
     *,
     fetch_first: bool = True,
+    files: Mapping[str, bytes] | None = None,
 ) -> int | None:
     """Append entries (idempotent by key) to audit/<env>.jsonl on main and push; returns the last seq.
+    `files` (path -> bytes) are written in the same commit, and only when an entry was appended: a re-run
+    whose entries are all on record changes nothing.
     A log whose chain is broken is refused (ConfigError, exit 2): nothing is appended, so nothing that
     follows the audit write (a status, a merge) happens either.
 
@@ -60,7 +63,7 @@ def record_audit(
             return seqs[-1]
         trailers = format_trailers({"Audit-Env": env})
         sha = plumbing.commit_files(
-            checkout, parent, {rel: after}, f"Audit: {entries[0][0]} in {env}\n\n{trailers}"
+            checkout, parent, {**(files or {}), rel: after}, f"Audit: {entries[0][0]} in {env}\n\n{trailers}"
         )
         try:
             checkout.push(sha, main, force_with_lease=parent)
