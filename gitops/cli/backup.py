@@ -178,6 +178,11 @@ def verify(
     restore it into a scratch database on the DSN's server, check tables, row counts and module states,
     measure RTO and RPO, record the result. Exit 3 when the manifest's signature does not verify, 4 when
     the rehearsal fails otherwise."""
+    if commit and public_key is not None:
+        raise UsageError(
+            "--public-key cannot be used with --commit: a rehearsal on record is checked with the key "
+            "on the config repository's main (signing.public_key)"
+        )
     server = Server.from_env(dsn_env)
     root = checkout_config_repo(config_repo)
     modules = _release_modules(root, env)

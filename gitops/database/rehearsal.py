@@ -110,6 +110,13 @@ def rehearse(
     except GitopsError as exc:
         # nothing of an unproven manifest goes on record
         return replace(_failed(env, backup, started, [exc.message], None), signature="failed")
+    if manifest.file != backup.name:
+        why = (
+            f"{manifest_path(backup).name}: the signed manifest is for {manifest.file!r}, not {backup.name!r}"
+        )
+        return replace(
+            _failed(env, backup, started, [why + " (renamed or replayed)"], None), signature="failed"
+        )
     actual = file_sha256(backup) if backup.is_file() else None
     if actual != manifest.sha256:
         why = "missing" if actual is None else "its sha256 differs from the manifest (corrupted or replaced)"

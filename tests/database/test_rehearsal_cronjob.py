@@ -14,14 +14,17 @@ import pytest
 
 from gitops.cli.main import main
 from gitops.config.loader import load_config
+from gitops.database.backups import manifest_path
 from gitops.gates.evidence import Evidence
 from gitops.gates.policy import evaluate_gate
 from gitops.gates.rehearsal_facts import rehearsal_facts
+from gitops.supply.blob_signature import sign_file
+from gitops.supply.keys import load_private_key
 from tests.charts.test_data_jobs import rehearsal_args
 from tests.database.test_rehearsal import copy_backup, prod_backup  # noqa: F401 - a real signed backup
 from tests.fixtures.configrepo import ConfigRepoFixture, git, make_config_repo
 from tests.fixtures.postgres import PgCluster
-from tests.fixtures.supply import PASSWORD
+from tests.fixtures.supply import PASSWORD, make_keys
 
 
 @pytest.fixture
@@ -153,15 +156,49 @@ def test_an_edited_manifest_fails_the_cronjob_with_exit_3_and_then_the_gate(
 
 
 def test_the_newest_backup_is_rehearsed_and_a_store_without_one_fails(
-    cluster_side: tuple[ConfigRepoFixture, Path], capsys: pytest.CaptureFixture[str]
+    cluster_side: tuple[ConfigRepoFixture, Path],
+    prod_backup: Path,  # noqa: F811 - the imported fixture
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     repo, store = cluster_side
-    copy_backup(store / "prod.dump", store / "prod-2.dump")
+    newer = copy_backup(store / "prod.dump", store / "prod-2.dump")
+    manifest = manifest_path(newer)
+    manifest.write_text(json.dumps(json.loads(manifest.read_text()) | {"file": newer.name}))
+    sign_file(manifest, load_private_key(prod_backup.parent / "keys" / "cosign.key"))  # a second real backup
     os.utime(store / "prod.dump.manifest.json", (1_000_000, 1_000_000))
     code, result = _run(repo, store, "odoo-rehearsal-4", capsys)
     assert code == 0 and result["backup"] == "prod-2.dump"
     empty = store.parent / "empty"
     empty.mkdir()
-    code = main(["backup", "verify", *[a.replace(f"{store}", f"{empty}") for a in
-                 [*rehearsal_args("prod", f"{store}/latest", str(repo.remote), job="j5")]]])  # fmt: skip
-    assert code == 4 and "no backup with a manifest" in capsys.readouterr().err
+    argv = rehearsal_args("prod", f"{empty}/latest", str(repo.remote), job="odoo-rehearsal-5")
+    assert main(["backup", "verify", *argv]) == 4
+    assert "no backup with a manifest" in capsys.readouterr().err
+
+
+def test_an_old_backup_replayed_under_a_newer_name_is_refused(
+    cluster_side: tuple[ConfigRepoFixture, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo, store = cluster_side
+    copy_backup(store / "prod.dump", store / "prod-2099.dump")  # signed, but for prod.dump
+    os.utime(store / "prod.dump.manifest.json", (1_000_000, 1_000_000))
+    code, result = _run(repo, store, "odoo-rehearsal-6", capsys)
+    assert (
+        code == 3 and "the signed manifest is for 'prod.dump', not 'prod-2099.dump'" in result["problems"][0]
+    )
+    state, reasons = _gate(_main(repo), "prod-2099")
+    assert state == "failure" and "renamed or replayed" in reasons[0]
+
+
+def test_a_rehearsal_on_record_is_checked_with_the_key_on_main_only(
+    cluster_side: tuple[ConfigRepoFixture, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    repo, store = cluster_side
+    head = repo.head()
+    argv = rehearsal_args("prod", f"{store}/latest", str(repo.remote), job="odoo-rehearsal-7")
+    other = make_keys(tmp_path / "mine", monkeypatch)
+    assert main(["backup", "verify", *argv, "--public-key", str(other.public)]) == 2
+    assert "--public-key cannot be used with --commit" in capsys.readouterr().err
+    assert git(repo.remote, "rev-parse", "main") == head  # nothing on record

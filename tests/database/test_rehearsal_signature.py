@@ -16,7 +16,12 @@ import pytest
 from gitops.database.backups import file_sha256, manifest_path
 from gitops.supply import blob_signature
 from gitops.supply.keys import load_private_key
-from tests.database.test_rehearsal import _verify, backed_up, prod_backup  # noqa: F401 - a real backup
+from tests.database.test_rehearsal import (  # noqa: F401 - a real backup
+    _verify,
+    backed_up,
+    copy_backup,
+    prod_backup,
+)
 from tests.database.test_rehearsal_evidence import _verdict
 from tests.fixtures.postgres import PgCluster
 from tests.fixtures.supply import make_keys
@@ -102,6 +107,17 @@ def test_a_manifest_signed_by_another_key_fails(
     blob_signature.sign_file(manifest_path(backed_up), load_private_key(other.private))
     code, result = _verify(tmp_path, backed_up, capsys)
     assert code == 3 and "signed by another key" in str(result["problems"])
+
+
+def test_a_signed_manifest_moved_to_another_backups_name_fails(
+    postgres: PgCluster,
+    backed_up: Path,  # noqa: F811 - the imported fixture
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    replayed = copy_backup(backed_up, tmp_path / "prod-2099-01-01.dump")
+    code, result = _verify(tmp_path, replayed, capsys)
+    assert code == 3 and "renamed or replayed" in str(result["problems"])
 
 
 def test_an_environment_without_a_signing_key_is_a_usage_error(
