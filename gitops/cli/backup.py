@@ -30,6 +30,7 @@ from gitops.database.refresh import mask_and_prove, write_record
 from gitops.database.rehearsal import RehearsalRecord, rehearse
 from gitops.errors import PolicyError, Report, UsageError, VerificationError
 from gitops.forge.protocol import ForgeSettings
+from gitops.forge.session import git_remote
 from gitops.supply import blob_signature, keys
 
 LATEST_VERIFIED = "latest-verified"
@@ -184,7 +185,8 @@ def verify(
             "on the config repository's main (signing.public_key)"
         )
     server = Server.from_env(dsn_env)
-    root = checkout_config_repo(config_repo)
+    # a remote is read with the forge's git credentials too (a Job's fresh clone has no others)
+    root = checkout_config_repo(git_remote(config_repo, forge) if is_remote(config_repo) else config_repo)
     modules = _release_modules(root, env)
     pem = _manifest_key(root, env, public_key)
     target = record if commit else _record_path(config_repo, root, env, record)
