@@ -9,12 +9,16 @@ what a refresh Job runs: restore, neutralise, mask, prove (gitops/database/refre
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from gitops.audit_trail.rehearsal_record import commit_rehearsal
+from gitops.cli.forge_options import forge_options
 from gitops.cli.options import config_repo_option, emit, info, json_option, print_report
 from gitops.config.loader import load_config
 from gitops.config.source import checkout_config_repo, is_remote
@@ -24,9 +28,13 @@ from gitops.database.masking_rules import load_rules
 from gitops.database.postgres import DEFAULT_DSN_ENV, Server
 from gitops.database.refresh import mask_and_prove, write_record
 from gitops.database.rehearsal import RehearsalRecord, rehearse
-from gitops.errors import Report, UsageError, VerificationError
+from gitops.errors import PolicyError, Report, UsageError, VerificationError
+from gitops.forge.protocol import ForgeSettings
+from gitops.forge.session import git_remote
+from gitops.supply import blob_signature, keys
 
 LATEST_VERIFIED = "latest-verified"
+LATEST = "latest"  # `backup verify --backup DIR/latest`: the newest backup with a manifest in DIR
 
 REHEARSAL_RECORD = "rehearsal.json"
 F = TypeVar("F", bound=Callable[..., Any])
@@ -57,17 +65,30 @@ def backup() -> None:
 @click.argument("env")
 @backup_option
 @dsn_env_option
+@click.option("--key", "key_path", type=click.Path(path_type=Path), default=None,
+              help="cosign private key (password in COSIGN_PASSWORD) signing the manifest; a rehearsal "
+              "counts only a backup whose manifest is signed.")  # fmt: skip
 @json_option
-def create(*, env: str, backup_file: Path, dsn_env: str, as_json: bool) -> None:
-    """Dump ENV's database (the DSN's database) to FILE (pg_dump -Fc) with FILE.manifest.json next to it."""
+def create(*, env: str, backup_file: Path, dsn_env: str, key_path: Path | None, as_json: bool) -> None:
+    """Dump ENV's database (the DSN's database) to FILE (pg_dump -Fc) with FILE.manifest.json next to it,
+    signed (FILE.manifest.json.sig, as `cosign sign-blob` writes it) with --key."""
     server = Server.from_env(dsn_env)
+    key = keys.load_private_key(key_path) if key_path is not None else None  # a bad key: nothing dumped
     info(f"backing up {env} (database {server.dbname}) to {backup_file}")
     manifest = take_backup(server, backup_file)
+    sig = blob_signature.sign_file(manifest_path(backup_file), key) if key is not None else None
+    if sig is None:
+        info("warning: the manifest is not signed (--key): no rehearsal will count this backup")
     emit(
-        {"env": env, "backup": str(backup_file), "manifest": manifest.model_dump(mode="json")},
+        {
+            "env": env,
+            "backup": str(backup_file),
+            "manifest": manifest.model_dump(mode="json"),
+            "signature": str(sig) if sig else None,
+        },
         as_json=as_json,
         human=f"{backup_file}: {len(manifest.tables)} tables, {sum(manifest.tables.values())} rows, "
-        f"sha256 {manifest.sha256[:12]}…",
+        f"sha256 {manifest.sha256[:12]}…" + (f", signed ({sig.name})" if sig else ", NOT signed"),
     )
 
 
@@ -82,8 +103,36 @@ def _record_path(
     if record is not None:
         return record
     if is_remote(config_repo):
-        raise UsageError("--record is required when --config-repo is a URL or a bare repository")
+        raise UsageError(
+            "--record is required when --config-repo is a URL or a bare repository",
+            hint="or, for `backup verify`, --commit: the record goes to the repository's main",
+        )
     return config_root / "envs" / env / name
+
+
+def _manifest_key(config_root: Path, env: str, public_key: Path | None) -> bytes:
+    """The public key the backup manifests of ENV are signed with: --public-key, else env.yaml's
+    `signing.public_key` (as on the config repository's main)."""
+    if public_key is not None:
+        return keys.read_public_key(public_key)
+    signing = load_config(config_root).env(env).config.signing
+    if signing is None:
+        raise UsageError(
+            f"envs/{env}/env.yaml sets no signing.public_key: the backup manifest's signature cannot be "
+            "checked", hint="set signing.public_key, or pass --public-key",
+        )  # fmt: skip
+    return keys.read_public_key(config_root / signing.public_key)
+
+
+def latest_backup(folder: Path) -> Path:
+    """The backup of the newest manifest in `folder` (its bytes, manifest and signature are checked by the
+    rehearsal, which fails when they do not hold: an older good backup never stands in for it)."""
+    suffix = ".manifest.json"
+    found = [p for p in folder.glob(f"*{suffix}") if p.is_file() and not p.name.startswith(".")]
+    if not found:
+        raise VerificationError(f"{folder}: no backup with a manifest (for {LATEST})")
+    newest = max(found, key=lambda p: (p.stat().st_mtime, p.name))
+    return newest.with_name(newest.name[: -len(suffix)])
 
 
 def _human(record: RehearsalRecord) -> str:
@@ -104,20 +153,64 @@ def _human(record: RehearsalRecord) -> str:
 @dsn_env_option
 @click.option("--record", type=click.Path(path_type=Path), default=None,
               help=f"Where to write the rehearsal record (default envs/ENV/{REHEARSAL_RECORD}).")  # fmt: skip
+@click.option("--public-key", type=click.Path(path_type=Path), default=None,
+              help="Public key of the manifests' signatures (default: signing.public_key).")  # fmt: skip
+@click.option("--commit", is_flag=True,
+              help="Commit the record (envs/ENV/rehearsal.json + an audit entry) to the config "
+              "repository's main with the forge's git credentials (the rehearsal CronJob).")  # fmt: skip
+@click.option("--run-id", default=None,
+              help="This run's id (the Job's name): re-running it adds no second audit entry.")  # fmt: skip
+@forge_options
 @json_option
 def verify(
-    *, env: str, backup_file: Path, config_repo: str, dsn_env: str, record: Path | None, as_json: bool
+    *,
+    env: str,
+    backup_file: Path,
+    config_repo: str,
+    dsn_env: str,
+    record: Path | None,
+    public_key: Path | None,
+    commit: bool,
+    run_id: str | None,
+    forge: ForgeSettings,
+    as_json: bool,
 ) -> None:
-    """Rehearse the restore of FILE: restore it into a scratch database on the DSN's server, check tables,
-    row counts and module states, measure RTO and RPO, record the result. Exit 4 when it fails."""
+    """Rehearse the restore of FILE (DIR/latest: the newest backup in DIR): check its manifest's signature,
+    restore it into a scratch database on the DSN's server, check tables, row counts and module states,
+    measure RTO and RPO, record the result. Exit 3 when the manifest's signature does not verify, 4 when
+    the rehearsal fails otherwise."""
+    if commit and public_key is not None:
+        raise UsageError(
+            "--public-key cannot be used with --commit: a rehearsal on record is checked with the key "
+            "on the config repository's main (signing.public_key)"
+        )
     server = Server.from_env(dsn_env)
-    root = checkout_config_repo(config_repo)
+    # a remote is read with the forge's git credentials too (a Job's fresh clone has no others)
+    root = checkout_config_repo(git_remote(config_repo, forge) if is_remote(config_repo) else config_repo)
     modules = _release_modules(root, env)
-    target = _record_path(config_repo, root, env, record)
+    pem = _manifest_key(root, env, public_key)
+    target = record if commit else _record_path(config_repo, root, env, record)
+    if backup_file.name == LATEST:
+        backup_file = latest_backup(backup_file.parent)
     info(f"rehearsing the restore of {backup_file} on {server.params.get('host', 'localhost')}")
-    result = rehearse(server, backup_file, env=env, release_modules=modules)
-    write_record(target, result.to_dict())
-    report = Report(data={**result.to_dict(), "record": str(target)}, text=lambda: _human(result))
+    check = functools.partial(blob_signature.verify_file, public_pem=pem, what="backup manifest")
+    result = rehearse(server, backup_file, env=env, release_modules=modules, check_signature=check)
+    data: dict[str, object] = result.to_dict()
+    if target is not None:
+        write_record(target, data)
+        data["record"] = str(target)
+    if commit:  # on record before anyone is told
+        committed = commit_rehearsal(
+            config_repo, env, result.to_dict(), forge=forge, run_id=run_id, now=datetime.now(UTC)
+        )
+        data["committed"] = committed.to_dict()
+    report = Report(data=data, text=lambda: _human(result))
+    if result.signature_failed:
+        raise PolicyError(
+            f"the restore rehearsal of {backup_file.name} refused its backup",
+            reasons=result.problems,
+            report=report,
+        )
     if not result.passed:
         raise VerificationError(f"the restore rehearsal of {backup_file.name} failed", report=report)
     print_report(report, as_json=as_json)

@@ -44,6 +44,9 @@ class BackupManifest(BaseModel):
     tables: dict[str, int]
     modules: dict[str, str]
     server_version: str
+    # the backup's file name, signed with the rest: a signed manifest moved next to another backup's name
+    # (an old backup replayed as a new one) does not count (None: a manifest from before it was recorded)
+    file: str | None = None
 
 
 def manifest_path(backup: Path) -> Path:
@@ -76,6 +79,7 @@ def take_backup(server: Server, backup: Path) -> BackupManifest:
         tables=tables,
         modules=modules,
         server_version=version,
+        file=backup.name,
     )
     os.replace(partial, backup)
     _write_json(manifest_path(backup), manifest.model_dump(mode="json"))

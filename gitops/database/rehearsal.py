@@ -1,18 +1,26 @@
 """Restore rehearsal: a backup counts only if it was restored and checked. Restore it into a scratch
 database, check tables and row counts against its manifest and Odoo's module states against the manifest
 and the release, measure the restore time (RTO) and the backup's age (RPO), drop the scratch database,
-return the record. A backup whose bytes differ from its manifest's sha256 fails without being restored."""
+return the record. A backup whose manifest's signature does not verify, or whose bytes differ from its
+manifest's sha256, fails without being restored (the signature check is handed in by the caller:
+gitops.supply.blob_signature, a later layer)."""
 
 from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from gitops.database.backups import BackupManifest, file_sha256, read_manifest, restore_backup
+from gitops.database.backups import (
+    BackupManifest,
+    file_sha256,
+    manifest_path,
+    read_manifest,
+    restore_backup,
+)
 from gitops.database.postgres import (
     Server,
     connect,
@@ -42,6 +50,12 @@ class RehearsalRecord:
     modules_checked: int
     problems: list[str] = field(default_factory=list)
     kind: str = RECORD_KIND
+    signature: str = "unchecked"  # of the manifest: verified, failed (exit 3), unchecked (no manifest)
+    manifest_key_id: str | None = None  # the key that signed the manifest
+
+    @property
+    def signature_failed(self) -> bool:
+        return self.signature == "failed"
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -81,24 +95,43 @@ def rehearse(
     *,
     env: str,
     release_modules: Iterable[str] = (),
+    check_signature: Callable[[Path], str],
     now: datetime | None = None,
 ) -> RehearsalRecord:
-    """Rehearse the restore of `backup` on `server` (a scratch database is created and dropped)."""
+    """Rehearse the restore of `backup` on `server` (a scratch database is created and dropped).
+    `check_signature(manifest file)` returns the id of the key that signed it, or raises."""
     started = now or datetime.now(UTC)
     try:
         manifest = read_manifest(backup)
     except GitopsError as exc:
         return _failed(env, backup, started, [exc.message], None)
+    try:
+        key_id = check_signature(manifest_path(backup))
+    except GitopsError as exc:
+        # nothing of an unproven manifest goes on record
+        return replace(_failed(env, backup, started, [exc.message], None), signature="failed")
+    if manifest.file != backup.name:
+        why = (
+            f"{manifest_path(backup).name}: the signed manifest is for {manifest.file!r}, not {backup.name!r}"
+        )
+        return replace(
+            _failed(env, backup, started, [why + " (renamed or replayed)"], None), signature="failed"
+        )
     actual = file_sha256(backup) if backup.is_file() else None
     if actual != manifest.sha256:
         why = "missing" if actual is None else "its sha256 differs from the manifest (corrupted or replaced)"
-        return _failed(env, backup, started, [f"backup file {why}"], manifest)
+        return replace(
+            _failed(env, backup, started, [f"backup file {why}"], manifest),
+            signature="verified",
+            manifest_key_id=key_id,
+        )
     scratch = server.on(f"rehearsal_{secrets.token_hex(6)}")
     create_database(server, scratch.dbname)
     try:
-        return _restore_and_check(
+        found = _restore_and_check(
             scratch, backup, manifest, env=env, started=started, release=set(release_modules)
         )
+        return replace(found, signature="verified", manifest_key_id=key_id)
     finally:
         drop_database(server, scratch.dbname)
 

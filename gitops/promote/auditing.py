@@ -26,8 +26,11 @@ def record_audit(
     now: datetime,
     *,
     fetch_first: bool = True,
+    files: Mapping[str, bytes] | None = None,
 ) -> int | None:
     """Append entries (idempotent by key) to audit/<env>.jsonl on main and push; returns the last seq.
+    `files` (path -> bytes) are written in the same commit, and only when an entry was appended: a re-run
+    whose entries are all on record changes nothing.
     A log whose chain is broken is refused (ConfigError, exit 2): nothing is appended, so nothing that
     follows the audit write (a status, a merge) happens either.
 
@@ -42,7 +45,7 @@ def record_audit(
     def edit(tip: Tip) -> dict[str, bytes]:
         before = tip.read([rel])[rel] or b""
         after, seqs[:] = _appended(before, rel=rel, env=env, actor=actor, entries=entries, now=now, main=main)
-        return {rel: after} if after != before else {}
+        return {**(files or {}), rel: after} if after != before else {}
 
     commit(
         checkout,

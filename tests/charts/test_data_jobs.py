@@ -19,7 +19,9 @@ from tests.fixtures.charts import ENVS, Helm, HelmError, Renderer
 from tests.fixtures.configrepo import copy_examples
 
 pytestmark = pytest.mark.helm
-SECRET_ENV = {"PGUSER", "PGPASSWORD", "SOURCE_PGUSER", "SOURCE_PGPASSWORD", "ODOO_GITOPS_MASKING_SALT"}
+SECRET_ENV = {
+    "PGUSER", "PGPASSWORD", "SOURCE_PGUSER", "SOURCE_PGPASSWORD", "ODOO_GITOPS_MASKING_SALT", "GITHUB_TOKEN",
+}  # fmt: skip
 DATA_LABEL = "odoo-gitops.io/data-job"
 
 
@@ -116,8 +118,14 @@ def test_rehearsal_runs_from_the_pinned_tool_image_inside_the_network_policy(
     (container,) = pod["spec"]["containers"]
     values = env_case.values()
     assert container["image"] == f"{values['toolImage']['repository']}@{values['toolImage']['digest']}"
-    assert set(_secret_refs(container).values()) == {values["database"]["existingSecret"]}
+    token = values["rehearsal"]["configRepo"]["tokenSecret"]["name"]
+    assert set(_secret_refs(container).values()) == {values["database"]["existingSecret"], token}
+    assert _secret_refs(container)["GITHUB_TOKEN"] == token  # the forge token only by Secret reference
     assert container["command"] == ["odoo-gitops", "backup", "verify"]
+    assert container["args"] == rehearsal_args(env_case.env, "/backup/latest", CONFIG_URL)
+    env = {e["name"]: e for e in container["env"]}
+    assert env["JOB_NAME"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.labels['job-name']"}}
+    assert {"GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL", "HOME"} <= set(env)
     (policy,) = by_kind(objects, "NetworkPolicy")
     assert _policy_selects(policy, pod)
     assert policy["spec"]["policyTypes"] == ["Ingress", "Egress"] and policy["spec"]["ingress"] == []
@@ -125,7 +133,10 @@ def test_rehearsal_runs_from_the_pinned_tool_image_inside_the_network_policy(
     assert egress[0]["to"] == values["dataJobs"]["networkPolicy"]["databases"]
     assert egress[0]["ports"] == [{"protocol": "TCP", "port": 5432}]
     assert [p["port"] for p in egress[-1]["ports"]] == [53, 53]  # DNS, and nothing else
-    assert len(egress) == 2  # no backup store peers: the backups are on a PVC
+    # the config repository's git server (the record is pushed there); no backup store peers (a PVC)
+    assert egress[1]["to"] == values["dataJobs"]["networkPolicy"]["configRepo"]
+    assert egress[1]["ports"] == [{"protocol": "TCP", "port": 443}]
+    assert len(egress) == 3
     # the policy selects only the data Jobs, never the Odoo pods
     for deployment in by_kind(objects, "Deployment"):
         assert not _policy_selects(policy, deployment["spec"]["template"])
@@ -144,6 +155,11 @@ def test_dev_has_no_data_jobs(rendered: Renderer) -> None:
         ({"toolImage": {"repository": "ghcr.io/acme/odoo-gitops:latest", "digest": ""}}, "toolImage"),
         ({"refresh": {"enabled": True, "id": "Bad id"}}, "refresh"),
         ({"rehearsal": {"enabled": True, "command": []}}, "rehearsal"),
+        ({"rehearsal": {"env": ""}}, "rehearsal.env is required"),
+        ({"rehearsal": {"configRepo": {"url": ""}}}, "rehearsal.configRepo.url is required"),
+        ({"rehearsal": {"configRepo": {"tokenSecret": {"name": ""}}}}, "tokenSecret.name is required"),
+        ({"rehearsal": {"configRepo": {"url": "https://x:ghp_secret@github.com/a/b"}}}, "rehearsal"),
+        ({"dataJobs": {"networkPolicy": {"configRepo": []}}}, "networkPolicy.configRepo is required"),
         ({"dataJobs": {"networkPolicy": {"databases": [{"ipBlock": {}}]}}}, "dataJobs"),
     ],
 )
@@ -155,6 +171,18 @@ def test_bad_data_job_values_are_refused(
     with pytest.raises(HelmError) as caught:
         helm.template(values_files=[ENVS / "staging" / "values.yaml", extra], namespace="odoo-staging")
     assert needle in caught.value.stderr
+
+
+CONFIG_URL = "https://github.com/acme/odoo-config.git"
+
+
+def rehearsal_args(env: str, backup: str, config_repo: str, *, job: str = "$(JOB_NAME)") -> list[str]:
+    """The arguments the rehearsal CronJob passes to `odoo-gitops backup verify` (tests/database runs them
+    against PostgreSQL and a config repository, then asks the rehearsal gate)."""
+    return [
+        env, "--backup", backup, "--config-repo", config_repo, "--dsn-env", "ODOO_GITOPS_DATABASE_URL",
+        "--commit", "--run-id", job, "--forge", "github", "--actor", "odoo-gitops-rehearsal", "--json",
+    ]  # fmt: skip
 
 
 def refresh_args(target: str, backup: str) -> list[str]:

@@ -16,13 +16,15 @@ from gitops.database.backups import BackupManifest, file_sha256, manifest_path
 from tests.database.helpers import REPO
 from tests.fixtures.configrepo import copy_examples
 from tests.fixtures.postgres import PgCluster
+from tests.fixtures.supply import PASSWORD, make_keys
 
 
 @pytest.fixture(scope="module")
 def prod_backup(
     postgres: PgCluster, odoo_template: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Path]:
-    """One backup (made by `backup create`) of a copy of the Odoo database that runs prod's release."""
+    """One backup (made by `backup create --key`) of a copy of the Odoo database that runs prod's release;
+    the key pair is in the backup's folder, keys/cosign.{key,pub}."""
     backup = tmp_path_factory.mktemp("prod-backup") / "prod.dump"
     source = postgres.create_database("rehearsal_source", template=odoo_template)
     try:
@@ -30,8 +32,10 @@ def prod_backup(
             for name in _release_modules():
                 conn.execute("INSERT INTO ir_module_module (name, state) VALUES (%s, 'installed')", (name,))
         with pytest.MonkeyPatch.context() as patch:
+            keys = make_keys(backup.parent / "keys", patch)
             patch.setenv("ODOO_GITOPS_DATABASE_URL", postgres.dsn(source))
-            assert main(["backup", "create", "prod", "--backup", str(backup)]) == 0
+            argv = ["backup", "create", "prod", "--backup", str(backup), "--key", str(keys.private)]
+            assert main(argv) == 0
         yield backup
     finally:
         postgres.drop_database(source)
@@ -41,13 +45,22 @@ def prod_backup(
 def backed_up(
     prod_backup: Path, postgres: PgCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
-    """This test's copy of the backup and its manifest, and of the example config repository."""
+    """This test's copy of the backup, its manifest and signature, and of the example config repository
+    (whose keys/cosign.pub, prod's signing key, is the one that signed the manifest)."""
     backup = tmp_path / prod_backup.name
-    shutil.copyfile(prod_backup, backup)
-    shutil.copyfile(manifest_path(prod_backup), manifest_path(backup))
+    copy_backup(prod_backup, backup)
     copy_examples(tmp_path / "examples")
+    shutil.copyfile(prod_backup.parent / "keys" / "cosign.pub", tmp_path / "examples" / "keys" / "cosign.pub")
+    monkeypatch.setenv("COSIGN_PASSWORD", PASSWORD)
     monkeypatch.setenv("ODOO_GITOPS_DATABASE_URL", postgres.dsn("postgres"))
     return backup
+
+
+def copy_backup(source: Path, dest: Path) -> Path:
+    """A backup with its manifest and the manifest's signature."""
+    for suffix in ("", ".manifest.json", ".manifest.json.sig"):
+        shutil.copyfile(source.with_name(source.name + suffix), dest.with_name(dest.name + suffix))
+    return dest
 
 
 def _release_modules() -> list[str]:
@@ -94,7 +107,7 @@ def test_a_corrupted_backup_fails_without_being_restored(
     assert recorded["passed"] is False and recorded["rto_seconds"] is None
 
 
-def test_a_truncated_backup_with_a_forged_manifest_fails_the_restore(
+def test_a_truncated_backup_with_a_forged_manifest_is_refused_by_the_signature(
     postgres: PgCluster, backed_up: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     backed_up.write_bytes(backed_up.read_bytes()[: backed_up.stat().st_size * 2 // 3])
@@ -103,9 +116,10 @@ def test_a_truncated_backup_with_a_forged_manifest_fails_the_restore(
     path.write_text(json.dumps(forged))
     before = postgres.databases()
     code, result = _verify(tmp_path, backed_up, capsys)
-    assert code == 4 and result["passed"] is False
-    problems = [str(p) for p in result["problems"]]  # type: ignore[attr-defined]
-    assert any("restore failed" in p or "rows restored" in p for p in problems), problems
+    assert code == 3 and result["passed"] is False and result["signature"] == "failed"
+    why = "prod.dump.manifest.json: the backup manifest's signature does not verify"
+    assert why in str(result["problems"])
+    assert result["backup_sha256"] is None and result["rpo_seconds"] is None  # nothing of it on record
     assert postgres.databases() == before
 
 
