@@ -126,7 +126,8 @@ def has_drift(release: ReleaseRecord | None, image: str | None, verification: Ve
     if image is None or verification is None or verification.digest is None:
         return True
     digest = image.rpartition("@")[2]
-    accepted = {digest, *(release.accepted_digests if release else ())}
+    # the platform manifests of the environment's image, never of a tenant's own release
+    accepted = {digest, *(release.accepted_digests if release and image == release.image else ())}
     return verification.digest not in accepted
 
 

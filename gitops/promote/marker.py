@@ -52,7 +52,10 @@ def parse_marker(body: str | None) -> PromotionMarker | None:
     if not match:
         return None
     try:
-        data: dict[str, Any] = json.loads(base64.b64decode(match.group(1), validate=True))
+        data: Any = json.loads(base64.b64decode(match.group(1), validate=True))
+        # anyone may edit the body: a block that is not an object (or whose bindings are not) is foreign
+        if not isinstance(data, dict) or not isinstance(data.get("bindings", {}), dict):
+            return None
         data["tenants"] = tuple(data.get("tenants") or ())
         return PromotionMarker(**data)
     except (binascii.Error, ValueError, TypeError):

@@ -48,8 +48,8 @@ def plan_targets(env: EnvConfig, release: ReleaseRecord, *, tenants: tuple[str, 
     """One Target per tenant (multi-tenant) or one for the environment.
 
     A tenant's release entry (release.yaml `tenants:`) overrides the image when tenants run different
-    releases (waves). Accepted digests are the release digest plus `accepted_digests` (the index's
-    platform manifests, as pulled on each node).
+    releases (waves). Accepted digests are the release digest plus, for a target on the environment's
+    image, `accepted_digests` (the index's platform manifests, as pulled on each node).
     """
     resource = registry.named(env.reconcile.kind).RESOURCE
     names: list[str | None] = list(tenants or env.enabled_tenants()) if env.reconcile.per_tenant else [None]
@@ -57,6 +57,9 @@ def plan_targets(env: EnvConfig, release: ReleaseRecord, *, tenants: tuple[str, 
     for tenant in names:
         image = release.tenants[tenant].image if tenant and tenant in release.tenants else release.image
         repository, _, digest = image.partition("@")
+        # `accepted_digests` are the platform manifests of the environment's image: they prove nothing for a
+        # tenant on another release (a canary still running the old image would pass as verified)
+        platforms = release.accepted_digests if image == release.image else ()
         targets.append(
             Target(
                 tenant=tenant,
@@ -67,7 +70,7 @@ def plan_targets(env: EnvConfig, release: ReleaseRecord, *, tenants: tuple[str, 
                 default_namespace=env.namespace,
                 repository=repository,
                 digest=digest,
-                accepted_digests=frozenset({digest, *release.accepted_digests}),
+                accepted_digests=frozenset({digest, *platforms}),
                 source=env.reconcile.source,
                 chart_version=None,
             )

@@ -73,6 +73,9 @@ def test_drift_compares_mains_digest_with_the_verified_one() -> None:
     assert has_drift(rel, rel.image, no_digest) is True  # a verification without digest proves nothing
     multi = record("a", accepted_digests=[digest("platform")])
     assert has_drift(multi, multi.image, verification("platform")) is False  # a multi-arch platform digest
+    canary = record("b")
+    # a tenant on its own release: the env's platform digest (of the env's image) proves nothing for it
+    assert has_drift(multi, canary.image, verification("platform")) is True
 
 
 def test_soak_left_counts_from_the_verification() -> None:

@@ -1,10 +1,12 @@
-"""`rollback ENV [--tenants a,b | --wave NAME]`: scoped rollbacks, and an unknown schema said as unknown.
-Real git config repo, local forge, through the CLI."""
+"""`rollback ENV [--tenants a,b | --wave NAME]` (gitops/promote/rollback.py): scoped rollbacks, and an unknown
+schema said as unknown, through the CLI on a real git config repo and the local forge; which tenants a scope
+names (rollback_tenants), by value."""
 
 from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,9 +14,14 @@ import yaml
 
 from gitops.audit import read_entries
 from gitops.cli.main import main
+from gitops.config.loader import ConfigRepo, load_config
 from gitops.config.models import ReleaseRecord, ReleaseRef
+from gitops.errors import UsageError
 from gitops.promote.edit import render_release
+from gitops.promote.promotion import PromoteOptions
+from gitops.promote.rollback import rollback_tenants
 from gitops.promote.service import schema_changed
+from gitops.promote.waves import _explicit_wave
 from tests.fixtures.configrepo import git
 from tests.fixtures.promote import NOW, Stage, release_data
 
@@ -276,3 +283,52 @@ def test_a_whole_rollback_past_a_canary_fails_closed(
         "schema release.yaml does not record); treated as a schema change (fail closed): re-run with "
         "--with-db-restore to restore a database backup"
     ]
+
+
+# ---------------------------------------------------------------- rollback_tenants, by value
+
+
+@pytest.fixture(scope="module")
+def examples() -> ConfigRepo:
+    return load_config(Path(__file__).resolve().parents[2])
+
+
+def scope(repo: ConfigRepo, env: str, **chosen: Any) -> tuple[str | None, tuple[str, ...]]:
+    options = PromoteOptions(remote="unused", workdir=Path("unused"), actor="ci-bot", **chosen)
+    return rollback_tenants(repo, repo.env(env), options)
+
+
+def test_no_scope_is_the_whole_environment(examples: ConfigRepo) -> None:
+    assert scope(examples, "prod") == (None, ())
+    assert scope(examples, "staging") == (None, ())
+
+
+def test_a_wave_is_rolled_back_with_the_tenants_the_pipeline_gives_it(examples: ConfigRepo) -> None:
+    assert scope(examples, "prod", wave="canary") == ("canary", ("acme-build",))
+    wave, tenants = scope(examples, "prod", wave="rest")
+    assert wave == "rest"
+    assert sorted(tenants) == ["globex-consult", "initech-services", "northwind-civil"]
+
+
+def test_named_tenants_are_one_explicit_wave_whatever_their_order(examples: ConfigRepo) -> None:
+    one = scope(examples, "prod", tenants=("initech-services", "acme-build", "acme-build"))
+    assert one == (_explicit_wave(["acme-build", "initech-services"]), ("acme-build", "initech-services"))
+    assert scope(examples, "prod", tenants=("acme-build", "initech-services")) == one
+    assert scope(examples, "prod", tenants=("acme-build",))[0] != one[0]
+
+
+@pytest.mark.parametrize(
+    ("env", "chosen", "message"),
+    [
+        ("prod", {"tenants": ("acme-build", "wayne")}, "--tenants: wayne not enabled tenants of 'prod'"),
+        ("prod", {"wave": "late"}, "--wave 'late': no such wave for 'prod'"),
+        ("staging", {"tenants": ("acme-build",)}, "--tenants/--wave: 'staging' has no enabled tenants"),
+        ("staging", {"wave": "canary"}, "--tenants/--wave: 'staging' has no enabled tenants"),
+    ],
+)
+def test_a_scope_the_environment_does_not_have_is_a_usage_error(
+    examples: ConfigRepo, env: str, chosen: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(UsageError) as caught:
+        scope(examples, env, **chosen)
+    assert caught.value.message == message

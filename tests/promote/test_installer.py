@@ -1,0 +1,161 @@
+"""gitops/promote/installer.py: the machinery promote and rollback share, against a real git config repository
+and the local forge: the context a run opens (clone, promotion heads, window verdict in the background),
+what it does for an install (nothing when the target runs it already; one branch, one PR, one audit entry;
+nothing new on a re-run) and the commit it pushes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from gitops.audit import AuditEntry, read_entries
+from gitops.config.loader import load_config
+from gitops.config.models import ReleaseRecord
+from gitops.forge.protocol import ForgeSettings
+from gitops.forge.registry import forge_factory
+from gitops.promote.installer import (
+    PromotionContext,
+    _commit_message,
+    in_background,
+    install_release,
+    open_context,
+    window_verdict,
+)
+from gitops.promote.promotion import Install, PromoteOptions, Seams, branch_name
+from gitops.promote.stage_seams import RegistrySupplyChecks, SchemaDiff, engine_window_check
+from tests.fixtures.configrepo import git
+from tests.fixtures.promote import CLOSED, NOW, Stage, release_data
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def install(version: str = "1.6.0", **overrides: object) -> Install:
+    record = ReleaseRecord.model_validate(release_data(version))
+    base = Install(
+        kind="promotion", source="dev", target="staging", image=record.image, version=version,
+        source_commit=record.source_commit, modules=dict(record.modules),
+        schema=SchemaDiff(computed=True, change_class="normal", destructive=False,
+                          fingerprint=record.schema_fingerprint),
+        wave=None, tenants=(), completes_env=True, changes=(),
+    )  # fmt: skip
+    return replace(base, **overrides)  # type: ignore[arg-type]
+
+
+def context(stage: Stage, tmp_path: Path, name: str) -> PromotionContext:
+    remote = str(stage.repo.remote)
+    seams = Seams(
+        forge=forge_factory(ForgeSettings(kind="local", actor="ci-bot"), remote),
+        supply=RegistrySupplyChecks(),
+        window_check=engine_window_check,
+    )
+    options = PromoteOptions(remote=remote, workdir=tmp_path / name, actor="ci-bot", now=NOW)
+    return open_context(options, seams, "staging")
+
+
+def promotion_runs(stage: Stage) -> list[AuditEntry]:
+    stage.pull()
+    return [e for e in read_entries(stage.repo.work / "audit" / "staging.jsonl") if e.kind == "promotion"]
+
+
+@pytest.fixture
+def ctx(stage: Stage, tmp_path: Path) -> Iterator[PromotionContext]:
+    yield context(stage, tmp_path, "run1")
+
+
+# ---------------------------------------------------------------- pure parts
+
+
+def test_the_commit_message_says_what_and_carries_the_trailers() -> None:
+    message, trailers = _commit_message(install())
+    assert message == "Promote staging to 1.6.0"
+    assert trailers == {
+        "Promoted-From": "dev",
+        "Image-Digest": install().image.partition("@")[2],
+        "Change-Class": "normal",
+    }
+    destructive = replace(install().schema, destructive=True)
+    wave = install(kind="rollback", wave="canary", schema=destructive)
+    message, trailers = _commit_message(wave)
+    assert message == "Roll back staging to 1.6.0 (canary)"
+    assert trailers["Change-Class"] == "normal destructive"
+
+
+def test_background_work_returns_its_value_or_raises_its_error_to_the_waiter() -> None:
+    assert in_background(lambda: 41 + 1)() == 42
+
+    def fail() -> int:
+        raise ValueError("boom")
+
+    wait = in_background(fail)
+    with pytest.raises(ValueError, match="boom"):
+        wait()
+
+
+def test_the_window_is_checked_only_where_the_stage_gates_on_it() -> None:
+    repo = load_config(REPO)
+    assert window_verdict(repo, "dev", NOW, engine_window_check) is None  # dev: no window gate
+    at_now = window_verdict(repo, "prod", NOW, engine_window_check)
+    assert at_now is not None and at_now.open is True
+    frozen = window_verdict(repo, "prod", CLOSED, engine_window_check)
+    assert frozen is not None and frozen.open is False
+    assert frozen.blocked_by  # says which window
+
+
+# ---------------------------------------------------------------- against git and the local forge
+
+
+def test_a_run_opens_on_a_clone_of_main_with_the_remotes_promotion_heads(
+    stage: Stage, ctx: PromotionContext
+) -> None:
+    assert ctx.repo.env("staging").release is not None
+    assert ctx.repo.env("staging").release.version == "1.5.0"  # type: ignore[union-attr]
+    assert ctx.promotion_heads() == {}
+    assert ctx.now == NOW
+    window = ctx.window()
+    assert window is not None and window.open is True
+    git(stage.repo.work, "push", "-q", "origin", "HEAD:refs/heads/promote/staging/x")
+    git(stage.repo.work, "push", "-q", "origin", "HEAD:refs/heads/feature/y")
+    later = context(stage, ctx.options.workdir.parent, "run2")
+    assert set(later.promotion_heads()) == {"promote/staging/x"}
+
+
+def test_what_the_target_runs_already_is_not_pushed(stage: Stage, ctx: PromotionContext) -> None:
+    before = git(stage.repo.remote, "for-each-ref", "--format=%(refname)")
+    result = install_release(ctx, install("1.5.0"))
+    assert result.action == "up-to-date"
+    assert result.notes == ("staging already runs 1.5.0; nothing to do",)
+    assert (result.branch, result.pull, result.audit_seq, result.pushed) == (None, None, None, False)
+    assert git(stage.repo.remote, "for-each-ref", "--format=%(refname)") == before
+
+
+def test_an_install_is_one_branch_one_pr_and_one_audit_entry_and_a_rerun_adds_none(
+    stage: Stage, ctx: PromotionContext, tmp_path: Path
+) -> None:
+    wanted = install()
+    result = install_release(ctx, wanted)
+    branch = branch_name("promotion", "staging", "1.6.0", wanted.image, None)
+    assert (result.action, result.branch, result.pushed) == ("created", branch, True)
+    assert result.pull is not None and result.pull.head == branch
+    assert result.head_sha == git(stage.repo.remote, "rev-parse", branch)
+    message = git(stage.repo.remote, "log", "-1", "--format=%B", branch)
+    assert message.startswith("Promote staging to 1.6.0")
+    assert "Promoted-From: dev" in message
+    assert git(stage.repo.remote, "diff", "--name-only", f"main...{branch}").split() == [
+        "envs/staging/release.yaml",
+        "envs/staging/values.yaml",
+    ]
+    values = git(stage.repo.remote, "show", f"{branch}:envs/staging/values.yaml")
+    assert wanted.image.partition("@")[2] in values
+    main = git(stage.repo.remote, "show", "main:envs/staging/release.yaml")
+    assert "version: 1.5.0" in main  # main is untouched until the merge
+    assert [(e.seq, e.data["branch"], e.data["content_hash"]) for e in promotion_runs(stage)] == [
+        (result.audit_seq, branch, result.content_hash)
+    ]
+
+    again = install_release(context(stage, tmp_path, "run2"), wanted)
+    assert (again.action, again.pushed, again.head_sha) == ("unchanged", False, result.head_sha)
+    assert again.pull is not None and again.pull.number == result.pull.number
+    assert len(promotion_runs(stage)) == 1
