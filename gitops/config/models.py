@@ -119,6 +119,16 @@ class GatePolicy(Strict):
     reviewers: tuple[StrictStr, ...] = ()
     approval_ttl: Duration | None = None
 
+    def rule(self, name: Literal["standard", "normal", "destructive"]) -> ApprovalRule | None:
+        """The rule a change of class `name` is governed by. A class without a rule of its own falls to the
+        nearest STRICTER rule that is defined (standard → normal → destructive), and only then to a laxer one,
+        so leaving `destructive:` out never lets a schema-destroying change through with no approval (fail
+        closed); None only when the policy defines no rule at all."""
+        order = {"standard": ("standard", "normal", "destructive"),
+                 "normal": ("normal", "destructive", "standard"),
+                 "destructive": ("destructive", "normal", "standard")}[name]  # fmt: skip
+        return next((self.approvals[n] for n in order if n in self.approvals), None)
+
     @model_validator(mode="after")
     def _teams_exist(self) -> GatePolicy:
         rules = list(self.approvals.values()) + ([self.emergency.approvals] if self.emergency else [])

@@ -56,7 +56,7 @@ def active_rule(evidence: Evidence) -> tuple[RuleName, ApprovalRule]:
     if evidence.emergency is not None and policy.emergency is not None:
         return "emergency", policy.emergency.approvals
     name = rule_name(evidence.change_class, evidence.destructive)
-    return name, policy.approvals.get(name, ApprovalRule(count=0))
+    return name, policy.rule(name) or ApprovalRule(count=0)
 
 
 def outsider(review: Review) -> bool:
@@ -133,7 +133,7 @@ def backup_required(evidence: Evidence) -> bool:
     if evidence.lifecycle is not None:
         return False
     name = rule_name(evidence.change_class, evidence.destructive)
-    rule = evidence.policy.approvals.get(name)
+    rule = evidence.policy.rule(name)
     return bool(rule and rule.require_backup)
 
 

@@ -74,7 +74,7 @@ class ChangeResult:
 
 def approval_text(policy: GatePolicy, rule: str) -> str:
     """What the environment's gate policy asks before this change merges."""
-    found = policy.approvals.get(rule)  # type: ignore[call-overload]
+    found = policy.rule(rule)  # type: ignore[arg-type]
     if found is None or found.count == 0:
         return f"no approval required by the `{rule}` rule of the environment's gate policy"
     sources = ", ".join(found.from_) or "anyone"

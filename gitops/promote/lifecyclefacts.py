@@ -175,7 +175,7 @@ def lifecycle_change(repo: ConfigRepo, kind: str, env: str) -> LifecycleChange:
     if config is None or change not in {"refresh", "expire"}:
         return LifecycleChange(change=change, env=env)
     if change == "refresh":
-        rule = config.gate_policy.approvals.get("destructive")
+        rule = config.gate_policy.rule("destructive")
         needed = config.recovery is not None or bool(rule and rule.require_backup)
         why = f"a refresh overwrites {env!r}'s database: its backup policy asks for a rehearsed backup first"
         return LifecycleChange(change=change, env=env, backup_required=needed, backup_why=why)

@@ -59,7 +59,7 @@ def required_approvals(target: EnvBundle, change_class: str | None, destructive:
     key: Literal["standard", "normal", "destructive"] = (
         "destructive" if destructive else "standard" if change_class == "standard" else "normal"
     )
-    rule = policy.approvals.get(key)
+    rule = policy.rule(key)
     if rule is None:
         return {"rule": key, "count": 0, "from": [], "require_backup": False}
     return {"rule": key, "count": rule.count, "from": list(rule.from_), "require_backup": rule.require_backup}

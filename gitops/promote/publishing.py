@@ -41,7 +41,7 @@ def approval_text(target: EnvBundle, install: Install) -> tuple[str, bool]:
     """The approvals the PR needs, in words; and whether the change advisory board must approve."""
     policy = target.config.gate_policy
     name = rule_name(install.schema.change_class, install.schema.destructive)
-    rule = policy.approvals.get(name)
+    rule = policy.rule(name)
     count = rule.count if rule else 0
     sources = rule.from_ if rule else ()
     cab = name != "standard" and count > 0

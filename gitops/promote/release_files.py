@@ -76,9 +76,7 @@ def new_release_data(current: ReleaseRecord | None, install: Install, run: RunSt
 
 def chart_release(target: EnvBundle, install: Install) -> ChartRelease:
     """The `release:` block the chart's hooks read: which modules to update, and whether to back up first."""
-    rule = target.config.gate_policy.approvals.get(
-        rule_name(install.schema.change_class, install.schema.destructive)
-    )
+    rule = target.config.gate_policy.rule(rule_name(install.schema.change_class, install.schema.destructive))
     schema_change = install.schema.change_class != "standard" or install.schema.destructive
     return ChartRelease(
         version=install.version,

@@ -274,3 +274,33 @@ def test_outsiders_neither_count_nor_block_under_an_empty_from(
 def test_a_listed_reviewer_counts_whatever_the_forge_says_about_access() -> None:
     reviews = (replace(approve(1, "cab-ines"), outsider=True), approve(2, "cab-jonas"))
     assert evaluate_gate(gate(reviews=reviews)).state == "success"
+
+
+@pytest.mark.parametrize(
+    ("defined", "change_class", "destructive", "needs", "backup"),
+    [
+        # no `destructive:` rule: a destructive change is governed by `normal`, never by nothing
+        ({"normal": ApprovalRule(count=2, **{"from": ("cab",)})}, "normal", True, 2, False),
+        # only `destructive:` defined: a standard change gets the stricter rule, not zero approvals
+        ({"destructive": ApprovalRule(count=2, require_backup=True, **{"from": ("cab",)})}, "standard", False,
+         2, True),
+        # standard falls to normal before destructive
+        ({"normal": ApprovalRule(count=2, **{"from": ("cab",)}),
+          "destructive": ApprovalRule(count=3, **{"from": ("cab",)})}, "standard", False, 2, False),
+    ],
+)  # fmt: skip
+def test_a_class_without_a_rule_of_its_own_falls_to_the_nearest_stricter_one(
+    defined: dict[str, ApprovalRule], change_class: str, destructive: bool, needs: int, backup: bool
+) -> None:
+    policy = GatePolicy(teams=POLICY.teams, approvals=defined)  # type: ignore[arg-type]
+    one = gate(policy=policy, change_class=change_class, destructive=destructive,
+               reviews=(approve(1, "cab-ines"),))  # fmt: skip
+    verdict = evaluate_gate(one, gates=("approvals",))
+    assert verdict.state == "pending"
+    assert f"1/{needs} approvals" in verdict.description
+    three = (approve(1, "cab-ines"), approve(2, "cab-jonas"), approve(3, "cab-kofi"))
+    both = gate(policy=policy, change_class=change_class, destructive=destructive, backup_recorded=True,
+                reviews=three)  # fmt: skip
+    assert evaluate_gate(both, gates=("approvals",)).state == "success"
+    unbacked = replace(both, backup_recorded=False)
+    assert evaluate_gate(unbacked, gates=("approvals",)).state == ("pending" if backup else "success")
