@@ -25,8 +25,7 @@ _MODULES = (
 )
 GATES: dict[str, Gate] = {gate.name: gate for gate in _MODULES}
 # gates only lifecycle PRs run (gitops.promote.lifecyclefacts.LIFECYCLE_GATES): a stage cannot list them
-_LIFECYCLE_ONLY = (lifecycle_backup.GATE,)
-_RUNNABLE: dict[str, Gate] = {**GATES, **{g.name: g for g in _LIFECYCLE_ONLY}}
+LIFECYCLE_ONLY: dict[str, Gate] = {g.name: g for g in (lifecycle_backup.GATE,)}
 
 
 def stage_gates(repo: ConfigRepo, env: str) -> tuple[str, ...]:
@@ -58,10 +57,10 @@ def stage_gates(repo: ConfigRepo, env: str) -> tuple[str, ...]:
 
 
 def gate(name: str) -> Gate:
-    try:
-        return _RUNNABLE[name]
-    except KeyError:
-        raise KeyError(f"unknown gate {name!r} (known: {', '.join(sorted(GATES))})") from None
+    found = GATES.get(name) or LIFECYCLE_ONLY.get(name)  # read at call time: a registered line counts at once
+    if found is not None:
+        return found
+    raise KeyError(f"unknown gate {name!r} (known: {', '.join(sorted(GATES))})")
 
 
 def run_gates(names: Sequence[str], evidence: Evidence) -> list[GateResult]:
