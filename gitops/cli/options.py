@@ -45,7 +45,9 @@ def _default(value: Any) -> Any:
         return value.value
     if isinstance(value, Path):
         return str(value)
-    if isinstance(value, set | frozenset | tuple):
+    if isinstance(value, set | frozenset):  # sorted: the same facts give the same JSON on every run
+        return sorted(value, key=lambda item: json.dumps(item, default=_default, sort_keys=True))
+    if isinstance(value, tuple):
         return list(value)
     raise TypeError(f"cannot serialise {type(value).__name__}")
 

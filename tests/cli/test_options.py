@@ -39,6 +39,13 @@ def test_the_projects_values_become_one_json_document() -> None:
         to_json({"x": object()})
 
 
+def test_sets_are_written_sorted_so_the_same_facts_give_the_same_json() -> None:
+    names = {"zeta", "alpha", "mu", "beta", "omega", "kappa"}
+    assert json.loads(to_json({"envs": names, "frozen": frozenset({3, 1, 2})})) == {
+        "envs": ["alpha", "beta", "kappa", "mu", "omega", "zeta"], "frozen": [1, 2, 3],
+    }  # fmt: skip
+
+
 def test_every_string_in_the_document_is_redacted_keys_and_nesting_included() -> None:
     register_secret(SECRET)
     document = to_json({"message": f"token {SECRET}", "nested": [{"url": f"https://u:{SECRET}@h/"}]})
