@@ -57,9 +57,11 @@ def _from_entry(entry: dict[str, object], where: str) -> Credentials | None:
     auth = entry.get("auth")
     if isinstance(auth, str) and auth:
         try:
-            user, _, password = base64.b64decode(auth).decode().partition(":")
+            user, colon, password = base64.b64decode(auth, validate=True).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
-            raise UsageError(f"{where}: the 'auth' entry is not base64 of user:password") from None
+            colon = ""
+        if not colon or not user:
+            raise UsageError(f"{where}: the 'auth' entry is not base64 of user:password")
         return Credentials(user, password)
     name, secret = entry.get("username"), entry.get("password")
     if isinstance(name, str) and isinstance(secret, str):

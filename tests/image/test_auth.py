@@ -82,6 +82,10 @@ def test_no_docker_config_is_anonymous(docker_config: Path) -> None:
         ("{not json", "not a readable docker config JSON file"),
         ('["a list"]', "not a readable docker config JSON file"),
         (json.dumps({"auths": {"reg.example.com": {"auth": "abc"}}}), "the 'auth' entry is not base64"),
+        (json.dumps({"auths": {"reg.example.com": {"auth": "***"}}}), "the 'auth' entry is not base64"),
+        # valid base64, but of no user:password pair: never empty credentials sent to a registry
+        (json.dumps({"auths": {"reg.example.com": {"auth": "bm9jb2xvbg=="}}}), "not base64 of user:password"),
+        (json.dumps({"auths": {"reg.example.com": {"auth": "OnB3"}}}), "the 'auth' entry is not base64"),
     ],
 )
 def test_a_broken_docker_config_is_a_usage_error_naming_it(
