@@ -175,9 +175,15 @@ def _export(addons_repo: Path, commit: str, dest: Path) -> Path:
 
 
 def compute_schema_diff(addons_repo: Path, old_commit: str | None, new_commit: str) -> AddonsDiff:
-    """Export both commits of the addons repo and diff them (gitops.addons.diff.diff_addons)."""
+    """Diff both commits of the addons repo from git objects (gitops.addons.commit_diff); a commit holding
+    symbolic links is exported and diffed as directories (gitops.addons.diff.diff_addons)."""
+    from gitops.addons.commit_diff import HasLinks, diff_commits
     from gitops.addons.diff import diff_addons
 
+    try:
+        return diff_commits(addons_repo, old_commit, new_commit)
+    except HasLinks:
+        pass
     with tempfile.TemporaryDirectory(prefix="odoo-gitops-addons-") as tmp:
         new = _export(addons_repo, new_commit, Path(tmp) / "new")
         old = _export(addons_repo, old_commit, Path(tmp) / "old") if old_commit else Path(tmp) / "empty"

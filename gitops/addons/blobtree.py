@@ -1,0 +1,130 @@
+"""One commit of an addons repository held as git objects: the tree listing in memory, blob contents read
+in batches (`git cat-file --batch`) only when a parser or the checksums ask, and kept.
+
+`AddonBlobs` serves one addon directory of it through the `AddonFiles` calls (gitops.addons.files), so the
+manifest, model, migration and checksum code reads git objects exactly as it reads a directory; nothing is
+written to disk. Paths from manifests (`data` files) are resolved like the kernel would in a checkout:
+`.` and `..` step through directories only, and nothing resolves above the repository's root.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from gitops.addons.files import Listing
+from gitops.gitstore.plumbing import TreeEntry
+
+LINK_MODE = b"120000"
+Loader = Callable[[list[bytes]], list[bytes]]
+
+
+def _missing(path: str) -> OSError:
+    return FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
+
+
+class BlobTree:
+    """The files (blob ids), directories (tree ids and listings) and symbolic links of one commit.
+
+    `contents` maps blob id -> bytes and may be shared between the two commits of a diff: a file the
+    commits share is read once."""
+
+    def __init__(self, entries: Iterable[TreeEntry], load: Loader, contents: dict[bytes, bytes]) -> None:
+        self.ids: dict[str, bytes] = {}
+        self.trees: dict[str, bytes] = {"": b""}
+        self.links: set[str] = set()
+        self.dirs: dict[str, Listing] = {"": ([], [])}
+        self._load = load
+        self.contents = contents
+        for entry in entries:
+            parent, _, name = entry.path.rpartition("/")
+            listing = self.dirs.setdefault(parent, ([], []))
+            if entry.type == b"blob":
+                self.ids[entry.path] = entry.oid
+                listing[0].append(name)
+                if entry.mode == LINK_MODE:
+                    self.links.add(entry.path)
+            else:  # a tree, or a submodule's commit (an empty directory in a checkout)
+                self.trees[entry.path] = entry.oid
+                listing[1].append((name, False))
+                self.dirs.setdefault(entry.path, ([], []))
+        for files, subdirs in self.dirs.values():
+            files.sort()
+            subdirs.sort()
+
+    def under(self, prefix: str) -> list[str]:
+        """Every file path below the directory `prefix` ("" is the root)."""
+        if not prefix:
+            return list(self.ids)
+        start = prefix + "/"
+        return [path for path in self.ids if path.startswith(start)]
+
+    def preload(self, paths: Iterable[str]) -> None:
+        """Read the blobs of `paths` that are not read yet: one `cat-file --batch`."""
+        wanted = list(dict.fromkeys(oid for p in paths if (oid := self.ids[p]) not in self.contents))
+        if wanted:
+            self.contents.update(zip(wanted, self._load(wanted), strict=True))
+
+    def read(self, path: str, *, batch: str) -> bytes:
+        """The bytes of the file `path`; when unread, the unread files under `batch` are read with it."""
+        oid = self.ids.get(path)
+        if oid is None:
+            raise (
+                IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+                if path in self.dirs
+                else (_missing(path))
+            )
+        if oid not in self.contents:
+            self.preload([path, *self.under(batch)])
+        return self.contents[oid]
+
+    def locate(self, base: str, name: str) -> str | None:
+        """The path `name` (relative to the directory `base`) names, or None when it cannot exist: an
+        absolute name, a step through something that is not a directory, or above the root."""
+        if name.startswith("/"):
+            return None
+        parts = base.split("/") if base else []
+        for part in name.split("/"):
+            if "/".join(parts) not in self.dirs:
+                return None
+            if part == "..":
+                if not parts:
+                    return None
+                parts.pop()
+            elif part not in ("", "."):
+                parts.append(part)
+        if name.endswith(("/", "/.", "/..")) or name in (".", ".."):
+            return "/".join(parts) if "/".join(parts) in self.dirs else None
+        return "/".join(parts)
+
+
+@dataclass(frozen=True)
+class AddonBlobs:
+    """One addon directory (`prefix` in `tree`) read through the AddonFiles calls; messages name its
+    files under `display` (what a checkout of the commit at that place would show)."""
+
+    tree: BlobTree
+    prefix: str
+    display_path: Path
+
+    def _path(self, relpath: str) -> str:
+        return f"{self.prefix}/{relpath}" if self.prefix and relpath else (self.prefix or relpath)
+
+    def listing(self, reldir: str) -> Listing | None:
+        return self.tree.dirs.get(self._path(reldir))
+
+    def read(self, relpath: str) -> bytes:
+        path = self.tree.locate(self.prefix, relpath)
+        if path is None:
+            raise _missing(self.display(relpath))
+        return self.tree.read(path, batch=self.prefix)
+
+    def is_file(self, relpath: str) -> bool:
+        path = self.tree.locate(self.prefix, relpath)
+        return path is not None and path in self.tree.ids
+
+    def display(self, relpath: str) -> str:
+        return str(self.display_path / relpath) if relpath else str(self.display_path)
