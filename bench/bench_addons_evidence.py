@@ -44,7 +44,7 @@ def git(repo: Path, *args: str) -> str:
 
 def commit_all(repo: Path, message: str) -> str:
     git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", message)
+    git(repo, "-c", "gc.auto=0", "commit", "-q", "-m", message)  # no background gc racing ours
     return git(repo, "rev-parse", "HEAD")
 
 

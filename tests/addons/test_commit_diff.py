@@ -29,7 +29,8 @@ VERSIONS = ("17.0.1.0.0", "17.0.1.1.0", "17.0.2.0.0", "16.0.1.0.0", "1.0")
 MODELS = (
     None,
     "class A(models.Model):\n    _name = 'x.a'\n    name = fields.Char()\n",
-    "class A(models.Model):\n    _name = 'x.a'\n    name = fields.Char(required=True)\n    qty = fields.Integer()\n",
+    "class A(models.Model):\n    _name = 'x.a'\n    name = fields.Char(required=True)\n"
+    "    qty = fields.Integer()\n",
     "class B(models.Model):\n    _inherit = 'x.a'\n    qty = fields.Float()\n    note = fields.Text()\n",
     "class A(models.Model):\n    _name = 'x.a'\n  broken = (\n",
 )
@@ -139,7 +140,8 @@ def test_generated_trees_give_the_same_evidence_from_git_objects_as_from_checkou
 
 def _good(version: str = "17.0.1.0.0", models: str | None = MODELS[1]) -> dict[str, Any]:
     return {"place": "repo_a", "version": version, "depends": ["base"], "data": ["views/v.xml"],
-            "xml": (XML[0], XML[0]), "models": models, "script": None, "extra": {"static/a.js": b"js"}}  # fmt: skip
+            "xml": (XML[0], XML[0]), "models": models, "script": None,
+            "extra": {"static/a.js": b"js"}}  # fmt: skip
 
 
 def test_a_real_change_and_a_first_release(tmp_path: Path) -> None:
