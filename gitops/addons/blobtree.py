@@ -10,6 +10,7 @@ written to disk. Paths from manifests (`data` files) are resolved like the kerne
 from __future__ import annotations
 
 import errno
+import itertools
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -39,28 +40,36 @@ class BlobTree:
         self.dirs: dict[str, Listing] = {"": ([], [])}
         self._load = load
         self.contents = contents
-        for entry in entries:
-            parent, _, name = entry.path.rpartition("/")
-            listing = self.dirs.setdefault(parent, ([], []))
-            if entry.type == b"blob":
-                self.ids[entry.path] = entry.oid
-                listing[0].append(name)
-                if entry.mode == LINK_MODE:
-                    self.links.add(entry.path)
+        self._order: list[str] = []  # file paths in git's order: a directory's files are contiguous
+        self._first: dict[str, int] = {"": 0}  # directory -> index in _order of its first file
+        ids, dirs, order, first = self.ids, self.dirs, self._order, self._first
+        for mode, kind, oid, path in entries:
+            parent, _, name = path.rpartition("/")
+            if kind == b"blob":
+                ids[path] = oid
+                order.append(path)
+                dirs[parent][0].append(name)
+                if mode == LINK_MODE:
+                    self.links.add(path)
             else:  # a tree, or a submodule's commit (an empty directory in a checkout)
-                self.trees[entry.path] = entry.oid
-                listing[1].append((name, False))
-                self.dirs.setdefault(entry.path, ([], []))
-        for files, subdirs in self.dirs.values():
+                self.trees[path] = oid
+                first[path] = len(order)
+                dirs[parent][1].append((name, False))
+                dirs[path] = ([], [])
+        for files, subdirs in dirs.values():
             files.sort()
             subdirs.sort()
 
     def under(self, prefix: str) -> list[str]:
         """Every file path below the directory `prefix` ("" is the root)."""
         if not prefix:
-            return list(self.ids)
-        start = prefix + "/"
-        return [path for path in self.ids if path.startswith(start)]
+            return list(self._order)
+        start, found = prefix + "/", []
+        for path in itertools.islice(self._order, self._first.get(prefix, len(self._order)), None):
+            if not path.startswith(start):
+                break
+            found.append(path)
+        return found
 
     def preload(self, paths: Iterable[str]) -> None:
         """Read the blobs of `paths` that are not read yet: one `cat-file --batch`."""
@@ -127,4 +136,7 @@ class AddonBlobs:
         return path is not None and path in self.tree.ids
 
     def display(self, relpath: str) -> str:
-        return str(self.display_path / relpath) if relpath else str(self.display_path)
+        base = str(self.display_path)
+        if not relpath:
+            return base
+        return relpath if base == "." else f"{base}/{relpath}"  # what Path / relpath gives for walked paths

@@ -16,12 +16,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from gitops.addons.blobtree import AddonBlobs, BlobTree
 from gitops.addons.checksums import DEFAULT_EXCLUDES
 from gitops.addons.diff import AddonsDiff, diff_addon_sets
-from gitops.addons.discovery import _SKIPPED_DIRS, Addon, AddonSet, addon_set, load_addon
-from gitops.addons.manifest import MANIFEST
+from gitops.addons.discovery import _SKIPPED_DIRS, Addon, AddonSet, addon_set, load_addon, manifest_bytes
+from gitops.addons.manifest import MANIFEST, parse_manifest_source
 from gitops.errors import ConfigError, Problem
 from gitops.gitstore import plumbing
 
@@ -77,11 +78,19 @@ def _wanted(tree: BlobTree, dirs: Sequence[str], same: frozenset[str]) -> list[s
     return wanted
 
 
-def _addons(tree: BlobTree, dirs: Sequence[str], display: Path, problems: list[Problem]) -> list[Addon]:
+def _addons(
+    tree: BlobTree, dirs: Sequence[str], display: Path, problems: list[Problem], parsed: dict[Any, Any]
+) -> list[Addon]:
+    """The addons of one commit; `parsed` (shared by both commits) keeps each manifest blob parsed once
+    per name it is shown under: most manifests are the same blob in both commits."""
     found = []
     for prefix in dirs:
         path = display / prefix if prefix else display
-        addon = load_addon(path, problems, AddonBlobs(tree, prefix, path))
+        reader = AddonBlobs(tree, prefix, path)
+        key = (tree.ids[_join(prefix, MANIFEST)], reader.display(MANIFEST))
+        if key not in parsed:
+            parsed[key] = parse_manifest_source(manifest_bytes(reader), key[1])
+        addon = load_addon(path, problems, reader, parsed[key])
         if addon is not None:
             found.append(addon)
     return found
@@ -92,12 +101,13 @@ def _sets(
 ) -> list[AddonSet]:
     problems: list[Problem] = []
     sets: list[AddonSet] = []
+    parsed: dict[Any, Any] = {}
     for tree, dirs, display in sides:
         found: list[Problem] = []
         try:
             sets.append(
                 addon_set(
-                    _addons(tree, dirs, display, found),
+                    _addons(tree, dirs, display, found, parsed),
                     [display],
                     series=series,
                     known_modules=known,

@@ -144,12 +144,24 @@ def _walkable(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-def load_addon(path: Path, problems: list[Problem], reader: AddonFiles | None = None) -> Addon | None:
-    """The addon at `path` (read through `reader` when given), or None with its manifest's problems."""
-    if reader is None:
-        manifest, found = parse_manifest(path / MANIFEST)
-    else:
-        manifest, found = parse_manifest_source(_manifest_bytes(reader), reader.display(MANIFEST))
+ParsedManifest = tuple[Manifest | None, list[Problem]]
+
+
+def load_addon(
+    path: Path,
+    problems: list[Problem],
+    reader: AddonFiles | None = None,
+    parsed: ParsedManifest | None = None,
+) -> Addon | None:
+    """The addon at `path` (read through `reader` when given; `parsed`: its manifest, parsed already), or
+    None with its manifest's problems."""
+    if parsed is None:
+        parsed = (
+            parse_manifest(path / MANIFEST)
+            if reader is None
+            else parse_manifest_source(manifest_bytes(reader), reader.display(MANIFEST))
+        )
+    manifest, found = parsed
     problems.extend(found)
     if manifest is None:
         return None
@@ -162,7 +174,7 @@ def load_addon(path: Path, problems: list[Problem], reader: AddonFiles | None = 
     return None if shape else Addon(name=path.name, path=path, parsed=manifest, reader=reader)
 
 
-def _manifest_bytes(reader: AddonFiles) -> bytes | OSError:
+def manifest_bytes(reader: AddonFiles) -> bytes | OSError:
     try:
         return reader.read(MANIFEST)
     except OSError as exc:

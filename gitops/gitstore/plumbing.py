@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from gitops import proc
 from gitops.errors import ExternalError
@@ -41,8 +41,7 @@ class Repository:
     timeout: float = 300.0
 
 
-@dataclass(frozen=True)
-class TreeEntry:
+class TreeEntry(NamedTuple):
     """One `git ls-tree` line: mode (b"100644", b"120000" for a symbolic link, b"040000"), type (blob,
     tree, commit for a submodule), object id, path."""
 
