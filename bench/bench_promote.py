@@ -43,14 +43,15 @@ from gitops.promote.service import PromoteOptions, Seams, promote  # noqa: E402
 from gitops.promote.stage_seams import RegistrySupplyChecks, engine_window_check  # noqa: E402
 from tests.fixtures.configrepo import copy_examples, git  # noqa: E402
 from tests.fixtures.github import SLUG, start_fake_github  # noqa: E402
-from tests.fixtures.promote import enable_signing, release_data  # noqa: E402
+from tests.fixtures.promote import SupplyDouble, enable_signing, release_data  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_PROMOTE_ROUNDS", "5"))
 TMPFS = Path("/dev/shm") if Path("/dev/shm").is_dir() else None
 
 
-def make_repo(base: Path, tenants: int, world: World) -> Path:
-    """A bare config repo whose prod has `tenants` tenants (one wave) and a verified 1.5.0 in staging."""
+def make_repo(base: Path, tenants: int, world: World | None = None) -> Path:
+    """A bare config repo whose prod has `tenants` tenants (one wave) and a verified 1.5.0 in staging
+    (running `world`'s image, built from its addons repo, when given: the real path)."""
     work, bare = base / "work", base / "remote.git"
     copy_examples(work)
     names = [f"tenant-{i:04d}" for i in range(tenants)]
@@ -70,13 +71,14 @@ def make_repo(base: Path, tenants: int, world: World) -> Path:
         pipeline.read_text().split("    waves:")[0] + "    gates: [window, approvals, scan, signature]\n"
     )
     staging = release_data("1.5.0", verified_at=datetime.now(UTC) - timedelta(days=2))
-    staging |= {"image": world.image, "source_commit": world.new_commit}
+    if world is not None:
+        staging |= {"image": world.image, "source_commit": world.new_commit}
+        prod_release = work / "envs/prod/release.yaml"
+        prod = yaml.safe_load(prod_release.read_text())
+        prod["source_commit"] = world.old_commit
+        prod_release.write_text(render_release(prod))
+        world.configure(work)
     (work / "envs/staging/release.yaml").write_text(render_release(staging))
-    prod_release = work / "envs/prod/release.yaml"
-    prod = yaml.safe_load(prod_release.read_text())
-    prod["source_commit"] = world.old_commit
-    prod_release.write_text(render_release(prod))
-    world.configure(work)
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
     git(work, "init", "-q", "-b", "main")
     git(work, "add", "-A")
@@ -85,21 +87,28 @@ def make_repo(base: Path, tenants: int, world: World) -> Path:
     return bare
 
 
-def run_promote(bare: Path, fake_host: str, tmp: Path, world: World, samples: Samples) -> float:
+def run_promote(
+    bare: Path, fake_host: str, tmp: Path, world: World | None = None, samples: Samples | None = None
+) -> float:
+    """One promotion; the real path with `world` (addons repo, registry), else with the supply double and
+    no addons repo (tests/promote/test_pr_size_at_scale.py counts requests and body size that way)."""
     seams = Seams(
         forge=lambda _c: GitHubForge(SLUG, token="ci-bot-token", base_url=fake_host),
-        supply=RegistrySupplyChecks(),
+        supply=RegistrySupplyChecks() if world else SupplyDouble(),
         window_check=engine_window_check,
     )
-    options = PromoteOptions(remote=str(bare), workdir=tmp, actor="ci-bot", addons_repo=world.addons)
+    addons = world.addons if world else None
+    options = PromoteOptions(remote=str(bare), workdir=tmp, actor="ci-bot", addons_repo=addons)
     with timed_seams() as spent:
         start = time.perf_counter()
         result = promote("staging", "prod", options=options, seams=seams)
         elapsed = time.perf_counter() - start
     assert result.action == "created", result
-    assert result.destructive and result.change_class == "normal", result  # the schema diff ran
-    samples.schema.append(spent["schema"])
-    samples.supply.append(spent["supply"])
+    if world is not None:
+        assert result.destructive and result.change_class == "normal", result  # the schema diff ran
+    if samples is not None:
+        samples.schema.append(spent["schema"])
+        samples.supply.append(spent["supply"])
     return elapsed
 
 
