@@ -23,7 +23,7 @@ from gitops.addons.checksums import DEFAULT_EXCLUDES
 from gitops.addons.diff import AddonsDiff, diff_addon_sets
 from gitops.addons.discovery import _SKIPPED_DIRS, Addon, AddonSet, addon_set, load_addon, manifest_bytes
 from gitops.addons.manifest import MANIFEST, parse_manifest_source
-from gitops.errors import ConfigError, Problem
+from gitops.errors import ConfigError, ExternalError, Problem
 from gitops.gitstore import plumbing
 
 
@@ -144,7 +144,12 @@ def diff_trees(
 
 def commit_tree(repo: plumbing.GitDir, commit: str | None, contents: dict[bytes, bytes]) -> BlobTree:
     """The tree of `commit` in `repo` (None: an empty tree), reading blobs into `contents`."""
-    entries = plumbing.tree_entries(repo, commit) if commit else []
+    try:
+        entries = plumbing.tree_entries(repo, commit) if commit else []
+    except ExternalError as exc:
+        raise ExternalError(
+            f"cannot read commit {commit!r} of the addons repository {repo.root}: {exc}"
+        ) from None
     return BlobTree(entries, lambda ids: plumbing.cat_blobs(repo, ids), contents)
 
 

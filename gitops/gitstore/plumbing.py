@@ -70,7 +70,7 @@ def git(
 def tree_entries(checkout: GitDir, ref: str) -> list[TreeEntry]:
     """Every entry of `ref`'s tree, sub-trees included and listed before their contents: one
     `ls-tree -r -t`. The ids of two sub-trees are equal exactly when everything below them is."""
-    listing = git(checkout, "ls-tree", "-r", "-t", "-z", "--full-tree", ref).stdout
+    listing = git(checkout, "ls-tree", "-r", "-t", "-z", "--full-tree", "--end-of-options", ref).stdout
     entries: list[TreeEntry] = []
     for entry in listing.split(b"\0"):
         meta, _, name = entry.partition(b"\t")

@@ -166,7 +166,7 @@ class SchemaDiff:
 
 def _export(addons_repo: Path, commit: str, dest: Path) -> Path:
     out = proc.run(
-        ["git", "-C", str(addons_repo), "archive", "--format=tar", commit],
+        ["git", "-C", str(addons_repo), "archive", "--format=tar", "--end-of-options", commit],
         env=proc.no_git_env(),
         timeout=300,
         what=f"git archive {commit[:12]} of the addons repository",

@@ -216,5 +216,8 @@ def test_an_unknown_commit_is_an_outside_failure(tmp_path: Path) -> None:
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main")
     first = commit_side(repo, {"alpha": _good()}, "one")
-    with pytest.raises(ExternalError):
-        diff_commits(repo, first, "0" * 40)
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    for commit in ("0" * 40, "--output=leak.tar", "-h"):  # unknown, and options in disguise
+        with pytest.raises(ExternalError, match=f"cannot read commit '{commit}' of the addons repository"):
+            diff_commits(repo, first, commit)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing written
