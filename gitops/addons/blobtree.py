@@ -14,7 +14,7 @@ import itertools
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from gitops.addons.files import Listing
 from gitops.gitstore.plumbing import TreeEntry
@@ -126,7 +126,8 @@ class AddonBlobs:
         return self.tree.dirs.get(self._path(reldir))
 
     def read(self, relpath: str) -> bytes:
-        path = self.tree.locate(self.prefix, relpath)
+        # DirFiles reads `top / relpath`: pathlib drops "." parts, empty parts and a trailing slash first
+        path = self.tree.locate(self.prefix, str(PurePosixPath(relpath)))
         if path is None:
             raise _missing(self.display(relpath))
         return self.tree.read(path, batch=self.prefix)
