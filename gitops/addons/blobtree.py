@@ -37,6 +37,7 @@ class BlobTree:
         self.ids: dict[str, bytes] = {}
         self.trees: dict[str, bytes] = {"": b""}
         self.links: set[str] = set()
+        self.targets: dict[str, str] = {}  # symbolic link -> its target, once `follow_links` read them
         self.dirs: dict[str, Listing] = {"": ([], [])}
         self._load = load
         self.contents = contents
@@ -90,10 +91,36 @@ class BlobTree:
             self.preload([path, *self.under(batch)])
         return self.contents[oid]
 
-    def locate(self, base: str, name: str) -> str | None:
-        """The path `name` (relative to the directory `base`) names, or None when it cannot exist: an
-        absolute name, a step through something that is not a directory, or above the root."""
-        if name.startswith("/"):
+    def follow_links(self) -> bool:
+        """Read the symbolic links and list a link to a directory as a directory flagged as a link (what
+        `os.scandir` reports). False when a link is absolute, dangling, loops or leads above the root:
+        where it points then depends on the machine, so only a checkout can tell."""
+        if not self.links:
+            return True
+        self.preload(self.links)
+        self.targets = {p: self.contents[self.ids[p]].decode("utf-8", "surrogateescape") for p in self.links}
+        resolved = {path: self.resolve(path) for path in self.links}
+        if None in resolved.values() or any(t.startswith("/") for t in self.targets.values()):
+            return False
+        for path, real in resolved.items():
+            if real in self.dirs:
+                parent, _, name = path.rpartition("/")
+                files, subdirs = self.dirs[parent]
+                files.remove(name)
+                subdirs.append((name, True))
+                subdirs.sort()
+        return True
+
+    def resolve(self, path: str) -> str | None:
+        """The real path of `path` (every symbolic link followed), or None when it does not exist."""
+        real = self.locate("", path)
+        return real if real is not None and (real in self.dirs or real in self.ids) else None
+
+    def locate(self, base: str, name: str, hops: int = 0) -> str | None:
+        """The path `name` (relative to the directory `base`) names, symbolic links followed, or None when
+        it cannot exist: an absolute name, a step through something that is not a directory, above the
+        root, or through a dangling or looping link."""
+        if name.startswith("/") or hops > 40:
             return None
         parts = base.split("/") if base else []
         for part in name.split("/"):
@@ -105,9 +132,19 @@ class BlobTree:
                 parts.pop()
             elif part not in ("", "."):
                 parts.append(part)
+                if (joined := "/".join(parts)) in self.targets:
+                    real = self.locate("/".join(parts[:-1]), self.targets[joined], hops + 1)
+                    if real is None or (real not in self.dirs and real not in self.ids):
+                        return None
+                    parts = real.split("/") if real else []
         if name.endswith(("/", "/.", "/..")) or name in (".", ".."):
             return "/".join(parts) if "/".join(parts) in self.dirs else None
         return "/".join(parts)
+
+    def links_under(self, prefix: str) -> list[str]:
+        """The symbolic links stored below the directory `prefix`."""
+        start = prefix + "/" if prefix else ""
+        return sorted(path for path in self.links if path.startswith(start))
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,15 @@ both sides and it is neither hashed nor parsed (unless a changed addon extends i
 manifests of every addon (discovery validates them all) and the files of addons whose tree ids differ are
 read up front, in one batch.
 
-A symbolic link makes the bytes of an addon depend on more than its tree id, and where it points is decided
-by the file system: a commit holding one is reported with `HasLinks`, and the caller diffs checkouts.
+Symbolic links are followed in memory the way the file system follows them in a checkout (relative links
+inside the repository); an addon holding one is always read, as the bytes behind a link are not covered by
+its tree id. A link whose target depends on the machine (absolute, dangling, looping, leading out of the
+repository) is reported with `HasLinks`, and the caller diffs checkouts.
 """
 
 from __future__ import annotations
 
+import posixpath
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -28,26 +31,32 @@ from gitops.gitstore import plumbing
 
 
 class HasLinks(Exception):
-    """A commit holds symbolic links: diff checkouts instead (the file system resolves them)."""
+    """A commit holds a symbolic link only a file system can resolve: diff checkouts instead."""
 
 
 def _join(reldir: str, name: str) -> str:
     return f"{reldir}/{name}" if reldir else name
 
 
-def candidates(tree: BlobTree, reldir: str = "") -> Iterator[str]:
+Candidate = tuple[str, bool, str]
+"""An addon directory as discovery finds it: its path, whether that path is a symbolic link, its real path."""
+
+
+def candidates(tree: BlobTree, reldir: str = "") -> Iterator[Candidate]:
     """Addon directories (holding a manifest file), in discovery's order: hidden and skipped directories
-    are not searched, addons are not searched for nested addons."""
-    if _join(reldir, MANIFEST) in tree.ids:
-        yield reldir
+    are not searched, nor symbolic links to directories (but one holding a manifest is an addon), and
+    addons are not searched for nested addons."""
+    if tree.locate(reldir, MANIFEST) in tree.ids:
+        yield reldir, False, reldir
         return
-    for name, _ in tree.dirs[reldir][1]:
+    for name, is_link in tree.dirs[reldir][1]:
         if name.startswith(".") or name in _SKIPPED_DIRS:
             continue
         child = _join(reldir, name)
-        if _join(child, MANIFEST) in tree.ids:
-            yield child
-        else:
+        real = tree.resolve(child) if is_link else child
+        if real is not None and tree.locate(real, MANIFEST) in tree.ids:
+            yield child, is_link, real
+        elif not is_link:
             yield from candidates(tree, child)
 
 
@@ -55,49 +64,90 @@ def _name(prefix: str) -> str:
     return prefix.rpartition("/")[2]
 
 
-def _once(dirs: Sequence[str]) -> dict[str, str]:
-    """Addon name -> directory, for names found once (a duplicate is a discovery error anyway)."""
-    counts = Counter(_name(p) for p in dirs)
-    return {_name(p): p for p in dirs if counts[_name(p)] == 1}
+def _found(tree: BlobTree) -> list[Candidate]:
+    """The candidates discovery keeps: real directories first, a second path to the same one dropped."""
+    kept: list[Candidate] = []
+    seen: set[str] = set()
+    for found in sorted(candidates(tree), key=lambda c: c[1]):
+        if found[2] not in seen:
+            seen.add(found[2])
+            kept.append(found)
+    return kept
+
+
+def _once(tree: BlobTree, found: Sequence[Candidate]) -> dict[str, str]:
+    """Addon name -> real directory, for names found once and free of symbolic links (a link's target is
+    outside the tree id that equal ids vouch for)."""
+    counts = Counter(_name(c[0]) for c in found)
+    return {
+        _name(path): real
+        for path, is_link, real in found
+        if counts[_name(path)] == 1 and not is_link and not tree.links_under(real)
+    }
 
 
 def unchanged(
-    old: BlobTree, new: BlobTree, old_dirs: Sequence[str], new_dirs: Sequence[str]
+    old: BlobTree, new: BlobTree, old_found: Sequence[Candidate], new_found: Sequence[Candidate]
 ) -> frozenset[str]:
     """Addon names found once on each side whose directories have the same tree id."""
-    before, after = _once(old_dirs), _once(new_dirs)
+    before, after = _once(old, old_found), _once(new, new_found)
     return frozenset(n for n in before.keys() & after.keys() if old.trees[before[n]] == new.trees[after[n]])
 
 
-def _wanted(tree: BlobTree, dirs: Sequence[str], same: frozenset[str]) -> list[str]:
+def _wanted(tree: BlobTree, found: Sequence[Candidate], same: frozenset[str]) -> list[str]:
     """Manifests of every addon, and every file of the addons whose tree ids differ."""
-    wanted = [_join(p, MANIFEST) for p in dirs]
-    for prefix in dirs:
-        if _name(prefix) not in same:
-            wanted.extend(tree.under(prefix))
+    wanted = [p for c in found if (p := tree.locate(c[2], MANIFEST)) is not None]
+    for path, _, real in found:
+        if _name(path) not in same:
+            wanted.extend(tree.under(real))
     return wanted
 
 
+def link_problems(tree: BlobTree, path: str, real: str) -> list[Problem]:
+    """gitops.addons.links' verdict on the links of one addon (every link here resolves inside the tree):
+    a link to a directory outside its addon is refused."""
+    problems = []
+    for link in tree.links_under(real):
+        sub = link[len(real) + 1 :] if real else link
+        text = tree.targets[link]
+        lexical = posixpath.normpath(posixpath.join(posixpath.dirname(sub), text))
+        target = tree.resolve(link) or ""
+        inside = target == real or target.startswith(real + "/") if real else True
+        if lexical != ".." and not lexical.startswith("../") and inside:
+            continue
+        if target in tree.dirs:
+            problems.append(
+                Problem(
+                    _join(path, sub),
+                    0,
+                    f"symlinked directory leaves its addon (-> {text}); "
+                    "click-odoo-update does not enter it and the image could not hold it",
+                )
+            )
+    return problems
+
+
 def _addons(
-    tree: BlobTree, dirs: Sequence[str], display: Path, problems: list[Problem], parsed: dict[Any, Any]
+    tree: BlobTree, found: Sequence[Candidate], display: Path, problems: list[Problem], parsed: dict[Any, Any]
 ) -> list[Addon]:
     """The addons of one commit; `parsed` (shared by both commits) keeps each manifest blob parsed once
     per name it is shown under: most manifests are the same blob in both commits."""
-    found = []
-    for prefix in dirs:
-        path = display / prefix if prefix else display
-        reader = AddonBlobs(tree, prefix, path)
-        key = (tree.ids[_join(prefix, MANIFEST)], reader.display(MANIFEST))
+    addons = []
+    for path, _, real in found:
+        problems.extend(link_problems(tree, path, real))
+        shown = display / path if path else display
+        reader = AddonBlobs(tree, real, shown)
+        key = (tree.ids[tree.locate(real, MANIFEST) or ""], reader.display(MANIFEST))
         if key not in parsed:
             parsed[key] = parse_manifest_source(manifest_bytes(reader), key[1])
-        addon = load_addon(path, problems, reader, parsed[key])
+        addon = load_addon(shown, problems, reader, parsed[key])
         if addon is not None:
-            found.append(addon)
-    return found
+            addons.append(addon)
+    return addons
 
 
 def _sets(
-    sides: Sequence[tuple[BlobTree, Sequence[str], Path]], series: str | None, known: Sequence[str]
+    sides: Sequence[tuple[BlobTree, Sequence[Candidate], Path]], series: str | None, known: Sequence[str]
 ) -> list[AddonSet]:
     problems: list[Problem] = []
     sets: list[AddonSet] = []
@@ -132,9 +182,9 @@ def diff_trees(
 ) -> AddonsDiff:
     """Diff two commits' trees; messages name files under `displays` (old, new): repository-relative by
     default, or where checkouts of the two commits would be."""
-    if old.links or new.links:
-        raise HasLinks(f"{len(old.links | new.links)} symbolic link(s)")
-    old_dirs, new_dirs = list(candidates(old)), list(candidates(new))
+    if not (old.follow_links() and new.follow_links()):
+        raise HasLinks("a symbolic link is absolute, dangling, loops or leads out of the repository")
+    old_dirs, new_dirs = _found(old), _found(new)
     same = unchanged(old, new, old_dirs, new_dirs)
     old.preload(_wanted(old, old_dirs, same))
     new.preload(_wanted(new, new_dirs, same))  # the blobs both commits share were read just above

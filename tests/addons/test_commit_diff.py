@@ -20,6 +20,7 @@ from gitops.addons.commit_diff import HasLinks, diff_commits
 from gitops.addons.diff import diff_addons
 from gitops.errors import ConfigError
 from gitops.promote.stage_seams import compute_schema_diff
+from gitops.tarball import UnsafeArchiveError
 from tests.addons.test_checksums import TREES_STRATEGY
 from tests.fixtures.addons import write_addon
 
@@ -50,6 +51,7 @@ ADDON = st.fixed_dictionaries(
         "models": st.sampled_from(MODELS),
         "script": st.sampled_from(SCRIPTS),
         "extra": TREES_STRATEGY,
+        "links": st.lists(st.sampled_from(("file", "dir", "copy", "up", "addon", "setup")), max_size=3),
     }
 )
 SIDE = st.dictionaries(st.sampled_from(NAMES), ADDON, max_size=4)
@@ -74,6 +76,34 @@ def _files(spec: dict[str, Any]) -> dict[str, str | bytes]:
     return files
 
 
+def _link(link: Path, target: Path) -> None:
+    if not link.exists() and not link.is_symlink():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(os.path.relpath(target, link.parent))
+
+
+def write_links(root: Path, side: dict[str, dict[str, Any]]) -> None:
+    """Symbolic links that resolve inside the repository: within the addon (a file, a directory), to a file
+    of another addon (shipped as a copy), to a directory out of the addon (refused), a second path to an
+    addon (at the top, or setuptools-odoo's setup/<addon>/odoo/addons/<addon>)."""
+    homes = {name: (root / spec["place"] if spec["place"] else root) / name for name, spec in side.items()}
+    for name, spec in side.items():
+        home, other = homes[name], homes[min(homes)]
+        for kind in spec.get("links", ()):
+            if kind == "file":
+                _link(home / "views/alias.xml", home / "views/v.xml")
+            elif kind == "dir":
+                _link(home / "alias_dir", home / "views")
+            elif kind == "copy":
+                _link(home / "data/shared.xml", other / "views/v.xml")
+            elif kind == "up":
+                _link(home / "up", home.parent)
+            elif kind == "addon":
+                _link(root / f"linked_{name}", home)
+            else:
+                _link(root / f"setup/{name}/odoo/addons/{name}", home)
+
+
 def write_side(root: Path, side: dict[str, dict[str, Any]]) -> None:
     root.mkdir(parents=True, exist_ok=True)
     for name, spec in side.items():
@@ -85,6 +115,7 @@ def write_side(root: Path, side: dict[str, dict[str, Any]]) -> None:
             files=_files(spec),
             data=spec["data"],
         )
+    write_links(root, side)
 
 
 def git(repo: Path, *args: str) -> str:
@@ -192,21 +223,40 @@ def test_unchanged_addons_are_neither_read_nor_hashed(
     assert others == []  # of the unchanged addons only the manifests were read (discovery checks them all)
 
 
-def test_a_commit_with_symbolic_links_is_diffed_from_a_checkout(tmp_path: Path) -> None:
-    repo, old_dir, new_dir = tmp_path / "repo", tmp_path / "old", tmp_path / "new"
+def test_a_link_only_a_file_system_can_resolve_is_left_to_a_checkout(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main")
     first = commit_side(repo, {"alpha": _good()}, "one")
-    (repo / "repo_a/alpha/views/link.xml").symlink_to("v.xml")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "link")
-    second = git(repo, "rev-parse", "HEAD")
-    with pytest.raises(HasLinks):
-        diff_commits(repo, first, second)
-    write_side(old_dir, {"alpha": _good()})
-    shutil.copytree(repo, new_dir, symlinks=True, ignore=shutil.ignore_patterns(".git"))
-    via_promote = compute_schema_diff(repo, first, second)
-    assert via_promote.modules_changed == diff_addons([old_dir], [new_dir]).modules_changed == ("alpha",)
+    refusals = (
+        ("missing.xml", ConfigError, "repo_a/alpha/views/link.xml: symlink is dangling or loops"),
+        ("/etc/hostname", UnsafeArchiveError, "'repo_a/alpha/views/link.xml' is a link to an absolute path"),
+    )
+    for target, error, refused in refusals:
+        link = repo / "repo_a/alpha/views/link.xml"
+        link.unlink(missing_ok=True)
+        link.symlink_to(target)
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", f"link to {target}")
+        second = git(repo, "rev-parse", "HEAD")
+        with pytest.raises(HasLinks):
+            diff_commits(repo, first, second)
+        with pytest.raises(error, match=refused):
+            compute_schema_diff(repo, first, second)  # the checkout's verdict (exit 2), as before
+
+
+def test_links_inside_the_repository_are_followed_in_memory(tmp_path: Path) -> None:
+    old = {"alpha": _good(), "beta": _good()}
+    new = {"alpha": {**_good("17.0.1.1.0", MODELS[2]), "links": ["file", "dir", "copy", "setup"]},
+           "beta": {**_good(), "links": ["addon"]}}  # fmt: skip
+    kind, evidence = compare(tmp_path / "ok", old, new)
+    assert kind == "diff" and evidence["modules_changed"] == ["alpha"]  # linked_beta: a second path to beta
+    kind, problems = compare(tmp_path / "up", old, {**new, "beta": {**_good(), "links": ["up"]}})
+    assert kind == "config-error"
+    assert [p[2] for p in problems] == [
+        "symlinked directory leaves its addon (-> ..); click-odoo-update does not enter it and the image "
+        "could not hold it"
+    ]
 
 
 def test_an_unknown_commit_is_an_outside_failure(tmp_path: Path) -> None:
