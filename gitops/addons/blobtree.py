@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import itertools
 import os
+import posixpath
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -91,25 +92,28 @@ class BlobTree:
             self.preload([path, *self.under(batch)])
         return self.contents[oid]
 
-    def follow_links(self) -> bool:
+    def follow_links(self) -> list[str]:
         """Read the symbolic links and list a link to a directory as a directory flagged as a link (what
-        `os.scandir` reports). False when a link is absolute, dangling, loops or leads above the root:
-        where it points then depends on the machine, so only a checkout can tell."""
+        `os.scandir` reports); a dangling or looping link stays a file, as there. Returns the links that
+        lead out of the commit (absolute, or above its root): what they name depends on the machine."""
         if not self.links:
-            return True
+            return []
         self.preload(self.links)
         self.targets = {p: self.contents[self.ids[p]].decode("utf-8", "surrogateescape") for p in self.links}
-        resolved = {path: self.resolve(path) for path in self.links}
-        if None in resolved.values() or any(t.startswith("/") for t in self.targets.values()):
-            return False
-        for path, real in resolved.items():
-            if real in self.dirs:
+        for path in sorted(self.links):
+            if self.resolve(path) in self.dirs:
                 parent, _, name = path.rpartition("/")
                 files, subdirs = self.dirs[parent]
                 files.remove(name)
                 subdirs.append((name, True))
                 subdirs.sort()
-        return True
+        return sorted(path for path in self.links if self.leaves(path))
+
+    def leaves(self, link: str) -> bool:
+        """True when `link`'s target is absolute or climbs above the root as written."""
+        text = self.targets[link]
+        lexical = posixpath.normpath(posixpath.join(posixpath.dirname(link), text))
+        return text.startswith("/") or lexical == ".." or lexical.startswith("../")
 
     def resolve(self, path: str) -> str | None:
         """The real path of `path` (every symbolic link followed), or None when it does not exist."""

@@ -7,10 +7,10 @@ both sides and it is neither hashed nor parsed (unless a changed addon extends i
 manifests of every addon (discovery validates them all) and the files of addons whose tree ids differ are
 read up front, in one batch.
 
-Symbolic links are followed in memory the way the file system follows them in a checkout (relative links
-inside the repository); an addon holding one is always read, as the bytes behind a link are not covered by
-its tree id. A link whose target depends on the machine (absolute, dangling, looping, leading out of the
-repository) is reported with `HasLinks`, and the caller diffs checkouts.
+Symbolic links are followed in memory the way the file system follows them in a checkout; an addon holding
+one is always read, as the bytes behind a link are not covered by its tree id. A link that leads out of the
+repository (absolute, or climbing above its root) names something on the machine, not in the commit: it is
+refused, as extracting `git archive` refused it before.
 """
 
 from __future__ import annotations
@@ -28,10 +28,6 @@ from gitops.addons.discovery import _SKIPPED_DIRS, Addon, AddonSet, addon_set, l
 from gitops.addons.manifest import MANIFEST, parse_manifest_source
 from gitops.errors import ConfigError, ExternalError, Problem
 from gitops.gitstore import plumbing
-
-
-class HasLinks(Exception):
-    """A commit holds a symbolic link only a file system can resolve: diff checkouts instead."""
 
 
 def _join(reldir: str, name: str) -> str:
@@ -111,7 +107,10 @@ def link_problems(tree: BlobTree, path: str, real: str) -> list[Problem]:
         sub = link[len(real) + 1 :] if real else link
         text = tree.targets[link]
         lexical = posixpath.normpath(posixpath.join(posixpath.dirname(sub), text))
-        target = tree.resolve(link) or ""
+        target = tree.resolve(link)
+        if target is None:
+            problems.append(Problem(_join(path, sub), 0, f"symlink is dangling or loops (-> {text})"))
+            continue
         inside = target == real or target.startswith(real + "/") if real else True
         if lexical != ".." and not lexical.startswith("../") and inside:
             continue
@@ -182,8 +181,12 @@ def diff_trees(
 ) -> AddonsDiff:
     """Diff two commits' trees; messages name files under `displays` (old, new): repository-relative by
     default, or where checkouts of the two commits would be."""
-    if not (old.follow_links() and new.follow_links()):
-        raise HasLinks("a symbolic link is absolute, dangling, loops or leads out of the repository")
+    leaving = sorted({*old.follow_links(), *new.follow_links()})
+    if leaving:  # git archive + extract refused these too (tarball's "data" filter), before any parsing
+        raise ConfigError(
+            [Problem(link, 0, "symlink leads out of the addons repository") for link in leaving],
+            hint="a link in the addons repository must point inside it (a relative target)",
+        )
     old_dirs, new_dirs = _found(old), _found(new)
     same = unchanged(old, new, old_dirs, new_dirs)
     old.preload(_wanted(old, old_dirs, same))
@@ -214,7 +217,7 @@ def diff_commits(
     exclude_patterns: Sequence[str] = DEFAULT_EXCLUDES,
 ) -> AddonsDiff:
     """The addons diff from `old_commit` (None: nothing) to `new_commit` of the repository at `repo`, read
-    from git objects. `HasLinks` when either commit holds a symbolic link."""
+    from git objects (ConfigError listing every problem; ExternalError when a commit cannot be read)."""
     git_dir = plumbing.Repository(repo)
     contents: dict[bytes, bytes] = {}
     return diff_trees(

@@ -16,11 +16,10 @@ from hypothesis import strategies as st
 
 from gitops.addons import commit_diff
 from gitops.addons.checksums import addon_checksum
-from gitops.addons.commit_diff import HasLinks, diff_commits
+from gitops.addons.commit_diff import diff_commits
 from gitops.addons.diff import diff_addons
 from gitops.errors import ConfigError
 from gitops.promote.stage_seams import compute_schema_diff
-from gitops.tarball import UnsafeArchiveError
 from tests.addons.test_checksums import TREES_STRATEGY
 from tests.fixtures.addons import write_addon
 
@@ -37,6 +36,7 @@ MODELS = (
 )
 XML = (b'<odoo noupdate="1"><data/></odoo>\n', b'<odoo><data noupdate="0"/></odoo>\n', b"<odoo/>\n")
 DATA = ("views/v.xml", "data/d.xml", "data/../views/v.xml", "missing.xml", "views/")
+LINKS = ("file", "dir", "copy", "up", "addon", "setup", "dangling", "loop", "stray")
 SCRIPTS = (None, ("17.0.1.1.0", b"def migrate(cr, v):\n    pass\n"), ("2.0", b"def migrate(cr, v):\n    x\n"))
 
 ADDON = st.fixed_dictionaries(
@@ -51,7 +51,7 @@ ADDON = st.fixed_dictionaries(
         "models": st.sampled_from(MODELS),
         "script": st.sampled_from(SCRIPTS),
         "extra": TREES_STRATEGY,
-        "links": st.lists(st.sampled_from(("file", "dir", "copy", "up", "addon", "setup")), max_size=3),
+        "links": st.lists(st.sampled_from(LINKS), max_size=3),
     }
 )
 SIDE = st.dictionaries(st.sampled_from(NAMES), ADDON, max_size=4)
@@ -100,8 +100,15 @@ def write_links(root: Path, side: dict[str, dict[str, Any]]) -> None:
                 _link(home / "up", home.parent)
             elif kind == "addon":
                 _link(root / f"linked_{name}", home)
-            else:
+            elif kind == "setup":
                 _link(root / f"setup/{name}/odoo/addons/{name}", home)
+            elif kind == "dangling":
+                _link(home / "broken.xml", home / "nothing.xml")
+            elif kind == "loop":
+                _link(home / "loop_a", home / "loop_b")
+                _link(home / "loop_b", home / "loop_a")
+            else:  # outside every addon: discovery does not look at it
+                _link(root / "docs/stray", root / "nowhere")
 
 
 def write_side(root: Path, side: dict[str, dict[str, Any]]) -> None:
@@ -223,26 +230,23 @@ def test_unchanged_addons_are_neither_read_nor_hashed(
     assert others == []  # of the unchanged addons only the manifests were read (discovery checks them all)
 
 
-def test_a_link_only_a_file_system_can_resolve_is_left_to_a_checkout(tmp_path: Path) -> None:
+def test_links_out_of_the_repository_are_refused_before_anything_is_parsed(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main")
     first = commit_side(repo, {"alpha": _good()}, "one")
-    refusals = (
-        ("missing.xml", ConfigError, "repo_a/alpha/views/link.xml: symlink is dangling or loops"),
-        ("/etc/hostname", UnsafeArchiveError, "'repo_a/alpha/views/link.xml' is a link to an absolute path"),
-    )
-    for target, error, refused in refusals:
+    for target in ("/etc/hostname", "../../../../outside.xml", "../../../.."):
         link = repo / "repo_a/alpha/views/link.xml"
         link.unlink(missing_ok=True)
         link.symlink_to(target)
         git(repo, "add", "-A")
         git(repo, "commit", "-qm", f"link to {target}")
         second = git(repo, "rev-parse", "HEAD")
-        with pytest.raises(HasLinks):
-            diff_commits(repo, first, second)
-        with pytest.raises(error, match=refused):
-            compute_schema_diff(repo, first, second)  # the checkout's verdict (exit 2), as before
+        with pytest.raises(ConfigError) as refused:
+            compute_schema_diff(repo, first, second)  # exit 2, as extracting `git archive` refused it
+        assert [(p.file, p.message) for p in refused.value.problems] == [
+            ("repo_a/alpha/views/link.xml", "symlink leads out of the addons repository")
+        ]
 
 
 def test_links_inside_the_repository_are_followed_in_memory(tmp_path: Path) -> None:
@@ -256,6 +260,15 @@ def test_links_inside_the_repository_are_followed_in_memory(tmp_path: Path) -> N
     assert [p[2] for p in problems] == [
         "symlinked directory leaves its addon (-> ..); click-odoo-update does not enter it and the image "
         "could not hold it"
+    ]
+    kind, problems = compare(
+        tmp_path / "broken", old, {**new, "beta": {**_good(), "links": ["dangling", "loop"]}}
+    )
+    assert kind == "config-error"
+    assert [p[2] for p in problems] == [  # broken.xml, loop_a, loop_b
+        "symlink is dangling or loops (-> nothing.xml)",
+        "symlink is dangling or loops (-> loop_b)",
+        "symlink is dangling or loops (-> loop_a)",
     ]
 
 
