@@ -182,7 +182,7 @@ def diff_trees(
     """Diff two commits' trees; messages name files under `displays` (old, new): repository-relative by
     default, or where checkouts of the two commits would be."""
     leaving = sorted({*old.follow_links(), *new.follow_links()})
-    if leaving:  # git archive + extract refused these too (tarball's "data" filter), before any parsing
+    if leaving:  # extracting `git archive` refused these too (tarfile's "data" rules), before any parsing
         raise ConfigError(
             [Problem(link, 0, "symlink leads out of the addons repository") for link in leaving],
             hint="a link in the addons repository must point inside it (a relative target)",
