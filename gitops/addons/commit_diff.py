@@ -15,6 +15,8 @@ refused, as extracting `git archive` refused it before.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import posixpath
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -220,11 +222,26 @@ def diff_commits(
     from git objects (ConfigError listing every problem; ExternalError when a commit cannot be read)."""
     git_dir = plumbing.Repository(repo)
     contents: dict[bytes, bytes] = {}
-    return diff_trees(
-        commit_tree(git_dir, old_commit, contents),
-        commit_tree(git_dir, new_commit, contents),
-        displays=displays,
-        series=series,
-        known_modules=known_modules,
-        exclude_patterns=exclude_patterns,
-    )
+    with _collector_paused():
+        return diff_trees(
+            commit_tree(git_dir, old_commit, contents),
+            commit_tree(git_dir, new_commit, contents),
+            displays=displays,
+            series=series,
+            known_modules=known_modules,
+            exclude_patterns=exclude_patterns,
+        )
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Two trees are tens of thousands of small objects without cycles: while they are built, the cycle
+    collector would scan the caller's whole heap again and again for nothing (a third of the time inside a
+    promotion that holds a 500-tenant config)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
