@@ -20,11 +20,12 @@ import hashlib
 import os
 import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from gitops.addons.discovery import Addon, AddonSet
+from gitops.addons.files import AddonFiles, Listing, scan_listing
 from gitops.errors import ExternalError
 
 DEFAULT_EXCLUDES: tuple[str, ...] = (
@@ -105,35 +106,14 @@ def _kept_translation(filename: str, langs: frozenset[str]) -> bool:
     return ext != ".po" or basename.split("_")[0] in langs
 
 
-def _entries(directory: str) -> tuple[list[str], list[tuple[str, bool]]] | None:
-    """Sorted file names and (dir name, is symlink) of a directory, classified like `os.walk` does."""
-    try:
-        with os.scandir(directory) as scan:
-            found = list(scan)
-    except OSError:
-        return None  # os.walk(onerror=None) silently skips unreadable directories
-    files: list[str] = []
-    dirs: list[tuple[str, bool]] = []
-    for entry in found:
-        try:
-            is_dir = entry.is_dir()
-        except OSError:
-            is_dir = False
-        if is_dir:
-            dirs.append((entry.name, entry.is_symlink()))
-        else:
-            files.append(entry.name)
-    files.sort()
-    dirs.sort()
-    return files, dirs
-
-
-def hashed_files(top: str, matcher: _Matcher, langs: frozenset[str]) -> list[str]:
+def hashed_files(
+    listing_of: Callable[[str], Listing | None], matcher: _Matcher, langs: frozenset[str]
+) -> list[str]:
     """Relative paths `addon_hash` feeds to SHA-1, in its order (os.walk: files, then sub-directories)."""
     found: list[str] = []
 
     def visit(reldir: str) -> None:
-        listing = _entries(f"{top}/{reldir}" if reldir else top)
+        listing = listing_of(reldir)
         if listing is None:
             return
         files, dirs = listing
@@ -213,7 +193,7 @@ def addon_checksum(
 
 
 def _checksum(top: str, matcher: _Matcher, langs: frozenset[str], feeder: _Feeder) -> str:
-    relpaths = hashed_files(top, matcher, langs)
+    relpaths = hashed_files(lambda rel: scan_listing(f"{top}/{rel}" if rel else top), matcher, langs)
     try:
         return feeder.checksum(top, relpaths)
     except UnicodeEncodeError:
@@ -224,6 +204,30 @@ def _checksum(top: str, matcher: _Matcher, langs: frozenset[str], feeder: _Feede
         raise ExternalError(
             f"{top}: cannot read {exc.filename or top} while hashing: {exc.strerror}"
         ) from None
+
+
+def files_checksum(files: AddonFiles, matcher: _Matcher, langs: frozenset[str]) -> str:
+    """The same digest over files read through `files` (blobs of a git commit, in memory)."""
+    digest = hashlib.sha1()
+    try:
+        for relpath in hashed_files(files.listing, matcher, langs):
+            digest.update(relpath.encode("utf-8"))
+            digest.update(files.read(relpath))
+    except UnicodeEncodeError:
+        raise ExternalError(
+            f"{files.display('')}: a file name is not valid UTF-8; click-odoo-update cannot hash it either"
+        ) from None
+    except OSError as exc:
+        raise ExternalError(
+            f"{files.display('')}: cannot read {exc.filename or '?'} while hashing: {exc.strerror}"
+        ) from None
+    return digest.hexdigest()
+
+
+def _addon_checksum(addon: Addon, matcher: _Matcher, langs: frozenset[str], feeder: _Feeder) -> str:
+    if addon.reader is not None:
+        return files_checksum(addon.reader, matcher, langs)
+    return _checksum(os.fspath(addon.path), matcher, langs, feeder)
 
 
 def compute_checksums(
@@ -245,7 +249,7 @@ def compute_checksums(
         addon.name: ModuleFacts(
             name=addon.name,
             version=addon.version,
-            checksum=_checksum(os.fspath(addon.path), matcher, langs, feeder),
+            checksum=_addon_checksum(addon, matcher, langs, feeder),
             path=addon.path,
         )
         for addon in items

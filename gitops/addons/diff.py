@@ -110,12 +110,12 @@ class _Schemas:
     """Parses each addon at most once per side."""
 
     def __init__(self) -> None:
-        self._cache: dict[Path, ModuleSchema] = {}
+        self._cache: dict[int, tuple[Addon, ModuleSchema]] = {}  # by id(addon); the addon kept alive
 
     def of(self, addon: Addon) -> ModuleSchema:
-        if addon.path not in self._cache:
-            self._cache[addon.path] = parse_module(addon.name, addon.path)
-        return self._cache[addon.path]
+        if id(addon) not in self._cache:
+            self._cache[id(addon)] = (addon, parse_module(addon.name, addon.files))
+        return self._cache[id(addon)][1]
 
 
 def _merge(layers: Iterable[Mapping[str, ModelDef]]) -> dict[str, ModelDef]:
@@ -175,7 +175,7 @@ class _Collector:
 
 def _diff_changed(out: _Collector, old: Addon, new: Addon, new_tree: AddonSet, schemas: _Schemas) -> None:
     changes = [*manifest_changes(old, new), *_model_changes(old, new, new_tree, schemas, new_tree.series)]
-    scripts = applicable_scripts(new.name, new.path, installed=old.version, target=new.version)
+    scripts = applicable_scripts(new.name, new.files, installed=old.version, target=new.version)
     out.changes.extend(changes)
     out.scripts.extend(scripts)
     out.errors.extend(version_errors(old, new, changes))
@@ -214,24 +214,39 @@ def _discover_both(
 
 
 def _checksums_of_both(
-    old: AddonSet, new: AddonSet, exclude_patterns: Sequence[str]
+    old: AddonSet, new: AddonSet, exclude_patterns: Sequence[str], same: frozenset[str]
 ) -> tuple[dict[str, ModuleFacts], dict[str, ModuleFacts]]:
-    """Both trees at once: SHA-1 and reads release the GIL, so two threads use two cores."""
+    """Both trees at once (addons in `same` left out): SHA-1 and reads release the GIL, so two threads use
+    two cores."""
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="checksums") as pool:
         futures = [
-            pool.submit(compute_checksums, tree, exclude_patterns=exclude_patterns) for tree in (old, new)
+            pool.submit(
+                compute_checksums,
+                [tree[name] for name in tree if name not in same],
+                exclude_patterns=exclude_patterns,
+            )
+            for tree in (old, new)
         ]
         return futures[0].result(), futures[1].result()
 
 
 def diff_addon_sets(
-    old: AddonSet, new: AddonSet, *, exclude_patterns: Sequence[str] = DEFAULT_EXCLUDES
+    old: AddonSet,
+    new: AddonSet,
+    *,
+    exclude_patterns: Sequence[str] = DEFAULT_EXCLUDES,
+    same: frozenset[str] = frozenset(),
 ) -> AddonsDiff:
-    """Diff two discovered trees. Only addons whose checksum changed (and new ones) are parsed."""
-    before, after = _checksums_of_both(old, new, exclude_patterns)
-    added = tuple(sorted(set(after) - set(before)))
-    removed = tuple(sorted(set(before) - set(after)))
-    changed = tuple(n for n in sorted(set(before) & set(after)) if before[n].checksum != after[n].checksum)
+    """Diff two discovered trees. Only addons whose checksum changed (and new ones) are parsed.
+
+    `same` names addons known to hold identical files on both sides (equal git tree ids): their checksums
+    are equal, so they are not computed."""
+    before, after = _checksums_of_both(old, new, exclude_patterns, same)
+    added = tuple(sorted(set(new) - set(old)))
+    removed = tuple(sorted(set(old) - set(new)))
+    changed = tuple(
+        n for n in sorted(set(old) & set(new)) if n not in same and before[n].checksum != after[n].checksum
+    )
     out = _Collector()
     schemas = _Schemas()
     for name in changed:

@@ -17,8 +17,17 @@ from types import MappingProxyType
 from typing import Any
 
 from gitops.addons.core import SUPPORTED_SERIES, core_addons
+from gitops.addons.files import AddonFiles, DirFiles
 from gitops.addons.links import UnsafeLink, check_addon_root, classify_link, symlinks_under
-from gitops.addons.manifest import MANIFEST, VERSION_RE, Manifest, check_shape, check_version, parse_manifest
+from gitops.addons.manifest import (
+    MANIFEST,
+    VERSION_RE,
+    Manifest,
+    check_shape,
+    check_version,
+    parse_manifest,
+    parse_manifest_source,
+)
 from gitops.errors import ConfigError, Problem
 
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -32,6 +41,12 @@ class Addon:
     name: str
     path: Path
     parsed: Manifest
+    reader: AddonFiles | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def files(self) -> AddonFiles:
+        """Where its files are read: the directory `path`, or (`reader`) blobs of a git commit."""
+        return self.reader if self.reader is not None else DirFiles(self.path)
 
     @property
     def manifest(self) -> Mapping[str, Any]:
@@ -129,8 +144,24 @@ def _walkable(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-def _load(path: Path, problems: list[Problem]) -> Addon | None:
-    manifest, found = parse_manifest(path / MANIFEST)
+ParsedManifest = tuple[Manifest | None, list[Problem]]
+
+
+def load_addon(
+    path: Path,
+    problems: list[Problem],
+    reader: AddonFiles | None = None,
+    parsed: ParsedManifest | None = None,
+) -> Addon | None:
+    """The addon at `path` (read through `reader` when given; `parsed`: its manifest, parsed already), or
+    None with its manifest's problems."""
+    if parsed is None:
+        parsed = (
+            parse_manifest(path / MANIFEST)
+            if reader is None
+            else parse_manifest_source(manifest_bytes(reader), reader.display(MANIFEST))
+        )
+    manifest, found = parsed
     problems.extend(found)
     if manifest is None:
         return None
@@ -140,7 +171,14 @@ def _load(path: Path, problems: list[Problem]) -> Addon | None:
         problems.append(
             Problem(manifest.file, 1, f"addon directory name {path.name!r} is not a Python identifier")
         )
-    return None if shape else Addon(name=path.name, path=path, parsed=manifest)
+    return None if shape else Addon(name=path.name, path=path, parsed=manifest, reader=reader)
+
+
+def manifest_bytes(reader: AddonFiles) -> bytes | OSError:
+    try:
+        return reader.read(MANIFEST)
+    except OSError as exc:
+        return exc
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -176,7 +214,7 @@ def _scan(roots: Sequence[Path], problems: list[Problem]) -> list[Addon]:
                 continue
             seen.add((stat.st_dev, stat.st_ino))
             _check_links(path, root, problems)
-            addon = _load(path, problems)
+            addon = load_addon(path, problems)
             if addon is not None:
                 found.append(addon)
     return found
@@ -230,10 +268,10 @@ def _check_references(addon: Addon, tree: AddonSet, known: frozenset[str], probl
                     "(declare it as a known module if it comes from elsewhere)",
                 )
             )
-    base = os.fspath(addon.path)
+    files = addon.files
     for key in ("data", "demo"):
         for name in addon.manifest.get(key, ()):
-            if not os.path.isfile(os.path.join(base, name)):
+            if not files.is_file(name):
                 problems.append(addon.parsed.problem(key, f"{key} file {name!r} does not exist"))
 
 
@@ -250,6 +288,23 @@ def discover(
         core_addons(series)  # fails early for an unsupported series
     problems: list[Problem] = []
     addons = _scan([Path(r) for r in roots], problems)
+    return addon_set(
+        addons, [Path(r) for r in roots], series=series, known_modules=known_modules, problems=problems
+    )
+
+
+def addon_set(
+    addons: Sequence[Addon],
+    roots: Sequence[Path],
+    *,
+    series: str | None,
+    known_modules: Iterable[str],
+    problems: list[Problem],
+) -> AddonSet:
+    """Validate the addons found under `roots` (versions, series, duplicates, references) into an
+    AddonSet; `ConfigError` with every problem, `problems` (found while loading them) included."""
+    if series is not None:
+        core_addons(series)
     for addon in addons:
         problems.extend(check_version(addon.parsed, series))
     effective = series or _infer_series(addons, problems)

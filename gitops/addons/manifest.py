@@ -85,11 +85,17 @@ def _literal_items(
 
 def parse_manifest(path: Path, *, display: str | None = None) -> tuple[Manifest | None, list[Problem]]:
     """Parse one manifest file. Never imports or executes it. Returns the manifest and its problems."""
-    file = display or str(path)
     try:
-        source = path.read_bytes()
+        source: bytes | OSError = path.read_bytes()
     except OSError as exc:
-        return None, [Problem(file, 0, f"cannot read manifest: {exc.strerror}")]
+        source = exc
+    return parse_manifest_source(source, display or str(path))
+
+
+def parse_manifest_source(source: bytes | OSError, file: str) -> tuple[Manifest | None, list[Problem]]:
+    """Parse the bytes of a manifest (or report why they could not be read), naming it `file`."""
+    if isinstance(source, OSError):
+        return None, [Problem(file, 0, f"cannot read manifest: {source.strerror}")]
     try:
         tree = ast.parse(source, filename=file)
     except (SyntaxError, ValueError) as exc:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from gitops.addons.changes import DESTRUCTIVE, INFO, Change, DiffError, to_jsonable
@@ -32,9 +31,9 @@ def _list_change(kind: str, new: Addon, *, key: str, before: Any, after: Any) ->
     ]
 
 
-def _noupdate_flags(path: Path) -> tuple[str, ...] | None:
+def _noupdate_flags(addon: Addon, name: str) -> tuple[str, ...] | None:
     try:
-        return tuple(v.decode("utf-8", "replace") for v in _NOUPDATE_RE.findall(path.read_bytes()))
+        return tuple(v.decode("utf-8", "replace") for v in _NOUPDATE_RE.findall(addon.files.read(name)))
     except OSError:
         return None
 
@@ -71,7 +70,7 @@ def _data_file_changes(old: Addon, new: Addon) -> list[Change]:
     )
     for name in sorted(old_files & new_files):
         if name.endswith(".xml"):
-            before, after = _noupdate_flags(old.path / name), _noupdate_flags(new.path / name)
+            before, after = _noupdate_flags(old, name), _noupdate_flags(new, name)
             if before != after:
                 changes.append(_data_change(new, "noupdate", before=before, after=after, name=name))
     return changes
@@ -128,7 +127,7 @@ def migration_errors(
             line=0,
             message=f"{folder.relpath} is above the manifest version {new.version}: its scripts never run",
         )
-        for folder in folders_above(new.name, new.path, new.version)
+        for folder in folders_above(new.name, new.files, new.version)
     ]
     destructive = [c for c in changes if c.severity == DESTRUCTIVE]
     if upgraded and destructive and not scripts:

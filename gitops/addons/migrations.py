@@ -8,10 +8,11 @@ when the installed version < `<ver>` ≤ the manifest version. Fresh installs ne
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from gitops.addons.files import AddonFiles, DirFiles
 
 MIGRATION_DIRS = ("migrations", "upgrades")
 STAGES = ("pre", "post", "end")
@@ -68,23 +69,26 @@ class MigrationScript:
         }
 
 
-def migration_folders(module: str, addon_path: Path, series: str) -> list[MigrationFolder]:
+def _files(addon: Path | AddonFiles) -> AddonFiles:
+    return DirFiles(addon) if isinstance(addon, Path) else addon
+
+
+def migration_folders(module: str, addon: Path | AddonFiles, series: str) -> list[MigrationFolder]:
     """Version folders under `migrations/` and `upgrades/` (others are not Odoo's)."""
+    files = _files(addon)
     found: list[MigrationFolder] = []
     for top in MIGRATION_DIRS:
-        base = addon_path / top
-        try:
-            names = sorted(e.name for e in os.scandir(base) if e.is_dir() and _FOLDER_RE.match(e.name))
-        except OSError:
+        listing = files.listing(top)
+        if listing is None:
             continue
         found.extend(
             MigrationFolder(
                 module=module,
-                path=base / name,
+                path=Path(files.display(f"{top}/{name}")),
                 relpath=f"{top}/{name}",
                 version=full_folder_version(name, series),
             )
-            for name in names
+            for name in sorted(name for name, _ in listing[1] if _FOLDER_RE.match(name))
         )
     return found
 
@@ -96,45 +100,47 @@ def _runs(folder: MigrationFolder, installed: Version, target: Version) -> bool:
     return version is not None and installed < version <= target
 
 
-def _scripts_in(folder: MigrationFolder) -> list[MigrationScript]:
+def _scripts_in(folder: MigrationFolder, files: AddonFiles) -> list[MigrationScript]:
     scripts: list[MigrationScript] = []
-    for entry in sorted(os.scandir(folder.path), key=lambda e: e.name):
-        stage = entry.name.split("-", 1)[0]
-        if stage in STAGES and "-" in entry.name and entry.name.endswith(".py") and entry.is_file():
-            digest = hashlib.sha256(Path(entry.path).read_bytes()).hexdigest()
+    listing = files.listing(folder.relpath) or ([], [])
+    for name in sorted([*listing[0], *(d for d, _ in listing[1])]):
+        relpath = f"{folder.relpath}/{name}"
+        stage = name.split("-", 1)[0]
+        if stage in STAGES and "-" in name and name.endswith(".py") and files.is_file(relpath):
             scripts.append(
                 MigrationScript(
                     module=folder.module,
                     version=folder.version,
                     stage=stage,
-                    path=f"{folder.relpath}/{entry.name}",
-                    sha256=digest,
+                    path=relpath,
+                    sha256=hashlib.sha256(files.read(relpath)).hexdigest(),
                 )
             )
     return scripts
 
 
 def applicable_scripts(
-    module: str, addon_path: Path, *, installed: str, target: str
+    module: str, addon: Path | AddonFiles, *, installed: str, target: str
 ) -> list[MigrationScript]:
     """Scripts Odoo runs when upgrading `module` from version `installed` to `target`."""
     old, new = parse_version(installed), parse_version(target)
     if old is None or new is None:
         return []
+    files = _files(addon)
     scripts: list[MigrationScript] = []
-    for folder in migration_folders(module, addon_path, series_of(target)):
+    for folder in migration_folders(module, files, series_of(target)):
         if _runs(folder, old, new):
-            scripts.extend(_scripts_in(folder))
+            scripts.extend(_scripts_in(folder, files))
     return scripts
 
 
-def folders_above(module: str, addon_path: Path, manifest_version: str) -> list[MigrationFolder]:
+def folders_above(module: str, addon: Path | AddonFiles, manifest_version: str) -> list[MigrationFolder]:
     """Folders versioned above the manifest: their scripts never run (pylint-odoo E8145)."""
     target = parse_version(manifest_version)
     if target is None:
         return []
     return [
         folder
-        for folder in migration_folders(module, addon_path, series_of(manifest_version))
+        for folder in migration_folders(module, addon, series_of(manifest_version))
         if not folder.runs_always and (v := parse_version(folder.version)) is not None and v > target
     ]

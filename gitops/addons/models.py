@@ -9,13 +9,13 @@ arguments (literal values, or the source text of anything computed at import tim
 from __future__ import annotations
 
 import ast
-import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from gitops.addons.files import AddonFiles, DirFiles, walk_files
 from gitops.errors import Problem
 
 MODEL_BASES = {"Model": "model", "TransientModel": "transient", "AbstractModel": "abstract"}
@@ -258,26 +258,28 @@ def _class_defs(body: list[ast.stmt]) -> Iterator[ast.ClassDef]:
                 yield from _class_defs(handler.body)
 
 
-def python_files(addon_path: Path) -> Iterator[Path]:
-    """The addon's Python files that can define models, sorted (tests, migrations and assets left out)."""
-    for dirpath, dirnames, filenames in os.walk(addon_path):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIPPED_DIRS and not d.startswith("."))
-        for filename in sorted(filenames):
-            if filename.endswith(".py") and filename != "__manifest__.py":
-                yield Path(dirpath) / filename
+def python_files(files: AddonFiles) -> Iterator[str]:
+    """The addon's Python files that can define models, in `os.walk` order (tests, migrations and assets
+    left out)."""
+    for relpath in walk_files(files, skip_dir=_SKIPPED_DIRS):
+        if relpath.endswith(".py") and relpath.rpartition("/")[2] != "__manifest__.py":
+            yield relpath
 
 
-def parse_module(module: str, addon_path: Path) -> ModuleSchema:
-    """Every model class of one addon, merged per model in file order."""
+def parse_module(module: str, addon: Path | AddonFiles) -> ModuleSchema:
+    """Every model class of one addon (a directory, or files read from git objects), merged per model in
+    file order."""
+    files = DirFiles(addon) if isinstance(addon, Path) else addon
     models: dict[str, ModelDef] = {}
     problems: list[Problem] = []
-    for path in python_files(addon_path):
+    for relpath in python_files(files):
+        where = files.display(relpath)
         try:
-            source = path.read_bytes()
+            source = files.read(relpath)
         except OSError as exc:
-            problems.append(Problem(str(path), 0, f"cannot read: {exc.strerror}"))
+            problems.append(Problem(where, 0, f"cannot read: {exc.strerror}"))
             continue
-        found, problem = parse_python(source, str(path))
+        found, problem = parse_python(source, where)
         if problem is not None:
             problems.append(problem)
         for model in found:

@@ -12,6 +12,9 @@ import os
 import posixpath
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple, Protocol
 
 from gitops import proc
 from gitops.errors import ExternalError
@@ -20,8 +23,36 @@ from gitops.gitstore.checkout import ConfigCheckout
 SCRATCH_REF = "refs/odoo-gitops/commit"
 
 
+class GitDir(Protocol):
+    """What the plumbing needs of a repository: where it is and how long a git call may take
+    (a ConfigCheckout, or a `Repository` for a repository this toolkit only reads)."""
+
+    @property
+    def root(self) -> Path: ...
+    @property
+    def timeout(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class Repository:
+    """A local repository read with plumbing only (e.g. the addons repository of `promote --addons-repo`)."""
+
+    root: Path
+    timeout: float = 300.0
+
+
+class TreeEntry(NamedTuple):
+    """One `git ls-tree` line: mode (b"100644", b"120000" for a symbolic link, b"040000"), type (blob,
+    tree, commit for a submodule), object id, path."""
+
+    mode: bytes
+    type: bytes
+    oid: bytes
+    path: str
+
+
 def git(
-    checkout: ConfigCheckout,
+    checkout: GitDir,
     *args: str,
     input_bytes: bytes | None = None,
     env: Mapping[str, str] | None = None,
@@ -36,9 +67,22 @@ def git(
     )
 
 
-def blob_ids(
-    checkout: ConfigCheckout, ref: str, *scopes: str, links: set[str] | None = None
-) -> dict[str, bytes]:
+def tree_entries(checkout: GitDir, ref: str) -> list[TreeEntry]:
+    """Every entry of `ref`'s tree, sub-trees included and listed before their contents: one
+    `ls-tree -r -t`. The ids of two sub-trees are equal exactly when everything below them is."""
+    listing = git(checkout, "ls-tree", "-r", "-t", "-z", "--full-tree", "--end-of-options", ref).stdout
+    entries: list[TreeEntry] = []
+    for entry in listing.split(b"\0"):
+        meta, _, name = entry.partition(b"\t")
+        fields = meta.split()  # mode, type, object id
+        if len(fields) == 3:
+            entries.append(
+                TreeEntry(fields[0], fields[1], fields[2], name.decode("utf-8", "surrogateescape"))
+            )
+    return entries
+
+
+def blob_ids(checkout: GitDir, ref: str, *scopes: str, links: set[str] | None = None) -> dict[str, bytes]:
     """Path -> object id of every file at `ref` (under `scopes`, when given): one `ls-tree`. Symbolic
     links (mode 120000) are also added to `links`, when given."""
     listing = git(checkout, "ls-tree", "-r", "-z", "--full-tree", ref, "--", *scopes).stdout
@@ -53,7 +97,7 @@ def blob_ids(
     return ids
 
 
-def cat_blobs(checkout: ConfigCheckout, ids: list[bytes]) -> list[bytes]:
+def cat_blobs(checkout: GitDir, ids: list[bytes]) -> list[bytes]:
     """Contents of the blobs `ids`, in order: one `cat-file --batch`."""
     if not ids:
         return []

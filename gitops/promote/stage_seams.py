@@ -7,14 +7,12 @@ driven with values. The protocols name exactly what a promotion reads from each 
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from gitops import proc, tarball
 from gitops.config.loader import ConfigRepo
 from gitops.config.models import ModuleRecord, ScanPolicy
 from gitops.gates.evidence import WindowState
@@ -164,25 +162,12 @@ class SchemaDiff:
     note: str | None = None
 
 
-def _export(addons_repo: Path, commit: str, dest: Path) -> Path:
-    out = proc.run(
-        ["git", "-C", str(addons_repo), "archive", "--format=tar", commit],
-        env=proc.no_git_env(),
-        timeout=300,
-        what=f"git archive {commit[:12]} of the addons repository",
-    )
-    return tarball.extract(out.stdout, dest, what=f"git archive {commit[:12]} of the addons repository")
-
-
 def compute_schema_diff(addons_repo: Path, old_commit: str | None, new_commit: str) -> AddonsDiff:
-    """Export both commits of the addons repo and diff them (gitops.addons.diff.diff_addons)."""
-    from gitops.addons.diff import diff_addons
+    """Diff both commits of the addons repo, read from git objects (gitops.addons.commit_diff): nothing is
+    extracted to disk."""
+    from gitops.addons.commit_diff import diff_commits
 
-    with tempfile.TemporaryDirectory(prefix="odoo-gitops-addons-") as tmp:
-        new = _export(addons_repo, new_commit, Path(tmp) / "new")
-        old = _export(addons_repo, old_commit, Path(tmp) / "old") if old_commit else Path(tmp) / "empty"
-        old.mkdir(exist_ok=True)
-        return diff_addons([old], [new])
+    return diff_commits(addons_repo, old_commit, new_commit)
 
 
 def _severity_rank(change: Mapping[str, object]) -> int:

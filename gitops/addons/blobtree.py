@@ -1,0 +1,184 @@
+"""One commit of an addons repository held as git objects: the tree listing in memory, blob contents read
+in batches (`git cat-file --batch`) only when a parser or the checksums ask, and kept.
+
+`AddonBlobs` serves one addon directory of it through the `AddonFiles` calls (gitops.addons.files), so the
+manifest, model, migration and checksum code reads git objects exactly as it reads a directory; nothing is
+written to disk. Paths from manifests (`data` files) are resolved like the kernel would in a checkout:
+`.` and `..` step through directories only, and nothing resolves above the repository's root.
+"""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import os
+import posixpath
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from gitops.addons.files import Listing
+from gitops.gitstore.plumbing import TreeEntry
+
+LINK_MODE = b"120000"
+Loader = Callable[[list[bytes]], list[bytes]]
+
+
+def _missing(path: str) -> OSError:
+    return FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
+
+
+class BlobTree:
+    """The files (blob ids), directories (tree ids and listings) and symbolic links of one commit.
+
+    `contents` maps blob id -> bytes and may be shared between the two commits of a diff: a file the
+    commits share is read once."""
+
+    def __init__(self, entries: Iterable[TreeEntry], load: Loader, contents: dict[bytes, bytes]) -> None:
+        self.ids: dict[str, bytes] = {}
+        self.trees: dict[str, bytes] = {"": b""}
+        self.links: set[str] = set()
+        self.targets: dict[str, str] = {}  # symbolic link -> its target, once `follow_links` read them
+        self.dirs: dict[str, Listing] = {"": ([], [])}
+        self._load = load
+        self.contents = contents
+        self._order: list[str] = []  # file paths in git's order: a directory's files are contiguous
+        self._first: dict[str, int] = {"": 0}  # directory -> index in _order of its first file
+        ids, dirs, order, first = self.ids, self.dirs, self._order, self._first
+        for mode, kind, oid, path in entries:
+            parent, _, name = path.rpartition("/")
+            if kind == b"blob":
+                ids[path] = oid
+                order.append(path)
+                dirs[parent][0].append(name)
+                if mode == LINK_MODE:
+                    self.links.add(path)
+            else:  # a tree, or a submodule's commit (an empty directory in a checkout)
+                self.trees[path] = oid
+                first[path] = len(order)
+                dirs[parent][1].append((name, False))
+                dirs[path] = ([], [])
+        for files, subdirs in dirs.values():
+            files.sort()
+            subdirs.sort()
+
+    def under(self, prefix: str) -> list[str]:
+        """Every file path below the directory `prefix` ("" is the root)."""
+        if not prefix:
+            return list(self._order)
+        start, found = prefix + "/", []
+        for path in itertools.islice(self._order, self._first.get(prefix, len(self._order)), None):
+            if not path.startswith(start):
+                break
+            found.append(path)
+        return found
+
+    def preload(self, paths: Iterable[str]) -> None:
+        """Read the blobs of `paths` that are not read yet: one `cat-file --batch`."""
+        wanted = list(dict.fromkeys(oid for p in paths if (oid := self.ids[p]) not in self.contents))
+        if wanted:
+            self.contents.update(zip(wanted, self._load(wanted), strict=True))
+
+    def read(self, path: str, *, batch: str) -> bytes:
+        """The bytes of the file `path`; when unread, the unread files under `batch` are read with it."""
+        oid = self.ids.get(path)
+        if oid is None:
+            raise (
+                IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+                if path in self.dirs
+                else (_missing(path))
+            )
+        if oid not in self.contents:
+            self.preload([path, *self.under(batch)])
+        return self.contents[oid]
+
+    def follow_links(self) -> list[str]:
+        """Read the symbolic links and list a link to a directory as a directory flagged as a link (what
+        `os.scandir` reports); a dangling or looping link stays a file, as there. Returns the links that
+        lead out of the commit (absolute, or above its root): what they name depends on the machine."""
+        if not self.links:
+            return []
+        self.preload(self.links)
+        self.targets = {p: self.contents[self.ids[p]].decode("utf-8", "surrogateescape") for p in self.links}
+        for path in sorted(self.links):
+            if self.resolve(path) in self.dirs:
+                parent, _, name = path.rpartition("/")
+                files, subdirs = self.dirs[parent]
+                files.remove(name)
+                subdirs.append((name, True))
+                subdirs.sort()
+        return sorted(path for path in self.links if self.leaves(path))
+
+    def leaves(self, link: str) -> bool:
+        """True when `link`'s target is absolute or climbs above the root as written."""
+        text = self.targets[link]
+        lexical = posixpath.normpath(posixpath.join(posixpath.dirname(link), text))
+        return text.startswith("/") or lexical == ".." or lexical.startswith("../")
+
+    def resolve(self, path: str) -> str | None:
+        """The real path of `path` (every symbolic link followed), or None when it does not exist."""
+        real = self.locate("", path)
+        return real if real is not None and (real in self.dirs or real in self.ids) else None
+
+    def locate(self, base: str, name: str, hops: int = 0) -> str | None:
+        """The path `name` (relative to the directory `base`) names, symbolic links followed, or None when
+        it cannot exist: an absolute name, a step through something that is not a directory, above the
+        root, or through a dangling or looping link."""
+        if name.startswith("/") or hops > 40:
+            return None
+        parts = base.split("/") if base else []
+        for part in name.split("/"):
+            if "/".join(parts) not in self.dirs:
+                return None
+            if part == "..":
+                if not parts:
+                    return None
+                parts.pop()
+            elif part not in ("", "."):
+                parts.append(part)
+                if (joined := "/".join(parts)) in self.targets:
+                    real = self.locate("/".join(parts[:-1]), self.targets[joined], hops + 1)
+                    if real is None or (real not in self.dirs and real not in self.ids):
+                        return None
+                    parts = real.split("/") if real else []
+        if name.endswith(("/", "/.", "/..")) or name in (".", ".."):
+            return "/".join(parts) if "/".join(parts) in self.dirs else None
+        return "/".join(parts)
+
+    def links_under(self, prefix: str) -> list[str]:
+        """The symbolic links stored below the directory `prefix`."""
+        start = prefix + "/" if prefix else ""
+        return sorted(path for path in self.links if path.startswith(start))
+
+
+@dataclass(frozen=True)
+class AddonBlobs:
+    """One addon directory (`prefix` in `tree`) read through the AddonFiles calls; messages name its
+    files under `display` (what a checkout of the commit at that place would show)."""
+
+    tree: BlobTree
+    prefix: str
+    display_path: Path
+
+    def _path(self, relpath: str) -> str:
+        return f"{self.prefix}/{relpath}" if self.prefix and relpath else (self.prefix or relpath)
+
+    def listing(self, reldir: str) -> Listing | None:
+        return self.tree.dirs.get(self._path(reldir))
+
+    def read(self, relpath: str) -> bytes:
+        # DirFiles reads `top / relpath`: pathlib drops "." parts, empty parts and a trailing slash first
+        path = self.tree.locate(self.prefix, str(PurePosixPath(relpath)))
+        if path is None:
+            raise _missing(self.display(relpath))
+        return self.tree.read(path, batch=self.prefix)
+
+    def is_file(self, relpath: str) -> bool:
+        path = self.tree.locate(self.prefix, relpath)
+        return path is not None and path in self.tree.ids
+
+    def display(self, relpath: str) -> str:
+        base = str(self.display_path)
+        if not relpath:
+            return base
+        return relpath if base == "." else f"{base}/{relpath}"  # what Path / relpath gives for walked paths

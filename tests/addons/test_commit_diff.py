@@ -1,0 +1,286 @@
+"""gitops.addons.commit_diff: the addons evidence read from git objects equals `diff_addons` on checkouts
+of the same two commits, field by field, on generated addon trees committed to a real git repository."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gitops.addons import commit_diff
+from gitops.addons.checksums import addon_checksum
+from gitops.addons.commit_diff import diff_commits
+from gitops.addons.diff import diff_addons
+from gitops.errors import ConfigError
+from gitops.promote.stage_seams import compute_schema_diff
+from tests.addons.test_checksums import TREES_STRATEGY
+from tests.fixtures.addons import write_addon
+
+NAMES = ("alpha", "beta", "gamma", "delta")
+PLACES = ("", "repo_a", "repo_b/nested", ".hidden", "node_modules")
+VERSIONS = ("17.0.1.0.0", "17.0.1.1.0", "17.0.2.0.0", "16.0.1.0.0", "1.0")
+MODELS = (
+    None,
+    "class A(models.Model):\n    _name = 'x.a'\n    name = fields.Char()\n",
+    "class A(models.Model):\n    _name = 'x.a'\n    name = fields.Char(required=True)\n"
+    "    qty = fields.Integer()\n",
+    "class B(models.Model):\n    _inherit = 'x.a'\n    qty = fields.Float()\n    note = fields.Text()\n",
+    "class A(models.Model):\n    _name = 'x.a'\n  broken = (\n",
+)
+XML = (b'<odoo noupdate="1"><data/></odoo>\n', b'<odoo><data noupdate="0"/></odoo>\n', b"<odoo/>\n")
+DATA = ("views/v.xml", "data/d.xml", "data/../views/v.xml", "missing.xml", "views/")
+LINKS = ("file", "dir", "copy", "up", "addon", "setup", "dangling", "loop", "stray")
+SCRIPTS = (None, ("17.0.1.1.0", b"def migrate(cr, v):\n    pass\n"), ("2.0", b"def migrate(cr, v):\n    x\n"))
+
+ADDON = st.fixed_dictionaries(
+    {
+        "place": st.sampled_from(PLACES),
+        "version": st.sampled_from(VERSIONS),
+        "depends": st.lists(
+            st.sampled_from(("base", "mail", *NAMES, "unknown_mod")), max_size=3, unique=True
+        ),
+        "data": st.lists(st.sampled_from(DATA), max_size=3, unique=True),
+        "xml": st.tuples(st.sampled_from(XML), st.sampled_from(XML)),
+        "models": st.sampled_from(MODELS),
+        "script": st.sampled_from(SCRIPTS),
+        "extra": TREES_STRATEGY,
+        "links": st.lists(st.sampled_from(LINKS), max_size=3),
+    }
+)
+SIDE = st.dictionaries(st.sampled_from(NAMES), ADDON, max_size=4)
+
+
+def _files(spec: dict[str, Any]) -> dict[str, str | bytes]:
+    files: dict[str, str | bytes] = {"views/v.xml": spec["xml"][0], "data/d.xml": spec["xml"][1]}
+    if spec["models"] is not None:
+        files |= {
+            "__init__.py": b"from . import models\n",
+            "models/__init__.py": b"from . import models\n",
+            "models/models.py": ("from odoo import fields, models\n\n\n" + spec["models"]).encode(),
+        }
+    if spec["script"] is not None:
+        folder, script = spec["script"]
+        files[f"migrations/{folder}/pre-migrate.py"] = script
+    for relpath, content in spec["extra"].items():
+        if relpath != "__manifest__.py" and not any(
+            relpath.startswith(other + "/") or other.startswith(relpath + "/") for other in files
+        ):
+            files[relpath] = content
+    return files
+
+
+def _link(link: Path, target: Path) -> None:
+    if not link.exists() and not link.is_symlink():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(os.path.relpath(target, link.parent))
+
+
+def write_links(root: Path, side: dict[str, dict[str, Any]]) -> None:
+    """Symbolic links that resolve inside the repository: within the addon (a file, a directory), to a file
+    of another addon (shipped as a copy), to a directory out of the addon (refused), a second path to an
+    addon (at the top, or setuptools-odoo's setup/<addon>/odoo/addons/<addon>)."""
+    homes = {name: (root / spec["place"] if spec["place"] else root) / name for name, spec in side.items()}
+    for name, spec in side.items():
+        home, other = homes[name], homes[min(homes)]
+        for kind in spec.get("links", ()):
+            if kind == "file":
+                _link(home / "views/alias.xml", home / "views/v.xml")
+            elif kind == "dir":
+                _link(home / "alias_dir", home / "views")
+            elif kind == "copy":
+                _link(home / "data/shared.xml", other / "views/v.xml")
+            elif kind == "up":
+                _link(home / "up", home.parent)
+            elif kind == "addon":
+                _link(root / f"linked_{name}", home)
+            elif kind == "setup":
+                _link(root / f"setup/{name}/odoo/addons/{name}", home)
+            elif kind == "dangling":
+                _link(home / "broken.xml", home / "nothing.xml")
+            elif kind == "loop":
+                _link(home / "loop_a", home / "loop_b")
+                _link(home / "loop_b", home / "loop_a")
+            else:  # outside every addon: discovery does not look at it
+                _link(root / "docs/stray", root / "nowhere")
+
+
+def write_side(root: Path, side: dict[str, dict[str, Any]]) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    for name, spec in side.items():
+        write_addon(
+            root / spec["place"] if spec["place"] else root,
+            name,
+            version=spec["version"],
+            depends=spec["depends"],
+            files=_files(spec),
+            data=spec["data"],
+        )
+    write_links(root, side)
+
+
+def git(repo: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}  # fmt: skip
+    out = subprocess.run(["git", "-C", str(repo), *args], env=env, check=True, capture_output=True)
+    return out.stdout.decode().strip()
+
+
+def commit_side(repo: Path, side: dict[str, dict[str, Any]], message: str) -> str:
+    """Replace the work tree of `repo` by `side` and commit it."""
+    for entry in repo.iterdir():
+        if entry.name != ".git":
+            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+    write_side(repo, side)
+    (repo / "README.md").write_text(message + "\n")  # never an empty commit
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
+def outcome(run: Any) -> tuple[str, Any]:
+    try:
+        return "diff", run().to_dict()
+    except ConfigError as exc:
+        return "config-error", sorted((p.file, p.line, p.message) for p in exc.problems)
+
+
+def compare(base: Path, old: dict[str, Any] | None, new: dict[str, Any]) -> tuple[str, Any]:
+    repo, old_dir, new_dir = base / "repo", base / "old", base / "new"
+    repo.mkdir(parents=True)
+    git(repo, "init", "-q", "-b", "main")
+    first = commit_side(repo, old, "old") if old is not None else None
+    second = commit_side(repo, new, "new")
+    write_side(old_dir, old or {})
+    write_side(new_dir, new)
+    from_dirs = outcome(lambda: diff_addons([old_dir], [new_dir]))
+    from_git = outcome(lambda: diff_commits(repo, first, second, displays=(old_dir, new_dir)))
+    assert from_git == from_dirs
+    return from_git
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+@given(old=SIDE, new=SIDE, keep=st.lists(st.booleans(), min_size=4, max_size=4))
+def test_generated_trees_give_the_same_evidence_from_git_objects_as_from_checkouts(
+    old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]], keep: list[bool]
+) -> None:
+    # some addons identical in both commits (equal tree ids: the path that reads nothing of them)
+    new = {**new, **{n: old[n] for n, k in zip(NAMES, keep, strict=True) if k and n in old}}
+    with tempfile.TemporaryDirectory() as tmp:
+        compare(Path(tmp), old, new)
+
+
+def _good(version: str = "17.0.1.0.0", models: str | None = MODELS[1]) -> dict[str, Any]:
+    return {"place": "repo_a", "version": version, "depends": ["base"], "data": ["views/v.xml"],
+            "xml": (XML[0], XML[0]), "models": models, "script": None,
+            "extra": {"static/a.js": b"js"}}  # fmt: skip
+
+
+def test_a_real_change_and_a_first_release(tmp_path: Path) -> None:
+    old = {"alpha": _good(), "beta": _good()}
+    new = {"alpha": _good("17.0.1.1.0", MODELS[2]), "beta": _good(), "gamma": _good()}
+    kind, evidence = compare(tmp_path / "a", old, new)
+    assert kind == "diff"
+    assert (evidence["modules_changed"], evidence["modules_added"]) == (["alpha"], ["gamma"])
+    assert {c["field"] for c in evidence["changes"] if c["model"] == "x.a"} >= {"name", "qty"}
+    kind, first = compare(tmp_path / "b", None, new)
+    assert first["modules_added"] == ["alpha", "beta", "gamma"]
+
+
+def test_checksums_are_click_odoo_updates_and_paths_repository_relative(tmp_path: Path) -> None:
+    repo, checkout = tmp_path / "repo", tmp_path / "checkout"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    first = commit_side(repo, {"alpha": _good()}, "one")
+    second = commit_side(repo, {"alpha": _good("17.0.1.1.0", MODELS[2])}, "two")
+    write_side(checkout, {"alpha": _good("17.0.1.1.0", MODELS[2])})
+    diff = diff_commits(repo, first, second)
+    after = diff.modules["alpha"].after
+    assert after is not None and after.checksum == addon_checksum(checkout / "repo_a" / "alpha")
+    assert {c.file for c in diff.changes} <= {"repo_a/alpha/__manifest__.py", "repo_a/alpha/models/models.py"}
+
+
+def test_unchanged_addons_are_neither_read_nor_hashed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    side = {name: _good() for name in NAMES}
+    first = commit_side(repo, side, "one")
+    second = commit_side(repo, {**side, "beta": _good("17.0.1.1.0", MODELS[2])}, "two")
+    read: list[str] = []
+    original = commit_diff.BlobTree.preload
+
+    def recording(self: commit_diff.BlobTree, paths: Any) -> None:
+        paths = list(paths)
+        read.extend(p for p in paths if self.ids[p] not in self.contents)
+        original(self, paths)
+
+    monkeypatch.setattr(commit_diff.BlobTree, "preload", recording)
+    diff = diff_commits(repo, first, second)
+    assert diff.modules_changed == ("beta",)
+    others = [p for p in read if not p.startswith("repo_a/beta/") and not p.endswith("/__manifest__.py")]
+    assert others == []  # of the unchanged addons only the manifests were read (discovery checks them all)
+
+
+def test_links_out_of_the_repository_are_refused_before_anything_is_parsed(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    first = commit_side(repo, {"alpha": _good()}, "one")
+    for target in ("/etc/hostname", "../../../../outside.xml", "../../../.."):
+        link = repo / "repo_a/alpha/views/link.xml"
+        link.unlink(missing_ok=True)
+        link.symlink_to(target)
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", f"link to {target}")
+        second = git(repo, "rev-parse", "HEAD")
+        with pytest.raises(ConfigError) as refused:
+            compute_schema_diff(repo, first, second)  # exit 2, as extracting `git archive` refused it
+        assert [(p.file, p.message) for p in refused.value.problems] == [
+            ("repo_a/alpha/views/link.xml", "symlink leads out of the addons repository")
+        ]
+
+
+def test_links_inside_the_repository_are_followed_in_memory(tmp_path: Path) -> None:
+    old = {"alpha": _good(), "beta": _good()}
+    new = {"alpha": {**_good("17.0.1.1.0", MODELS[2]), "links": ["file", "dir", "copy", "setup"]},
+           "beta": {**_good(), "links": ["addon"]}}  # fmt: skip
+    kind, evidence = compare(tmp_path / "ok", old, new)
+    assert kind == "diff" and evidence["modules_changed"] == ["alpha"]  # linked_beta: a second path to beta
+    kind, problems = compare(tmp_path / "up", old, {**new, "beta": {**_good(), "links": ["up"]}})
+    assert kind == "config-error"
+    assert [p[2] for p in problems] == [
+        "symlinked directory leaves its addon (-> ..); click-odoo-update does not enter it and the image "
+        "could not hold it"
+    ]
+    kind, problems = compare(
+        tmp_path / "broken", old, {**new, "beta": {**_good(), "links": ["dangling", "loop"]}}
+    )
+    assert kind == "config-error"
+    assert [p[2] for p in problems] == [  # broken.xml, loop_a, loop_b
+        "symlink is dangling or loops (-> nothing.xml)",
+        "symlink is dangling or loops (-> loop_b)",
+        "symlink is dangling or loops (-> loop_a)",
+    ]
+
+
+def test_an_unknown_commit_is_an_outside_failure(tmp_path: Path) -> None:
+    from gitops.errors import ExternalError
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    first = commit_side(repo, {"alpha": _good()}, "one")
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    for commit in ("0" * 40, "--output=leak.tar", "-h"):  # unknown, and options in disguise
+        with pytest.raises(ExternalError, match=f"cannot read commit '{commit}' of the addons repository"):
+            diff_commits(repo, first, commit)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing written
