@@ -46,6 +46,9 @@ class Report:
 
     data: object
     text: Callable[[], str] | str = ""
+    # the text is a renderer's styled terminal output whose every value was cleaned of control characters
+    # (gitops.board.terminal.text): its escape sequences are the renderer's own and are printed as they are
+    styled: bool = False
 
     def human(self) -> str:
         return self.text() if callable(self.text) else self.text

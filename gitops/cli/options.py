@@ -78,7 +78,7 @@ def print_report(report: Report, *, as_json: bool) -> None:
     else:
         text = report.human()
         if text:
-            click.echo(for_terminal(text))
+            click.echo(redact(text) if report.styled else for_terminal(text))
 
 
 def emit(data: Any, *, as_json: bool, human: Callable[[], str] | str) -> None:

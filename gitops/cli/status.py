@@ -43,7 +43,9 @@ def status(
     the next freeze. Exit 4 when an audit chain is broken."""
     board = read_board(config_repo, forge, now=datetime.now(UTC), envs=envs)
     color, width = _terminal()
-    report = Report(data=board.to_dict(), text=lambda: render_status(board, color=color, width=width))
+    report = Report(
+        data=board.to_dict(), text=lambda: render_status(board, color=color, width=width), styled=color
+    )
     broken = broken_chains(board)
     if broken:
         raise VerificationError(f"audit chain broken for {', '.join(broken)}", report=report)
