@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gitops.cli.options import info
 from gitops.config.loader import load_config
 from gitops.database.backups import check_backup, manifest_path, read_manifest
 from gitops.errors import PolicyError, UsageError, VerificationError
@@ -61,8 +62,10 @@ def signed_backup(backup: Path, pem: bytes) -> Path:
             check_backup(candidate)
         except PolicyError as exc:
             refused.append(exc.message)
+            info(f"skipped {candidate.name}: {exc.message}")
             continue
-        except (VerificationError, UsageError):
+        except (VerificationError, UsageError) as exc:
+            info(f"skipped {candidate.name}: {exc.message}")
             continue
         return candidate
     folder = backup.parent

@@ -72,7 +72,7 @@ def test_the_backup_job_signs_its_manifest_from_the_pinned_tool_image(
     assert volumes["backup-key"]["secret"] == {
         "secretName": signing["name"],
         "items": [{"key": signing.get("key", "cosign.key"), "path": "cosign.key"}],
-        "defaultMode": 0o400,
+        "defaultMode": 0o440,
     }
     assert volumes["backup"]["persistentVolumeClaim"] == {"claimName": values["backup"]["existingClaim"]}
 

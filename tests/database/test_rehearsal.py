@@ -248,7 +248,9 @@ def test_the_refresh_jobs_arguments_restore_the_latest_verified_backup(
     monkeypatch.setenv("ODOO_GITOPS_PROOF_SEED", "0.25")
     try:
         assert main(["backup", "restore", *argv]) == 0, capsys.readouterr().err
-        result = json.loads(capsys.readouterr().out)
+        captured = capsys.readouterr()
+        result = json.loads(captured.out)
+        assert "skipped newer.dump: newer.dump: missing, or its sha256 differs" in captured.err
         assert result["backup"]["sha256"] == file_sha256(backed_up)
         assert result["proof"]["passed"] is True
         assert json.loads((tmp_path / "proof.json").read_text())["passed"] is True
