@@ -18,11 +18,12 @@ from typing import Any, TypeVar
 import click
 
 from gitops.audit_trail.rehearsal_record import commit_rehearsal
+from gitops.cli.backup_signed import restore_key, signed_backup
 from gitops.cli.forge_options import forge_options
 from gitops.cli.options import config_repo_option, emit, info, json_option, print_report
 from gitops.config.loader import load_config
 from gitops.config.source import checkout_config_repo, is_remote
-from gitops.database.backups import check_backup, manifest_path, restore_fresh, take_backup
+from gitops.database.backups import manifest_path, restore_fresh, take_backup
 from gitops.database.masking import salt_from_env
 from gitops.database.masking_rules import load_rules
 from gitops.database.postgres import DEFAULT_DSN_ENV, Server
@@ -33,7 +34,6 @@ from gitops.forge.protocol import ForgeSettings
 from gitops.forge.session import git_remote
 from gitops.supply import blob_signature, keys
 
-LATEST_VERIFIED = "latest-verified"
 LATEST = "latest"  # `backup verify --backup DIR/latest`: the newest backup with a manifest in DIR
 
 REHEARSAL_RECORD = "rehearsal.json"
@@ -219,33 +219,15 @@ def verify(
 MASKING_RECORD = "masking-proof.json"
 
 
-def resolve_backup(backup_file: Path) -> Path:
-    """FILE as given, or for DIR/latest-verified (what a refresh PR asks by default) the newest backup in
-    DIR with a manifest its bytes match; none: exit 4 (nothing is restored)."""
-    if backup_file.name != LATEST_VERIFIED:
-        return backup_file
-    folder = backup_file.parent
-    suffix = ".manifest.json"
-    found = sorted(
-        (p for p in folder.glob(f"*{suffix}") if p.is_file()), key=lambda p: p.stat().st_mtime, reverse=True
-    )
-    for manifest in found:
-        candidate = manifest.with_name(manifest.name[: -len(suffix)])
-        if manifest_path(candidate) != manifest:
-            continue
-        try:
-            check_backup(candidate)
-        except (VerificationError, UsageError):
-            continue
-        return candidate
-    raise VerificationError(f"{folder}: no backup whose bytes match its manifest (for {LATEST_VERIFIED})")
-
-
 @backup.command("restore")
 @click.argument("env")
 @backup_option
 @config_repo_option
 @dsn_env_option
+@click.option("--public-key", type=click.Path(path_type=Path), default=None,
+              help="Public key the backup's manifest must be signed with.")  # fmt: skip
+@click.option("--source-env", default=None, metavar="ENV",
+              help="The backup's environment: its signing.public_key checks the manifest.")  # fmt: skip
 @click.option("--unmasked", is_flag=True, help="Restore production data as is (data_policy: production).")
 @click.option("--replace", is_flag=True, help="Drop the DSN's database first if it exists.")
 @click.option("--banner", default=None, help="Banner text for the neutralised copy (default: ENV copy).")
@@ -262,17 +244,23 @@ def restore(
     replace: bool,
     banner: str | None,
     record: Path | None,
+    public_key: Path | None,
+    source_env: str | None,
     as_json: bool,
 ) -> None:
-    """Restore FILE into the DSN's database for ENV, then neutralise and mask it by the config repository's
+    """Restore FILE (DIR/latest-verified: the newest backup in DIR its signed manifest proves) into the
+    DSN's database for ENV, then neutralise and mask it by the config repository's
     masking/*.yaml and prove the masking (the refresh Job runs this). Whatever fails after the restore
-    began, the database is dropped. Exit 3: uncovered sensitive columns; 4: corrupted backup, failed proof."""
+    began, the database is dropped. Exit 3: the manifest's signature is missing or does not verify
+    (--public-key or --source-env's signing.public_key), uncovered sensitive columns; 4: corrupted backup,
+    failed proof."""
     server = Server.from_env(dsn_env)
     root = checkout_config_repo(config_repo)
+    pem = restore_key(root, public_key=public_key, source_env=source_env)
     rules = None if unmasked else load_rules(root)
     salt = salt_from_env(rules) if rules is not None else ""
     target = None if unmasked else _record_path(config_repo, root, env, record, MASKING_RECORD)
-    backup_file = resolve_backup(backup_file)
+    backup_file = signed_backup(backup_file, pem)  # exit 3 before anything is restored
     info(f"restoring {backup_file} into {server.dbname} for {env}")
     restored = restore_fresh(server, backup_file, replace=replace)
     result: dict[str, object] = {

@@ -42,6 +42,14 @@ __all__ = [  # `sql` (psycopg's quoting toolkit) is re-exported: psycopg is impo
 
 Connection = psycopg.Connection[tuple[Any, ...]]
 DEFAULT_DSN_ENV = "ODOO_GITOPS_DATABASE_URL"
+_LIBPQ_ENV = (
+    ("host", "PGHOST"),
+    ("port", "PGPORT"),
+    ("user", "PGUSER"),
+    ("password", "PGPASSWORD"),
+    ("sslmode", "PGSSLMODE"),
+    ("sslrootcert", "PGSSLROOTCERT"),
+)
 _BIN_DIRS = (Path("/usr/lib/postgresql/15/bin"), Path("/usr/lib/postgresql/16/bin"))
 
 
@@ -63,10 +71,18 @@ class Server:
 
     @classmethod
     def from_env(cls, variable: str = DEFAULT_DSN_ENV, env: Mapping[str, str] | None = None) -> Server:
-        value = (os.environ if env is None else env).get(variable)
+        environ = os.environ if env is None else env
+        value = environ.get(variable)
         if not value:
             raise UsageError(f"set {variable} to the database's DSN (postgresql://user:password@host/db)")
-        return cls.from_dsn(value)
+        server = cls.from_dsn(value)
+        # what the DSN leaves out comes from libpq's PG* variables (the chart's Jobs: DSN `dbname=…`, the
+        # rest from Secrets), taken here because pg_dump / pg_restore run with the PG* variables cleared
+        extra = {
+            key: environ[var] for key, var in _LIBPQ_ENV if key not in server.params and environ.get(var)
+        }
+        register_secret(extra.get("password"))
+        return replace(server, params={**server.params, **extra}) if extra else server
 
     @property
     def dbname(self) -> str:

@@ -114,6 +114,16 @@ def _user_keys(target: EnvBundle) -> dict[str, Any]:
     return dict(block) if isinstance(block, dict) else {}
 
 
+def _backup_key(repo: ConfigRepo, source: str) -> str:
+    """The PEM key the source's backup manifests are signed with: the refresh Job restores nothing else."""
+    signing = repo.env(source).config.signing
+    if signing is None:
+        raise UsageError(
+            f"envs/{source}/env.yaml sets no signing.public_key: a refresh restores only signed backups"
+        )
+    return repo.files.read(signing.public_key).decode()
+
+
 def _chart_block(repo: ConfigRepo, ask: RefreshAsk, rel: str | None, rules: Any) -> dict[str, Any]:
     """What the chart's refresh Job needs (values.yaml `refresh:`): no secret, only references."""
     database = source_database(repo.env(ask.source), ask.tenant)
@@ -126,6 +136,7 @@ def _chart_block(repo: ConfigRepo, ask: RefreshAsk, rel: str | None, rules: Any)
             "host": database.get("host"),
             "name": database.get("name"),
             "existingSecret": database.get("existingSecret"),
+            "publicKey": _backup_key(repo, ask.source),
         },
         "target": ask.target,
         "backup": ask.backup,

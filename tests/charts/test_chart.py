@@ -119,6 +119,9 @@ def test_every_image_is_the_values_image_pinned_by_digest(rendered: Renderer, en
     allowed = {expected}
     if backup_image.get("repository"):
         allowed.add(f"{backup_image['repository']}@{backup_image['digest']}")
+    tool_image = values.get("toolImage", {})
+    if tool_image.get("repository"):  # the signed backup Job's (tests/charts/test_backup_job.py)
+        allowed.add(f"{tool_image['repository']}@{tool_image['digest']}")
     for image in images:
         assert DIGEST_RE.match(image), image
         assert image in allowed
@@ -312,7 +315,7 @@ def test_backup_job_follows_the_rollback_readiness_contract(helm: Helm, tmp_path
     assert notes[BACKUP_ID_ANNOTATION] == expected_id
     assert notes[RELEASE_VERSION_ANNOTATION] == version
     assert notes[IMAGE_DIGEST_ANNOTATION] == digest
-    assert notes[BACKUP_LOCATION_ANNOTATION] == f"s3://acme-odoo-backups/{expected_id}.dump"
+    assert notes[BACKUP_LOCATION_ANNOTATION] == f"pvc://odoo-prod-backups/{expected_id}.dump"
     assert backup_evidence(job) is None, "a Job without a successful status is no evidence"
     running = {**job, "status": {"active": 1}}
     assert backup_evidence(running) is None
@@ -325,11 +328,19 @@ def test_backup_job_follows_the_rollback_readiness_contract(helm: Helm, tmp_path
 
 def test_backup_command_and_image_are_configurable(helm: Helm, rendered: Renderer) -> None:
     staging = named(rendered(case("staging")), "Job", "odoo-backup")
-    assert pod_spec(staging)["containers"][0]["command"] == ["sh", "/opt/odoo-chart/backup.sh"]
+    assert pod_spec(staging)["containers"][0]["command"] == ["odoo-gitops", "backup", "create"]  # signed
     prod = case("prod/acme-build")
-    objects = helm.template(values_files=prod.values_files, set_values=["release.backupRequired=true"])
+    custom = [
+        "release.backupRequired=true",
+        "backup.command={sh,-c,pg_dump -Fc | rclone rcat s3:acme/$BACKUP_ID.dump}",
+        "backup.image.repository=registry.example.com/platform/pg-backup",
+        "backup.image.digest=sha256:" + "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae",
+        "backup.envFromSecret=odoo-prod-backup-s3",
+    ]
+    objects = helm.template(values_files=prod.values_files, set_values=custom)
     backup = pod_spec(named(objects, "Job", "odoo-backup"))["containers"][0]
     assert backup["command"][:2] == ["sh", "-c"] and "rclone" in backup["command"][2]
+    assert "args" not in backup and "COSIGN_PASSWORD" not in {e["name"] for e in backup["env"]}
     assert backup["image"].startswith("registry.example.com/platform/pg-backup@sha256:")
     assert backup["envFrom"] == [{"secretRef": {"name": "odoo-prod-backup-s3"}}]
 

@@ -103,6 +103,8 @@ def test_the_refresh_pr_values_render_a_refresh_job_with_secrets_by_reference(
     masking = named(refreshed, "ConfigMap", "odoo-refresh-masking-")
     rules = yaml.safe_load(masking["data"]["masking.yaml"])
     assert rules == yaml.safe_load((ENVS.parent / "masking" / "default.yaml").read_text())
+    # the source's backup key next to the rules: `backup restore --public-key` refuses unsigned manifests
+    assert masking["data"]["backup.pub"] == (ENVS.parent / "keys" / "cosign.pub").read_text()
     (policy,) = by_kind(refreshed, "NetworkPolicy")
     assert _policy_selects(policy, job["spec"]["template"])
     assert job["metadata"]["annotations"]["odoo-gitops.io/masking-file"] == "masking/default.yaml"
@@ -189,7 +191,8 @@ def refresh_args(target: str, backup: str) -> list[str]:
     """The arguments the refresh Job passes to `odoo-gitops backup restore` (tests/database runs them)."""
     return [
         target, "--backup", backup, "--config-repo", "/etc/odoo-gitops",
-        "--dsn-env", "ODOO_GITOPS_DATABASE_URL", "--replace", "--record", "/tmp/masking-proof.json", "--json",
+        "--public-key", "/etc/odoo-gitops/masking/backup.pub", "--dsn-env", "ODOO_GITOPS_DATABASE_URL",
+        "--replace", "--record", "/tmp/masking-proof.json", "--json",
     ]  # fmt: skip
 
 
@@ -208,6 +211,7 @@ def test_a_refresh_without_a_salt_secret_or_network_peers_does_not_render(helm: 
         ({"refresh": {"backup": "../etc/passwd"}}, "/refresh/backup"),
         ({"refresh": {"backup": ".."}}, "/refresh/backup"),
         ({"refresh": {"saltSecret": {"name": ""}}}, "saltSecret.name is required"),
+        ({"refresh": {"source": {"publicKey": ""}}}, "refresh.source.publicKey is required"),
         ({"dataJobs": {"networkPolicy": {"databases": []}}}, "networkPolicy.databases is required"),
     ):
         extra = tmp_path / "override.yaml"

@@ -33,3 +33,32 @@ def test_a_missing_or_broken_dsn_is_a_usage_error() -> None:
         Server.from_env(env={})
     with pytest.raises(UsageError, match="not a valid libpq connection string"):
         Server.from_dsn("host=a port")
+
+
+def test_the_chart_jobs_dsn_takes_the_rest_from_the_pg_variables() -> None:
+    """The chart's Jobs set ODOO_GITOPS_DATABASE_URL=dbname=… and PGHOST/PGPORT/PGUSER/PGPASSWORD (from a
+    Secret): pg_dump and pg_restore, which run with the PG* variables cleared, still get all of them."""
+    env = {
+        "ODOO_GITOPS_DATABASE_URL": "dbname=acme-build",
+        "PGHOST": "postgresql-prod.odoo-prod.svc",
+        "PGPORT": "5432",
+        "PGUSER": "odoo",
+        "PGPASSWORD": "from-a-secret-4711",
+        "PGDATABASE": "not-this-one",
+    }
+    server = Server.from_env(env=env)
+    assert server.dbname == "acme-build"
+    assert server.client_args() == [
+        "-h",
+        "postgresql-prod.odoo-prod.svc",
+        "-p",
+        "5432",
+        "-U",
+        "odoo",
+        "--no-password",
+    ]
+    assert server.client_env()["PGPASSWORD"] == "from-a-secret-4711"
+    assert "from-a-secret-4711" not in redact("auth failed for from-a-secret-4711")
+    explicit = Server.from_env(env={**env, "ODOO_GITOPS_DATABASE_URL": "postgresql://u:p@db.internal/x"})
+    assert explicit.client_args()[:2] == ["-h", "db.internal"]  # the DSN wins over the PG* variables
+    assert explicit.client_env()["PGPASSWORD"] == "p"

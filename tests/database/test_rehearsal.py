@@ -13,6 +13,8 @@ import yaml
 
 from gitops.cli.main import main
 from gitops.database.backups import BackupManifest, file_sha256, manifest_path
+from gitops.supply.blob_signature import sign_file
+from gitops.supply.keys import load_private_key
 from tests.database.helpers import REPO
 from tests.fixtures.configrepo import copy_examples
 from tests.fixtures.postgres import PgCluster
@@ -186,7 +188,8 @@ def test_restore_masks_and_proves_a_copy_and_refuses_without_rules(
     # a fixed sample: with this salt a fake mobile number can equal another partner's real one, which the
     # proof rightly refuses when its random sample happens to hold that original (seen once in CI)
     monkeypatch.setenv("ODOO_GITOPS_PROOF_SEED", "0.25")
-    argv = ["backup", "restore", "uat", "--backup", str(backed_up), "--config-repo", str(config), "--json"]
+    argv = ["backup", "restore", "uat", "--backup", str(backed_up), "--config-repo", str(config),
+            "--public-key", str(config / "keys" / "cosign.pub"), "--json"]  # fmt: skip
     # no masking rules in the config repository (the examples carry some: taken away here): the restored
     # copy is refused and dropped
     shutil.rmtree(config / "masking", ignore_errors=True)
@@ -207,6 +210,7 @@ def test_restore_masks_and_proves_a_copy_and_refuses_without_rules(
 
 def test_the_refresh_jobs_arguments_restore_the_latest_verified_backup(
     postgres: PgCluster,
+    prod_backup: Path,
     backed_up: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -221,14 +225,20 @@ def test_the_refresh_jobs_arguments_restore_the_latest_verified_backup(
     store.mkdir()
     (mounted / "masking").mkdir(parents=True)
     (mounted / "masking" / "masking.yaml").write_text((REPO / "masking" / "default.yaml").read_text())
-    shutil.copyfile(backed_up, store / "older.dump")
-    shutil.copyfile(manifest_path(backed_up), manifest_path(store / "older.dump"))
-    corrupt = store / "newer.dump"  # the newest file, but its bytes no longer match its manifest
+    shutil.copyfile(tmp_path / "examples" / "keys" / "cosign.pub", mounted / "masking" / "backup.pub")
+    older = copy_backup(backed_up, store / "prod.dump")
+    corrupt = store / "newer.dump"  # the newest, signed for its name, but its bytes no longer match
     corrupt.write_bytes(b"PGDMP" + b"\0" * 64)
-    shutil.copyfile(manifest_path(backed_up), manifest_path(corrupt))
-    os.utime(store / "older.dump.manifest.json", (1_000_000, 1_000_000))
+    manifest = manifest_path(corrupt)
+    manifest.write_text(json.dumps(json.loads(manifest_path(backed_up).read_text()) | {"file": corrupt.name}))
+    sign_file(manifest, load_private_key(prod_backup.parent / "keys" / "cosign.key"))
+    os.utime(manifest_path(older), (1_000_000, 1_000_000))
     argv = [
-        {"/etc/odoo-gitops": str(mounted), "/tmp/masking-proof.json": str(tmp_path / "proof.json")}.get(a, a)
+        {
+            "/etc/odoo-gitops": str(mounted),
+            "/etc/odoo-gitops/masking/backup.pub": str(mounted / "masking" / "backup.pub"),
+            "/tmp/masking-proof.json": str(tmp_path / "proof.json"),
+        }.get(a, a)
         for a in refresh_args("uat", str(store / "latest-verified"))
     ]
     monkeypatch.setenv("ODOO_GITOPS_DATABASE_URL", postgres.dsn("uat_refresh"))
@@ -238,13 +248,15 @@ def test_the_refresh_jobs_arguments_restore_the_latest_verified_backup(
     monkeypatch.setenv("ODOO_GITOPS_PROOF_SEED", "0.25")
     try:
         assert main(["backup", "restore", *argv]) == 0, capsys.readouterr().err
-        result = json.loads(capsys.readouterr().out)
+        captured = capsys.readouterr()
+        result = json.loads(captured.out)
+        assert "skipped newer.dump: newer.dump: missing, or its sha256 differs" in captured.err
         assert result["backup"]["sha256"] == file_sha256(backed_up)
         assert result["proof"]["passed"] is True
         assert json.loads((tmp_path / "proof.json").read_text())["passed"] is True
         assert main(["backup", "restore", *argv]) == 0  # --replace: a second refresh replaces the copy
         capsys.readouterr()
-        (store / "older.dump").write_bytes(b"tampered")
+        older.write_bytes(b"tampered")
         assert main(["backup", "restore", *argv]) == 4  # no backup its manifest proves: nothing restored
         assert "no backup whose bytes match" in capsys.readouterr().err
     finally:

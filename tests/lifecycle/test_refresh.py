@@ -31,6 +31,8 @@ def test_refresh_opens_a_pr_setting_the_refresh_blocks(
         "host": "postgresql-prod.odoo-prod.svc",
         "name": "acme-build",
         "existingSecret": "odoo-acme-build-database",
+        # prod's signing.public_key: the refresh Job restores only a backup whose manifest it signed
+        "publicKey": (config_repo.work / "keys" / "cosign.pub").read_text(),
     }
     assert values["masking"]["rules"]["columns"]["res_partner.email"] == "email"
     config = load_branch(config_repo, BRANCH, tmp_path / "branch")
