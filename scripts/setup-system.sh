@@ -69,7 +69,7 @@ fi
 [ "$profile" = test ] || exit 0
 
 # The tool image's base (tests/tool_image): a Debian 12 rootfs made once from the Debian mirror, then cached.
-tool_base="${ODOO_GITOPS_TOOL_BASE:-${XDG_CACHE_HOME:-$HOME/.cache}/odoo-gitops/tool-base-bookworm.tar}"
+tool_base="${ODOO_GITOPS_TOOL_BASE:-${XDG_CACHE_HOME:-$HOME/.cache}/odoo-gitops/tool-base-bookworm-pg15.tar}"
 if [ -f "$tool_base" ] && [ -s "$tool_base" ]; then
   log "tool image base rootfs: cached at $tool_base"
 elif [ "$(id -u)" = 0 ] && command -v mmdebstrap >/dev/null 2>&1; then

@@ -29,7 +29,7 @@ ROOTFS = Path(
     os.environ.get("ODOO_GITOPS_TOOL_BASE")
     or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     / "odoo-gitops"
-    / "tool-base-bookworm.tar"
+    / "tool-base-bookworm-pg15.tar"
 )
 
 
@@ -110,6 +110,9 @@ def test_tool_image_is_built_signed_attested_scanned_and_reproducible(
         assert docker_cli("run", "--rm", "--entrypoint", "trivy", image, "--version").startswith("Version: ")
         python = docker_cli("run", "--rm", "--entrypoint", "python3", image, "--version")
         assert python == "Python 3.11.2"
+        for tool in ("pg_dump", "pg_restore"):  # the chart's backup, rehearsal and refresh Jobs run these
+            version = docker_cli("run", "--rm", "--entrypoint", tool, image, "--version")
+            assert version.startswith(f"{tool} (PostgreSQL) 15."), version
     finally:
         docker_cli("rmi", image)
 
