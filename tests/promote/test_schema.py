@@ -96,3 +96,55 @@ def test_without_addons_repo_changed_modules_count_as_schema_changes(
     assert result["change_class"] == "normal"
     _, gate = run(capsys, stage, "gate", "check", str(result["pull_request"]["number"]), "--no-publish")
     assert gate["verdict"]["rule"] == "normal"
+
+
+def _options(tmp_path: Path, addons: Path) -> Any:
+    from gitops.promote.service import PromoteOptions
+
+    return PromoteOptions(remote="unused", workdir=tmp_path, actor="ci-bot", addons_repo=addons)
+
+
+def _records(old: str, new: str) -> tuple[Any, Any]:
+    from gitops.config.models import ReleaseRecord
+
+    before = ReleaseRecord.model_validate({**release_data("1.4.0"), "source_commit": old})
+    return before, ReleaseRecord.model_validate({**release_data("1.5.0"), "source_commit": new})
+
+
+def test_an_early_diff_of_other_commits_is_not_used(tmp_path: Path) -> None:
+    """The head start read the commits from release.yaml before the config loaded: when the loaded releases
+    name other commits, the evidence is computed again for them."""
+    from gitops.promote.service import _schema, compute_schema_diff, schema_diff_from
+
+    repo, old, new = addons_repo(tmp_path)
+    wrong = compute_schema_diff(repo, None, old)  # every module added: not the diff of old -> new
+    before, after = _records(old, new)
+    got = _schema(_options(tmp_path, repo), before, after, lambda: ((None, old), wrong))
+    assert got == schema_diff_from(compute_schema_diff(repo, old, new))
+    assert got.destructive and got != schema_diff_from(wrong)
+
+
+def test_a_failed_early_diff_is_computed_again(tmp_path: Path) -> None:
+    from gitops.errors import ExternalError
+    from gitops.promote.service import _schema
+
+    repo, old, new = addons_repo(tmp_path, migration=False)
+    before, after = _records(old, new)
+
+    def failed() -> Any:
+        raise RuntimeError("the worker thread died")
+
+    got = _schema(_options(tmp_path, repo), before, after, failed)
+    assert "without a migration script for 17.0.2.2.0" in " ".join(got.errors)
+    with pytest.raises(ExternalError, match="cannot read commit"):  # and a real error surfaces as before
+        _schema(_options(tmp_path, repo), before, _records(old, "c" * 40)[1], failed)
+
+
+def test_the_early_diff_reads_both_release_files_at_head(stage: Stage, tmp_path: Path) -> None:
+    from gitops.gitstore.checkout import ConfigCheckout
+    from gitops.promote.service import _release_commits
+
+    releases_from(stage, "a" * 40, "b" * 40)
+    checkout = ConfigCheckout.clone(str(stage.repo.remote), tmp_path / "clone", working_tree=False)
+    assert _release_commits(checkout, "staging", "prod") == ("a" * 40, "b" * 40)
+    assert _release_commits(checkout, "staging", "nowhere") == (None, "b" * 40)  # no release.yaml: None
