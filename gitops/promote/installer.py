@@ -66,16 +66,8 @@ def window_verdict(repo: ConfigRepo, env: str, now: datetime, check: WindowCheck
     return window_state(repo, env, now, check)
 
 
-def clone_config(options: PromoteOptions) -> ConfigCheckout:
-    """The config repository, cloned without a working tree into the run's workdir."""
-    return ConfigCheckout.clone(options.remote, options.workdir / "config", working_tree=False)
-
-
-def open_context(
-    options: PromoteOptions, seams: Seams, target: str, *, checkout: ConfigCheckout | None = None
-) -> PromotionContext:
-    """Load the config of `checkout` (cloned here when not given) and start the early work."""
-    checkout = checkout or clone_config(options)
+def open_context(options: PromoteOptions, seams: Seams, target: str) -> PromotionContext:
+    checkout = ConfigCheckout.clone(options.remote, options.workdir / "config", working_tree=False)
     # the remote's promotion branches are listed (one ls-remote) while the config loads
     heads = in_background(lambda: checkout.remote_heads(*(f"{p}*" for p in BRANCH_PREFIXES)))
     repo = config_store.load_checkout(checkout)
