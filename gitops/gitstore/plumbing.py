@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import posixpath
-import re
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -68,19 +67,19 @@ def git(
     )
 
 
-# one entry of `ls-tree -z`: mode, type and object id separated by spaces, a tab, the path, a NUL
-_LS_TREE_ENTRY = re.compile(rb"([0-7]+) ([a-z]+) ([0-9a-f]+)\t([^\0]*)\0")
-
-
 def tree_entries(checkout: GitDir, ref: str) -> list[TreeEntry]:
     """Every entry of `ref`'s tree, sub-trees included and listed before their contents: one
     `ls-tree -r -t`. The ids of two sub-trees are equal exactly when everything below them is."""
     listing = git(checkout, "ls-tree", "-r", "-t", "-z", "--full-tree", "--end-of-options", ref).stdout
-    # one regular-expression pass instead of a split per entry: tens of thousands of entries per commit
-    return [
-        TreeEntry(mode, kind, oid, name.decode("utf-8", "surrogateescape"))
-        for mode, kind, oid, name in _LS_TREE_ENTRY.findall(listing)
-    ]
+    entries: list[TreeEntry] = []
+    for entry in listing.split(b"\0"):
+        meta, _, name = entry.partition(b"\t")
+        fields = meta.split()  # mode, type, object id
+        if len(fields) == 3:
+            entries.append(
+                TreeEntry(fields[0], fields[1], fields[2], name.decode("utf-8", "surrogateescape"))
+            )
+    return entries
 
 
 def blob_ids(checkout: GitDir, ref: str, *scopes: str, links: set[str] | None = None) -> dict[str, bytes]:
