@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -99,3 +101,29 @@ def test_a_criss_cross_history_has_several_merge_bases_and_is_refused(checkout: 
     linear = git(root, "commit-tree", tree, "-p", merged_on_main, "-m", "an honest PR commit")
     assert plumbing.merge_bases(checkout, merged_on_main, linear) == [merged_on_main]
     assert plumbing.criss_cross_problem([merged_on_main], linear) is None
+
+
+def test_tree_entries_lists_every_entry_whatever_its_name(tmp_path: Path) -> None:
+    """Names with spaces, tabs, newlines and non-UTF-8 bytes, a symbolic link and a sub-tree: the same
+    entries `git ls-tree -r -t` prints, in its order."""
+    repo = tmp_path / "r"
+    git(tmp_path, "init", "-q", "-b", "main", str(repo))
+    names = ["a b.txt", "tab\there", "new\nline", "dir/x 1.py", "dir/sub/y"]
+    for name in names:
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(name)
+    (repo / os.fsdecode(b"latin\xe9")).write_text("x")
+    (repo / "link").symlink_to("dir/sub")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "x")
+    entries = plumbing.tree_entries(plumbing.Repository(repo), "HEAD")
+    listing = subprocess.run(
+        ["git", "ls-tree", "-r", "-t", "-z", "HEAD"], cwd=repo, capture_output=True, check=True
+    ).stdout
+    expected = [line.split(b"\t", 1) for line in listing.split(b"\0") if line]
+    assert [(f"{e.mode.decode()} {e.type.decode()} {e.oid.decode()}", e.path) for e in entries] == [
+        (meta.decode(), os.fsdecode(path)) for meta, path in expected
+    ]
+    paths = {e.path for e in entries}
+    assert {*names, "dir", "dir/sub", "link", os.fsdecode(b"latin\xe9")} == paths
+    assert next(e for e in entries if e.path == "link").mode == b"120000"
