@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from gitops.promote.edit import write_release  # noqa: E402
+from gitops.config.release_file import render_release  # noqa: E402
 
 DEMO = Path(os.environ.get("DEMO_DIR", ROOT / ".demo")).resolve()
 CONFIG_REMOTE = DEMO / "config.git"
@@ -159,7 +159,7 @@ def seed_staging(build: dict[str, Any]) -> None:
         "promoted_at": verified - timedelta(minutes=20),
         "verification": {"revision": head, "verified_at": verified, "digest": build["digest"]},
     }
-    write_release(CONFIG / "envs" / "staging" / "release.yaml", release)
+    (CONFIG / "envs" / "staging" / "release.yaml").write_text(render_release(release), encoding="utf-8")
     commit_config(f"staging: release {build['version']} verified (seeded by the demo)")
     note(
         f"envs/staging/release.yaml now holds {build['version']}, verified two days ago, at "
