@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from gitops.audit_trail.rehearsal_record import commit_rehearsal
-from gitops.cli.backup_signed import restore_key, signed_backup
+from gitops.cli.backup_signed import check_signed, manifest_key, newest_first, restore_key, signed_backup
 from gitops.cli.forge_options import forge_options
 from gitops.cli.options import config_repo_option, emit, info, json_option, print_report
 from gitops.config.loader import load_config
@@ -110,29 +110,13 @@ def _record_path(
     return config_root / "envs" / env / name
 
 
-def _manifest_key(config_root: Path, env: str, public_key: Path | None) -> bytes:
-    """The public key the backup manifests of ENV are signed with: --public-key, else env.yaml's
-    `signing.public_key` (as on the config repository's main)."""
-    if public_key is not None:
-        return keys.read_public_key(public_key)
-    signing = load_config(config_root).env(env).config.signing
-    if signing is None:
-        raise UsageError(
-            f"envs/{env}/env.yaml sets no signing.public_key: the backup manifest's signature cannot be "
-            "checked", hint="set signing.public_key, or pass --public-key",
-        )  # fmt: skip
-    return keys.read_public_key(config_root / signing.public_key)
-
-
 def latest_backup(folder: Path) -> Path:
     """The backup of the newest manifest in `folder` (its bytes, manifest and signature are checked by the
     rehearsal, which fails when they do not hold: an older good backup never stands in for it)."""
-    suffix = ".manifest.json"
-    found = [p for p in folder.glob(f"*{suffix}") if p.is_file() and not p.name.startswith(".")]
+    found = newest_first(folder)
     if not found:
         raise VerificationError(f"{folder}: no backup with a manifest (for {LATEST})")
-    newest = max(found, key=lambda p: (p.stat().st_mtime, p.name))
-    return newest.with_name(newest.name[: -len(suffix)])
+    return found[0]
 
 
 def _human(record: RehearsalRecord) -> str:
@@ -188,12 +172,12 @@ def verify(
     # a remote is read with the forge's git credentials too (a Job's fresh clone has no others)
     root = checkout_config_repo(git_remote(config_repo, forge) if is_remote(config_repo) else config_repo)
     modules = _release_modules(root, env)
-    pem = _manifest_key(root, env, public_key)
+    pem = manifest_key(root, env, public_key)
     target = record if commit else _record_path(config_repo, root, env, record)
     if backup_file.name == LATEST:
         backup_file = latest_backup(backup_file.parent)
     info(f"rehearsing the restore of {backup_file} on {server.params.get('host', 'localhost')}")
-    check = functools.partial(blob_signature.verify_file, public_pem=pem, what="backup manifest")
+    check = functools.partial(check_signed, pem=pem)
     result = rehearse(server, backup_file, env=env, release_modules=modules, check_signature=check)
     data: dict[str, object] = result.to_dict()
     if target is not None:

@@ -17,21 +17,28 @@ LATEST_VERIFIED = "latest-verified"
 _SUFFIX = ".manifest.json"
 
 
-def restore_key(config_root: Path, *, public_key: Path | None, source_env: str | None) -> bytes:
-    """The public key the restored backup's manifest must be signed with."""
+def manifest_key(config_root: Path, env: str, public_key: Path | None) -> bytes:
+    """The public key ENV's backup manifests are signed with: --public-key, else env.yaml's
+    `signing.public_key` (as on the config repository's main)."""
     if public_key is not None:
         return keys.read_public_key(public_key)
-    if source_env is None:
+    signing = load_config(config_root).env(env).config.signing
+    if signing is None:
+        raise UsageError(
+            f"envs/{env}/env.yaml sets no signing.public_key: the backup manifest's signature cannot be "
+            "checked", hint="set signing.public_key, or pass --public-key",
+        )  # fmt: skip
+    return keys.read_public_key(config_root / signing.public_key)
+
+
+def restore_key(config_root: Path, *, public_key: Path | None, source_env: str | None) -> bytes:
+    """The public key the restored backup's manifest must be signed with."""
+    if public_key is None and source_env is None:
         raise UsageError(
             "backup restore needs the key the backup's manifest is signed with",
             hint="pass --public-key FILE, or --source-env ENV (its env.yaml signing.public_key)",
         )
-    signing = load_config(config_root).env(source_env).config.signing
-    if signing is None:
-        raise UsageError(
-            f"envs/{source_env}/env.yaml sets no signing.public_key: its backups cannot be checked"
-        )
-    return keys.read_public_key(config_root / signing.public_key)
+    return manifest_key(config_root, source_env or "", public_key)
 
 
 def check_signed(backup: Path, pem: bytes) -> str:
@@ -56,7 +63,7 @@ def signed_backup(backup: Path, pem: bytes) -> Path:
         check_signed(backup, pem)
         return backup
     refused: list[str] = []
-    for candidate in _newest_first(backup.parent):
+    for candidate in newest_first(backup.parent):
         try:
             check_signed(candidate, pem)
             check_backup(candidate)
@@ -75,7 +82,8 @@ def signed_backup(backup: Path, pem: bytes) -> Path:
     raise VerificationError(f"{folder}: no backup whose bytes match its manifest (for {LATEST_VERIFIED})")
 
 
-def _newest_first(folder: Path) -> list[Path]:
+def newest_first(folder: Path) -> list[Path]:
+    """The backups in `folder` that have a manifest, the newest manifest first."""
     found = [p for p in folder.glob(f"*{_SUFFIX}") if p.is_file() and not p.name.startswith(".")]
     found.sort(key=lambda p: (p.stat().st_mtime, p.name), reverse=True)
     return [p.with_name(p.name[: -len(_SUFFIX)]) for p in found]

@@ -17,7 +17,6 @@ from pathlib import Path
 from gitops.database.backups import (
     BackupManifest,
     file_sha256,
-    manifest_path,
     read_manifest,
     restore_backup,
 )
@@ -99,24 +98,19 @@ def rehearse(
     now: datetime | None = None,
 ) -> RehearsalRecord:
     """Rehearse the restore of `backup` on `server` (a scratch database is created and dropped).
-    `check_signature(manifest file)` returns the id of the key that signed it, or raises."""
+    `check_signature(backup)` returns the id of the key that signed its manifest, or raises when the signature
+    does not verify or the signed manifest names another backup (gitops.cli.backup_signed.check_signed)."""
     started = now or datetime.now(UTC)
     try:
         manifest = read_manifest(backup)
     except GitopsError as exc:
         return _failed(env, backup, started, [exc.message], None)
     try:
-        key_id = check_signature(manifest_path(backup))
+        key_id = check_signature(backup)
     except GitopsError as exc:
-        # nothing of an unproven manifest goes on record
+        # nothing of an unproven manifest goes on record (a bad signature, or a signed manifest of another
+        # backup: renamed or replayed)
         return replace(_failed(env, backup, started, [exc.message], None), signature="failed")
-    if manifest.file != backup.name:
-        why = (
-            f"{manifest_path(backup).name}: the signed manifest is for {manifest.file!r}, not {backup.name!r}"
-        )
-        return replace(
-            _failed(env, backup, started, [why + " (renamed or replayed)"], None), signature="failed"
-        )
     actual = file_sha256(backup) if backup.is_file() else None
     if actual != manifest.sha256:
         why = "missing" if actual is None else "its sha256 differs from the manifest (corrupted or replaced)"
