@@ -13,7 +13,6 @@ import click
 from gitops.board.cab import CabView, cab_view
 from gitops.board.cabtext import cab_markdown, text_block
 from gitops.board.snapshot import covered_cells, window_now
-from gitops.board.terminal import clean
 from gitops.cli.forge_options import forge_options
 from gitops.cli.gate import render_gate
 from gitops.cli.options import config_repo_option, emit, info, json_option
@@ -49,7 +48,7 @@ def list_(*, config_repo: str, forge: ForgeSettings, show_all: bool, as_json: bo
         {"pull_requests": [p.to_dict() for p in pulls]},
         as_json=as_json,
         human=lambda: (
-            "\n".join(f"#{p.number:<4} {p.state:<7} {clean(p.title)}  ({clean(p.head)})" for p in pulls)
+            "\n".join(f"#{p.number:<4} {p.state:<7} {p.title}  ({p.head})" for p in pulls)
             or "no promotion PRs"
         ),
     )
