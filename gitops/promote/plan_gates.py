@@ -9,6 +9,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from gitops.config.loader import ConfigRepo, EnvBundle
+from gitops.gates.approvals import rule_name
 from gitops.promote.stage_seams import WindowCheck, window_state
 
 GateStatusName = Literal["met", "not met", "pending", "checked by promote", "not required"]
@@ -56,9 +57,7 @@ class GateStatus:
 
 def required_approvals(target: EnvBundle, change_class: str | None, destructive: bool) -> dict[str, Any]:
     policy = target.config.gate_policy
-    key: Literal["standard", "normal", "destructive"] = (
-        "destructive" if destructive else "standard" if change_class == "standard" else "normal"
-    )
+    key = rule_name(change_class or "normal", destructive)
     rule = policy.rule(key)
     if rule is None:
         return {"rule": key, "count": 0, "from": [], "require_backup": False}
