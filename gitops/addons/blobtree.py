@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from gitops.addons.files import Listing
-from gitops.gitstore.plumbing import TreeEntry
+from gitops.gitstore.plumbing import TreeColumns
 
-LINK_MODE = b"120000"
+LINK_MODE = "120000"
 Loader = Callable[[list[bytes]], list[bytes]]
 
 
@@ -28,39 +28,64 @@ def _missing(path: str) -> OSError:
     return FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
 
 
+def _is_tree(meta: str) -> bool:
+    """A tree (mode 040000), or a submodule's commit (160000: an empty directory in a checkout)."""
+    return meta < "1" or meta >= "16"
+
+
 class BlobTree:
-    """The files (blob ids), directories (tree ids and listings) and symbolic links of one commit.
+    """The files, directories and symbolic links of one commit. `ids` maps a file's path to its
+    "<mode> <type> <object id>", `trees` a directory's ("" is the root); equal ids hold equal bytes.
 
-    `contents` maps blob id -> bytes and may be shared between the two commits of a diff: a file the
-    commits share is read once."""
+    `contents` maps a file's id -> bytes and may be shared between the two commits of a diff: a file the
+    commits share is read once. A directory's listing is made when first asked for (`listing`): only the
+    directories a diff reads are listed."""
 
-    def __init__(self, entries: Iterable[TreeEntry], load: Loader, contents: dict[bytes, bytes]) -> None:
-        self.ids: dict[str, bytes] = {}
-        self.trees: dict[str, bytes] = {"": b""}
-        self.links: set[str] = set()
+    def __init__(self, columns: TreeColumns, load: Loader, contents: dict[str, bytes]) -> None:
+        metas, paths = columns
+        trees = [_is_tree(meta) for meta in metas]
+        blobs = [not tree for tree in trees]
+        self._order = list(itertools.compress(paths, blobs))  # git's order: a subtree is contiguous
+        self.ids = dict(zip(self._order, itertools.compress(metas, blobs), strict=True))
+        tree_paths = list(itertools.compress(paths, trees))
+        self.trees = dict(zip(tree_paths, itertools.compress(metas, trees), strict=True))
+        self.trees[""] = ""
+        # directory -> index in _order of its first file (the number of files listed before it)
+        before = itertools.accumulate(blobs, initial=0)
+        self._first = dict(zip(tree_paths, itertools.compress(before, trees), strict=True))
+        self._first[""] = 0
+        self.links: set[str] = {p for p, meta in self.ids.items() if meta.startswith(LINK_MODE)}
         self.targets: dict[str, str] = {}  # symbolic link -> its target, once `follow_links` read them
-        self.dirs: dict[str, Listing] = {"": ([], [])}
+        self._subdirs: dict[str, list[tuple[str, bool]]] = {"": []}
+        for path in tree_paths:  # a directory is listed before its contents
+            parent, _, name = path.rpartition("/")
+            self._subdirs[parent].append((name, False))
+            self._subdirs[path] = []
+        for subdirs in self._subdirs.values():
+            subdirs.sort()
+        self._link_dirs: set[str] = set()  # links to directories: listed with the directories
+        self._listings: dict[str, Listing] = {}
         self._load = load
         self.contents = contents
-        self._order: list[str] = []  # file paths in git's order: a directory's files are contiguous
-        self._first: dict[str, int] = {"": 0}  # directory -> index in _order of its first file
-        ids, dirs, order, first = self.ids, self.dirs, self._order, self._first
-        for mode, kind, oid, path in entries:
-            parent, _, name = path.rpartition("/")
-            if kind == b"blob":
-                ids[path] = oid
-                order.append(path)
-                dirs[parent][0].append(name)
-                if mode == LINK_MODE:
-                    self.links.add(path)
-            else:  # a tree, or a submodule's commit (an empty directory in a checkout)
-                self.trees[path] = oid
-                first[path] = len(order)
-                dirs[parent][1].append((name, False))
-                dirs[path] = ([], [])
-        for files, subdirs in dirs.values():
-            files.sort()
-            subdirs.sort()
+
+    def is_dir(self, path: str) -> bool:
+        return path in self.trees
+
+    def subdirs(self, path: str) -> list[tuple[str, bool]]:
+        """The sorted (name, is a symbolic link) of the directory `path`'s sub-directories."""
+        return self._subdirs[path]
+
+    def listing(self, path: str) -> Listing | None:
+        """The directory `path`'s sorted file names and sub-directories, or None when not a directory."""
+        if path not in self.trees:
+            return None
+        if path not in self._listings:
+            start = len(path) + 1 if path else 0
+            files = sorted(
+                p[start:] for p in self.under(path) if "/" not in p[start:] and p not in self._link_dirs
+            )
+            self._listings[path] = (files, self._subdirs[path])
+        return self._listings[path]
 
     def under(self, prefix: str) -> list[str]:
         """Every file path below the directory `prefix` ("" is the root)."""
@@ -77,7 +102,8 @@ class BlobTree:
         """Read the blobs of `paths` that are not read yet: one `cat-file --batch`."""
         wanted = list(dict.fromkeys(oid for p in paths if (oid := self.ids[p]) not in self.contents))
         if wanted:
-            self.contents.update(zip(wanted, self._load(wanted), strict=True))
+            loaded = self._load([oid.rpartition(" ")[2].encode() for oid in wanted])  # "<mode> <type> <oid>"
+            self.contents.update(zip(wanted, loaded, strict=True))
 
     def read(self, path: str, *, batch: str) -> bytes:
         """The bytes of the file `path`; when unread, the unread files under `batch` are read with it."""
@@ -85,7 +111,7 @@ class BlobTree:
         if oid is None:
             raise (
                 IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
-                if path in self.dirs
+                if path in self.trees
                 else (_missing(path))
             )
         if oid not in self.contents:
@@ -100,13 +126,12 @@ class BlobTree:
             return []
         self.preload(self.links)
         self.targets = {p: self.contents[self.ids[p]].decode("utf-8", "surrogateescape") for p in self.links}
-        for path in sorted(self.links):
-            if self.resolve(path) in self.dirs:
-                parent, _, name = path.rpartition("/")
-                files, subdirs = self.dirs[parent]
-                files.remove(name)
-                subdirs.append((name, True))
-                subdirs.sort()
+        self._link_dirs = {path for path in self.links if self.resolve(path) in self.trees}
+        self._listings.clear()
+        for path in self._link_dirs:
+            parent, _, name = path.rpartition("/")
+            self._subdirs[parent].append((name, True))
+            self._subdirs[parent].sort()
         return sorted(path for path in self.links if self.leaves(path))
 
     def leaves(self, link: str) -> bool:
@@ -118,7 +143,7 @@ class BlobTree:
     def resolve(self, path: str) -> str | None:
         """The real path of `path` (every symbolic link followed), or None when it does not exist."""
         real = self.locate("", path)
-        return real if real is not None and (real in self.dirs or real in self.ids) else None
+        return real if real is not None and (real in self.trees or real in self.ids) else None
 
     def locate(self, base: str, name: str, hops: int = 0) -> str | None:
         """The path `name` (relative to the directory `base`) names, symbolic links followed, or None when
@@ -128,7 +153,7 @@ class BlobTree:
             return None
         parts = base.split("/") if base else []
         for part in name.split("/"):
-            if "/".join(parts) not in self.dirs:
+            if "/".join(parts) not in self.trees:
                 return None
             if part == "..":
                 if not parts:
@@ -138,11 +163,11 @@ class BlobTree:
                 parts.append(part)
                 if (joined := "/".join(parts)) in self.targets:
                     real = self.locate("/".join(parts[:-1]), self.targets[joined], hops + 1)
-                    if real is None or (real not in self.dirs and real not in self.ids):
+                    if real is None or (real not in self.trees and real not in self.ids):
                         return None
                     parts = real.split("/") if real else []
         if name.endswith(("/", "/.", "/..")) or name in (".", ".."):
-            return "/".join(parts) if "/".join(parts) in self.dirs else None
+            return "/".join(parts) if "/".join(parts) in self.trees else None
         return "/".join(parts)
 
     def links_under(self, prefix: str) -> list[str]:
@@ -164,7 +189,7 @@ class AddonBlobs:
         return f"{self.prefix}/{relpath}" if self.prefix and relpath else (self.prefix or relpath)
 
     def listing(self, reldir: str) -> Listing | None:
-        return self.tree.dirs.get(self._path(reldir))
+        return self.tree.listing(self._path(reldir))
 
     def read(self, relpath: str) -> bytes:
         # DirFiles reads `top / relpath`: pathlib drops "." parts, empty parts and a trailing slash first

@@ -127,3 +127,14 @@ def test_tree_entries_lists_every_entry_whatever_its_name(tmp_path: Path) -> Non
     paths = {e.path for e in entries}
     assert {*names, "dir", "dir/sub", "link", os.fsdecode(b"latin\xe9")} == paths
     assert next(e for e in entries if e.path == "link").mode == b"120000"
+    columns = plumbing.tree_columns(plumbing.Repository(repo), "HEAD")  # a name with a tab: split per entry
+    assert list(zip(*columns, strict=True)) == [
+        (f"{e.mode.decode()} {e.type.decode()} {e.oid.decode()}", e.path) for e in entries
+    ]
+    (repo / "tab\there").rename(repo / "no-tab")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "no tab")  # no tab anywhere: the one-split path
+    plain = plumbing.tree_entries(plumbing.Repository(repo), "HEAD")
+    assert list(zip(*plumbing.tree_columns(plumbing.Repository(repo), "HEAD"), strict=True)) == [
+        (f"{e.mode.decode()} {e.type.decode()} {e.oid.decode()}", e.path) for e in plain
+    ]
