@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import itertools
+import operator
 import os
 import posixpath
 from collections.abc import Callable, Iterable
@@ -28,11 +29,6 @@ def _missing(path: str) -> OSError:
     return FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
 
 
-def _is_tree(meta: str) -> bool:
-    """A tree (mode 040000), or a submodule's commit (160000: an empty directory in a checkout)."""
-    return meta < "1" or meta >= "16"
-
-
 class BlobTree:
     """The files, directories and symbolic links of one commit. `ids` maps a file's path to its
     "<mode> <type> <object id>", `trees` a directory's ("" is the root); equal ids hold equal bytes.
@@ -43,10 +39,12 @@ class BlobTree:
 
     def __init__(self, columns: TreeColumns, load: Loader, contents: dict[str, bytes]) -> None:
         metas, paths = columns
-        trees = [_is_tree(meta) for meta in metas]
-        blobs = [not tree for tree in trees]
+        # a tree, or a submodule's commit (an empty directory in a checkout); flagged in C, no Python call
+        blobs = list(map(str.__contains__, metas, itertools.repeat(" blob ")))
+        trees = list(map(operator.not_, blobs))
         self._order = list(itertools.compress(paths, blobs))  # git's order: a subtree is contiguous
-        self.ids = dict(zip(self._order, itertools.compress(metas, blobs), strict=True))
+        blob_metas = list(itertools.compress(metas, blobs))
+        self.ids = dict(zip(self._order, blob_metas, strict=True))
         tree_paths = list(itertools.compress(paths, trees))
         self.trees = dict(zip(tree_paths, itertools.compress(metas, trees), strict=True))
         self.trees[""] = ""
@@ -54,7 +52,8 @@ class BlobTree:
         before = itertools.accumulate(blobs, initial=0)
         self._first = dict(zip(tree_paths, itertools.compress(before, trees), strict=True))
         self._first[""] = 0
-        self.links: set[str] = {p for p, meta in self.ids.items() if meta.startswith(LINK_MODE)}
+        links = map(str.startswith, blob_metas, itertools.repeat(LINK_MODE))
+        self.links: set[str] = set(itertools.compress(self._order, links))
         self.targets: dict[str, str] = {}  # symbolic link -> its target, once `follow_links` read them
         self._subdirs: dict[str, list[tuple[str, bool]]] = {"": []}
         for path in tree_paths:  # a directory is listed before its contents
@@ -149,6 +148,11 @@ class BlobTree:
         """The path `name` (relative to the directory `base`) names, symbolic links followed, or None when
         it cannot exist: an absolute name, a step through something that is not a directory, above the
         root, or through a dangling or looping link."""
+        plain = name and name[0] not in "./" and "/." not in name and "//" not in name and name[-1] != "/"
+        if plain and hops <= 40:
+            joined = f"{base}/{name}" if base else name  # no step to resolve: only a link could move it
+            if joined in self.trees or (joined in self.ids and joined not in self.targets):
+                return joined
         if name.startswith("/") or hops > 40:
             return None
         parts = base.split("/") if base else []

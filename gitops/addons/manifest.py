@@ -61,6 +61,16 @@ def _describe(node: ast.stmt) -> str:
     return f"{'an' if name[0] in 'AEIOU' else 'a'} {name}"
 
 
+def literal_value(node: ast.expr) -> Any:
+    """`ast.literal_eval(node)`, answered directly for a constant or a list of constants (most manifest
+    and field values): literal_eval builds its helper closures on every call."""
+    if type(node) is ast.Constant:
+        return node.value
+    if type(node) is ast.List and all(type(item) is ast.Constant for item in node.elts):
+        return [item.value for item in node.elts]  # type: ignore[attr-defined]
+    return ast.literal_eval(node)
+
+
 def _literal_items(
     node: ast.Dict, file: str, problems: list[Problem]
 ) -> tuple[dict[str, Any], dict[str, int]]:
@@ -73,7 +83,7 @@ def _literal_items(
             continue
         key = key_node.value
         try:
-            data[key] = ast.literal_eval(value_node)
+            data[key] = literal_value(value_node)
         except (ValueError, TypeError, SyntaxError, RecursionError):
             problems.append(Problem(file, line, f"manifest key {key!r} is not a literal value"))
             continue

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from gitops.addons.files import AddonFiles, DirFiles, walk_files
+from gitops.addons.manifest import literal_value
 from gitops.errors import Problem
 
 MODEL_BASES = {"Model": "model", "TransientModel": "transient", "AbstractModel": "abstract"}
@@ -127,7 +128,7 @@ class ModuleSchema:
 def literal(node: ast.expr) -> Any:
     """The literal value of `node`, or an `Expr` holding its source text."""
     try:
-        return ast.literal_eval(node)
+        return literal_value(node)
     except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
         return Expr(ast.unparse(node))
 

@@ -3,12 +3,13 @@ malformed file is a problem with file:line (exit 2 through the CLI), never an ex
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 
 import pytest
 
-from gitops.addons.manifest import parse_manifest
+from gitops.addons.manifest import literal_value, parse_manifest
 from gitops.cli.main import main
 
 GOOD = "{'name': 'X', 'version': '17.0.1.0.0', 'depends': ['base']}\n"
@@ -80,3 +81,21 @@ def test_cli_checksums_exit_2_with_file_and_line(
     assert data["error"] == "config"
     [problem] = data["problems"]
     assert problem["file"].endswith("bad_addon/__manifest__.py") and problem["line"] == 1
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["'x'", "1", "-1", "True", "None", "b'x'", "['a', 'b']", "[]", "['a', -1]", "['a', ['b']]", "('a',)",
+     "{'a': ['b']}", "{1, 2}", "[x]", "['a' 'b']", "f'x'", "[*a]"],
+)  # fmt: skip
+def test_literal_value_answers_what_literal_eval_answers(source: str) -> None:
+    node = ast.parse(source, mode="eval").body
+    try:
+        expected: object = ast.literal_eval(node)
+    except ValueError as exc:
+        expected = ("ValueError", str(exc))
+    try:
+        got: object = literal_value(node)
+    except ValueError as exc:
+        got = ("ValueError", str(exc))
+    assert (type(got), got) == (type(expected), expected)
