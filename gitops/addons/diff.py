@@ -26,7 +26,7 @@ from gitops.addons.checksums import DEFAULT_EXCLUDES, ModuleFacts, compute_check
 from gitops.addons.discovery import Addon, AddonSet, discover
 from gitops.addons.manifest_diff import manifest_changes, migration_errors, version_errors
 from gitops.addons.migrations import MigrationScript, applicable_scripts
-from gitops.addons.models import ModelDef, ModuleSchema, parse_module
+from gitops.addons.models import ModelDef, ModuleSchema, ParsedFiles, parse_module
 from gitops.addons.schema import compare_models
 from gitops.errors import ConfigError, Problem
 
@@ -107,14 +107,16 @@ def _canonical(value: Any) -> str:
 
 
 class _Schemas:
-    """Parses each addon at most once per side."""
+    """Parses each addon at most once per side, and a Python file both sides hold (same name and bytes)
+    once."""
 
     def __init__(self) -> None:
         self._cache: dict[int, tuple[Addon, ModuleSchema]] = {}  # by id(addon); the addon kept alive
+        self._files: ParsedFiles = {}  # most files of a changed addon are the same on both sides
 
     def of(self, addon: Addon) -> ModuleSchema:
         if id(addon) not in self._cache:
-            self._cache[id(addon)] = (addon, parse_module(addon.name, addon.files))
+            self._cache[id(addon)] = (addon, parse_module(addon.name, addon.files, self._files))
         return self._cache[id(addon)][1]
 
 

@@ -267,10 +267,15 @@ def python_files(files: AddonFiles) -> Iterator[str]:
             yield relpath
 
 
-def parse_module(module: str, addon: Path | AddonFiles) -> ModuleSchema:
+ParsedFiles = dict[tuple[str, bytes], tuple[list[ModelDef], Problem | None]]
+"""`parse_python`'s answers by (file name, bytes): a file both sides of a diff hold is parsed once."""
+
+
+def parse_module(module: str, addon: Path | AddonFiles, parsed: ParsedFiles | None = None) -> ModuleSchema:
     """Every model class of one addon (a directory, or files read from git objects), merged per model in
-    file order."""
+    file order; `parsed` keeps each file's models for the next call (the other side of a diff)."""
     files = DirFiles(addon) if isinstance(addon, Path) else addon
+    parsed = {} if parsed is None else parsed
     models: dict[str, ModelDef] = {}
     problems: list[Problem] = []
     for relpath in python_files(files):
@@ -280,7 +285,9 @@ def parse_module(module: str, addon: Path | AddonFiles) -> ModuleSchema:
         except OSError as exc:
             problems.append(Problem(where, 0, f"cannot read: {exc.strerror}"))
             continue
-        found, problem = parse_python(source, where)
+        if (where, source) not in parsed:
+            parsed[where, source] = parse_python(source, where)
+        found, problem = parsed[where, source]
         if problem is not None:
             problems.append(problem)
         for model in found:

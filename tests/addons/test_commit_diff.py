@@ -284,3 +284,29 @@ def test_an_unknown_commit_is_an_outside_failure(tmp_path: Path) -> None:
         with pytest.raises(ExternalError, match=f"cannot read commit '{commit}' of the addons repository"):
             diff_commits(repo, first, commit)
     assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing written
+
+
+def test_a_file_both_sides_hold_is_parsed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gitops.addons import models
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    first = commit_side(repo, {"alpha": _good()}, "one")
+    second = commit_side(repo, {"alpha": _good("17.0.1.1.0", MODELS[2])}, "two")
+    expected = diff_commits(repo, first, second).to_dict()
+    parsed: list[str] = []
+    original = models.parse_python
+
+    def counting(source: bytes, file: str) -> Any:
+        parsed.append(file)
+        return original(source, file)
+
+    monkeypatch.setattr(models, "parse_python", counting)
+    assert diff_commits(repo, first, second).to_dict() == expected
+    assert sorted(parsed) == [  # models.py differs between the commits; both __init__.py files do not
+        "repo_a/alpha/__init__.py",
+        "repo_a/alpha/models/__init__.py",
+        "repo_a/alpha/models/models.py",
+        "repo_a/alpha/models/models.py",
+    ]
