@@ -37,6 +37,7 @@ def _join(reldir: str, name: str) -> str:
     return f"{reldir}/{name}" if reldir else name
 
 
+Changes = list[tuple[str | None, str | None, str]]
 Candidate = tuple[str, bool, str]
 """An addon directory as discovery finds it: its path, whether that path is a symbolic link, its real path."""
 
@@ -212,6 +213,13 @@ def _columns(repo: plumbing.GitDir, commit: str | None) -> plumbing.TreeColumns:
         ) from None
 
 
+def _changes(repo: plumbing.GitDir, old: str | None, new: str) -> Changes | None:
+    try:
+        return plumbing.tree_changes(repo, old, new) if old else []
+    except ExternalError:
+        return None
+
+
 def _tree(repo: plumbing.GitDir, columns: plumbing.TreeColumns, contents: dict[str, bytes]) -> BlobTree:
     return BlobTree(columns, lambda ids: plumbing.cat_blobs(repo, ids), contents)
 
@@ -228,12 +236,21 @@ def diff_commits(
 ) -> AddonsDiff:
     """The addons diff from `old_commit` (None: nothing) to `new_commit` of the repository at `repo`, read
     from git objects (ConfigError listing every problem; ExternalError when a commit cannot be read).
-    Both commits are listed at once: two `git ls-tree` processes, on two cores when there are."""
+    The new commit is listed (`ls-tree -r -t`) while `diff-tree` finds what differs in the old one, which
+    skips the sub-trees both share: the old listing is the new one with those differences undone."""
     git_dir = plumbing.Repository(repo)
     contents: dict[str, bytes] = {}
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ls-tree") as pool:
-        listed = [pool.submit(_columns, git_dir, commit) for commit in (old_commit, new_commit)]
-        old_columns, new_columns = listed[0].result(), listed[1].result()
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="addons-tree") as pool:
+        listed = pool.submit(_columns, git_dir, new_commit)
+        changed = pool.submit(_changes, git_dir, old_commit, new_commit)
+        new_columns, changes = listed.result(), changed.result()
+    old_columns = (
+        plumbing.TreeColumns([], [])
+        if not old_commit
+        else _columns(git_dir, old_commit)  # diff-tree failed: ls-tree says which commit is unreadable
+        if changes is None
+        else plumbing.columns_before(new_columns, changes)
+    )
     with _collector_paused():
         return diff_trees(
             _tree(git_dir, old_columns, contents),

@@ -8,6 +8,7 @@ straight into a pack (no working tree, no index, no loose objects) and makes the
 
 from __future__ import annotations
 
+import bisect
 import os
 import posixpath
 import time
@@ -100,6 +101,75 @@ def tree_columns(checkout: GitDir, ref: str) -> TreeColumns:
         return TreeColumns(split[0:-1:2], split[1::2])
     entries = [entry.partition("\t") for entry in text.split("\0")[:-1]]
     return TreeColumns([meta for meta, _, _ in entries], [path for _, _, path in entries])
+
+
+def _meta(mode: str, oid: str) -> str | None:
+    """An entry's "<mode> <type> <object id>" as ls-tree prints it; None for diff-tree's absent side."""
+    if mode == "000000":
+        return None
+    return f"{mode} {'tree' if mode == '040000' else 'commit' if mode == '160000' else 'blob'} {oid}"
+
+
+def tree_changes(checkout: GitDir, old: str, new: str) -> list[tuple[str | None, str | None, str]]:
+    """(meta before, meta after, path) of every entry that differs between the trees of two commits,
+    sub-trees included, in git's order: one `diff-tree -r -t`, which skips the sub-trees both share."""
+    out = git(
+        checkout,
+        "diff-tree",
+        "-r",
+        "-t",
+        "-z",
+        "--no-renames",
+        "--ignore-submodules=none",
+        "--end-of-options",
+        old,
+        new,
+    ).stdout
+    split = out.decode("utf-8", "surrogateescape").split("\0")
+    changes: list[tuple[str | None, str | None, str]] = []
+    for record, path in zip(split[0:-1:2], split[1::2], strict=True):
+        old_mode, new_mode, old_oid, new_oid, _status = record.lstrip(":").split(" ")
+        changes.append((_meta(old_mode, old_oid), _meta(new_mode, new_oid), path))
+    return changes
+
+
+def _order_key(meta: str, path: str) -> bytes:
+    """Where git's recursive listing puts an entry: bytewise, a tree's name followed by "/" (a
+    submodule's commit sorts as a file)."""
+    return (path + "/" if meta.startswith("040000") else path).encode("utf-8", "surrogateescape")
+
+
+def columns_before(after: TreeColumns, changes: list[tuple[str | None, str | None, str]]) -> TreeColumns:
+    """The listing of the older commit, made from the newer one's and `tree_changes` between them: an
+    entry only after is dropped, one only before is put where git lists it, a changed one takes its
+    old id (a change between file and directory is a drop and an insertion)."""
+    metas, paths = list(after.metas), after.paths
+    index = dict(zip(paths, range(len(paths)), strict=True))
+    dropped: set[int] = set()
+    inserted: dict[int, list[tuple[str, str]]] = {}
+    for before, now, path in changes:
+        if now is not None and before is not None and _order_key(before, path) == _order_key(now, path):
+            metas[index[path]] = before
+            continue
+        if now is not None:
+            dropped.add(index[path])
+        if before is not None:
+            key = _order_key(before, path)
+            at = bisect.bisect_left(range(len(paths)), key, key=lambda i: _order_key(metas[i], paths[i]))
+            inserted.setdefault(at, []).append((before, path))
+    if not dropped and not inserted:
+        return TreeColumns(metas, list(paths))
+    out_metas: list[str] = []
+    out_paths: list[str] = []
+    start = 0
+    for cut in sorted(dropped | inserted.keys()):
+        out_metas += metas[start:cut]
+        out_paths += paths[start:cut]
+        for meta, path in inserted.get(cut, ()):
+            out_metas.append(meta)
+            out_paths.append(path)
+        start = cut + 1 if cut in dropped else cut
+    return TreeColumns(out_metas + metas[start:], out_paths + paths[start:])
 
 
 def blob_ids(checkout: GitDir, ref: str, *scopes: str, links: set[str] | None = None) -> dict[str, bytes]:

@@ -283,6 +283,8 @@ def test_an_unknown_commit_is_an_outside_failure(tmp_path: Path) -> None:
     for commit in ("0" * 40, "--output=leak.tar", "-h"):  # unknown, and options in disguise
         with pytest.raises(ExternalError, match=f"cannot read commit '{commit}' of the addons repository"):
             diff_commits(repo, first, commit)
+        with pytest.raises(ExternalError, match=f"cannot read commit '{commit}' of the addons repository"):
+            diff_commits(repo, commit, first)  # the old one: diff-tree fails, its ls-tree names it
     assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing written
 
 

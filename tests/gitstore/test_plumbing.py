@@ -138,3 +138,63 @@ def test_tree_entries_lists_every_entry_whatever_its_name(tmp_path: Path) -> Non
     assert list(zip(*plumbing.tree_columns(plumbing.Repository(repo), "HEAD"), strict=True)) == [
         (f"{e.mode.decode()} {e.type.decode()} {e.oid.decode()}", e.path) for e in plain
     ]
+
+
+def _commit_tree(repo: Path, files: dict[str, str | None]) -> str:
+    """Replace the work tree by `files` (None: a symbolic link to `sub`) and commit it."""
+    for entry in repo.iterdir():
+        if entry.name != ".git":
+            subprocess.run(["rm", "-rf", str(entry)], check=True)
+    for name, text in files.items():
+        path = repo / os.fsdecode(name.encode("utf-8", "surrogateescape"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.symlink_to("sub") if text is None else path.write_text(text)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "x", "--allow-empty")
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+BEFORE = {
+    "x": "file",
+    "x.txt": "a",
+    "x-y/z": "b",
+    "sub/f": "1",
+    "sub/deep/g": "2",
+    "gone/a/b": "3",
+    "link": "not yet",
+    "a b": "s",
+    "latin\udce9/f": "4",
+    "é/f": "5",
+    "keep/k": "6",
+    "y/inner": "7",
+}
+AFTER = {
+    "x/inner": "now a dir",
+    "x.txt": "a",
+    "x-y/z": "b",
+    "sub/f": "changed",
+    "link": None,
+    "a b": "s",
+    "new/dir/file": "8",
+    "latin\udce9/f": "4",
+    "é/f": "changed",
+    "keep/k": "6",
+    "y": "now a file",
+}
+
+
+@pytest.mark.parametrize(("old", "new"), [(BEFORE, AFTER), (AFTER, BEFORE), (BEFORE, BEFORE), ({}, AFTER)])
+def test_the_older_listing_is_the_newer_one_with_the_differences_undone(
+    tmp_path: Path, old: dict[str, str | None], new: dict[str, str | None]
+) -> None:
+    """Files that become directories and back, links, deleted and added trees, names that sort around
+    "/" (x, x.txt, x-y, x/), non-UTF-8 and non-ASCII names: the columns `ls-tree` gives the old commit."""
+    repo = tmp_path / "r"
+    git(tmp_path, "init", "-q", "-b", "main", str(repo))
+    first, second = _commit_tree(repo, old), _commit_tree(repo, new)
+    store = plumbing.Repository(repo)
+    changes = plumbing.tree_changes(store, first, second)
+    assert (changes == []) == (old == new)
+    assert plumbing.columns_before(plumbing.tree_columns(store, second), changes) == plumbing.tree_columns(
+        store, first
+    )
