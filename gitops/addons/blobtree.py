@@ -97,9 +97,13 @@ class BlobTree:
             found.append(path)
         return found
 
-    def preload(self, paths: Iterable[str]) -> None:
-        """Read the blobs of `paths` that are not read yet: one `cat-file --batch`."""
-        wanted = list(dict.fromkeys(oid for p in paths if (oid := self.ids[p]) not in self.contents))
+    def preload(self, paths: Iterable[str], other: tuple[BlobTree, Iterable[str]] | None = None) -> None:
+        """Read the blobs of `paths` (and of `other`'s paths: a tree sharing `contents` and repository)
+        that are not read yet: one `cat-file --batch`."""
+        ids = [self.ids[p] for p in paths]
+        if other is not None:
+            ids.extend(other[0].ids[p] for p in other[1])
+        wanted = list(dict.fromkeys(oid for oid in ids if oid not in self.contents))
         if wanted:
             loaded = self._load([oid.rpartition(" ")[2].encode() for oid in wanted])  # "<mode> <type> <oid>"
             self.contents.update(zip(wanted, loaded, strict=True))

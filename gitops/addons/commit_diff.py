@@ -193,8 +193,7 @@ def diff_trees(
         )
     old_dirs, new_dirs = _found(old), _found(new)
     same = unchanged(old, new, old_dirs, new_dirs)
-    old.preload(_wanted(old, old_dirs, same))
-    new.preload(_wanted(new, new_dirs, same))  # the blobs both commits share were read just above
+    new.preload(_wanted(new, new_dirs, same), (old, _wanted(old, old_dirs, same)))  # shared blobs read once
     before, after = _sets([(old, old_dirs, displays[0]), (new, new_dirs, displays[1])], series, known_modules)
     return diff_addon_sets(before, after, exclude_patterns=exclude_patterns, same=same)
 

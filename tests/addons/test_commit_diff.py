@@ -218,16 +218,20 @@ def test_unchanged_addons_are_neither_read_nor_hashed(
     read: list[str] = []
     original = commit_diff.BlobTree.preload
 
-    def recording(self: commit_diff.BlobTree, paths: Any) -> None:
+    def recording(self: commit_diff.BlobTree, paths: Any, other: Any = None) -> None:
         paths = list(paths)
         read.extend(p for p in paths if self.ids[p] not in self.contents)
-        original(self, paths)
+        if other is not None:
+            other = (other[0], list(other[1]))
+            read.extend(p for p in other[1] if other[0].ids[p] not in self.contents)
+        original(self, paths, other)
 
     monkeypatch.setattr(commit_diff.BlobTree, "preload", recording)
     diff = diff_commits(repo, first, second)
     assert diff.modules_changed == ("beta",)
     others = [p for p in read if not p.startswith("repo_a/beta/") and not p.endswith("/__manifest__.py")]
     assert others == []  # of the unchanged addons only the manifests were read (discovery checks them all)
+    assert any(p.startswith("repo_a/beta/") for p in read)
 
 
 def test_links_out_of_the_repository_are_refused_before_anything_is_parsed(tmp_path: Path) -> None:
