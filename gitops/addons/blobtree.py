@@ -67,6 +67,13 @@ class BlobTree:
         self._load = load
         self.contents = contents
 
+    def release(self) -> None:
+        """Let go of the listing and the contents read, once the diff is made: a reader that a reference
+        cycle keeps alive then holds nothing big."""
+        for held in (self.ids, self.trees, self._first, self._subdirs, self._listings, self.contents):
+            held.clear()
+        self._order, self.links, self.targets, self._link_dirs = [], set(), {}, set()
+
     def is_dir(self, path: str) -> bool:
         return path in self.trees
 

@@ -251,14 +251,18 @@ def diff_commits(
         else plumbing.columns_before(new_columns, changes)
     )
     with _collector_paused():
-        return diff_trees(
-            _tree(git_dir, old_columns, contents),
-            _tree(git_dir, new_columns, contents),
-            displays=displays,
-            series=series,
-            known_modules=known_modules,
-            exclude_patterns=exclude_patterns,
-        )
+        trees = _tree(git_dir, old_columns, contents), _tree(git_dir, new_columns, contents)
+        try:
+            return diff_trees(
+                *trees,
+                displays=displays,
+                series=series,
+                known_modules=known_modules,
+                exclude_patterns=exclude_patterns,
+            )
+        finally:  # freed now, not by a full pass of the cycle collector (parsers' closures hold readers)
+            for tree in trees:
+                tree.release()
 
 
 @contextlib.contextmanager

@@ -106,17 +106,19 @@ class AddonSet:
     def dependency_closure(self, name: str) -> tuple[str, ...]:
         """In-tree addons `name` depends on, directly or not, dependencies first (Odoo's load order)."""
         order: list[str] = []
-        seen: set[str] = {name}
-
-        def visit(current: str) -> None:
-            for dep in self.addons[current].depends if current in self.addons else ():
-                if dep not in seen and dep in self.addons:
-                    seen.add(dep)
-                    visit(dep)
-                    order.append(dep)
-
-        visit(name)
+        _visit(self.addons, name, {name}, order)
         return tuple(order)
+
+
+def _visit(addons: Mapping[str, Addon], current: str, seen: set[str], order: list[str]) -> None:
+    """Depth first, dependencies before dependents. A module-level function: a nested one that calls
+    itself is a reference cycle, which would keep the whole addon set (and the git trees its readers
+    hold) alive until the cycle collector runs."""
+    for dep in addons[current].depends if current in addons else ():
+        if dep not in seen and dep in addons:
+            seen.add(dep)
+            _visit(addons, dep, seen, order)
+            order.append(dep)
 
 
 def _candidate_dirs(root: Path) -> Iterator[Path]:
