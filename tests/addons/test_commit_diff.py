@@ -316,3 +316,35 @@ def test_a_file_both_sides_hold_is_parsed_once(tmp_path: Path, monkeypatch: pyte
         "repo_a/alpha/models/models.py",
         "repo_a/alpha/models/models.py",
     ]
+
+
+def test_files_that_become_directories_between_the_commits(tmp_path: Path) -> None:
+    """The old commit's listing is the new one with diff-tree's differences undone: a file that becomes a
+    directory (and back), a removed sub-tree, names sorting around "/" (x, x.txt, x-y, x/)."""
+    old = {"alpha": {**_good(), "extra": {"x": b"file", "x.txt": b"a", "x-y/z": b"b", "gone/a/b": b"c"}},
+           "beta": {**_good(), "extra": {"y/inner": b"dir"}}}  # fmt: skip
+    new = {"alpha": {**_good("17.0.1.1.0", MODELS[2]), "extra": {"x/inner": b"dir", "x.txt": b"a"}},
+           "beta": {**_good(), "extra": {"y": b"file", "new/dir/f": b"d"}}}  # fmt: skip
+    for first, second in ((old, new), (new, old)):
+        kind, evidence = compare(tmp_path / str(len(list(tmp_path.iterdir()))), first, second)
+        assert kind == "diff" and evidence["modules_changed"] == ["alpha", "beta"]
+
+
+def test_the_trees_are_let_go_of_without_the_cycle_collector(tmp_path: Path) -> None:
+    """A parser's recursive closure that held a reader kept a whole tree (tens of thousands of objects at
+    real size) for the cycle collector; the trees now hold nothing once the diff is made."""
+    import gc
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    first = commit_side(repo, {"alpha": _good(), "beta": _good()}, "one")
+    second = commit_side(repo, {"alpha": _good("17.0.1.1.0", MODELS[2]), "beta": _good()}, "two")
+    gc.collect()
+    gc.disable()
+    try:
+        assert diff_commits(repo, first, second).modules_changed == ("alpha",)
+        held = [o for o in gc.get_objects() if isinstance(o, commit_diff.BlobTree) and (o.ids or o.contents)]
+    finally:
+        gc.enable()
+    assert held == []
