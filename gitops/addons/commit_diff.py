@@ -1,7 +1,9 @@
 """The addons diff between two commits of an addons repository, read straight from git objects.
 
 `diff_commits(repo, old, new)` gives what `diff_addons` gives on checkouts of both commits, without writing
-a file: one `git ls-tree -r -t` per commit, then `git cat-file --batch` for the blobs a parser needs. An
+a file: one `git ls-tree -r -t` of the new commit while `git diff-tree -r -t` finds what the old one holds
+differently (the old listing is the new one with those differences undone), then one `git cat-file --batch`
+for the blobs a parser needs. An
 addon whose directory has the same tree id in both commits holds the same bytes, so its checksum is equal on
 both sides and it is neither hashed nor parsed (unless a changed addon extends its models); only the
 manifests of every addon (discovery validates them all) and the files of addons whose tree ids differ are
