@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import posixpath
+import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +40,7 @@ def _join(reldir: str, name: str) -> str:
     return f"{reldir}/{name}" if reldir else name
 
 
+_OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 Changes = list[tuple[str | None, str | None, str]]
 Candidate = tuple[str, bool, str]
 """An addon directory as discovery finds it: its path, whether that path is a symbolic link, its real path."""
@@ -205,13 +207,26 @@ def commit_tree(repo: plumbing.GitDir, commit: str | None, contents: dict[str, b
     return _tree(repo, _columns(repo, commit), contents)
 
 
-def _columns(repo: plumbing.GitDir, commit: str | None) -> plumbing.TreeColumns:
+def _columns(repo: plumbing.GitDir, commit: str | None, name: str | None = None) -> plumbing.TreeColumns:
     try:
         return plumbing.tree_columns(repo, commit) if commit else plumbing.TreeColumns([], [])
     except ExternalError as exc:
         raise ExternalError(
-            f"cannot read commit {commit!r} of the addons repository {repo.root}: {exc}"
+            f"cannot read commit {name or commit!r} of the addons repository {repo.root}: {exc}"
         ) from None
+
+
+def _pinned(repo: plumbing.GitDir, commit: str) -> str:
+    """The tree id of `commit` (an object id is used as it is: it cannot move), so that two git calls
+    read the same tree even when a branch moves between them; `commit` itself when git cannot resolve
+    it (the listing then says so, naming it)."""
+    if _OBJECT_ID.fullmatch(commit):
+        return commit
+    try:
+        found = plumbing.git(repo, "rev-parse", "--verify", "--end-of-options", f"{commit}^{{tree}}")
+    except ExternalError:
+        return commit
+    return found.stdout.decode("ascii", "replace").strip()
 
 
 def _changes(repo: plumbing.GitDir, old: str | None, new: str) -> Changes | None:
@@ -241,9 +256,10 @@ def diff_commits(
     skips the sub-trees both share: the old listing is the new one with those differences undone."""
     git_dir = plumbing.Repository(repo)
     contents: dict[str, bytes] = {}
+    new_tree = _pinned(git_dir, new_commit)  # read twice: both reads must see the same tree
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="addons-tree") as pool:
-        listed = pool.submit(_columns, git_dir, new_commit)
-        changed = pool.submit(_changes, git_dir, old_commit, new_commit)
+        listed = pool.submit(_columns, git_dir, new_tree, new_commit)
+        changed = pool.submit(_changes, git_dir, old_commit, new_tree)
         new_columns, changes = listed.result(), changed.result()
     old_columns = (
         plumbing.TreeColumns([], [])

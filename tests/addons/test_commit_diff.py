@@ -201,6 +201,7 @@ def test_checksums_are_click_odoo_updates_and_paths_repository_relative(tmp_path
     second = commit_side(repo, {"alpha": _good("17.0.1.1.0", MODELS[2])}, "two")
     write_side(checkout, {"alpha": _good("17.0.1.1.0", MODELS[2])})
     diff = diff_commits(repo, first, second)
+    assert diff_commits(repo, first, "main").to_dict() == diff.to_dict()  # a branch: pinned to its tree
     after = diff.modules["alpha"].after
     assert after is not None and after.checksum == addon_checksum(checkout / "repo_a" / "alpha")
     assert {c.file for c in diff.changes} <= {"repo_a/alpha/__manifest__.py", "repo_a/alpha/models/models.py"}
