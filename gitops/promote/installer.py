@@ -109,11 +109,12 @@ def install_release(ctx: PromotionContext, install: Install) -> PromotionResult:
     branch = branch_name(install.kind, install.target, install.version, install.image, install.wave)
     runs: list[RunState] = []
     notes: list[str] = []
+    written: dict[str, Any] = {}  # text -> value of the release.yaml the edit rendered (hashed unparsed)
 
     def edit(files: Mapping[str, bytes | None], earlier: Mapping[str, Any] | None) -> dict[str, bytes]:
         run = run_state(ctx.options, prior_run(earlier, install), ctx.now, notes)
         runs[:] = [run]
-        return install_files(files, target, install, new_release_data(current, install, run))
+        return install_files(files, target, install, new_release_data(current, install, run), written)
 
     message, trailers = _commit_message(install)
     head, pushed = push_promotion_branch(
@@ -125,7 +126,7 @@ def install_release(ctx: PromotionContext, install: Install) -> PromotionResult:
         trailers=trailers,
         known_heads=ctx.promotion_heads(),
     )
-    content_hash = head_content(ctx.checkout, ctx.repo, install.target, head)
+    content_hash = head_content(ctx.checkout, ctx.repo, install.target, head, known=written)
     run = runs[0]
     where = Publication(
         target=target,
