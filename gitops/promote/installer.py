@@ -117,6 +117,13 @@ def install_release(ctx: PromotionContext, install: Install) -> PromotionResult:
         return install_files(files, target, install, new_release_data(current, install, run), written)
 
     message, trailers = _commit_message(install)
+    hashes: dict[str, str] = {}  # commit -> content hash, computed while that commit is being pushed
+
+    def content_of(sha: str) -> str:
+        if sha not in hashes:
+            hashes[sha] = head_content(ctx.checkout, ctx.repo, install.target, sha, known=written)
+        return hashes[sha]
+
     head, pushed = push_promotion_branch(
         ctx.checkout,
         branch,
@@ -125,8 +132,9 @@ def install_release(ctx: PromotionContext, install: Install) -> PromotionResult:
         message=message,
         trailers=trailers,
         known_heads=ctx.promotion_heads(),
+        meanwhile=content_of,
     )
-    content_hash = head_content(ctx.checkout, ctx.repo, install.target, head, known=written)
+    content_hash = content_of(head)
     run = runs[0]
     where = Publication(
         target=target,
