@@ -14,6 +14,7 @@ from gitops.config.loader import ConfigRepo
 from gitops.forge.protocol import Forge
 from gitops.gates.evidence import WindowState
 from gitops.gates.registry import stage_gates
+from gitops.gitstore import plumbing
 from gitops.gitstore.checkout import ConfigCheckout
 from gitops.promote.auditing import audit_backup, audit_promotion
 from gitops.promote.branch_push import push_promotion_branch
@@ -66,10 +67,15 @@ def window_verdict(repo: ConfigRepo, env: str, now: datetime, check: WindowCheck
     return window_state(repo, env, now, check)
 
 
+def _early_git(checkout: ConfigCheckout) -> dict[str, str]:
+    plumbing.warm_idents(checkout)
+    return checkout.remote_heads(*(f"{p}*" for p in BRANCH_PREFIXES))
+
+
 def open_context(options: PromoteOptions, seams: Seams, target: str) -> PromotionContext:
     checkout = ConfigCheckout.clone(options.remote, options.workdir / "config", working_tree=False)
-    # the remote's promotion branches are listed (one ls-remote) while the config loads
-    heads = in_background(lambda: checkout.remote_heads(*(f"{p}*" for p in BRANCH_PREFIXES)))
+    # while the config loads: the remote's promotion branches (one ls-remote), the commit identities
+    heads = in_background(lambda: _early_git(checkout))
     repo = config_store.load_checkout(checkout)
     now = options.now or datetime.now(UTC)
     # the window verdict runs while preconditions are checked and git edits and pushes
