@@ -129,3 +129,24 @@ def test_an_unreadable_source_commit_fails_only_when_the_schema_evidence_counts(
         assert code == 3 and result["error"] == "policy", result
         assert any("image signature does not verify" in r for r in result["reasons"])
     assert git(stage.repo.remote, "branch", "--list", "promote/*") == ""
+
+
+def test_a_registry_failure_is_the_answer_while_the_schema_evidence_runs(
+    stage: Stage, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The supply checks fail with an error of their own while the schema evidence (which would fail too)
+    runs on its thread: the supply's error is reported, as when the evidence ran after them."""
+    from gitops.errors import ExternalError
+    from gitops.supply import evidence
+
+    repo, old, _ = addons_repo(tmp_path)
+    releases_from(stage, old, "f" * 40)  # the schema evidence fails: no such commit
+
+    def unreachable(image: str, key: bytes) -> Any:
+        raise ExternalError("registry unreachable: connection refused")
+
+    monkeypatch.setattr(evidence, "check_signature", unreachable)
+    code, result = run(capsys, stage, "promote", "staging", "prod", "--addons-repo", str(repo))
+    assert code == 1 and "registry unreachable" in result["message"], result
+    assert "f" * 12 not in json.dumps(result)
+    assert git(stage.repo.remote, "branch", "--list", "promote/*") == ""
