@@ -55,8 +55,12 @@ def scalar(value: Any) -> str:
 def _reads_back_as_itself(text: str) -> bool:
     """Can `text` be written unquoted? (A pure function of the string; a promotion asks about the same
     version, digest and module names for every tenant.)"""
-    plain = re.fullmatch(r"[A-Za-z0-9@/._+-][A-Za-z0-9@:/._+-]*", text) is not None
-    return plain and bool(yaml.load(text, Loader=_Loader) == text)  # noqa: S506 - a safe loader
+    if re.fullmatch(r"[A-Za-z0-9@/._+-][A-Za-z0-9@:/._+-]*", text) is None:
+        return False
+    try:
+        return bool(yaml.load(text, Loader=_Loader) == text)  # noqa: S506 - a safe loader
+    except yaml.YAMLError:
+        return False  # `@...` (a reserved indicator) is not a plain scalar: quote it
 
 
 def _emit(data: Mapping[str, Any], indent: int = 0) -> list[str]:
@@ -86,6 +90,62 @@ def _canonical_order(data: Mapping[str, Any]) -> dict[str, Any]:
 def render_release(data: Mapping[str, Any]) -> str:
     """release.yaml text in the canonical layout (fixed key order, None and empty values left out)."""
     return RELEASE_HEADER + "\n".join(_emit(_canonical_order(data))) + "\n"
+
+
+class _Unknown(Exception):
+    """A value whose read-back is not certain without parsing the text."""
+
+
+@lru_cache(maxsize=4096)
+def _quoted_read_back(text: str) -> Any:
+    try:
+        return yaml.load(json.dumps(text), Loader=_Loader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError:
+        raise _Unknown from None  # e.g. a character outside the BMP: JSON writes a surrogate pair
+
+
+def _scalar_read_back(value: Any, *, in_flow: bool = False) -> Any:
+    """What YAML reads for `scalar(value)`: exact for the types the toolkit writes, _Unknown otherwise."""
+    if type(value) in (bool, int):
+        return value
+    if isinstance(value, datetime) and not in_flow:
+        return value.astimezone(UTC)  # written in UTC with `Z`, read back as an aware datetime
+    if not isinstance(value, str):
+        raise _Unknown  # floats (inf, 1e+20), dates, timestamps in a list, other objects: parse to be sure
+    text = str(value)
+    if _reads_back_as_itself(text):
+        if in_flow and ":" in text:
+            raise _Unknown  # a `:` inside a flow sequence: leave it to the parser
+        return text
+    return _quoted_read_back(text)
+
+
+def _mapping_read_back(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Mirror of _emit: None and empty values left out, a mapping with no lines reads back as None."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if value is None or (isinstance(value, Mapping | list | tuple) and not value):
+            continue
+        if not isinstance(key, str) or ":" in key or not _reads_back_as_itself(key):
+            raise _Unknown  # keys are written unquoted
+        if isinstance(value, Mapping):
+            out[key] = _mapping_read_back(value)
+        elif isinstance(value, list | tuple):
+            out[key] = [_scalar_read_back(v, in_flow=True) for v in value]
+        else:
+            out[key] = _scalar_read_back(value)
+    return out or None
+
+
+def read_back(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The value `parse_release(render_release(data))` returns, computed without rendering or parsing;
+    None when that is not certain (a type or string the parser must see). A promotion hashes the
+    release.yaml it wrote with this value instead of parsing 100 kB of YAML it produced itself."""
+    try:
+        value = _mapping_read_back(_canonical_order(data))
+    except _Unknown:
+        return None
+    return value
 
 
 def parse_release(text: str | bytes) -> dict[str, Any]:

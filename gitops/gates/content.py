@@ -47,26 +47,33 @@ def _approved_part(release: Mapping[str, Any]) -> dict[str, Any]:
 FAST_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: hundreds of files per hash
 
 
-def _parsed(text: str | None) -> Any:
+def _parsed(text: str | None, known: Mapping[str, Any]) -> Any:
     if text is None:
         return None
+    if text in known:
+        return known[text]
     try:
         return yaml.load(text, Loader=FAST_SAFE_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError:
         return {"unparsable": hashlib.sha256(text.encode()).hexdigest()}
 
 
-def promotion_content(files: Mapping[str, str | None], *, release_path: str) -> dict[str, Any]:
+def promotion_content(
+    files: Mapping[str, str | None], *, release_path: str, known: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """What a reviewer approves, from the texts of the files a promotion edits (path -> text at a commit).
 
     `release_path` is the target's release.yaml; every other path is a values or tenant file, of which only
-    the editable keys count (the rest is checked separately: a promotion may not change it)."""
-    release = _parsed(files.get(release_path))
+    the editable keys count (the rest is checked separately: a promotion may not change it). `known` maps
+    texts to the value YAML reads from them, for texts the caller wrote itself (promote: its release.yaml,
+    gitops.config.release_file.read_back); any other text is parsed."""
+    known = known or {}
+    release = _parsed(files.get(release_path), known)
     edited: dict[str, Any] = {}
     for path, text in sorted(files.items()):
         if path == release_path:
             continue
-        data = _parsed(text)
+        data = _parsed(text, known)
         if isinstance(data, Mapping):
             edited[path] = {key: data.get(key) for key in EDITABLE_VALUE_KEYS}
         else:
@@ -83,5 +90,7 @@ def content_hash(content: Mapping[str, Any]) -> str:
     return HASH_PREFIX + hashlib.sha256(text.encode()).hexdigest()
 
 
-def hash_files(files: Mapping[str, str | None], *, release_path: str) -> str:
-    return content_hash(promotion_content(files, release_path=release_path))
+def hash_files(
+    files: Mapping[str, str | None], *, release_path: str, known: Mapping[str, Any] | None = None
+) -> str:
+    return content_hash(promotion_content(files, release_path=release_path, known=known))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,6 +81,24 @@ def _gave_up(branch: str, attempts: int) -> GitopsError:
     return ExternalError(f"could not push {branch} after {attempts} attempts: the branch keeps moving")
 
 
+def _push(
+    checkout: ConfigCheckout,
+    sha: str,
+    branch: str,
+    lease: str | None,
+    meanwhile: Callable[[str], object] | None,
+) -> None:
+    if meanwhile is None:
+        checkout.push(sha, branch, force_with_lease=lease or "")
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="odoo-gitops-push") as pool:
+        pushing = pool.submit(checkout.push, sha, branch, force_with_lease=lease or "")
+        try:
+            meanwhile(sha)
+        finally:
+            pushing.result()  # the push's outcome (NonFastForward: built again) before meanwhile's error
+
+
 def push_with_lease(
     checkout: ConfigCheckout,
     branch: str,
@@ -89,12 +108,14 @@ def push_with_lease(
     attempts: int = ATTEMPTS,
     backoff: float = BACKOFF,
     gave_up: Callable[[], GitopsError] | None = None,
+    meanwhile: Callable[[str], object] | None = None,
 ) -> Committed:
     """Push what `build(lease)` returns to `branch`, leased on the tip it was built on; again on a race.
 
     `tip(attempt)` reads the lease (default: `remote_tip`). `build` returns the commit the branch should
     point at: None or the lease itself leaves the branch as it is (nothing pushed). Only NonFastForward is
-    retried; `gave_up()` is raised when the branch kept moving for `attempts` attempts."""
+    retried; `gave_up()` is raised when the branch kept moving for `attempts` attempts. `meanwhile(sha)`
+    runs while each push of `sha` is under way (read-only work on the local objects of the commit)."""
     for attempt in range(attempts):
         if attempt:
             time.sleep(backoff * 2 ** (attempt - 1) * (1 + random.random()))
@@ -103,7 +124,7 @@ def push_with_lease(
         if sha is None or sha == lease:
             return Committed(lease, pushed=False)
         try:
-            checkout.push(sha, branch, force_with_lease=lease or "")
+            _push(checkout, sha, branch, lease, meanwhile)
             return Committed(sha, pushed=True)
         except NonFastForward:
             continue
@@ -121,6 +142,7 @@ def commit(
     ref: str = plumbing.SCRATCH_REF,
     attempts: int = ATTEMPTS,
     gave_up: Callable[[], GitopsError] | None = None,
+    meanwhile: Callable[[str], object] | None = None,
 ) -> Committed:
     """Apply `edit` to `branch` and push it (see `push_with_lease` for the loop).
 
@@ -138,7 +160,9 @@ def commit(
             return base
         return plumbing.commit_files(checkout, base, changes, message, ref=ref)
 
-    return push_with_lease(checkout, branch, build, tip=tip, attempts=attempts, gave_up=gave_up)
+    return push_with_lease(
+        checkout, branch, build, tip=tip, attempts=attempts, gave_up=gave_up, meanwhile=meanwhile
+    )
 
 
 def commit_worktree(

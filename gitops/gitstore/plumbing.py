@@ -234,6 +234,16 @@ def _ident(checkout: ConfigCheckout, role: str) -> bytes:
     return b"%s %d %s" % (who.rpartition(b" ")[0], int(time.time()), zone)
 
 
+def warm_idents(checkout: ConfigCheckout) -> None:
+    """Ask git for the author and committer identities now (on a worker thread while the config loads),
+    so the first commit does not wait for two `git var`; a failure is left for that commit to report."""
+    for role in ("AUTHOR", "COMMITTER"):
+        try:
+            _ident(checkout, role)
+        except ExternalError:
+            return
+
+
 def _data(payload: bytes) -> bytes:
     return b"data %d\n%s\n" % (len(payload), payload)
 

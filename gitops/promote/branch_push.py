@@ -42,6 +42,7 @@ def push_promotion_branch(
     message: str,
     trailers: Mapping[str, str],
     known_heads: Mapping[str, str] | None = None,
+    meanwhile: Callable[[str], object] | None = None,
 ) -> tuple[str, bool]:
     """Create or refresh `branch` so it holds `edit` on top of main. Returns (head sha, pushed?).
 
@@ -49,7 +50,7 @@ def push_promotion_branch(
     earlier run left it on the branch (None: first run), and returns the files it changes.
     The commit is built with plumbing, never in the working tree, so hundreds of tenant files cost one
     `cat-file` and one `fast-import`. `known_heads` (the remote's branches listed since the clone) saves
-    asking the remote on the first attempt."""
+    asking the remote on the first attempt. `meanwhile(sha)` runs while commit `sha` is being pushed."""
     full = message.rstrip() + "\n\n" + format_trailers(trailers) + "\n"
     main = f"refs/remotes/origin/{checkout.branch}"
 
@@ -83,6 +84,7 @@ def push_promotion_branch(
         tip=tip,
         ref=f"refs/heads/{branch}",
         gave_up=lambda: PolicyError(f"could not push {branch}: the remote branch keeps moving"),
+        meanwhile=meanwhile,
     )
     assert done.sha is not None  # a branch built on main always has a head
     return done.sha, done.pushed

@@ -14,6 +14,7 @@ from gitops.config.loader import ConfigRepo
 from gitops.forge.protocol import Forge
 from gitops.gates.evidence import WindowState
 from gitops.gates.registry import stage_gates
+from gitops.gitstore import plumbing
 from gitops.gitstore.checkout import ConfigCheckout
 from gitops.promote.auditing import audit_backup, audit_promotion
 from gitops.promote.branch_push import push_promotion_branch
@@ -66,10 +67,15 @@ def window_verdict(repo: ConfigRepo, env: str, now: datetime, check: WindowCheck
     return window_state(repo, env, now, check)
 
 
+def _early_git(checkout: ConfigCheckout) -> dict[str, str]:
+    plumbing.warm_idents(checkout)
+    return checkout.remote_heads(*(f"{p}*" for p in BRANCH_PREFIXES))
+
+
 def open_context(options: PromoteOptions, seams: Seams, target: str) -> PromotionContext:
     checkout = ConfigCheckout.clone(options.remote, options.workdir / "config", working_tree=False)
-    # the remote's promotion branches are listed (one ls-remote) while the config loads
-    heads = in_background(lambda: checkout.remote_heads(*(f"{p}*" for p in BRANCH_PREFIXES)))
+    # while the config loads: the remote's promotion branches (one ls-remote), the commit identities
+    heads = in_background(lambda: _early_git(checkout))
     repo = config_store.load_checkout(checkout)
     now = options.now or datetime.now(UTC)
     # the window verdict runs while preconditions are checked and git edits and pushes
@@ -109,13 +115,21 @@ def install_release(ctx: PromotionContext, install: Install) -> PromotionResult:
     branch = branch_name(install.kind, install.target, install.version, install.image, install.wave)
     runs: list[RunState] = []
     notes: list[str] = []
+    written: dict[str, Any] = {}  # text -> value of the release.yaml the edit rendered (hashed unparsed)
 
     def edit(files: Mapping[str, bytes | None], earlier: Mapping[str, Any] | None) -> dict[str, bytes]:
         run = run_state(ctx.options, prior_run(earlier, install), ctx.now, notes)
         runs[:] = [run]
-        return install_files(files, target, install, new_release_data(current, install, run))
+        return install_files(files, target, install, new_release_data(current, install, run), written)
 
     message, trailers = _commit_message(install)
+    hashes: dict[str, str] = {}  # commit -> content hash, computed while that commit is being pushed
+
+    def content_of(sha: str) -> str:
+        if sha not in hashes:
+            hashes[sha] = head_content(ctx.checkout, ctx.repo, install.target, sha, known=written)
+        return hashes[sha]
+
     head, pushed = push_promotion_branch(
         ctx.checkout,
         branch,
@@ -124,8 +138,9 @@ def install_release(ctx: PromotionContext, install: Install) -> PromotionResult:
         message=message,
         trailers=trailers,
         known_heads=ctx.promotion_heads(),
+        meanwhile=content_of,
     )
-    content_hash = head_content(ctx.checkout, ctx.repo, install.target, head)
+    content_hash = content_of(head)
     run = runs[0]
     where = Publication(
         target=target,

@@ -271,13 +271,13 @@ def _text(raw: bytes | None) -> str | None:
     return None if raw is None else raw.decode("utf-8", "replace")
 
 
-def head_content(checkout: ConfigCheckout, repo: ConfigRepo, target: str, head: str) -> str:
-    """The content hash of promotion commit `head` (in the checkout), computed exactly as the gate does."""
-    main = f"refs/remotes/origin/{checkout.branch}"
-    seen = _read_head(
-        checkout, repo, target, plumbing.merge_bases(checkout, main, head)[0], head, check=False
-    )
-    return hash_files(seen.files, release_path=release_path(target))
+def head_content(
+    checkout: ConfigCheckout, repo: ConfigRepo, target: str, head: str, known: Mapping[str, Any] | None = None
+) -> str:
+    """The content hash of promotion commit `head` as the gate computes it (`known`: see hash_files)."""
+    base = plumbing.merge_bases(checkout, f"refs/remotes/origin/{checkout.branch}", head)[0]
+    seen = _read_head(checkout, repo, target, base, head, check=False)
+    return hash_files(seen.files, release_path=release_path(target), known=known)
 
 
 def read_pull(checkout: ConfigCheckout, repo: ConfigRepo, pull: PullRequest) -> PullFacts:

@@ -8,6 +8,7 @@ from typing import Any
 
 from gitops.config.loader import EnvBundle
 from gitops.config.models import ReleaseRecord
+from gitops.config.release_file import read_back
 from gitops.config.yamlsafe import decode_text
 from gitops.gates.policy import rule_name
 from gitops.promote.edit import ChartRelease, ImageFields, edit_image_text, render_release
@@ -97,14 +98,22 @@ def edited_paths(target: EnvBundle, install: Install) -> list[str]:
 
 
 def install_files(
-    current: Mapping[str, bytes | None], target: EnvBundle, install: Install, release: dict[str, Any]
+    current: Mapping[str, bytes | None],
+    target: EnvBundle,
+    install: Install,
+    release: dict[str, Any],
+    read_backs: dict[str, Any] | None = None,
 ) -> dict[str, bytes]:
     """The files `install` changes, given the `current` bytes of its paths (`edited_paths`):
-    release.yaml, the image fields and the chart's `release:` block of values.yaml and tenant files."""
+    release.yaml, the image fields and the chart's `release:` block of values.yaml and tenant files.
+    `read_backs` (when given) receives release.yaml's text -> the value YAML reads from it, when that is
+    certain without parsing (gitops.config.release_file.read_back)."""
     image = ImageFields(*install.image.split("@", 1))
     hooks = chart_release(target, install)
     release_path, *values_paths = edited_paths(target, install)
     wanted = {release_path: render_release(release)}
+    if read_backs is not None and (value := read_back(release)) is not None:
+        read_backs[wanted[release_path]] = value
     for path in values_paths:
         wanted[path] = edit_image_text(
             decode_text(current[path] or b"", path), image, display=path, release=hooks

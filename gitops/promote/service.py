@@ -6,11 +6,13 @@ supply_evidence.py, the PR published in publishing.py."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from dataclasses import replace
 
 from gitops.config.models import ReleaseRecord
 from gitops.promote.auditing import record_audit
-from gitops.promote.installer import install_release, open_context
+from gitops.promote.installer import in_background, install_release, open_context
 from gitops.promote.plan import make_plan, module_changes
 from gitops.promote.preconditions import check_promotion, schema_changed, schema_reasons, shown
 from gitops.promote.promotion import (
@@ -61,6 +63,13 @@ def _schema(options: PromoteOptions, old: ReleaseRecord | None, new: ReleaseReco
     )
 
 
+def _drain(work: Callable[[], SchemaDiff] | None) -> None:
+    """Wait for background work whose result is not wanted (its error neither)."""
+    if work is not None:
+        with contextlib.suppress(Exception):
+            work()
+
+
 def promote(source_env: str, target_env: str, *, options: PromoteOptions, seams: Seams) -> PromotionResult:
     """Open (or update) the PR that promotes `source_env`'s release into `target_env`. Exit 3 on policy."""
     ctx = open_context(options, seams, target_env)
@@ -88,9 +97,22 @@ def promote(source_env: str, target_env: str, *, options: PromoteOptions, seams:
     if runs_already(target.release, probe):
         return install_release(ctx, probe)
     reasons = list(plan.reasons) + wave_reasons
-    more, supply = supply_reasons(ctx.seams.supply, ctx.repo, target, release.image, plan.gates, now=ctx.now)
+    # the schema evidence (git) runs while the registry is asked for the supply evidence; it counts (and its
+    # errors surface) only when nothing refused the promotion before it, as when it ran afterwards
+    early = in_background(lambda: _schema(options, target.release, release)) if not reasons else None
+    try:
+        more, supply = supply_reasons(
+            ctx.seams.supply, ctx.repo, target, release.image, plan.gates, now=ctx.now
+        )
+    except BaseException:
+        _drain(early)
+        raise
     reasons += more
-    schema = _schema(options, target.release, release) if not reasons else probe.schema
+    if early is not None and not reasons:
+        schema = early()
+    else:
+        _drain(early)
+        schema = probe.schema
     check_promotion(source_env, target_env, reasons + schema_reasons(schema))
     seen = dict(supply)
     install = replace(

@@ -154,3 +154,38 @@ def test_a_branch_that_keeps_moving_gives_up_with_the_callers_error(
     assert len(runs) == 3
     with pytest.raises(ExternalError, match="could not push main after 2 attempts"):
         push_with_lease(ours, "main", build, attempts=2, backoff=0)
+
+
+def test_work_meanwhile_runs_on_every_commit_while_it_is_pushed_and_a_race_repeats_it(
+    config_repo: ConfigRepoFixture, tmp_path: Path
+) -> None:
+    ours, theirs = clone(config_repo, tmp_path / "a"), clone(config_repo, tmp_path / "b")
+    seen: list[bytes | None] = []
+    their_edit, ours_edit = appending("theirs", []), appending("ours", seen)
+    read: list[tuple[str, str]] = []
+
+    def edit(tip: Tip) -> Changes:
+        if not seen:  # the other writer lands after we read the tip, before we push
+            commit(theirs, "main", their_edit, message="theirs")
+        return ours_edit(tip)
+
+    def meanwhile(sha: str) -> None:  # reads the commit being pushed from the local objects
+        read.append((sha, git(ours.root, "show", f"{sha}:{LOG}")))
+
+    done = commit(ours, "main", edit, message="ours", meanwhile=meanwhile)
+    assert done.pushed and done.sha == git(config_repo.remote, "rev-parse", "main")
+    assert [text for _, text in read] == ["ours", "theirs\nours"]  # the rejected commit, then the pushed one
+    assert read[-1][0] == done.sha and read[0][0] != done.sha
+
+
+def test_an_error_meanwhile_surfaces_after_the_push_finished(
+    config_repo: ConfigRepoFixture, tmp_path: Path
+) -> None:
+    def meanwhile(sha: str) -> None:
+        raise ValueError(f"cannot hash {sha[:7]}")
+
+    with pytest.raises(ValueError, match="cannot hash"):
+        commit(
+            clone(config_repo, tmp_path / "a"), "main", appending("x", []), message="x", meanwhile=meanwhile
+        )
+    assert remote_file(config_repo, "main", LOG) == "x"  # the push was not cut short

@@ -83,6 +83,29 @@ def test_identity_follows_the_environment_and_dates_are_current(
     assert all(abs(t - time.time()) < 60 for t in stamps)
 
 
+def test_identities_asked_early_are_the_ones_a_commit_writes_and_a_failure_waits_for_the_commit(
+    checkout: ConfigCheckout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "Early Bot")
+    monkeypatch.setenv("GIT_COMMITTER_NAME", "Early Committer")
+    plumbing.warm_idents(checkout)
+    assert len(checkout.idents) == 2
+    sha = plumbing.commit_files(checkout, checkout.head(), {"f.txt": b"x"}, "m")
+    assert git(checkout.root, "log", "-1", "--format=%an|%cn", sha) == "Early Bot|Early Committer"
+    assert len(checkout.idents) == 2  # asked once
+
+    strict = ConfigCheckout.clone(str(checkout.remote_url()), checkout.root.parent / "strict", depth=1)
+    for var in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"):
+        monkeypatch.setenv(var, "")
+    git(strict.root, "config", "user.useConfigOnly", "true")
+    monkeypatch.setenv("HOME", str(checkout.root.parent))  # no global identity either
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    plumbing.warm_idents(strict)  # no identity: nothing raised here
+    assert strict.idents == {}
+    with pytest.raises(ExternalError):
+        plumbing.commit_files(strict, strict.head(), {"f.txt": b"x"}, "m")
+
+
 def test_a_criss_cross_history_has_several_merge_bases_and_is_refused(checkout: ConfigCheckout) -> None:
     """`git merge` merges several merge bases into a virtual one, so a gate that diffs a head against one
     base does not see what the merge applies (a found bypass): such a head is named and refused."""

@@ -25,6 +25,7 @@ from gitops.promote.installer import (
     window_verdict,
 )
 from gitops.promote.promotion import Install, PromoteOptions, Seams, branch_name
+from gitops.promote.pullfacts import read_pull
 from gitops.promote.stage_seams import RegistrySupplyChecks, SchemaDiff, engine_window_check
 from tests.fixtures.configrepo import git
 from tests.fixtures.promote import CLOSED, NOW, Stage, release_data
@@ -159,3 +160,39 @@ def test_an_install_is_one_branch_one_pr_and_one_audit_entry_and_a_rerun_adds_no
     assert (again.action, again.pushed, again.head_sha) == ("unchanged", False, result.head_sha)
     assert again.pull is not None and again.pull.number == result.pull.number
     assert len(promotion_runs(stage)) == 1
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        'db "hot" fix: it\'s down, ünïcode\nand a second line',
+        "outage \U0001f525 (JSON writes a surrogate pair)",
+    ],
+)
+def test_the_hash_promote_records_is_the_one_the_gate_computes_from_the_head(
+    stage: Stage, tmp_path: Path, reason: str
+) -> None:
+    """promote hashes the release.yaml it rendered from the value it rendered (no parse when the read-back
+    is certain, a parse when it is not); the gate parses the head's files: both must agree."""
+    remote = str(stage.repo.remote)
+    seams = Seams(
+        forge=forge_factory(ForgeSettings(kind="local", actor="ci-bot"), remote),
+        supply=RegistrySupplyChecks(),
+        window_check=engine_window_check,
+    )
+    options = PromoteOptions(
+        remote=remote, workdir=tmp_path / "run", actor="ci-bot", now=NOW,
+        emergency_reason=reason, emergency_ticket="INC-7", backup_id="bk-1",
+    )  # fmt: skip
+    ctx = open_context(options, seams, "staging")
+    result = install_release(ctx, install())
+    assert result.pull is not None and result.head_sha is not None and result.content_hash
+    gate = open_context(replace(options, workdir=tmp_path / "gate"), seams, "staging")
+    facts = read_pull(gate.checkout, gate.repo, result.pull)
+    assert facts.content_hash == result.content_hash
+    assert facts.run is not None and facts.run.data["content_hash"] == result.content_hash
+    if "\U0001f525" in reason:  # known, left alone: release.yaml cannot hold it (YAML rejects the pair)
+        assert facts.problems == ("envs/staging/release.yaml at the head is missing or not a YAML mapping",)
+        return
+    assert facts.emergency is not None and facts.emergency.reason == reason.strip()
+    assert facts.backup_ids == ("bk-1",) and not facts.problems

@@ -96,3 +96,57 @@ def test_without_addons_repo_changed_modules_count_as_schema_changes(
     assert result["change_class"] == "normal"
     _, gate = run(capsys, stage, "gate", "check", str(result["pull_request"]["number"]), "--no-publish")
     assert gate["verdict"]["rule"] == "normal"
+
+
+@pytest.mark.parametrize("signed", [True, False])
+def test_the_schema_evidence_counts_only_when_the_supply_checks_pass(
+    stage: Stage, capsys: pytest.CaptureFixture[str], tmp_path: Path, signed: bool
+) -> None:
+    """The schema diff runs while the registry is asked (service.promote): as when it ran afterwards, its
+    refusal (or error) is the answer only when the supply checks passed; else the supply's reasons are."""
+    repo, old, new = addons_repo(tmp_path, migration=False)
+    releases_from(stage, old, new)
+    stage.supply.signature_ok = signed
+    code, result = run(capsys, stage, "promote", "staging", "prod", "--addons-repo", str(repo))
+    assert code == 3
+    schema_refused = any("without a migration script for 17.0.2.2.0" in r for r in result["reasons"])
+    signature_refused = any("image signature does not verify" in r for r in result["reasons"])
+    assert (schema_refused, signature_refused) == (signed, not signed), result["reasons"]
+
+
+@pytest.mark.parametrize("signed", [True, False])
+def test_an_unreadable_source_commit_fails_only_when_the_schema_evidence_counts(
+    stage: Stage, capsys: pytest.CaptureFixture[str], tmp_path: Path, signed: bool
+) -> None:
+    repo, old, _ = addons_repo(tmp_path)
+    releases_from(stage, old, "f" * 40)  # no such commit in the addons repo
+    stage.supply.signature_ok = signed
+    code, result = run(capsys, stage, "promote", "staging", "prod", "--addons-repo", str(repo))
+    if signed:
+        assert code == 1 and result["error"] != "policy", result
+        assert "f" * 12 in json.dumps(result)
+    else:
+        assert code == 3 and result["error"] == "policy", result
+        assert any("image signature does not verify" in r for r in result["reasons"])
+    assert git(stage.repo.remote, "branch", "--list", "promote/*") == ""
+
+
+def test_a_registry_failure_is_the_answer_while_the_schema_evidence_runs(
+    stage: Stage, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The supply checks fail with an error of their own while the schema evidence (which would fail too)
+    runs on its thread: the supply's error is reported, as when the evidence ran after them."""
+    from gitops.errors import ExternalError
+    from gitops.supply import evidence
+
+    repo, old, _ = addons_repo(tmp_path)
+    releases_from(stage, old, "f" * 40)  # the schema evidence fails: no such commit
+
+    def unreachable(image: str, key: bytes) -> Any:
+        raise ExternalError("registry unreachable: connection refused")
+
+    monkeypatch.setattr(evidence, "check_signature", unreachable)
+    code, result = run(capsys, stage, "promote", "staging", "prod", "--addons-repo", str(repo))
+    assert code == 1 and "registry unreachable" in result["message"], result
+    assert "f" * 12 not in json.dumps(result)
+    assert git(stage.repo.remote, "branch", "--list", "promote/*") == ""
