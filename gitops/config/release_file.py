@@ -48,7 +48,25 @@ def scalar(value: Any) -> str:
     text = str(value)
     if _reads_back_as_itself(text):
         return text
-    return json.dumps(text)  # a JSON string is a YAML double-quoted scalar; control characters escaped
+    return double_quoted(text)
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    if code > 0xFFFF:
+        return f"\\U{code:08x}"  # YAML's 8-digit escape (JSON would write a surrogate pair YAML rejects)
+    if 0xD800 <= code <= 0xDFFF:
+        return "\\ufffd"  # a lone surrogate (an undecodable byte from the command line) is no character
+    return json.dumps(char)[1:-1]
+
+
+def double_quoted(text: str) -> str:
+    """`text` as a YAML double-quoted scalar, ASCII only: a JSON string is one (control characters
+    escaped), except for characters outside the BMP and lone surrogates, escaped the YAML way."""
+    quoted = json.dumps(text)
+    if "\\ud" not in quoted:
+        return quoted
+    return '"' + "".join(_escaped(c) for c in text) + '"'
 
 
 @lru_cache(maxsize=4096)
@@ -99,9 +117,9 @@ class _Unknown(Exception):
 @lru_cache(maxsize=4096)
 def _quoted_read_back(text: str) -> Any:
     try:
-        return yaml.load(json.dumps(text), Loader=_Loader)  # noqa: S506 - a safe loader
+        return yaml.load(double_quoted(text), Loader=_Loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError:
-        raise _Unknown from None  # e.g. a character outside the BMP: JSON writes a surrogate pair
+        raise _Unknown from None
 
 
 def _scalar_read_back(value: Any, *, in_flow: bool = False) -> Any:
