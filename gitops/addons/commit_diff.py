@@ -261,12 +261,14 @@ def diff_commits(
         listed = pool.submit(_columns, git_dir, new_tree, new_commit)
         changed = pool.submit(_changes, git_dir, old_commit, new_tree)
         new_columns, changes = listed.result(), changed.result()
+    rebuilt = plumbing.columns_before(new_columns, changes) if old_commit and changes is not None else None
     old_columns = (
         plumbing.TreeColumns([], [])
         if not old_commit
-        else _columns(git_dir, old_commit)  # diff-tree failed: ls-tree says which commit is unreadable
-        if changes is None
-        else plumbing.columns_before(new_columns, changes)
+        # diff-tree failed (ls-tree says which commit is unreadable), or trees out of git's order
+        else _columns(git_dir, old_commit)
+        if rebuilt is None
+        else rebuilt
     )
     with _collector_paused():
         trees = _tree(git_dir, old_columns, contents), _tree(git_dir, new_columns, contents)

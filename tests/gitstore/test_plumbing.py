@@ -221,3 +221,17 @@ def test_the_older_listing_is_the_newer_one_with_the_differences_undone(
     assert plumbing.columns_before(plumbing.tree_columns(store, second), changes) == plumbing.tree_columns(
         store, first
     )
+
+
+def test_an_insertion_outside_its_directory_means_listing_the_older_commit() -> None:
+    """Trees stored out of git's order (`git fsck`: treeNotSorted) put a file only the older commit holds
+    outside its directory's entries, where BlobTree would not find it under that directory (a deleted model
+    file would go unseen): no rebuilt listing then, the caller lists the older commit itself."""
+    blob = "100644 blob " + "1" * 40
+    tree = "040000 tree " + "2" * 40
+    metas = [tree, blob] * 3
+    after = plumbing.TreeColumns(metas, ["a", "a/x", "c", "c/y", "b", "b/z"])  # "c" stored before "b"
+    assert plumbing.columns_before(after, [(blob, None, "b/0")]) is None
+    in_order = plumbing.TreeColumns([tree, blob, tree, blob], ["a", "a/x", "b", "b/y"])
+    rebuilt = plumbing.columns_before(in_order, [(blob, None, "a/0")])
+    assert rebuilt is not None and rebuilt.paths == ["a", "a/0", "a/x", "b", "b/y"]
