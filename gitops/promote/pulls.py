@@ -8,7 +8,7 @@ comment or merge happens and the command exits non-zero.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +16,7 @@ from gitops.config.loader import ConfigRepo
 from gitops.config.models import GatePolicy
 from gitops.errors import PolicyError, UsageError
 from gitops.forge.protocol import CommitStatus, Forge, PullRequest
-from gitops.gates.evidence import Evidence, SupplyResult, WindowState
+from gitops.gates.evidence import Emergency, Evidence, SupplyResult, WindowState
 from gitops.gates.policy import STATUS_CONTEXT, GateVerdict, evaluate_gate
 from gitops.gates.registry import stage_gates
 from gitops.gates.rehearsal_facts import rehearsal_facts
@@ -67,6 +67,14 @@ def _window(repo: ConfigRepo, env: str, now: datetime, check: WindowCheck) -> Ca
     return get
 
 
+def declared_emergency(facts: PullFacts) -> Emergency | None:
+    """The head's emergency, declared when the audited promote run of this content ran (the override of a
+    closed window is counted from then: gitops.gates.window.stale_emergency)."""
+    if facts.emergency is None or facts.run is None:
+        return facts.emergency
+    return replace(facts.emergency, declared_at=datetime.fromisoformat(facts.run.at))
+
+
 def gather_evidence(
     forge: Forge,
     repo: ConfigRepo,
@@ -96,7 +104,7 @@ def gather_evidence(
         reviews=reviews,
         excluded=excluded_identities(forge, pull, facts),
         window=_window(repo, facts.policy_env or facts.target, now, window_check),
-        emergency=facts.emergency,
+        emergency=declared_emergency(facts),
         backup_recorded=facts.backup_recorded,
         signature=supply("signature"),
         scan=supply("scan"),

@@ -153,7 +153,7 @@ def test_emergency_passes_a_freeze_with_ecab_reason_and_ticket() -> None:
         gate(
             reviews=(approve(1, "cto-paula"),),
             window=window,
-            emergency=Emergency(reason="payroll export broken", ticket="INC-42"),
+            emergency=Emergency(reason="payroll export broken", ticket="INC-42", declared_at=NOW),
         )
     )
     assert verdict.state == "success"
