@@ -171,6 +171,22 @@ def test_emergency_without_ticket_fails() -> None:
     assert "emergency without a ticket" in verdict.reasons[0]
 
 
+@pytest.mark.parametrize(
+    ("reason", "ticket"), [("\u200b", "INC-1"), ("broken", "\u2060 "), ("\x07\x00", "INC-1")]
+)
+def test_an_emergency_with_invisible_reason_or_ticket_fails(reason: str, ticket: str) -> None:
+    """A release record with a reason or ticket nobody can read (zero-width, control characters) is no
+    declaration: the gate checks what it reads, whatever wrote it."""
+    verdict = evaluate_gate(
+        gate(
+            reviews=(approve(1, "cto-paula"),),
+            emergency=Emergency(reason=reason, ticket=ticket, declared_at=NOW),
+        )
+    )
+    assert verdict.state == "failure"
+    assert any(r.startswith("emergency without a") for r in verdict.reasons), verdict.reasons
+
+
 def test_emergency_needs_the_emergency_approvers() -> None:
     window = WindowState(open=False, blocked_by=("freeze",))
     verdict = evaluate_gate(
