@@ -4,6 +4,7 @@ environment and the ECAB, never a standing one."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -55,3 +56,39 @@ def test_an_emergency_declared_days_ago_does_not_pass_todays_freeze(
         assert any("declared at" in r and "older than 24h" in r for r in verdict["reasons"]), verdict
         code, _ = cli(capsys, stage, "pr", "merge", str(number))
         assert code == 3
+
+
+def _delete_from_override(lines: list[str]) -> list[str]:
+    return lines[: next(i for i, line in enumerate(lines) if '"kind":"override"' in line)]
+
+
+def _reword_the_override(lines: list[str]) -> list[str]:
+    return [line.replace("payroll export broken", "routine change") for line in lines]
+
+
+@pytest.mark.parametrize("tamper", [_delete_from_override, _reword_the_override], ids=["deleted", "edited"])
+def test_an_override_entry_removed_or_edited_on_main_is_found(
+    stage: Stage, capsys: pytest.CaptureFixture[str], tamper: Callable[[list[str]], list[str]]
+) -> None:
+    """Attack: break glass, then hide it by deleting or rewording its audit entry in a commit on main. An
+    edit breaks the hash chain (the gate fails closed on every PR of the env); a deletion of the tail keeps
+    the chain but `audit verify` finds the commit that removed entries, also after later entries."""
+    stage.move_to(SUNDAY)
+    number = declared(stage, capsys, *EMERGENCY)
+    approve(capsys, stage, number, "cto-paula")
+    _, gate = cli(capsys, stage, "gate", "check", str(number))
+    assert gate["verdict"]["window_overridden"]
+    stage.pull()
+    path = stage.repo.work / "audit/prod.jsonl"
+    path.write_text("".join(tamper(path.read_text().splitlines(True))))
+    stage.repo.commit_all("tidy the audit log")
+    code, verified = cli(capsys, stage, "audit", "verify", "prod")
+    assert (code, verified["chains"][0]["ok"]) == (4, False)
+    code, gate = cli(capsys, stage, "gate", "check", str(number), "--no-publish")
+    if tamper is _reword_the_override:
+        assert (code, gate["verdict"]["state"]) == (3, "failure")
+        assert any("audit/prod.jsonl on main is not intact" in r for r in gate["verdict"]["reasons"])
+    else:
+        cli(capsys, stage, "gate", "check", str(number))  # later entries do not hide the removal
+        code, verified = cli(capsys, stage, "audit", "verify", "prod")
+        assert (code, verified["chains"][0]["ok"]) == (4, False)
