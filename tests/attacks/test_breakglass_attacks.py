@@ -92,3 +92,29 @@ def test_an_override_entry_removed_or_edited_on_main_is_found(
         cli(capsys, stage, "gate", "check", str(number))  # later entries do not hide the removal
         code, verified = cli(capsys, stage, "audit", "verify", "prod")
         assert (code, verified["chains"][0]["ok"]) == (4, False)
+
+
+def test_a_stage_without_approvals_gives_no_self_declared_break_glass(
+    stage: Stage, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Attack: on a stage that lists `window` but not `approvals`, declare an emergency yourself and merge in
+    a freeze with nobody else involved. Break-glass always takes the emergency approvers (the ECAB) and a
+    reason and ticket, whatever the stage lists; without them the window stays closed."""
+    stage.pull()
+    path = stage.repo.work / "pipelines/odoo.yaml"
+    text, old = path.read_text(), "gates: [window, approvals, scan, signature]"
+    last = text.rindex(old)  # prod is the last stage
+    path.write_text(text[:last] + "gates: [window, scan, signature]" + text[last + len(old) :])
+    stage.repo.commit_all("prod: no approvals, the window only (a reviewed change on main)")
+    stage.move_to(SUNDAY)
+    number = declared(stage, capsys, *EMERGENCY)
+    code, gate = cli(capsys, stage, "gate", "check", str(number))
+    verdict = gate["verdict"]
+    assert (code, verdict["state"], verdict["window_overridden"]) == (3, "pending", False), verdict
+    assert any("needs 1 more approval from ecab" in r for r in verdict["reasons"]), verdict["reasons"]
+    assert not overrides(stage)
+    assert cli(capsys, stage, "pr", "merge", str(number))[0] == 3
+    approve(capsys, stage, number, "cto-paula")
+    code, gate = cli(capsys, stage, "gate", "check", str(number))
+    assert (code, gate["verdict"]["window_overridden"]) == (0, True), gate["verdict"]["reasons"]
+    assert gate["verdict"]["approvals"]["required"] == 0  # the stage itself still asks for none

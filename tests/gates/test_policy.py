@@ -187,6 +187,25 @@ def test_an_emergency_with_invisible_reason_or_ticket_fails(reason: str, ticket:
     assert any(r.startswith("emergency without a") for r in verdict.reasons), verdict.reasons
 
 
+@pytest.mark.parametrize(
+    ("reviews", "overridden"),
+    [((), False), ((approve(1, "cto-paula"),), True), ((approve(1, "cab-kofi"),), False)],
+)
+def test_break_glass_takes_the_emergency_approvers_on_a_stage_without_approvals(
+    reviews: tuple[Review, ...], overridden: bool
+) -> None:
+    """A stage listing `window` but not `approvals` still needs the ECAB to break glass."""
+    declared = Emergency(reason="payroll export broken", ticket="INC-42", declared_at=NOW)
+    evidence = gate(
+        reviews=reviews, window=WindowState(open=False, blocked_by=("freeze",)), emergency=declared
+    )
+    verdict = evaluate_gate(evidence, ("window", "scan", "signature"))
+    assert (verdict.state, verdict.window_overridden) == ("success" if overridden else "pending", overridden)
+    assert verdict.required == 0
+    if not overridden:
+        assert "break-glass: needs 1 more approval from ecab" in verdict.reasons, verdict.reasons
+
+
 def test_emergency_needs_the_emergency_approvers() -> None:
     window = WindowState(open=False, blocked_by=("freeze",))
     verdict = evaluate_gate(
