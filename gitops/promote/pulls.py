@@ -22,7 +22,7 @@ from gitops.gates.registry import stage_gates
 from gitops.gates.rehearsal_facts import rehearsal_facts
 from gitops.gitstore.checkout import ConfigCheckout
 from gitops.promote.auditing import record_audit
-from gitops.promote.lifecyclefacts import LIFECYCLE_GATES, lifecycle_branch, lifecycle_change, lifecycle_verb
+from gitops.promote.lifecyclefacts import lifecycle_branch, lifecycle_change, lifecycle_gates, lifecycle_verb
 from gitops.promote.pullfacts import BRANCH_RE, PullFacts, content_at, read_pull
 from gitops.promote.stage_seams import WindowCheck, override_record, window_state
 
@@ -162,7 +162,7 @@ def evaluate_pull(
     facts = read_pull(checkout, repo, pull)
     evidence = gather_evidence(forge, repo, pull, facts, now=now, window_check=window_check)
     problems = list(facts.problems) + _label_problems(repo, pull, facts) + _base_problems(checkout, pull)
-    gates = LIFECYCLE_GATES if facts.lifecycle else stage_gates(repo, facts.target)
+    gates = lifecycle_gates(facts.kind) if facts.lifecycle else stage_gates(repo, facts.target)
     verdict = evaluate_gate(gates, evidence, problems=problems)
     return facts, verdict
 
