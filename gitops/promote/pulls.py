@@ -250,17 +250,19 @@ def check_gate(
 
 
 def _flag_post_review(forge: Forge, pull: PullRequest, facts: PullFacts) -> None:
-    if any(POST_REVIEW_MARK in c for c in forge.comments(pull.number)):
-        return
+    """Ask for the CAB's post-review once. Only the notice itself counts as already posted: anyone can comment
+    the bare marker (invisible on GitHub), which must not silence it."""
     emergency = facts.emergency
     ticket = emergency.ticket if emergency else None
     reason = emergency.reason if emergency else None
-    forge.comment(
-        pull.number,
+    notice = (
         f"{POST_REVIEW_MARK}\n**Post-review required.** This emergency change (ticket "
         f"{_plain(ticket)}, reason: {_plain(reason)}) was allowed outside the normal "
-        "gates. The CAB must review it after the merge.",
+        "gates. The CAB must review it after the merge."
     )
+    if any(c.strip() == notice for c in forge.comments(pull.number)):
+        return
+    forge.comment(pull.number, notice)
 
 
 def _plain(text: str | None) -> str:

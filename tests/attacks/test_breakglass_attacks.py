@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from tests.fixtures.promote import NOW, Stage
-from tests.gates.test_bypass import approve, audit, cli
+from tests.gates.test_bypass import approve, audit, cli, local_forge
 
 EMERGENCY = ("--emergency", "payroll export broken", "--ticket", "INC-7")
 SUNDAY = NOW + timedelta(days=4, hours=18)  # Sunday 13:30 in Berlin: weekend and payroll freeze, closed
@@ -118,3 +118,22 @@ def test_a_stage_without_approvals_gives_no_self_declared_break_glass(
     code, gate = cli(capsys, stage, "gate", "check", str(number))
     assert (code, gate["verdict"]["window_overridden"]) == (0, True), gate["verdict"]["reasons"]
     assert gate["verdict"]["approvals"]["required"] == 0  # the stage itself still asks for none
+
+
+def test_a_planted_marker_does_not_suppress_the_post_review_comment(
+    stage: Stage, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Attack: before the emergency passes, comment the post-review marker alone (an HTML comment: invisible
+    on GitHub) so that the gate believes it already asked for the CAB's post-review and never does."""
+    stage.move_to(SUNDAY)
+    number = declared(stage, capsys, *EMERGENCY)
+    with local_forge(stage) as forge:
+        forge.comment(number, "<!-- odoo-gitops:post-review -->")
+    approve(capsys, stage, number, "cto-paula")
+    for _ in range(2):  # and only once, however often the gate runs
+        code, gate = cli(capsys, stage, "gate", "check", str(number))
+        assert (code, gate["verdict"]["window_overridden"]) == (0, True), gate["verdict"]["reasons"]
+    with local_forge(stage) as forge:
+        notices = [c for c in forge.comments(number) if "Post-review required" in c]
+    assert len(notices) == 1, notices
+    assert "INC-7" in notices[0]
