@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from gitops.gates.evidence import Evidence, Gate, GateResult, WindowState
 from gitops.windows.breakglass import MAX_TTL
+
+# how far ahead of the gate's clock a declaration may be dated (the machine that ran promote wrote the time)
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 def window_reason(window: WindowState) -> str:
@@ -23,6 +28,11 @@ def stale_emergency(evidence: Evidence) -> str | None:
     again = "declare it again (promote --emergency REASON --ticket ID, a new ticket or reason)"
     if emergency.declared_at is None:
         return f"the emergency has no audited declaration time, so it cannot override the window; {again}"
+    if emergency.declared_at - evidence.now > CLOCK_SKEW:
+        return (
+            f"the emergency is declared at {emergency.declared_at.isoformat()}, in the future (a clock ahead "
+            f"cannot lengthen break-glass), so it does not override the window; {again}"
+        )
     if evidence.now - emergency.declared_at > MAX_TTL:
         return (
             f"the emergency declared at {emergency.declared_at.isoformat()} is older than {hours}h "

@@ -60,6 +60,9 @@ def test_only_a_declared_emergency_makes_a_closed_window_overridable() -> None:
         (NOW - timedelta(hours=24, seconds=1), False, "older than 24h"),
         (NOW - timedelta(days=30), False, "older than 24h"),
         (None, False, "no audited declaration time"),
+        (NOW + timedelta(minutes=5), True, None),  # clocks differ a little
+        (NOW + timedelta(minutes=6), False, "in the future"),
+        (NOW + timedelta(days=30), False, "in the future"),  # promote run on a machine whose clock is ahead
     ],
 )
 def test_a_stale_or_undated_emergency_overrides_nothing(
