@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from gitops.config.loader import ConfigRepo
 from gitops.config.models import GatePolicy
+from gitops.config.types import format_duration
 from gitops.errors import PolicyError, UsageError
 from gitops.forge.protocol import CommitStatus, Forge, PullRequest
 from gitops.gates.evidence import Emergency, Evidence, SupplyResult, WindowState
@@ -162,9 +163,29 @@ def evaluate_pull(
     facts = read_pull(checkout, repo, pull)
     evidence = gather_evidence(forge, repo, pull, facts, now=now, window_check=window_check)
     problems = list(facts.problems) + _label_problems(repo, pull, facts) + _base_problems(checkout, pull)
+    problems += soak_problems(repo, facts, now)
     gates = lifecycle_gates(facts.kind) if facts.lifecycle else stage_gates(repo, facts.target)
     verdict = evaluate_gate(gates, evidence, problems=problems)
     return facts, verdict
+
+
+def soak_problems(repo: ConfigRepo, facts: PullFacts, now: datetime) -> list[str]:
+    """The source's soak, checked again with the gate's clock: promote checked it with the clock of the
+    machine it ran on. Nothing to say when the source runs another release since (it moved on)."""
+    source = str(facts.run.data.get("source") or "") if facts.run and facts.kind == "promotion" else ""
+    found = repo.envs.get(source)
+    release = found.release if found is not None else None
+    if release is None or release.image != facts.image:
+        return []
+    stage = next((p.stage(source) for p in repo.pipelines.values() if p.index_of(source) is not None), None)
+    required = stage.soak if stage is not None else timedelta(0)
+    since = release.verification.verified_at if release.verification else None
+    if required <= timedelta(0) or (since is not None and now - since >= required):
+        return []
+    elapsed = (
+        "not verified" if since is None else f"{format_duration(now - since)} of {format_duration(required)}"
+    )
+    return [f"soak time in {source!r} not over at the gate's clock ({elapsed}): wait, then check again"]
 
 
 def _audit_entries(
