@@ -9,6 +9,7 @@ from typing import Literal
 
 from gitops.config.models import ApprovalRule, GatePolicy
 from gitops.gates.evidence import Evidence, Gate, GateResult, GateState, Review
+from gitops.windows.breakglass import blank
 
 RuleName = Literal["standard", "normal", "destructive", "emergency"]
 
@@ -120,9 +121,10 @@ def emergency_problems(evidence: Evidence) -> list[str]:
     if rule is None:
         return ["the promotion declares an emergency, but gate_policy.emergency is not configured"]
     problems = []
-    if rule.require_reason and not (evidence.emergency and evidence.emergency.reason):
+    declared = evidence.emergency
+    if rule.require_reason and (declared is None or blank(declared.reason)):
         problems.append("emergency without a reason (promote --emergency REASON)")
-    if rule.require_ticket and not (evidence.emergency and evidence.emergency.ticket):
+    if rule.require_ticket and (declared is None or blank(declared.ticket)):
         problems.append("emergency without a ticket (promote --ticket ID)")
     return problems
 

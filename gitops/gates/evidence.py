@@ -42,10 +42,12 @@ class WindowState:
 
 @dataclass(frozen=True)
 class Emergency:
-    """An emergency declared by the promotion (release.yaml `emergency:`), with reason and ticket."""
+    """An emergency declared by the promotion (release.yaml `emergency:`), with reason and ticket, and when
+    the audited promote run that declared it ran (None: unknown, and then it overrides nothing)."""
 
     reason: str | None = None
     ticket: str | None = None
+    declared_at: datetime | None = None
 
 
 @dataclass(frozen=True)

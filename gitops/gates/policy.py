@@ -4,10 +4,11 @@ the integrity problems found in the PR itself. A pure function of values."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from gitops.gates.approvals import GATE as APPROVALS_GATE
 from gitops.gates.approvals import (
     CountedApproval,
     IgnoredApproval,
@@ -110,14 +111,28 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def _unlisted_emergency_approvals(results: list[GateResult], evidence: Evidence) -> tuple[str, ...]:
+    """Break-glass takes the emergency approvers, reason and ticket whatever the stage lists: on a stage
+    without the `approvals` gate, what the emergency rule still lacks (nothing when the stage runs it)."""
+    if any(r.name == "approvals" for r in results):
+        return ()
+    found = APPROVALS_GATE.evaluate(evidence)  # under the emergency rule, as the promotion declares one
+    return tuple(f"break-glass: {reason}" for reason in found.reasons) if found.state != "success" else ()
+
+
 def _override(results: list[GateResult], evidence: Evidence) -> tuple[list[GateResult], bool]:
-    """An emergency overrides a closed window when every other gate passed (and only then)."""
+    """An emergency overrides a closed window when every other gate passed and the emergency approvers
+    approved (and only then)."""
     closed = [
         r for r in results if r.name == "window" and r.state == "pending" and r.detail.get("overridable")
     ]
     others = [r for r in results if r not in closed]
     if not closed or evidence.emergency is None or worst([r.state for r in others]) != "success":
         return results, False
+    lacking = _unlisted_emergency_approvals(results, evidence)
+    if lacking:
+        waiting = replace(closed[0], reasons=(*closed[0].reasons, *lacking))
+        return [waiting if r in closed else r for r in results], False
     opened = GateResult(
         name="window", state="success", reasons=(), detail={**closed[0].detail, "overridden": True}
     )

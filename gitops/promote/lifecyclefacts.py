@@ -29,6 +29,14 @@ LIFECYCLE_ENTRY_KINDS = frozenset({"lifecycle", "refresh"})
 # the approval rule each kind of change is counted under (gitops.lifecycle builds its requests with these)
 CHANGE_RULES = {"create": "normal", "extend": "normal", "expire": "destructive", "refresh": "destructive"}
 LIFECYCLE_GATES = ("approvals", "lifecycle_backup")
+# a refresh overwrites the env's database and an expire deletes it: changes the env's change windows govern
+# (a payroll freeze of staging holds for a refresh of staging too); create and extend touch no data
+WINDOWED_CHANGES = frozenset({"refresh", "expire"})
+
+
+def lifecycle_gates(kind: str) -> tuple[str, ...]:
+    """The gates a lifecycle PR of `kind` (`lifecycle:<change>`) runs, in order."""
+    return (("window",) if kind.removeprefix("lifecycle:") in WINDOWED_CHANGES else ()) + LIFECYCLE_GATES
 
 
 def content_key(changes: Mapping[str, bytes | None]) -> str:

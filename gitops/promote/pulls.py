@@ -8,21 +8,22 @@ comment or merge happens and the command exits non-zero.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from gitops.config.loader import ConfigRepo
 from gitops.config.models import GatePolicy
+from gitops.config.types import format_duration
 from gitops.errors import PolicyError, UsageError
 from gitops.forge.protocol import CommitStatus, Forge, PullRequest
-from gitops.gates.evidence import Evidence, SupplyResult, WindowState
+from gitops.gates.evidence import Emergency, Evidence, SupplyResult, WindowState
 from gitops.gates.policy import STATUS_CONTEXT, GateVerdict, evaluate_gate
 from gitops.gates.registry import stage_gates
 from gitops.gates.rehearsal_facts import rehearsal_facts
 from gitops.gitstore.checkout import ConfigCheckout
 from gitops.promote.auditing import record_audit
-from gitops.promote.lifecyclefacts import LIFECYCLE_GATES, lifecycle_branch, lifecycle_change, lifecycle_verb
+from gitops.promote.lifecyclefacts import lifecycle_branch, lifecycle_change, lifecycle_gates, lifecycle_verb
 from gitops.promote.pullfacts import BRANCH_RE, PullFacts, content_at, read_pull
 from gitops.promote.stage_seams import WindowCheck, override_record, window_state
 
@@ -67,6 +68,14 @@ def _window(repo: ConfigRepo, env: str, now: datetime, check: WindowCheck) -> Ca
     return get
 
 
+def declared_emergency(facts: PullFacts) -> Emergency | None:
+    """The head's emergency, declared when the audited promote run of this content ran (the override of a
+    closed window is counted from then: gitops.gates.window.stale_emergency)."""
+    if facts.emergency is None or facts.run is None:
+        return facts.emergency
+    return replace(facts.emergency, declared_at=datetime.fromisoformat(facts.run.at))
+
+
 def gather_evidence(
     forge: Forge,
     repo: ConfigRepo,
@@ -96,7 +105,7 @@ def gather_evidence(
         reviews=reviews,
         excluded=excluded_identities(forge, pull, facts),
         window=_window(repo, facts.policy_env or facts.target, now, window_check),
-        emergency=facts.emergency,
+        emergency=declared_emergency(facts),
         backup_recorded=facts.backup_recorded,
         signature=supply("signature"),
         scan=supply("scan"),
@@ -154,9 +163,29 @@ def evaluate_pull(
     facts = read_pull(checkout, repo, pull)
     evidence = gather_evidence(forge, repo, pull, facts, now=now, window_check=window_check)
     problems = list(facts.problems) + _label_problems(repo, pull, facts) + _base_problems(checkout, pull)
-    gates = LIFECYCLE_GATES if facts.lifecycle else stage_gates(repo, facts.target)
+    problems += soak_problems(repo, facts, now)
+    gates = lifecycle_gates(facts.kind) if facts.lifecycle else stage_gates(repo, facts.target)
     verdict = evaluate_gate(gates, evidence, problems=problems)
     return facts, verdict
+
+
+def soak_problems(repo: ConfigRepo, facts: PullFacts, now: datetime) -> list[str]:
+    """The source's soak, checked again with the gate's clock: promote checked it with the clock of the
+    machine it ran on. Nothing to say when the source runs another release since (it moved on)."""
+    source = str(facts.run.data.get("source") or "") if facts.run and facts.kind == "promotion" else ""
+    found = repo.envs.get(source)
+    release = found.release if found is not None else None
+    if release is None or release.image != facts.image:
+        return []
+    stage = next((p.stage(source) for p in repo.pipelines.values() if p.index_of(source) is not None), None)
+    required = stage.soak if stage is not None else timedelta(0)
+    since = release.verification.verified_at if release.verification else None
+    if required <= timedelta(0) or (since is not None and now - since >= required):
+        return []
+    elapsed = (
+        "not verified" if since is None else f"{format_duration(now - since)} of {format_duration(required)}"
+    )
+    return [f"soak time in {source!r} not over at the gate's clock ({elapsed}): wait, then check again"]
 
 
 def _audit_entries(
@@ -242,17 +271,19 @@ def check_gate(
 
 
 def _flag_post_review(forge: Forge, pull: PullRequest, facts: PullFacts) -> None:
-    if any(POST_REVIEW_MARK in c for c in forge.comments(pull.number)):
-        return
+    """Ask for the CAB's post-review once. Only the notice itself counts as already posted: anyone can comment
+    the bare marker (invisible on GitHub), which must not silence it."""
     emergency = facts.emergency
     ticket = emergency.ticket if emergency else None
     reason = emergency.reason if emergency else None
-    forge.comment(
-        pull.number,
+    notice = (
         f"{POST_REVIEW_MARK}\n**Post-review required.** This emergency change (ticket "
         f"{_plain(ticket)}, reason: {_plain(reason)}) was allowed outside the normal "
-        "gates. The CAB must review it after the merge.",
+        "gates. The CAB must review it after the merge."
     )
+    if any(c.strip() == notice for c in forge.comments(pull.number)):
+        return
+    forge.comment(pull.number, notice)
 
 
 def _plain(text: str | None) -> str:

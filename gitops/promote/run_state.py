@@ -11,6 +11,7 @@ from typing import Any
 from gitops.config.models import BackupRecord, EmergencyDeclaration
 from gitops.errors import UsageError
 from gitops.promote.promotion import Install, PromoteOptions
+from gitops.windows.breakglass import blank
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,10 +53,11 @@ def run_state(options: PromoteOptions, prior: Mapping[str, Any], now: datetime, 
     emergency = None
     if options.emergency_reason is not None or options.emergency_ticket is not None:
         reason = (options.emergency_reason or "").strip()
-        if not reason:
+        if blank(reason):
             raise UsageError("--emergency needs a non-blank REASON (and --ticket ID)")
         emergency = EmergencyDeclaration(
-            reason=reason, ticket=(options.emergency_ticket or "").strip() or None
+            reason=reason,
+            ticket=None if blank(options.emergency_ticket) else (options.emergency_ticket or "").strip(),
         )
     elif prior.get("emergency") and not options.no_emergency:
         emergency = EmergencyDeclaration.model_validate(prior["emergency"])

@@ -79,12 +79,16 @@ def expiry(verdict: WindowVerdict, expires: datetime | None) -> datetime:
     return end
 
 
+def blank(text: str | None) -> bool:
+    """True when `text` shows nothing a person can read: empty, spaces, or only invisible characters
+    (zero-width spaces, joiners, soft hyphens, control characters). A reason and a ticket must be readable."""
+    return not any(c.isprintable() and not c.isspace() for c in text or "")
+
+
 def require_emergency_details(*, emergency: bool, reason: str | None, ticket: str | None) -> None:
     """An emergency needs both a reason and a ticket (UsageError, exit 2); details without it are an error."""
     if emergency:
-        missing = [
-            name for name, value in (("--reason", reason), ("--ticket", ticket)) if not (value or "").strip()
-        ]
+        missing = [name for name, value in (("--reason", reason), ("--ticket", ticket)) if blank(value)]
         if missing:
             raise UsageError(
                 f"--emergency needs {' and '.join(missing)}",

@@ -153,7 +153,9 @@ def test_on_a_terminal_the_markdown_is_rendered(stage: Stage, capsys: pytest.Cap
     assert code == 0, out
     assert ANSI_RE.search(out)
     plain = ANSI_RE.sub("", out).replace("\r\n", "\n")
-    assert "gate: PENDING" in plain.splitlines()[0]
+    # the terminal is a subprocess on the real clock, days before the stage's (staging verified "in the
+    # future"): the gate says FAILURE for the soak there; what matters here is the rendering
+    assert re.match(r"gate: (PENDING|FAILURE): normal: 0/2 approvals", plain.splitlines()[0]), plain
     assert not re.search(r"^## ", plain, re.M)  # headings rendered, not printed
     assert "**" not in plain
     assert "Schema changes" in plain and "Rollback" in plain

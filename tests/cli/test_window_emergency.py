@@ -124,6 +124,11 @@ def test_expires_sets_the_end_of_the_override(
         (("--emergency", "--reason", "x"), "--emergency needs --ticket"),
         (("--emergency", "--ticket", "T"), "--emergency needs --reason"),
         (("--emergency", "--reason", " ", "--ticket", " "), "--emergency needs --reason and --ticket"),
+        # invisible text is blank: a zero-width space, a word joiner, a control character
+        (
+            ("--emergency", "--reason", "\u200b", "--ticket", "\u2060\x07"),
+            "--emergency needs --reason and --ticket",
+        ),
         ((*EMERGENCY, "--expires", "25h"), "at most 24h later"),
         ((*EMERGENCY, "--expires", "2026-12-30T18:00:00Z"), "must be after 2026-12-30T19:00:00Z"),
         ((*EMERGENCY, "--expires", "soon"), "--expires 'soon' is not an ISO 8601 date-time"),

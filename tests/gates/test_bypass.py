@@ -218,6 +218,37 @@ def forge_a_verification(c: Ctx) -> None:
     c.push(edit)
 
 
+def open_the_window_in_the_pr(c: Ctx) -> None:
+    # the gate reads calendars from main, and a promotion may not edit them at all
+    c.push(
+        replace_in(
+            "calendars/prod-windows.yaml",
+            "days: [tue, wed, thu]",
+            "days: [mon, tue, wed, thu, fri, sat, sun]",
+        )
+    )
+
+
+def point_previous_at_another_image(c: Ctx) -> None:
+    # rollback goes to `previous` as "previously accepted": it is approved content, never a free field
+    c.push(replace_in("envs/prod/release.yaml", "@sha256:e57ea8c9", "@sha256:000000c9"))
+
+
+def forge_a_verification_of_previous(c: Ctx) -> None:
+    c.push(replace_in("envs/prod/release.yaml", "revision: 8f5467b13ea5b1c7e0cf9c179572db7208f3d382",
+                      "revision: 9" + "0" * 39))  # fmt: skip
+
+
+def forge_a_rehearsal_in_the_audit_log(c: Ctx) -> None:
+    def edit(work: Path) -> None:
+        path = work / "audit/prod.jsonl"
+        path.parent.mkdir(exist_ok=True)
+        old = path.read_text() if path.exists() else ""
+        path.write_text(old + '{"kind": "note", "data": {"rehearsal": "passed"}}\n')
+
+    c.push(edit)
+
+
 def drop_approvals_from_the_stage_on_main(c: Ctx) -> None:
     c.stage.pull()
     path = c.stage.repo.work / "pipelines/odoo.yaml"
@@ -273,6 +304,13 @@ CASES = [
          "the head records backup(s) never-taken that audit/prod.jsonl does not"),
     Case("verification-forged", forge_a_verification, "failure",
          "records tenants.acme-build.verification that main does not"),
+    Case("calendar-edited-in-the-pr", open_the_window_in_the_pr, "failure",
+         "the PR edits calendars/prod-windows.yaml, which a promotion to 'prod' may not edit"),
+    Case("previous-image-swapped", point_previous_at_another_image, "failure", FOREIGN, ignored="stale"),
+    Case("previous-verification-forged", forge_a_verification_of_previous, "failure",
+         "records previous.verification that main does not"),
+    Case("rehearsal-forged-in-the-audit-log", forge_a_rehearsal_in_the_audit_log, "failure",
+         "the PR edits audit/prod.jsonl, which a promotion to 'prod' may not edit"),
     Case("stage-lists-approvals", nothing, "pending", "needs 2 more approvals from cab", approvers=()),
     Case("stage-without-approvals", drop_approvals_from_the_stage_on_main, "success", "", approvers=(),
          code=0),

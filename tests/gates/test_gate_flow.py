@@ -126,7 +126,7 @@ def test_a_rerun_keeps_the_emergency_until_dropped_explicitly(
     assert "emergency" not in release
 
 
-@pytest.mark.parametrize("reason", ["", "   "])
+@pytest.mark.parametrize("reason", ["", "   ", "\u200b", "\u2060\u00ad", "\x07\t"])  # invisible: blank
 def test_a_blank_emergency_reason_is_refused(
     stage: Stage, capsys: pytest.CaptureFixture[str], reason: str
 ) -> None:

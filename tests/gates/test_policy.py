@@ -153,7 +153,7 @@ def test_emergency_passes_a_freeze_with_ecab_reason_and_ticket() -> None:
         gate(
             reviews=(approve(1, "cto-paula"),),
             window=window,
-            emergency=Emergency(reason="payroll export broken", ticket="INC-42"),
+            emergency=Emergency(reason="payroll export broken", ticket="INC-42", declared_at=NOW),
         )
     )
     assert verdict.state == "success"
@@ -169,6 +169,41 @@ def test_emergency_without_ticket_fails() -> None:
     )
     assert verdict.state == "failure"
     assert "emergency without a ticket" in verdict.reasons[0]
+
+
+@pytest.mark.parametrize(
+    ("reason", "ticket"), [("\u200b", "INC-1"), ("broken", "\u2060 "), ("\x07\x00", "INC-1")]
+)
+def test_an_emergency_with_invisible_reason_or_ticket_fails(reason: str, ticket: str) -> None:
+    """A release record with a reason or ticket nobody can read (zero-width, control characters) is no
+    declaration: the gate checks what it reads, whatever wrote it."""
+    verdict = evaluate_gate(
+        gate(
+            reviews=(approve(1, "cto-paula"),),
+            emergency=Emergency(reason=reason, ticket=ticket, declared_at=NOW),
+        )
+    )
+    assert verdict.state == "failure"
+    assert any(r.startswith("emergency without a") for r in verdict.reasons), verdict.reasons
+
+
+@pytest.mark.parametrize(
+    ("reviews", "overridden"),
+    [((), False), ((approve(1, "cto-paula"),), True), ((approve(1, "cab-kofi"),), False)],
+)
+def test_break_glass_takes_the_emergency_approvers_on_a_stage_without_approvals(
+    reviews: tuple[Review, ...], overridden: bool
+) -> None:
+    """A stage listing `window` but not `approvals` still needs the ECAB to break glass."""
+    declared = Emergency(reason="payroll export broken", ticket="INC-42", declared_at=NOW)
+    evidence = gate(
+        reviews=reviews, window=WindowState(open=False, blocked_by=("freeze",)), emergency=declared
+    )
+    verdict = evaluate_gate(evidence, ("window", "scan", "signature"))
+    assert (verdict.state, verdict.window_overridden) == ("success" if overridden else "pending", overridden)
+    assert verdict.required == 0
+    if not overridden:
+        assert "break-glass: needs 1 more approval from ecab" in verdict.reasons, verdict.reasons
 
 
 def test_emergency_needs_the_emergency_approvers() -> None:

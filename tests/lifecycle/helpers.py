@@ -4,10 +4,14 @@ branches, PRs and audit entries they leave."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 import yaml
 
 from gitops.audit import read_entries
@@ -70,3 +74,17 @@ def add_env(repo: ConfigRepoFixture, name: str, *, expires: str, owner: str = "d
     data["stages"].append({"env": name, "gates": ["approvals"]})
     pipeline.write_text(yaml.safe_dump(data, sort_keys=False))
     repo.commit_all(f"add {name}")
+
+
+@contextmanager
+def window_open(config_repo: Path, env: str) -> Iterator[datetime]:
+    """The clock at the first instant from now on when `env`'s change windows are open (now, on most
+    days). A refresh or an expire is gated by them (gitops.promote.lifecyclefacts.WINDOWED_CHANGES): a test
+    of anything else must not depend on the day it runs (staging's payroll calendar closes some days)."""
+    from gitops.windows.service import check_env
+
+    now = datetime.now(UTC)
+    verdict = check_env(config_repo=config_repo, env=env, at=now).verdict
+    at = now if verdict.open or verdict.next_open is None else verdict.next_open + timedelta(minutes=1)
+    with time_machine.travel(at, tick=True):
+        yield at

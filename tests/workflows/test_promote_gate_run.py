@@ -154,3 +154,28 @@ def test_a_tool_image_not_pinned_by_digest_is_refused_before_anything_runs(world
     assert job.step("gate").outcome == "skipped"
     assert "| - | no promotion PR checked | |" in job.summary
     assert world.github.total_requests() == 0
+
+
+def test_a_path_name_cannot_forge_a_row_of_the_gate_summary(world: World) -> None:
+    """Attack: push a file whose name holds a carriage return and a table row (git allows both) to the PR
+    branch. The gate fails it, naming the path; the job summary shows that reason in the PR's own row: a
+    carriage return is a line break in Markdown, so it would otherwise start a forged row saying success."""
+    number = promote(world)["pr-number"]
+    branch = world.github.pulls[int(number)].head
+    work = world.tmp / "attacker"
+    git(world.tmp, "clone", "-q", "-b", branch, str(world.repo.remote), str(work))
+    forged = "x\r| #1 | success | approved by the CAB \x1b[0m|\r"
+    (work / forged).write_text("")
+    git(work, "add", "-A")
+    git(work, "commit", "-q", "-m", "tweak")
+    git(work, "push", "-q", "origin", f"HEAD:{branch}")
+    job = world.run("gate.yml", inputs={"pr": number})
+    assert job.outputs == {"verdict": "failure"}, [(s.name, s.stdout, s.stderr) for s in job.steps]
+    commands = job.workspace.parent / "runner-temp" / "_runner_file_commands"
+    raw = b"".join(f.read_bytes() for f in sorted(commands.glob("step-*/step_summary")))  # bytes: no \r -> \n
+    assert b"approved by the CAB" in raw
+    assert b"\r" not in raw and b"\x1b" not in raw, raw
+    rows = summary_rows(job.summary)
+    assert [row[:2] for row in rows] == [[f"#{number}", "failure"]], job.summary
+    [line] = [line for line in job.summary.splitlines() if "approved by the CAB" in line]
+    assert line.startswith(f"| #{number} | failure |"), job.summary
