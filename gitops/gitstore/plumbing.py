@@ -42,16 +42,6 @@ class Repository:
     timeout: float = 300.0
 
 
-class TreeEntry(NamedTuple):
-    """One `git ls-tree` line: mode (b"100644", b"120000" for a symbolic link, b"040000"), type (blob,
-    tree, commit for a submodule), object id, path."""
-
-    mode: bytes
-    type: bytes
-    oid: bytes
-    path: str
-
-
 def git(
     checkout: GitDir,
     *args: str,
@@ -68,21 +58,6 @@ def git(
     )
 
 
-def tree_entries(checkout: GitDir, ref: str) -> list[TreeEntry]:
-    """Every entry of `ref`'s tree, sub-trees included and listed before their contents: one
-    `ls-tree -r -t`. The ids of two sub-trees are equal exactly when everything below them is."""
-    listing = git(checkout, "ls-tree", "-r", "-t", "-z", "--full-tree", "--end-of-options", ref).stdout
-    entries: list[TreeEntry] = []
-    for entry in listing.split(b"\0"):
-        meta, _, name = entry.partition(b"\t")
-        fields = meta.split()  # mode, type, object id
-        if len(fields) == 3:
-            entries.append(
-                TreeEntry(fields[0], fields[1], fields[2], name.decode("utf-8", "surrogateescape"))
-            )
-    return entries
-
-
 class TreeColumns(NamedTuple):
     """`git ls-tree -r -t` as two parallel lists: "<mode> <type> <object id>" and path of each entry."""
 
@@ -91,8 +66,8 @@ class TreeColumns(NamedTuple):
 
 
 def tree_columns(checkout: GitDir, ref: str) -> TreeColumns:
-    """What `tree_entries` lists, as columns: tens of thousands of entries split in C, with no object
-    per entry."""
+    """Every entry of `ref`'s tree, sub-trees listed before their contents (`ls-tree -r -t`), as columns:
+    tens of thousands of entries split in C, with no object per entry."""
     listing = git(checkout, "ls-tree", "-r", "-t", "-z", "--full-tree", "--end-of-options", ref).stdout
     # NUL is never part of a UTF-8 sequence: decoding the whole listing decodes each path as alone
     text = listing.decode("utf-8", "surrogateescape")
