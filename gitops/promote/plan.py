@@ -202,7 +202,8 @@ def classify_step(pipeline: Pipeline, source: str, target: str) -> Step:
     return "skip" if dst > src else "backward"
 
 
-def _soak(required: timedelta, release: ReleaseRecord, now: datetime) -> Soak:
+def soak_of(required: timedelta, release: ReleaseRecord, now: datetime) -> Soak:
+    """How long `release` has run verified at `now`, against the `required` soak (promote and the gate)."""
     since = release.verification.verified_at if release.verification else None
     if since is None:
         return Soak(required=required, elapsed=None, since=None, satisfied=required <= timedelta(0))
@@ -265,7 +266,7 @@ def make_plan(
         )
     rel, cur = source.release, target.release
     stage = pipeline.stage(source_env)
-    soak = _soak(stage.soak if stage else timedelta(0), rel, now)
+    soak = soak_of(stage.soak if stage else timedelta(0), rel, now)
     reasons = _pipeline_reasons(
         pipeline, step, source_env, target_env, soak=soak, verified=rel.verification is not None
     )

@@ -24,6 +24,7 @@ from gitops.gates.rehearsal_facts import rehearsal_facts
 from gitops.gitstore.checkout import ConfigCheckout
 from gitops.promote.auditing import record_audit
 from gitops.promote.lifecyclefacts import lifecycle_branch, lifecycle_change, lifecycle_gates, lifecycle_verb
+from gitops.promote.plan import soak_of
 from gitops.promote.pullfacts import BRANCH_RE, PullFacts, content_at, read_pull
 from gitops.promote.stage_seams import WindowCheck, override_record, window_state
 
@@ -178,12 +179,13 @@ def soak_problems(repo: ConfigRepo, facts: PullFacts, now: datetime) -> list[str
     if release is None or release.image != facts.image:
         return []
     stage = next((p.stage(source) for p in repo.pipelines.values() if p.index_of(source) is not None), None)
-    required = stage.soak if stage is not None else timedelta(0)
-    since = release.verification.verified_at if release.verification else None
-    if required <= timedelta(0) or (since is not None and now - since >= required):
+    soak = soak_of(stage.soak if stage is not None else timedelta(0), release, now)
+    if soak.satisfied or soak.required <= timedelta(0):
         return []
     elapsed = (
-        "not verified" if since is None else f"{format_duration(now - since)} of {format_duration(required)}"
+        "not verified"
+        if soak.elapsed is None
+        else f"{format_duration(soak.elapsed)} of {format_duration(soak.required)}"
     )
     return [f"soak time in {source!r} not over at the gate's clock ({elapsed}): wait, then check again"]
 
