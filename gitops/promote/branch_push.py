@@ -42,7 +42,7 @@ def push_promotion_branch(
     message: str,
     trailers: Mapping[str, str],
     known_heads: Mapping[str, str] | None = None,
-    meanwhile: Callable[[str], object] | None = None,
+    meanwhile: Callable[[str, bool], object] | None = None,
 ) -> tuple[str, bool]:
     """Create or refresh `branch` so it holds `edit` on top of main. Returns (head sha, pushed?).
 
@@ -50,7 +50,8 @@ def push_promotion_branch(
     earlier run left it on the branch (None: first run), and returns the files it changes.
     The commit is built with plumbing, never in the working tree, so hundreds of tenant files cost one
     `cat-file` and one `fast-import`. `known_heads` (the remote's branches listed since the clone) saves
-    asking the remote on the first attempt. `meanwhile(sha)` runs while commit `sha` is being pushed."""
+    asking the remote on the first attempt. `meanwhile(sha, on_main)` runs while commit `sha` is being pushed;
+    `on_main`: `sha` is the last edit on top of main's tip (its merge base with main is its parent)."""
     full = message.rstrip() + "\n\n" + format_trailers(trailers) + "\n"
     main = f"refs/remotes/origin/{checkout.branch}"
 
@@ -64,9 +65,13 @@ def push_promotion_branch(
             checkout.fetch(f"+refs/heads/{branch}:refs/remotes/origin/{branch}")
         return existing
 
+    on_main = [False]
+
     def parent(existing: str | None) -> str:
         """The branch as an earlier run left it, unless main changed one of `paths` since: then main."""
-        if existing and not _main_touched(checkout, existing, paths):
+        on_main[0] = not existing or _main_touched(checkout, existing, paths)
+        if not on_main[0]:
+            assert existing is not None
             return existing
         return plumbing.git(checkout, "rev-parse", main).out.strip()
 
@@ -84,7 +89,7 @@ def push_promotion_branch(
         tip=tip,
         ref=f"refs/heads/{branch}",
         gave_up=lambda: PolicyError(f"could not push {branch}: the remote branch keeps moving"),
-        meanwhile=meanwhile,
+        meanwhile=(lambda sha: meanwhile(sha, on_main[0])) if meanwhile else None,
     )
     assert done.sha is not None  # a branch built on main always has a head
     return done.sha, done.pushed

@@ -7,6 +7,7 @@ is written only by the toolkit, in one canonical layout (gitops/config/release_f
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ __all__ = [  # render_release: the one release.yaml serialiser, also importable 
     "ChartRelease",
     "ImageFields",
     "edit_image_text",
+    "edit_image_value",
     "read_image_fields",
     "render_release",
     "set_block_fields",
@@ -48,11 +50,16 @@ def _quoted_like(old: str | None, new: str) -> str:
     return new
 
 
+@functools.lru_cache(maxsize=8)
+def _block_patterns(name: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The header line of top-level block `name` (quoted or spaced too), and the same key with a value."""
+    key = rf"(?:{re.escape(name)}|\"{re.escape(name)}\"|'{re.escape(name)}')[ \t]*"
+    return re.compile(rf"^{key}:[ \t]*(#.*)?$"), re.compile(rf"^{key}:[ \t]*[^\s#]")
+
+
 def _find_block(lines: list[str], name: str) -> tuple[int, int] | None:
     """(index of the top-level `name:` line, index after its block) or None when there is none."""
-    key = rf"(?:{re.escape(name)}|\"{re.escape(name)}\"|'{re.escape(name)}')[ \t]*"  # quoted or spaced too
-    header = re.compile(rf"^{key}:[ \t]*(#.*)?$")
-    inline = re.compile(rf"^{key}:[ \t]*[^\s#]")
+    header, inline = _block_patterns(name)
     for i, line in enumerate(lines):
         if inline.match(line) and not header.match(line):
             raise ValueError(f"line {i + 1}: '{name}:' must be a block mapping for odoo-gitops to edit it")
@@ -77,15 +84,20 @@ def _child_indent(lines: list[str], start: int, end: int) -> str:
 def set_block_fields(text: str, name: str, wanted: Mapping[str, str]) -> str:
     """Return `text` with the keys of top-level block `name` set to the given YAML scalars (already
     rendered); every other line untouched. A missing block is appended at the end."""
+    return _set_block(text, name, wanted)[0]
+
+
+def _set_block(text: str, name: str, wanted: Mapping[str, str]) -> tuple[str, dict[str, str]]:
+    """`set_block_fields`, and the scalar each key of `wanted` now holds as written (quoted like before)."""
     lines = text.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
     block = _find_block(lines, name)
     if block is None:
-        return "".join([*lines, f"{name}:\n", *(f"  {k}: {v}\n" for k, v in wanted.items())])
+        return "".join([*lines, f"{name}:\n", *(f"  {k}: {v}\n" for k, v in wanted.items())]), dict(wanted)
     start, end = block
     indent = _child_indent(lines, start, end)
-    found: set[str] = set()
+    written: dict[str, str] = {}
     for i in range(start + 1, end):
         match = _CHILD_RE.match(lines[i].rstrip("\n"))
         if not match or match.group("indent") != indent or match.group("key") not in wanted:
@@ -95,10 +107,10 @@ def set_block_fields(text: str, name: str, wanted: Mapping[str, str]) -> str:
         sep = match.group("sep") or " "
         quote = match.group("q")
         lines[i] = f"{indent}{quote}{key}{quote}:{sep}{value}{match.group('rest')}\n"
-        found.add(key)
-    missing = [f"{indent}{k}: {v}\n" for k, v in wanted.items() if k not in found]
+        written[key] = value
+    missing = [f"{indent}{k}: {v}\n" for k, v in wanted.items() if k not in written]
     lines[end:end] = missing
-    return "".join(lines)
+    return "".join(lines), {**written, **{k: v for k, v in wanted.items() if k not in written}}
 
 
 def set_image_fields(text: str, image: ImageFields) -> str:
@@ -175,10 +187,11 @@ def _needs_parse_check(text: str) -> bool:
     )
 
 
-def _landed(old: str, text: str, image: ImageFields, release: ChartRelease | None) -> bool:
+def _landed(old: str, text: str, image: ImageFields, release: ChartRelease | None, *, plain: bool) -> bool:
     """Parse the edited text and check that YAML sees exactly the values we meant to write. Plain block
-    YAML from the user is skipped: the line edit follows its indentation exactly."""
-    if not _needs_parse_check(old):
+    YAML from the user (`plain`: not `_needs_parse_check(old)`) is skipped: the line edit follows its
+    indentation exactly."""
+    if plain:
         return True
     data = yaml.load(text, Loader=_Loader)  # noqa: S506 - CSafeLoader/SafeLoader only
     if _image_fields(data) != image:
@@ -195,18 +208,88 @@ def edit_image_text(
     """A Helm values file's text with its image fields (and, given `release`, the toolkit's `release:`
     block) set; every other byte is kept (CRLF files stay CRLF). ConfigError naming `display` when the
     layout cannot be edited."""
+    return edit_image_value(old, image, display=display, release=release)[0]
+
+
+def edit_image_value(
+    old: str,
+    image: ImageFields,
+    *,
+    display: str,
+    release: ChartRelease | None = None,
+    old_value: Any = None,
+) -> tuple[str, Any]:
+    """`edit_image_text`, and the value YAML reads from the edited text when that is certain without parsing
+    it (else None): given `old_value`, the value YAML reads from `old`, for a file of plain block YAML whose
+    `image:` and `release:` blocks hold one `key: scalar` per line (`_plain_blocks`), the edited value is
+    `old_value` with the keys the edit wrote set to the scalars it wrote."""
     crlf = "\r\n" in old
     if crlf:
         old = old.replace("\r\n", "\n")
     try:
-        new = set_image_fields(old, image)
+        new, image_written = _set_block(
+            old, "image", {"repository": image.repository, "digest": image.digest}
+        )
+        release_written: dict[str, str] = {}
         if release is not None:
-            new = set_block_fields(new, "release", release._rendered)
-        landed = _landed(old, new, image, release)
+            new, release_written = _set_block(new, "release", release._rendered)
+        plain = not _needs_parse_check(old)
+        landed = _landed(old, new, image, release, plain=plain)
+        blocks = {"image": image_written, **({"release": release_written} if release is not None else {})}
+        value = _edited_value(old, old_value, blocks) if plain and old_value is not None else None
     except (ValueError, yaml.YAMLError) as exc:
         raise ConfigError([Problem(display, 0, f"cannot edit the image fields: {exc}")]) from None
     if not landed:
         raise ConfigError(
             [Problem(display, 0, "cannot edit the image fields: unexpected layout of 'image:' or 'release:'")]
         )
-    return new.replace("\n", "\r\n") if crlf else new
+    return (new.replace("\n", "\r\n") if crlf else new), value
+
+
+_DOCUMENT_MARK_RE = re.compile(r"^(?:---|\.\.\.)(?:[ \t]|$)", re.M)
+
+
+@functools.lru_cache(maxsize=64)
+def _scalar_value(written: str) -> Any:
+    """The value YAML reads from one scalar as the line edit wrote it after `key: `."""
+    return yaml.load(f"k: {written}\n", Loader=_Loader)["k"]  # noqa: S506 - CSafeLoader/SafeLoader only
+
+
+def _plain_block(lines: list[str], name: str) -> bool | None:
+    """Whether top-level block `name` is present, when it is absent or each line in it is blank, a comment
+    or one `key: scalar` (a quoted scalar closed on its line) at the block's indentation: YAML then reads
+    it line by line. None: it is not that plain."""
+    block = _find_block(lines, name)
+    if block is None:
+        return False
+    start, end = block
+    indent = _child_indent(lines, start, end)
+    for line in lines[start + 1 : end]:
+        bare = line.rstrip("\n")
+        if not bare.strip() or bare.lstrip().startswith("#"):
+            continue
+        match = _CHILD_RE.match(bare)
+        if match is None or match.group("indent") != indent:
+            return None
+        value = match.group("value") or ""
+        if value[:1] in ("'", '"') and (len(value) < 2 or value[-1] != value[0]):
+            return None
+    return True
+
+
+def _edited_value(old: str, old_value: Any, blocks: Mapping[str, Mapping[str, str]]) -> Any:
+    """The value of the edited plain text, derived from `old_value` (see `edit_image_value`); None: not
+    certain."""
+    if not isinstance(old_value, dict) or _DOCUMENT_MARK_RE.search(old):
+        return None
+    lines = old.splitlines(keepends=True)
+    if not old_value and any(line.strip() and not line.lstrip().startswith("#") for line in lines):
+        return None  # a document that is not a mapping (`~`): the loader shows it as {}
+    value = dict(old_value)
+    for name, written in blocks.items():
+        before = old_value.get(name)
+        present = _plain_block(lines, name)
+        if present is None or present != (name in old_value) or not isinstance(before, dict | None):
+            return None
+        value[name] = {**(before or {}), **{k: _scalar_value(v) for k, v in written.items()}}
+    return value

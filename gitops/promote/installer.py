@@ -28,7 +28,7 @@ from gitops.promote.promotion import (
 )
 from gitops.promote.publishing import Publication, publish
 from gitops.promote.pullfacts import head_content
-from gitops.promote.release_files import edited_paths, install_files, new_release_data
+from gitops.promote.release_files import edited_paths, install_files, new_release_data, written_content
 from gitops.promote.run_state import RunState, prior_run, run_state
 from gitops.promote.stage_seams import WindowCheck, window_state
 from gitops.promote.waves import runs_already
@@ -115,19 +115,29 @@ def install_release(ctx: PromotionContext, install: Install) -> PromotionResult:
     branch = branch_name(install.kind, install.target, install.version, install.image, install.wave)
     runs: list[RunState] = []
     notes: list[str] = []
-    written: dict[str, Any] = {}  # text -> value of the release.yaml the edit rendered (hashed unparsed)
+    written: dict[str, Any] = {}  # text -> the value YAML reads from it, for texts the edit wrote
+    edits: list[tuple[Mapping[str, bytes | None], dict[str, bytes]]] = []  # the last edit: before, changed
 
     def edit(files: Mapping[str, bytes | None], earlier: Mapping[str, Any] | None) -> dict[str, bytes]:
         run = run_state(ctx.options, prior_run(earlier, install), ctx.now, notes)
         runs[:] = [run]
-        return install_files(files, target, install, new_release_data(current, install, run), written)
+        release = new_release_data(current, install, run)
+        changed = install_files(files, target, install, release, read_backs=written, loaded=ctx.repo.files)
+        edits[:] = [(files, changed)]
+        return changed
 
     message, trailers = _commit_message(install)
     hashes: dict[str, str] = {}  # commit -> content hash, computed while that commit is being pushed
 
-    def content_of(sha: str) -> str:
+    def content_of(sha: str, on_main: bool = False) -> str:
+        """The content hash of `sha` as the gate computes it: from what the edit wrote when `sha` is that
+        edit on top of main, else read back from git."""
         if sha not in hashes:
-            hashes[sha] = head_content(ctx.checkout, ctx.repo, install.target, sha, known=written)
+            hashes[sha] = (
+                written_content(ctx.repo, install.target, *edits[0], known=written)
+                if on_main and edits
+                else head_content(ctx.checkout, ctx.repo, install.target, sha, known=written)
+            )
         return hashes[sha]
 
     head, pushed = push_promotion_branch(

@@ -114,8 +114,8 @@ def _load(text: str | None) -> Any:
 
 
 def _user_part(data: Any) -> Any:
-    if isinstance(data, Mapping):
-        return {k: v for k, v in data.items() if k not in EDITABLE_VALUE_KEYS}
+    if isinstance(data, Mapping) or data is None:  # an empty file has no keys (so the config loader reads it)
+        return {k: v for k, v in (data or {}).items() if k not in EDITABLE_VALUE_KEYS}
     return data
 
 

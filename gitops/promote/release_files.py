@@ -6,13 +6,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from gitops.config.loader import EnvBundle
+from gitops.config.files import Files
+from gitops.config.loader import ConfigRepo, EnvBundle
 from gitops.config.models import ReleaseRecord
 from gitops.config.release_file import read_back
 from gitops.config.yamlsafe import decode_text
+from gitops.gates.content import hash_files
 from gitops.gates.policy import rule_name
-from gitops.promote.edit import ChartRelease, ImageFields, edit_image_text, render_release
+from gitops.promote.edit import ChartRelease, ImageFields, edit_image_value, render_release
 from gitops.promote.promotion import Install
+from gitops.promote.pullfacts import allowed_path, release_path
 from gitops.promote.run_state import RunState
 
 
@@ -97,17 +100,34 @@ def edited_paths(target: EnvBundle, install: Install) -> list[str]:
     return paths
 
 
+def _loaded_value(target: EnvBundle, path: str, raw: bytes | None, loaded: Files) -> Any:
+    """The value the config load read from `path` when `raw` are the bytes it read (else None)."""
+    tenant = path.rpartition("/tenants/")[2].removesuffix(".yaml") if "/tenants/" in path else None
+    doc = target.tenant_values.get(tenant) if tenant is not None else target.values
+    if doc is None or raw is None:
+        return None
+    try:
+        same = loaded.read(path) == raw
+    except (OSError, ValueError):
+        return None
+    return doc.data if same else None
+
+
 def install_files(
     current: Mapping[str, bytes | None],
     target: EnvBundle,
     install: Install,
     release: dict[str, Any],
+    *,
     read_backs: dict[str, Any] | None = None,
+    loaded: Files | None = None,
 ) -> dict[str, bytes]:
     """The files `install` changes, given the `current` bytes of its paths (`edited_paths`):
     release.yaml, the image fields and the chart's `release:` block of values.yaml and tenant files.
-    `read_backs` (when given) receives release.yaml's text -> the value YAML reads from it, when that is
-    certain without parsing (gitops.config.release_file.read_back)."""
+    `read_backs` (when given) receives each text written -> the value YAML reads from it, when that is
+    certain without parsing: release.yaml's (gitops.config.release_file.read_back), and a values or tenant
+    file's when `loaded` (the files the config was loaded from) holds the bytes it was edited from
+    (gitops.promote.edit.edit_image_value)."""
     image = ImageFields(*install.image.split("@", 1))
     hooks = chart_release(target, install)
     release_path, *values_paths = edited_paths(target, install)
@@ -115,8 +135,37 @@ def install_files(
     if read_backs is not None and (value := read_back(release)) is not None:
         read_backs[wanted[release_path]] = value
     for path in values_paths:
-        wanted[path] = edit_image_text(
-            decode_text(current[path] or b"", path), image, display=path, release=hooks
+        raw = current[path]
+        before = (
+            _loaded_value(target, path, raw, loaded)
+            if loaded is not None and read_backs is not None
+            else None
         )
+        wanted[path], value = edit_image_value(
+            decode_text(raw or b"", path), image, display=path, release=hooks, old_value=before
+        )
+        if read_backs is not None and value is not None:
+            read_backs[wanted[path]] = value
     changed = {path: text.encode("utf-8") for path, text in wanted.items()}
     return {path: data for path, data in changed.items() if data != current.get(path)}
+
+
+def written_content(
+    repo: ConfigRepo,
+    target: str,
+    parent: Mapping[str, bytes | None],
+    changed: Mapping[str, bytes],
+    known: Mapping[str, Any] | None = None,
+) -> str:
+    """The content hash the gate computes (gitops.promote.pullfacts.head_content) of a commit that writes
+    `changed` on top of a commit of main (its merge base with main is that parent, whose bytes of the
+    paths a promotion edits are `parent`), without reading the commit back from git."""
+    enabled = repo.env(target).config.enabled_tenants()
+    head = {**parent, **changed}
+    wanted = sorted({release_path(target), *(p for p in changed if allowed_path(target, p, enabled))})
+    texts = {p: raw.decode("utf-8", "replace") if (raw := head.get(p)) is not None else None for p in wanted}
+    return hash_files(
+        texts,
+        release_path=release_path(target),
+        known=known,
+    )

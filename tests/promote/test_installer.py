@@ -193,3 +193,53 @@ def test_the_hash_promote_records_is_the_one_the_gate_computes_from_the_head(
     assert facts.run is not None and facts.run.data["content_hash"] == result.content_hash
     assert facts.emergency is not None and facts.emergency.reason == reason.strip()
     assert facts.backup_ids == ("bk-1",) and not facts.problems
+
+
+TENANT_LAYOUTS = {  # prod's tenants, each file in a layout the line edit meets in real repositories
+    "acme-build": "# acme\nimage:\n  repository: \"old/odoo\"  # quoted\n  pullPolicy: IfNotPresent\n"
+    "  digest: 'sha256:1'\nodoo:\n  dbfilter: ^acme$\n",
+    "globex-consult": "tenant: globex\r\nrelease:\r\n  version: 1.3.2\r\n  note: kept\r\n",
+    "initech-services": "base: &b {cpu: 1}\nresources: *b\n",  # anchors: parsed, not derived
+    "northwind-civil": "# nothing but a comment\n",
+}
+
+
+def test_the_hash_of_hundreds_of_tenant_files_is_known_from_the_edit_and_equals_the_gate_s(
+    stage: Stage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """promote hashes the tenant files it wrote from the values it wrote (no read-back from git, no parse of
+    plain block YAML) when its commit sits on main; on a branch an earlier run left it reads them back.
+    Either way the gate, which parses the head's files, computes the same hash."""
+    import gitops.promote.installer as installer
+
+    for tenant, text in TENANT_LAYOUTS.items():
+        (stage.repo.work / f"envs/prod/tenants/{tenant}.yaml").write_bytes(text.encode())
+    stage.repo.commit_all("tenant files in several layouts")
+    remote = str(stage.repo.remote)
+    seams = Seams(
+        forge=forge_factory(ForgeSettings(kind="local", actor="ci-bot"), remote),
+        supply=RegistrySupplyChecks(),
+        window_check=engine_window_check,
+    )
+    options = PromoteOptions(remote=remote, workdir=tmp_path / "run", actor="ci-bot", now=NOW)
+    wave = install(target="prod", source="staging", tenants=tuple(TENANT_LAYOUTS), completes_env=False)
+    read_back: list[str] = []
+    real = installer.head_content
+    monkeypatch.setattr(installer, "head_content", lambda *a, **k: read_back.append(a[3]) or real(*a, **k))
+
+    first = install_release(open_context(options, seams, "prod"), wave)
+    assert first.pull is not None and first.head_sha is not None and read_back == []  # known, not read back
+    gate = open_context(replace(options, workdir=tmp_path / "gate"), seams, "prod")
+    facts = read_pull(gate.checkout, gate.repo, first.pull)
+    assert (facts.content_hash, facts.problems) == (first.content_hash, ())
+    assert set(facts.tenants) == set(TENANT_LAYOUTS)
+
+    # a second run with an emergency changes release.yaml: its commit goes on the branch, not on main
+    urgent = replace(options, workdir=tmp_path / "run2", emergency_reason="outage", emergency_ticket="INC-1")
+    second = install_release(open_context(urgent, seams, "prod"), wave)
+    assert second.pushed and second.head_sha != first.head_sha
+    assert read_back == [second.head_sha]  # read back from git: its merge base is not its parent
+    gate = open_context(replace(options, workdir=tmp_path / "gate2"), seams, "prod")
+    facts = read_pull(gate.checkout, gate.repo, second.pull)  # type: ignore[arg-type]
+    assert (facts.content_hash, facts.problems) == (second.content_hash, ())
+    assert second.content_hash != first.content_hash
