@@ -74,3 +74,24 @@ def test_an_unhashable_key_is_a_yaml_error_with_its_line() -> None:
     assert [(p.line, p.message) for p in err.value.problems] == [
         (2, "YAML syntax error: found unhashable key")
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'backup:\n  schedule: "0 3 * * 0"   # a cron schedule: stars in a quoted scalar\n',
+        "note: 'R&D * 2'\n# &anchor and *alias in a comment\n",
+        "plain: a*b&c\n",
+    ],
+)
+def test_stars_and_ampersands_that_are_no_alias_keep_the_fast_path(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert type(yamlsafe._loader(text)) is yamlsafe._C_LOADER
+    fast, pure = parse_both(text, monkeypatch)
+    assert fast == pure
+
+
+@pytest.mark.parametrize("text", ["a: &x 1\nb: *x\n", "a: &x [1]\n", "a: *x\n", 'a: "unclosed * \n'])
+def test_an_anchor_an_alias_or_an_unscannable_text_goes_through_the_counting_loader(text: str) -> None:
+    assert isinstance(yamlsafe._loader(text), yamlsafe._CountingLoader)

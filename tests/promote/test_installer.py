@@ -196,7 +196,7 @@ def test_the_hash_promote_records_is_the_one_the_gate_computes_from_the_head(
 
 
 TENANT_LAYOUTS = {  # prod's tenants, each file in a layout the line edit meets in real repositories
-    "acme-build": "# acme\nimage:\n  repository: \"old/odoo\"  # quoted\n  pullPolicy: IfNotPresent\n"
+    "acme-build": '# acme\nimage:\n  repository: "old/odoo"  # quoted\n  pullPolicy: IfNotPresent\n'
     "  digest: 'sha256:1'\nodoo:\n  dbfilter: ^acme$\n",
     "globex-consult": "tenant: globex\r\nrelease:\r\n  version: 1.3.2\r\n  note: kept\r\n",
     "initech-services": "base: &b {cpu: 1}\nresources: *b\n",  # anchors: parsed, not derived
