@@ -72,8 +72,16 @@ def _early_git(checkout: ConfigCheckout) -> dict[str, str]:
     return checkout.remote_heads(*(f"{p}*" for p in BRANCH_PREFIXES))
 
 
-def open_context(options: PromoteOptions, seams: Seams, target: str) -> PromotionContext:
-    checkout = ConfigCheckout.clone(options.remote, options.workdir / "config", working_tree=False)
+def clone_config(options: PromoteOptions) -> ConfigCheckout:
+    """The config repository, cloned without a working tree (its files are read from git objects)."""
+    return ConfigCheckout.clone(options.remote, options.workdir / "config", working_tree=False)
+
+
+def open_context(
+    options: PromoteOptions, seams: Seams, target: str, *, checkout: ConfigCheckout | None = None
+) -> PromotionContext:
+    """Clone (unless given the clone) and load the config; start what can run while the caller decides."""
+    checkout = checkout or clone_config(options)
     # while the config loads: the remote's promotion branches (one ls-remote), the commit identities
     heads = in_background(lambda: _early_git(checkout))
     repo = config_store.load_checkout(checkout)

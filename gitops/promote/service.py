@@ -11,8 +11,12 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from gitops.config.models import ReleaseRecord
+from gitops.config.release_file import parse_release
+from gitops.config.types import SHA1_RE
+from gitops.gitstore import plumbing
+from gitops.gitstore.checkout import ConfigCheckout
 from gitops.promote.auditing import record_audit
-from gitops.promote.installer import in_background, install_release, open_context
+from gitops.promote.installer import clone_config, in_background, install_release, open_context
 from gitops.promote.plan import make_plan, module_changes
 from gitops.promote.preconditions import check_promotion, schema_changed, schema_reasons, shown
 from gitops.promote.promotion import (
@@ -63,16 +67,81 @@ def _schema(options: PromoteOptions, old: ReleaseRecord | None, new: ReleaseReco
     )
 
 
-def _drain(work: Callable[[], SchemaDiff] | None) -> None:
+Early = tuple[str | None, str, SchemaDiff | Exception] | None
+"""The schema evidence started right after the clone: the commits it diffed, and its result or error."""
+
+
+def _drain(work: Callable[[], Early] | None) -> None:
     """Wait for background work whose result is not wanted (its error neither)."""
     if work is not None:
         with contextlib.suppress(Exception):
             work()
 
 
+def _source_commit(raw: bytes | None) -> str | None:
+    try:
+        commit = parse_release(raw).get("source_commit") if raw else None
+    except ValueError:
+        return None
+    return commit if isinstance(commit, str) and SHA1_RE.match(commit) else None
+
+
+def _early_schema(options: PromoteOptions, checkout: ConfigCheckout, source: str, target: str) -> Early:
+    """The schema evidence of the commits the two release.yaml files name at the clone's head, read raw
+    while the config loads (which decides whether they count); None when they name no commit."""
+    assert options.addons_repo is not None
+    paths = [f"envs/{target}/release.yaml", f"envs/{source}/release.yaml"]
+    raw = plumbing.read_blobs(checkout, "HEAD", paths)
+    old, new = (_source_commit(raw[p]) for p in paths)
+    if new is None or (old is None and raw[paths[0]] is not None):
+        return None
+    try:
+        return old, new, schema_diff_from(compute_schema_diff(options.addons_repo, old, new))
+    except Exception as exc:  # raised where the evidence is wanted, if it is
+        return old, new, exc
+
+
+def _schema_evidence(
+    early: Callable[[], Early] | None, options: PromoteOptions, old: ReleaseRecord | None, new: ReleaseRecord
+) -> SchemaDiff:
+    """The early evidence when it diffed the commits the loaded config names (its error raised here), else
+    computed now."""
+    found = early() if early is not None else None
+    if found is None or found[:2] != ((old.source_commit if old else None), new.source_commit):
+        return _schema(options, old, new)
+    if isinstance(found[2], Exception):
+        raise found[2]
+    return found[2]
+
+
 def promote(source_env: str, target_env: str, *, options: PromoteOptions, seams: Seams) -> PromotionResult:
-    """Open (or update) the PR that promotes `source_env`'s release into `target_env`. Exit 3 on policy."""
-    ctx = open_context(options, seams, target_env)
+    """Open (or update) the PR that promotes `source_env`'s release into `target_env`. Exit 3 on policy.
+
+    With an addons repo, the schema evidence starts right after the clone, on a thread: its git reads run
+    while the config loads, and it counts only when nothing refused the promotion before it."""
+    checkout = clone_config(options)
+    early = (
+        in_background(lambda: _early_schema(options, checkout, source_env, target_env))
+        if options.addons_repo is not None
+        else None
+    )
+    try:
+        return _promote(source_env, target_env, options=options, seams=seams, checkout=checkout, early=early)
+    except BaseException:
+        _drain(early)
+        raise
+
+
+def _promote(
+    source_env: str,
+    target_env: str,
+    *,
+    options: PromoteOptions,
+    seams: Seams,
+    checkout: ConfigCheckout,
+    early: Callable[[], Early] | None,
+) -> PromotionResult:
+    ctx = open_context(options, seams, target_env, checkout=checkout)
     plan = make_plan(ctx.repo, source_env, target_env, now=ctx.now)
     source, target = ctx.repo.env(source_env), ctx.repo.env(target_env)
     release = source.release
@@ -95,24 +164,16 @@ def promote(source_env: str, target_env: str, *, options: PromoteOptions, seams:
         changes=module_changes(target.release.modules if target.release else {}, release.modules),
     )
     if runs_already(target.release, probe):
+        _drain(early)
         return install_release(ctx, probe)
     reasons = list(plan.reasons) + wave_reasons
-    # the schema evidence (git) runs while the registry is asked for the supply evidence; it counts (and its
-    # errors surface) only when nothing refused the promotion before it, as when it ran afterwards
-    early = in_background(lambda: _schema(options, target.release, release)) if not reasons else None
-    try:
-        more, supply = supply_reasons(
-            ctx.seams.supply, ctx.repo, target, release.image, plan.gates, now=ctx.now
-        )
-    except BaseException:
-        _drain(early)
-        raise
+    more, supply = supply_reasons(ctx.seams.supply, ctx.repo, target, release.image, plan.gates, now=ctx.now)
     reasons += more
-    if early is not None and not reasons:
-        schema = early()
-    else:
+    if reasons:
         _drain(early)
         schema = probe.schema
+    else:  # the evidence counts (and its errors surface) only when nothing refused the promotion before it
+        schema = _schema_evidence(early, options, target.release, release)
     check_promotion(source_env, target_env, reasons + schema_reasons(schema))
     seen = dict(supply)
     install = replace(

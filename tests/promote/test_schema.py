@@ -150,3 +150,56 @@ def test_a_registry_failure_is_the_answer_while_the_schema_evidence_runs(
     assert code == 1 and "registry unreachable" in result["message"], result
     assert "f" * 12 not in json.dumps(result)
     assert git(stage.repo.remote, "branch", "--list", "promote/*") == ""
+
+
+def test_the_schema_evidence_starts_right_after_the_clone_while_the_config_loads(
+    stage: Stage, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """service.promote reads the two source commits from the raw release.yaml files of the clone and starts
+    the evidence on a thread before the config is loaded (its git reads overlap the load)."""
+    import threading
+
+    from gitops.promote import installer, stage_seams
+
+    repo, old, new = addons_repo(tmp_path)
+    releases_from(stage, old, new)
+    started, diffed = threading.Event(), []
+    real_diff, real_load = stage_seams.compute_schema_diff, installer.config_store.load_checkout
+
+    def diff(addons: Path, old_commit: str | None, new_commit: str) -> Any:
+        diffed.append((old_commit, new_commit))
+        started.set()
+        return real_diff(addons, old_commit, new_commit)
+
+    def load(checkout: Any) -> Any:
+        assert started.wait(timeout=30), "the schema evidence did not start before the config load"
+        return real_load(checkout)
+
+    monkeypatch.setattr("gitops.promote.service.compute_schema_diff", diff)
+    monkeypatch.setattr(installer.config_store, "load_checkout", load)
+    code, result = run(capsys, stage, "promote", "staging", "prod", "--addons-repo", str(repo))
+    assert code == 0, result
+    assert (result["change_class"], result["destructive"]) == ("normal", True)
+    assert diffed == [(old, new)]  # once, early
+
+
+def test_early_evidence_of_other_commits_than_the_loaded_config_names_is_not_used(
+    stage: Stage, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gitops.promote import service
+
+    repo, old, new = addons_repo(tmp_path)
+    releases_from(stage, old, new)
+    diffed: list[tuple[str | None, str]] = []
+    real_diff = service.compute_schema_diff
+
+    def diff(addons: Path, old_commit: str | None, new_commit: str) -> Any:
+        diffed.append((old_commit, new_commit))
+        return real_diff(addons, old_commit, new_commit)
+
+    monkeypatch.setattr(service, "compute_schema_diff", diff)
+    monkeypatch.setattr(service, "_source_commit", lambda raw: new)  # as if the raw files said otherwise
+    code, result = run(capsys, stage, "promote", "staging", "prod", "--addons-repo", str(repo))
+    assert code == 0, result
+    assert diffed == [(new, new), (old, new)]  # the early diff is dropped, the right one made
+    assert (result["change_class"], result["destructive"]) == ("normal", True)
