@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from gitops.config import store as config_store
 from gitops.config.loader import ConfigRepo
-from gitops.forge.protocol import Forge
+from gitops.forge.protocol import Forge, PullRequest
 from gitops.gates.evidence import WindowState
 from gitops.gates.registry import stage_gates
 from gitops.gitstore import plumbing
@@ -47,6 +47,7 @@ class PromotionContext:
     options: PromoteOptions
     now: datetime
     promotion_heads: Callable[[], dict[str, str]]  # promote/ and rollback/ branches as of the clone
+    open_pulls: Callable[[], list[PullRequest]]  # the forge's open PRs to main, listed while the run decides
     window: Callable[[], WindowState | None]  # the target's window verdict at `now`
 
 
@@ -88,14 +89,20 @@ def open_context(
     now = options.now or datetime.now(UTC)
     # the window verdict runs while preconditions are checked and git edits and pushes
     window = in_background(lambda: window_verdict(repo, target, now, seams.window_check))
+    forge = seams.forge(checkout)
+    # one request the PR publication needs, made while the run decides, pushes and hashes (an answer that
+    # is never awaited, a refusal's, is dropped with its error); a PR opened meanwhile to the same branch
+    # is found when creating it fails (gitops.forge)
+    pulls = in_background(lambda: forge.open_pulls(base=checkout.branch))
     return PromotionContext(
         checkout=checkout,
         repo=repo,
-        forge=seams.forge(checkout),
+        forge=forge,
         seams=seams,
         options=options,
         now=now,
         promotion_heads=heads,
+        open_pulls=pulls,
         window=window,
     )
 
@@ -170,7 +177,7 @@ def install_release(ctx: PromotionContext, install: Install) -> PromotionResult:
         emergency=run.emergency,
         gates=stage_gates(ctx.repo, install.target),
     )
-    published = publish(ctx.forge, ctx.checkout.branch, install, where)
+    published = publish(ctx.forge, ctx.checkout.branch, install, where, open_pulls=ctx.open_pulls())
     seq = audit_promotion(ctx.checkout, install, where, published, now=ctx.now)
     if run.backup is not None:
         audit_backup(ctx.checkout, install, where, run.backup, now=ctx.now)

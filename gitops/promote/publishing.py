@@ -135,10 +135,17 @@ def marker_of(
     )
 
 
-def publish(forge: Forge, base_branch: str, install: Install, where: Publication) -> Published:
+def publish(
+    forge: Forge,
+    base_branch: str,
+    install: Install,
+    where: Publication,
+    *,
+    open_pulls: Sequence[PullRequest] | None = None,
+) -> Published:
     """Open the PR for `where.branch`, or update it (labels people added are kept); mark its head pending
-    and close older PRs to the same target."""
-    open_pulls = forge.open_pulls(base=base_branch)
+    and close older PRs to the same target. `open_pulls`: the open PRs to `base_branch`, when listed."""
+    open_pulls = forge.open_pulls(base=base_branch) if open_pulls is None else open_pulls
     mine = next((p for p in open_pulls if p.head == where.branch), None)
     author = mine.author if mine else forge.whoami()
     facts = facts_of(install, where)

@@ -266,3 +266,37 @@ def test_the_factory_checks_token_and_repository_before_anything_is_cloned(
     bad = ForgeSettings(kind="github", options={"github_repo": "acme/cfg/extra"})
     with pytest.raises(UsageError, match="expected OWNER/NAME"):
         github.factory(bad, remote="/srv/cfg.git", actor="ci-bot")(None)  # type: ignore[arg-type]
+
+
+def test_a_pr_opened_after_the_early_listing_is_found_not_duplicated(
+    stage: Stage, fake_github: FakeGitHub, tmp_path: Any
+) -> None:
+    """promote lists the open PRs while it decides (installer.open_context); another run of the same
+    promotion may open the PR after that listing. Creating it again fails on GitHub ("already exists"):
+    the forge finds that PR and updates it: one PR, which every audit entry names."""
+    from gitops.promote.installer import install_release, open_context
+    from gitops.promote.promotion import PromoteOptions, Seams
+    from gitops.promote.stage_seams import engine_window_check
+    from tests.fixtures.promote import NOW, SupplyDouble
+    from tests.promote.test_installer import install
+
+    seams = Seams(
+        forge=lambda _checkout: GitHubForge(SLUG, token=TOKEN, base_url=fake_github.host),
+        supply=SupplyDouble(),
+        window_check=engine_window_check,
+    )
+    remote = str(stage.repo.remote)
+    runs = [
+        open_context(
+            PromoteOptions(remote=remote, workdir=tmp_path / name, actor="ci-bot", now=NOW), seams, "staging"
+        )
+        for name in ("first", "second")
+    ]
+    assert [ctx.open_pulls() for ctx in runs] == [[], []]  # both listed before either opened a PR
+    first, second = (install_release(ctx, install()) for ctx in runs)
+    assert first.action == "created" and first.pull is not None and second.pull is not None
+    assert second.pull.number == first.pull.number
+    assert len(fake_github.pulls) == 1
+    stage.pull()
+    entries = read_entries(stage.repo.work / "audit/staging.jsonl")
+    assert {e.data["pr"] for e in entries if e.kind == "promotion"} == {first.pull.number}
