@@ -3,6 +3,7 @@ push the change on its promotion branch, publish the PR, put it on record."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -58,6 +59,33 @@ def in_background(work: Callable[[], T]) -> Callable[[], T]:
     future = pool.submit(work)
     pool.shutdown(wait=False)
     return future.result
+
+
+def on_daemon(work: Callable[[], T]) -> Callable[[], T]:
+    """`in_background` on a daemon thread: work whose result may never be wanted does not hold the process
+    at its exit (nor does a caller that does not wait for it); its error is raised to whoever waits."""
+    done = threading.Event()
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, work()))
+        except BaseException as exc:  # handed to the waiter
+            outcome.append((False, exc))
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="odoo-gitops-early", daemon=True).start()
+
+    def wait() -> T:
+        done.wait()
+        ok, value = outcome[0]
+        if not ok:
+            raise value
+        result: T = value
+        return result
+
+    return wait
 
 
 def window_verdict(repo: ConfigRepo, env: str, now: datetime, check: WindowCheck) -> WindowState | None:

@@ -6,7 +6,6 @@ supply_evidence.py, the PR published in publishing.py."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -16,7 +15,7 @@ from gitops.config.types import SHA1_RE
 from gitops.gitstore import plumbing
 from gitops.gitstore.checkout import ConfigCheckout
 from gitops.promote.auditing import record_audit
-from gitops.promote.installer import clone_config, in_background, install_release, open_context
+from gitops.promote.installer import clone_config, install_release, on_daemon, open_context
 from gitops.promote.plan import make_plan, module_changes
 from gitops.promote.preconditions import check_promotion, schema_changed, schema_reasons, shown
 from gitops.promote.promotion import (
@@ -71,13 +70,6 @@ Early = tuple[str | None, str, SchemaDiff | Exception] | None
 """The schema evidence started right after the clone: the commits it diffed, and its result or error."""
 
 
-def _drain(work: Callable[[], Early] | None) -> None:
-    """Wait for background work whose result is not wanted (its error neither)."""
-    if work is not None:
-        with contextlib.suppress(Exception):
-            work()
-
-
 def _source_commit(raw: bytes | None) -> str | None:
     try:
         commit = parse_release(raw).get("source_commit") if raw else None
@@ -117,19 +109,16 @@ def _schema_evidence(
 def promote(source_env: str, target_env: str, *, options: PromoteOptions, seams: Seams) -> PromotionResult:
     """Open (or update) the PR that promotes `source_env`'s release into `target_env`. Exit 3 on policy.
 
-    With an addons repo, the schema evidence starts right after the clone, on a thread: its git reads run
-    while the config loads, and it counts only when nothing refused the promotion before it."""
+    With an addons repo, the schema evidence starts right after the clone, on a daemon thread: its git reads
+    run while the config loads; it counts only when nothing refused the promotion before it, and a run that
+    ends without it (a refusal, nothing to do, an error) neither waits for it nor sees its error."""
     checkout = clone_config(options)
     early = (
-        in_background(lambda: _early_schema(options, checkout, source_env, target_env))
+        on_daemon(lambda: _early_schema(options, checkout, source_env, target_env))
         if options.addons_repo is not None
         else None
     )
-    try:
-        return _promote(source_env, target_env, options=options, seams=seams, checkout=checkout, early=early)
-    except BaseException:
-        _drain(early)
-        raise
+    return _promote(source_env, target_env, options=options, seams=seams, checkout=checkout, early=early)
 
 
 def _promote(
@@ -164,16 +153,12 @@ def _promote(
         changes=module_changes(target.release.modules if target.release else {}, release.modules),
     )
     if runs_already(target.release, probe):
-        _drain(early)
         return install_release(ctx, probe)
     reasons = list(plan.reasons) + wave_reasons
     more, supply = supply_reasons(ctx.seams.supply, ctx.repo, target, release.image, plan.gates, now=ctx.now)
     reasons += more
-    if reasons:
-        _drain(early)
-        schema = probe.schema
-    else:  # the evidence counts (and its errors surface) only when nothing refused the promotion before it
-        schema = _schema_evidence(early, options, target.release, release)
+    # the evidence counts (and its errors surface) only when nothing refused the promotion before it
+    schema = probe.schema if reasons else _schema_evidence(early, options, target.release, release)
     check_promotion(source_env, target_env, reasons + schema_reasons(schema))
     seen = dict(supply)
     install = replace(

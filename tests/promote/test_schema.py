@@ -203,3 +203,48 @@ def test_early_evidence_of_other_commits_than_the_loaded_config_names_is_not_use
     assert code == 0, result
     assert diffed == [(new, new), (old, new)]  # the early diff is dropped, the right one made
     assert (result["change_class"], result["destructive"]) == ("normal", True)
+
+
+def test_a_refused_promotion_neither_waits_for_the_early_evidence_nor_reports_it(
+    stage: Stage, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The early evidence runs on a daemon thread: a run refused before the evidence counts returns without
+    waiting for it (it would add its whole time to every refusal) and says nothing of it."""
+    import threading
+
+    from gitops.promote import service
+
+    repo, old, new = addons_repo(tmp_path, migration=False)  # the evidence would refuse too
+    releases_from(stage, old, new)
+    stage.supply.signature_ok = False
+    entered, release, finished = threading.Event(), threading.Event(), threading.Event()
+    real_diff = service.compute_schema_diff
+
+    def slow_diff(addons: Path, old_commit: str | None, new_commit: str) -> Any:
+        entered.set()
+        release.wait(timeout=60)
+        finished.set()
+        return real_diff(addons, old_commit, new_commit)
+
+    monkeypatch.setattr(service, "compute_schema_diff", slow_diff)
+    try:
+        code, result = run(capsys, stage, "promote", "staging", "prod", "--addons-repo", str(repo))
+        assert entered.is_set() and not finished.is_set()  # returned while the evidence was still running
+    finally:
+        release.set()
+    assert code == 3
+    assert any("image signature does not verify" in r for r in result["reasons"])
+    assert not any("migration script" in r for r in result["reasons"])
+
+
+def test_background_work_on_a_daemon_thread_hands_its_value_or_error_to_the_waiter() -> None:
+    from gitops.promote.installer import on_daemon
+
+    assert on_daemon(lambda: 41 + 1)() == 42
+
+    def fail() -> int:
+        raise ValueError("boom")
+
+    wait = on_daemon(fail)
+    with pytest.raises(ValueError, match="boom"):
+        wait()
