@@ -187,13 +187,9 @@ def _needs_parse_check(text: str) -> bool:
     )
 
 
-def _landed(old: str, text: str, image: ImageFields, release: ChartRelease | None, *, plain: bool) -> bool:
-    """Parse the edited text and check that YAML sees exactly the values we meant to write. Plain block
-    YAML from the user (`plain`: not `_needs_parse_check(old)`) is skipped: the line edit follows its
-    indentation exactly."""
-    if plain:
-        return True
-    data = yaml.load(text, Loader=_Loader)  # noqa: S506 - CSafeLoader/SafeLoader only
+def _landed(data: Any, image: ImageFields, release: ChartRelease | None) -> bool:
+    """Whether YAML sees in the edited text's value `data` exactly the values we meant to write (checked
+    for anything but plain block YAML from the user: there the line edit follows its indentation exactly)."""
     if _image_fields(data) != image:
         return False
     written = _block(data, "release") if release else None
@@ -219,10 +215,11 @@ def edit_image_value(
     release: ChartRelease | None = None,
     old_value: Any = None,
 ) -> tuple[str, Any]:
-    """`edit_image_text`, and the value YAML reads from the edited text when that is certain without parsing
-    it (else None): given `old_value`, the value YAML reads from `old`, for a file of plain block YAML whose
-    `image:` and `release:` blocks hold one `key: scalar` per line (`_plain_blocks`), the edited value is
-    `old_value` with the keys the edit wrote set to the scalars it wrote."""
+    """`edit_image_text`, and the value YAML reads from the edited text when it is known (else None): the
+    parse that proves the edit landed, for anything but plain block YAML (LF line ends); without parsing,
+    given `old_value` (the value YAML reads from `old`), for a file of plain block YAML whose `image:` and
+    `release:` blocks hold one `key: scalar` per line (`_plain_block`): `old_value` with the keys the edit
+    wrote set to the scalars it wrote."""
     crlf = "\r\n" in old
     if crlf:
         old = old.replace("\r\n", "\n")
@@ -233,10 +230,13 @@ def edit_image_value(
         release_written: dict[str, str] = {}
         if release is not None:
             new, release_written = _set_block(new, "release", release._rendered)
-        plain = not _needs_parse_check(old)
-        landed = _landed(old, new, image, release, plain=plain)
         blocks = {"image": image_written, **({"release": release_written} if release is not None else {})}
-        value = _edited_value(old, old_value, blocks) if plain and old_value is not None else None
+        if _needs_parse_check(old):
+            value = yaml.load(new, Loader=_Loader)  # noqa: S506 - CSafeLoader/SafeLoader only
+            landed = _landed(value, image, release)
+            value = None if crlf else value
+        else:
+            landed, value = True, _edited_value(old, old_value, blocks) if old_value is not None else None
     except (ValueError, yaml.YAMLError) as exc:
         raise ConfigError([Problem(display, 0, f"cannot edit the image fields: {exc}")]) from None
     if not landed:
