@@ -15,7 +15,7 @@ import operator
 import os
 import posixpath
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from gitops.addons.files import Listing
@@ -199,6 +199,9 @@ class AddonBlobs:
     tree: BlobTree
     prefix: str
     display_path: Path
+    known: dict[str, bool] | None = field(default=None, compare=False)
+    """`is_file` answers for paths that cannot leave the addon (no `..`, not absolute), when the readers of
+    one addon in both commits share them: its directory has the same tree id in both and holds no link."""
 
     def _path(self, relpath: str) -> str:
         return f"{self.prefix}/{relpath}" if self.prefix and relpath else (self.prefix or relpath)
@@ -214,8 +217,14 @@ class AddonBlobs:
         return self.tree.read(path, batch=self.prefix)
 
     def is_file(self, relpath: str) -> bool:
+        known = self.known
+        if known is not None and (answer := known.get(relpath)) is not None:
+            return answer
         path = self.tree.locate(self.prefix, relpath)
-        return path is not None and path in self.tree.ids
+        found = path is not None and path in self.tree.ids
+        if known is not None and not relpath.startswith("/") and ".." not in relpath.split("/"):
+            known[relpath] = found
+        return found
 
     def display(self, relpath: str) -> str:
         base = str(self.display_path)
