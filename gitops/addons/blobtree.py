@@ -21,8 +21,14 @@ from pathlib import Path, PurePosixPath
 from gitops.addons.files import Listing
 from gitops.gitstore.plumbing import TreeColumns
 
+Change = tuple[str | None, str | None, str]
+
 LINK_MODE = "120000"
 Loader = Callable[[list[bytes]], list[bytes]]
+
+
+def _is_blob(meta: str) -> bool:
+    return " blob " in meta
 
 
 def _missing(path: str) -> OSError:
@@ -66,6 +72,65 @@ class BlobTree:
         self._listings: dict[str, Listing] = {}
         self._load = load
         self.contents = contents
+        self._base: BlobTree | None = None  # `undone`: the files below a directory are the base's, patched
+        self._gone: set[str] = set()
+        self._extra: list[str] = []
+
+    @classmethod
+    def undone(cls, after: BlobTree, changes: Iterable[Change]) -> BlobTree:
+        """The tree of an older commit made from the newer one's (`after`) and the (meta before, meta
+        after, path) of every entry that differs between the two (`git diff-tree -r -t`): what the newer
+        commit holds differently is taken out, what the older one held put back. The maps are copies of
+        `after`'s (a few hundred changes among tens of thousands of entries); it shares `after`'s reader."""
+        tree = cls.__new__(cls)
+        tree.ids, tree.trees, tree.links = dict(after.ids), dict(after.trees), set(after.links)
+        tree._subdirs = dict(after._subdirs)  # a list is copied before it changes (`_subdir_list`)
+        tree._order, tree._first, tree.targets, tree._link_dirs, tree._listings = [], {}, {}, set(), {}
+        tree._load, tree.contents, tree._base = after._load, after.contents, after
+        tree._gone, tree._extra = set(), []
+        copied: set[str] = set()
+        changes = list(changes)
+        for before, now, path in changes:  # out first: a path can be a file in one and a directory in other
+            if now is None:
+                continue
+            if _is_blob(now):
+                del tree.ids[path]
+                tree.links.discard(path)
+                if before is None or not _is_blob(before):
+                    tree._gone.add(path)
+            else:
+                del tree.trees[path]
+                if before is None or _is_blob(before):
+                    parent, _, name = path.rpartition("/")
+                    if parent in tree._subdirs:  # else gone already, with its parent
+                        tree._subdir_list(parent, copied).remove((name, False))
+                    del tree._subdirs[path]
+        for before, now, path in changes:
+            if before is None:
+                continue
+            if _is_blob(before):
+                tree.ids[path] = before
+                if before.startswith(LINK_MODE):
+                    tree.links.add(path)
+                if now is None or not _is_blob(now):
+                    tree._extra.append(path)
+            else:
+                tree.trees[path] = before
+                if now is None or _is_blob(now):
+                    parent, _, name = path.rpartition("/")
+                    tree._subdir_list(parent, copied).append((name, False))
+                    tree._subdirs.setdefault(path, [])
+                    copied.add(path)
+        for path in copied:
+            if path in tree._subdirs:
+                tree._subdirs[path].sort()
+        return tree
+
+    def _subdir_list(self, path: str, copied: set[str]) -> list[tuple[str, bool]]:
+        if path not in copied:
+            copied.add(path)
+            self._subdirs[path] = list(self._subdirs.get(path, ()))
+        return self._subdirs[path]
 
     def release(self) -> None:
         """Let go of the listing and the contents read, once the diff is made: a reader that a reference
@@ -73,6 +138,7 @@ class BlobTree:
         for held in (self.ids, self.trees, self._first, self._subdirs, self._listings, self.contents):
             held.clear()
         self._order, self.links, self.targets, self._link_dirs = [], set(), {}, set()
+        self._base, self._gone, self._extra = None, set(), []
 
     def is_dir(self, path: str) -> bool:
         return path in self.trees
@@ -94,7 +160,11 @@ class BlobTree:
         return self._listings[path]
 
     def under(self, prefix: str) -> list[str]:
-        """Every file path below the directory `prefix` ("" is the root)."""
+        """Every file path below the directory `prefix` ("" is the root), in no particular order."""
+        if self._base is not None:
+            start = prefix + "/" if prefix else ""
+            kept = [path for path in self._base.under(prefix) if path not in self._gone]
+            return kept + [path for path in self._extra if path.startswith(start)]
         if not prefix:
             return list(self._order)
         start, found = prefix + "/", []
@@ -138,10 +208,9 @@ class BlobTree:
         self.targets = {p: self.contents[self.ids[p]].decode("utf-8", "surrogateescape") for p in self.links}
         self._link_dirs = {path for path in self.links if self.resolve(path) in self.trees}
         self._listings.clear()
-        for path in self._link_dirs:
+        for path in self._link_dirs:  # a new list: an `undone` tree shares the others with its base
             parent, _, name = path.rpartition("/")
-            self._subdirs[parent].append((name, True))
-            self._subdirs[parent].sort()
+            self._subdirs[parent] = sorted([*self._subdirs[parent], (name, True)])
         return sorted(path for path in self.links if self.leaves(path))
 
     def leaves(self, link: str) -> bool:

@@ -280,7 +280,7 @@ def diff_commits(
     """The addons diff from `old_commit` (None: nothing) to `new_commit` of the repository at `repo`, read
     from git objects (ConfigError listing every problem; ExternalError when a commit cannot be read).
     The new commit is listed (`ls-tree -r -t`) while `diff-tree` finds what differs in the old one, which
-    skips the sub-trees both share: the old listing is the new one with those differences undone."""
+    skips the sub-trees both share: the old tree is the new one with those differences undone."""
     git_dir = plumbing.Repository(repo)
     contents: dict[str, bytes] = {}
     new_tree = _pinned(git_dir, new_commit)  # read twice: both reads must see the same tree
@@ -288,17 +288,15 @@ def diff_commits(
         listed = pool.submit(_columns, git_dir, new_tree, new_commit)
         changed = pool.submit(_changes, git_dir, old_commit, new_tree)
         new_columns, changes = listed.result(), changed.result()
-    rebuilt = plumbing.columns_before(new_columns, changes) if old_commit and changes is not None else None
-    old_columns = (
-        plumbing.TreeColumns([], [])
-        if not old_commit
-        # diff-tree failed (ls-tree says which commit is unreadable), or trees out of git's order
-        else _columns(git_dir, old_commit)
-        if rebuilt is None
-        else rebuilt
-    )
+    # diff-tree failed: ls-tree says which commit is unreadable
+    listed_old = _columns(git_dir, old_commit) if old_commit and changes is None else None
     with _collector_paused():
-        trees = _tree(git_dir, old_columns, contents), _tree(git_dir, new_columns, contents)
+        new = _tree(git_dir, new_columns, contents)
+        if listed_old is not None or not old_commit or changes is None:
+            old = _tree(git_dir, listed_old or plumbing.TreeColumns([], []), contents)
+        else:
+            old = BlobTree.undone(new, changes)
+        trees = old, new
         try:
             return diff_trees(
                 *trees,
