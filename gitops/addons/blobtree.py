@@ -152,12 +152,24 @@ class BlobTree:
         if path not in self.trees:
             return None
         if path not in self._listings:
-            start = len(path) + 1 if path else 0
-            files = sorted(
-                p[start:] for p in self.under(path) if "/" not in p[start:] and p not in self._link_dirs
-            )
-            self._listings[path] = (files, self._subdirs[path])
+            self._list_below(path)
         return self._listings[path]
+
+    def _list_below(self, path: str) -> None:
+        """List `path` and the directories below it holding files, in one pass over the files below it
+        (a walk asks for them next)."""
+        names: dict[str, list[str]] = {path: []}
+        for file in self.under(path):
+            if file not in self._link_dirs:
+                parent, _, name = file.rpartition("/")
+                if parent in names:
+                    names[parent].append(name)
+                else:
+                    names[parent] = [name]
+        for directory, files in names.items():
+            if directory not in self._listings:
+                files.sort()
+                self._listings[directory] = (files, self._subdirs[directory])
 
     def under(self, prefix: str) -> list[str]:
         """Every file path below the directory `prefix` ("" is the root), in no particular order."""
