@@ -31,6 +31,12 @@ def _is_blob(meta: str) -> bool:
     return " blob " in meta
 
 
+def _plain(name: str) -> bool:
+    """A relative name without an empty, "." or ".." part, and no trailing slash: pathlib leaves it as it
+    is, and it names what it says unless a symbolic link is on the way."""
+    return bool(name) and name[0] not in "./" and "/." not in name and "//" not in name and name[-1] != "/"
+
+
 def _missing(path: str) -> OSError:
     return FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
 
@@ -240,8 +246,7 @@ class BlobTree:
         """The path `name` (relative to the directory `base`) names, symbolic links followed, or None when
         it cannot exist: an absolute name, a step through something that is not a directory, above the
         root, or through a dangling or looping link."""
-        plain = name and name[0] not in "./" and "/." not in name and "//" not in name and name[-1] != "/"
-        if plain and hops <= 40:
+        if _plain(name) and hops <= 40:
             joined = f"{base}/{name}" if base else name  # no step to resolve: only a link could move it
             if joined in self.trees or (joined in self.ids and joined not in self.targets):
                 return joined
@@ -292,7 +297,7 @@ class AddonBlobs:
 
     def read(self, relpath: str) -> bytes:
         # DirFiles reads `top / relpath`: pathlib drops "." parts, empty parts and a trailing slash first
-        path = self.tree.locate(self.prefix, str(PurePosixPath(relpath)))
+        path = self.tree.locate(self.prefix, relpath if _plain(relpath) else str(PurePosixPath(relpath)))
         if path is None:
             raise _missing(self.display(relpath))
         return self.tree.read(path, batch=self.prefix)
