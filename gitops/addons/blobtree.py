@@ -51,8 +51,9 @@ class BlobTree:
 
     def __init__(self, columns: TreeColumns, load: Loader, contents: dict[str, bytes]) -> None:
         metas, paths = columns
-        # a tree, or a submodule's commit (an empty directory in a checkout); flagged in C, no Python call
-        blobs = list(map(str.__contains__, metas, itertools.repeat(" blob ")))
+        # a tree, or a submodule's commit (an empty directory in a checkout); flagged in C, no Python call:
+        # the type's first letter follows the six digits of the mode ("100644 blob <id>")
+        blobs = list(map("b".__eq__, map(operator.itemgetter(7), metas)))
         trees = list(map(operator.not_, blobs))
         self._order = list(itertools.compress(paths, blobs))  # git's order: a subtree is contiguous
         blob_metas = list(itertools.compress(metas, blobs))
@@ -64,8 +65,10 @@ class BlobTree:
         before = itertools.accumulate(blobs, initial=0)
         self._first = dict(zip(tree_paths, itertools.compress(before, trees), strict=True))
         self._first[""] = 0
-        links = map(str.startswith, blob_metas, itertools.repeat(LINK_MODE))
-        self.links: set[str] = set(itertools.compress(self._order, links))
+        self.links: set[str] = set()
+        if "\n" + LINK_MODE in "\n" + "\n".join(blob_metas):  # most repositories hold none: one search
+            links = map(str.startswith, blob_metas, itertools.repeat(LINK_MODE))
+            self.links.update(itertools.compress(self._order, links))
         self.targets: dict[str, str] = {}  # symbolic link -> its target, once `follow_links` read them
         self._subdirs: dict[str, list[tuple[str, bool]]] = {"": []}
         for path in tree_paths:  # a directory is listed before its contents

@@ -208,11 +208,16 @@ def _checksum(top: str, matcher: _Matcher, langs: frozenset[str], feeder: _Feede
 
 def files_checksum(files: AddonFiles, matcher: _Matcher, langs: frozenset[str]) -> str:
     """The same digest over files read through `files` (blobs of a git commit, in memory)."""
-    digest = hashlib.sha1()
+    digest, held = hashlib.sha1(), 0
+    pieces: list[bytes] = []
     try:
         for relpath in hashed_files(files.listing, matcher, langs):
-            digest.update(relpath.encode("utf-8"))
-            digest.update(files.read(relpath))
+            name, data = relpath.encode("utf-8"), files.read(relpath)
+            pieces += (name, data)
+            held += len(name) + len(data)
+            if held >= _BUFFER_SIZE:  # SHA-1 over the concatenation, a few MiB per call (GIL released)
+                digest.update(b"".join(pieces))
+                pieces, held = [], 0
     except UnicodeEncodeError:
         raise ExternalError(
             f"{files.display('')}: a file name is not valid UTF-8; click-odoo-update cannot hash it either"
@@ -221,6 +226,7 @@ def files_checksum(files: AddonFiles, matcher: _Matcher, langs: frozenset[str]) 
         raise ExternalError(
             f"{files.display('')}: cannot read {exc.filename or '?'} while hashing: {exc.strerror}"
         ) from None
+    digest.update(b"".join(pieces))
     return digest.hexdigest()
 
 
