@@ -230,10 +230,10 @@ def files_checksum(files: AddonFiles, matcher: _Matcher, langs: frozenset[str]) 
     return digest.hexdigest()
 
 
-def _addon_checksum(addon: Addon, matcher: _Matcher, langs: frozenset[str], feeder: _Feeder) -> str:
+def _addon_checksum(addon: Addon, matcher: _Matcher, langs: frozenset[str]) -> str:
     if addon.reader is not None:
         return files_checksum(addon.reader, matcher, langs)
-    return _checksum(os.fspath(addon.path), matcher, langs, feeder)
+    return _checksum(os.fspath(addon.path), matcher, langs, _feeder())  # its buffer: for files on disk only
 
 
 def compute_checksums(
@@ -250,12 +250,11 @@ def compute_checksums(
     )
     matcher = _matcher(tuple(exclude_patterns))
     langs = _lang_filter(keep_langs)
-    feeder = _feeder()
     facts = {
         addon.name: ModuleFacts(
             name=addon.name,
             version=addon.version,
-            checksum=_addon_checksum(addon, matcher, langs, feeder),
+            checksum=_addon_checksum(addon, matcher, langs),
             path=addon.path,
         )
         for addon in items
