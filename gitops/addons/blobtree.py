@@ -188,12 +188,11 @@ class BlobTree:
             return kept + [path for path in self._extra if path.startswith(start)]
         if not prefix:
             return list(self._order)
-        start, found = prefix + "/", []
-        for path in itertools.islice(self._order, self._first.get(prefix, len(self._order)), None):
-            if not path.startswith(start):
-                break
-            found.append(path)
-        return found
+        order, start = self._order, prefix + "/"
+        first = end = self._first.get(prefix, len(order))  # indexed: islice would step to it one by one
+        while end < len(order) and order[end].startswith(start):
+            end += 1
+        return order[first:end]
 
     def preload(self, paths: Iterable[str], other: tuple[BlobTree, Iterable[str]] | None = None) -> None:
         """Read the blobs of `paths` (and of `other`'s paths: a tree sharing `contents` and repository)
