@@ -50,7 +50,7 @@ class BlobTree:
     directories a diff reads are listed."""
 
     def __init__(self, columns: TreeColumns, load: Loader, contents: dict[str, bytes]) -> None:
-        metas, paths = columns
+        metas, paths, maybe_links = columns
         # a tree, or a submodule's commit (an empty directory in a checkout); flagged in C, no Python call:
         # the type's first letter follows the six digits of the mode ("100644 blob <id>")
         blobs = list(map("b".__eq__, map(operator.itemgetter(7), metas)))
@@ -66,7 +66,7 @@ class BlobTree:
         self._first = dict(zip(tree_paths, itertools.compress(before, trees), strict=True))
         self._first[""] = 0
         self.links: set[str] = set()
-        if "\n" + LINK_MODE in "\n" + "\n".join(blob_metas):  # most repositories hold none: one search
+        if maybe_links:  # most repositories hold none: the listing says so
             links = map(str.startswith, blob_metas, itertools.repeat(LINK_MODE))
             self.links.update(itertools.compress(self._order, links))
         self.targets: dict[str, str] = {}  # symbolic link -> its target, once `follow_links` read them

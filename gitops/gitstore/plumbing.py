@@ -62,6 +62,8 @@ class TreeColumns(NamedTuple):
 
     metas: list[str]
     paths: list[str]
+    links: bool = True
+    """False when no entry can be a symbolic link (no "120000 blob " anywhere in the listing)."""
 
 
 def tree_columns(checkout: GitDir, ref: str) -> TreeColumns:
@@ -71,11 +73,12 @@ def tree_columns(checkout: GitDir, ref: str) -> TreeColumns:
     # NUL is never part of a UTF-8 sequence: decoding the whole listing decodes each path as alone
     text = listing.decode("utf-8", "surrogateescape")
     tabs, nuls = (len(listing) - len(listing.replace(sep, b"")) for sep in (b"\t", b"\0"))  # memchr: fast
+    links = b"120000 blob " in listing
     if tabs == nuls:  # no tab in any path: one split at both separators
         split = text.replace("\t", "\0").split("\0")
-        return TreeColumns(split[0:-1:2], split[1::2])
+        return TreeColumns(split[0:-1:2], split[1::2], links)
     entries = [entry.partition("\t") for entry in text.split("\0")[:-1]]
-    return TreeColumns([meta for meta, _, _ in entries], [path for _, _, path in entries])
+    return TreeColumns([meta for meta, _, _ in entries], [path for _, _, path in entries], links)
 
 
 def _meta(mode: str, oid: str) -> str | None:

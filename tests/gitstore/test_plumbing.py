@@ -144,8 +144,9 @@ def test_tree_columns_list_every_entry_whatever_its_name(tmp_path: Path) -> None
     ).stdout
     expected = [line.split(b"\t", 1) for line in listing.split(b"\0") if line]
     columns = plumbing.tree_columns(plumbing.Repository(repo), "HEAD")  # a name with a tab: split per entry
-    entries = list(zip(*columns, strict=True))
+    entries = list(zip(columns.metas, columns.paths, strict=True))
     assert entries == [(meta.decode(), os.fsdecode(path)) for meta, path in expected]
+    assert columns.links  # "link" is one
     paths = {path for _, path in entries}
     assert {*names, "dir", "dir/sub", "link", os.fsdecode(b"latin\xe9")} == paths
     assert next(meta for meta, path in entries if path == "link").startswith("120000 blob ")
@@ -156,9 +157,15 @@ def test_tree_columns_list_every_entry_whatever_its_name(tmp_path: Path) -> None
         ["git", "ls-tree", "-r", "-t", "-z", "HEAD"], cwd=repo, capture_output=True, check=True
     ).stdout
     plain = [line.split(b"\t", 1) for line in listing.split(b"\0") if line]
-    assert list(zip(*plumbing.tree_columns(plumbing.Repository(repo), "HEAD"), strict=True)) == [
+    columns = plumbing.tree_columns(plumbing.Repository(repo), "HEAD")
+    assert list(zip(columns.metas, columns.paths, strict=True)) == [
         (meta.decode(), os.fsdecode(path)) for meta, path in plain
     ]
+    assert columns.links
+    (repo / "link").unlink()
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "no link")  # BlobTree then looks for none
+    assert not plumbing.tree_columns(plumbing.Repository(repo), "HEAD").links
 
 
 def _commit_tree(repo: Path, files: dict[str, str | None]) -> str:
