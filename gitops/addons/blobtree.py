@@ -9,6 +9,7 @@ written to disk. Paths from manifests (`data` files) are resolved like the kerne
 
 from __future__ import annotations
 
+import collections
 import errno
 import itertools
 import operator
@@ -70,13 +71,11 @@ class BlobTree:
             links = map(str.startswith, blob_metas, itertools.repeat(LINK_MODE))
             self.links.update(itertools.compress(self._order, links))
         self.targets: dict[str, str] = {}  # symbolic link -> its target, once `follow_links` read them
-        self._subdirs: dict[str, list[tuple[str, bool]]] = {"": []}
-        for path in tree_paths:  # a directory is listed before its contents
-            parent, _, name = path.rpartition("/")
-            self._subdirs[parent].append((name, False))
-            self._subdirs[path] = []
-        for subdirs in self._subdirs.values():
-            subdirs.sort()
+        # directory -> names of its sub-directories (a directory without any: absent), sorted when asked
+        self._children: dict[str, list[str]] = collections.defaultdict(list)
+        for parent, _, name in map(str.rpartition, tree_paths, itertools.repeat("/")):
+            self._children[parent].append(name)
+        self._subdirs: dict[str, list[tuple[str, bool]]] = {}  # what `subdirs` answered
         self._link_dirs: set[str] = set()  # links to directories: listed with the directories
         self._listings: dict[str, Listing] = {}
         self._load = load
@@ -93,8 +92,9 @@ class BlobTree:
         `after`'s (a few hundred changes among tens of thousands of entries); it shares `after`'s reader."""
         tree = cls.__new__(cls)
         tree.ids, tree.trees, tree.links = dict(after.ids), dict(after.trees), set(after.links)
-        tree._subdirs = dict(after._subdirs)  # a list is copied before it changes (`_subdir_list`)
+        tree._children = dict(after._children)  # a list is copied before it changes (`_child_list`)
         tree._order, tree._first, tree.targets, tree._link_dirs, tree._listings = [], {}, {}, set(), {}
+        tree._subdirs = {}
         tree._load, tree.contents, tree._base = after._load, after.contents, after
         tree._gone, tree._extra = set(), []
         copied: set[str] = set()
@@ -111,9 +111,9 @@ class BlobTree:
                 del tree.trees[path]
                 if before is None or _is_blob(before):
                     parent, _, name = path.rpartition("/")
-                    if parent in tree._subdirs:  # else gone already, with its parent
-                        tree._subdir_list(parent, copied).remove((name, False))
-                    del tree._subdirs[path]
+                    if parent in tree._children:  # else gone already, with its parent
+                        tree._child_list(parent, copied).remove(name)
+                    tree._children.pop(path, None)
         for before, now, path in changes:
             if before is None:
                 continue
@@ -127,25 +127,21 @@ class BlobTree:
                 tree.trees[path] = before
                 if now is None or _is_blob(now):
                     parent, _, name = path.rpartition("/")
-                    tree._subdir_list(parent, copied).append((name, False))
-                    tree._subdirs.setdefault(path, [])
-                    copied.add(path)
-        for path in copied:
-            if path in tree._subdirs:
-                tree._subdirs[path].sort()
+                    tree._child_list(parent, copied).append(name)
         return tree
 
-    def _subdir_list(self, path: str, copied: set[str]) -> list[tuple[str, bool]]:
+    def _child_list(self, path: str, copied: set[str]) -> list[str]:
         if path not in copied:
             copied.add(path)
-            self._subdirs[path] = list(self._subdirs.get(path, ()))
-        return self._subdirs[path]
+            self._children[path] = list(self._children.get(path, ()))
+        return self._children[path]
 
     def release(self) -> None:
         """Let go of the listing and the contents read, once the diff is made: a reader that a reference
         cycle keeps alive then holds nothing big."""
-        for held in (self.ids, self.trees, self._first, self._subdirs, self._listings, self.contents):
+        for held in (self.ids, self.trees, self._first, self._children, self._subdirs, self._listings):
             held.clear()
+        self.contents.clear()
         self._order, self.links, self.targets, self._link_dirs = [], set(), {}, set()
         self._base, self._gone, self._extra = None, set(), []
 
@@ -154,6 +150,13 @@ class BlobTree:
 
     def subdirs(self, path: str) -> list[tuple[str, bool]]:
         """The sorted (name, is a symbolic link) of the directory `path`'s sub-directories."""
+        if path not in self._subdirs:
+            found = [(name, False) for name in self._children.get(path, ())]
+            parent = path + "/" if path else ""
+            found += [
+                (link[len(parent) :], True) for link in self._link_dirs if link.rpartition("/")[0] == path
+            ]
+            self._subdirs[path] = sorted(found)
         return self._subdirs[path]
 
     def listing(self, path: str) -> Listing | None:
@@ -178,7 +181,7 @@ class BlobTree:
         for directory, files in names.items():
             if directory not in self._listings:
                 files.sort()
-                self._listings[directory] = (files, self._subdirs[directory])
+                self._listings[directory] = (files, self.subdirs(directory))
 
     def under(self, prefix: str) -> list[str]:
         """Every file path below the directory `prefix` ("" is the root), in no particular order."""
@@ -228,9 +231,7 @@ class BlobTree:
         self.targets = {p: self.contents[self.ids[p]].decode("utf-8", "surrogateescape") for p in self.links}
         self._link_dirs = {path for path in self.links if self.resolve(path) in self.trees}
         self._listings.clear()
-        for path in self._link_dirs:  # a new list: an `undone` tree shares the others with its base
-            parent, _, name = path.rpartition("/")
-            self._subdirs[parent] = sorted([*self._subdirs[parent], (name, True)])
+        self._subdirs.clear()  # listed again with the links to directories
         return sorted(path for path in self.links if self.leaves(path))
 
     def leaves(self, link: str) -> bool:
