@@ -9,20 +9,33 @@ written to disk. Paths from manifests (`data` files) are resolved like the kerne
 
 from __future__ import annotations
 
+import collections
 import errno
 import itertools
 import operator
 import os
 import posixpath
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from gitops.addons.files import Listing
 from gitops.gitstore.plumbing import TreeColumns
 
+Change = tuple[str | None, str | None, str]
+
 LINK_MODE = "120000"
 Loader = Callable[[list[bytes]], list[bytes]]
+
+
+def _is_blob(meta: str) -> bool:
+    return " blob " in meta
+
+
+def _plain(name: str) -> bool:
+    """A relative name without an empty, "." or ".." part, and no trailing slash: pathlib leaves it as it
+    is, and it names what it says unless a symbolic link is on the way."""
+    return bool(name) and name[0] not in "./" and "/." not in name and "//" not in name and name[-1] != "/"
 
 
 def _missing(path: str) -> OSError:
@@ -38,9 +51,10 @@ class BlobTree:
     directories a diff reads are listed."""
 
     def __init__(self, columns: TreeColumns, load: Loader, contents: dict[str, bytes]) -> None:
-        metas, paths = columns
-        # a tree, or a submodule's commit (an empty directory in a checkout); flagged in C, no Python call
-        blobs = list(map(str.__contains__, metas, itertools.repeat(" blob ")))
+        metas, paths, maybe_links = columns
+        # a tree, or a submodule's commit (an empty directory in a checkout); flagged in C, no Python call:
+        # the type's first letter follows the six digits of the mode ("100644 blob <id>")
+        blobs = list(map("b".__eq__, map(operator.itemgetter(7), metas)))
         trees = list(map(operator.not_, blobs))
         self._order = list(itertools.compress(paths, blobs))  # git's order: a subtree is contiguous
         blob_metas = list(itertools.compress(metas, blobs))
@@ -52,33 +66,97 @@ class BlobTree:
         before = itertools.accumulate(blobs, initial=0)
         self._first = dict(zip(tree_paths, itertools.compress(before, trees), strict=True))
         self._first[""] = 0
-        links = map(str.startswith, blob_metas, itertools.repeat(LINK_MODE))
-        self.links: set[str] = set(itertools.compress(self._order, links))
+        self.links: set[str] = set()
+        if maybe_links:  # most repositories hold none: the listing says so
+            links = map(str.startswith, blob_metas, itertools.repeat(LINK_MODE))
+            self.links.update(itertools.compress(self._order, links))
         self.targets: dict[str, str] = {}  # symbolic link -> its target, once `follow_links` read them
-        self._subdirs: dict[str, list[tuple[str, bool]]] = {"": []}
-        for path in tree_paths:  # a directory is listed before its contents
-            parent, _, name = path.rpartition("/")
-            self._subdirs[parent].append((name, False))
-            self._subdirs[path] = []
-        for subdirs in self._subdirs.values():
-            subdirs.sort()
+        # directory -> names of its sub-directories (a directory without any: absent), sorted when asked
+        self._children: dict[str, list[str]] = collections.defaultdict(list)
+        for parent, _, name in map(str.rpartition, tree_paths, itertools.repeat("/")):
+            self._children[parent].append(name)
+        self._subdirs: dict[str, list[tuple[str, bool]]] = {}  # what `subdirs` answered
         self._link_dirs: set[str] = set()  # links to directories: listed with the directories
         self._listings: dict[str, Listing] = {}
         self._load = load
         self.contents = contents
+        self._base: BlobTree | None = None  # `undone`: the files below a directory are the base's, patched
+        self._gone: set[str] = set()
+        self._extra: list[str] = []
+
+    @classmethod
+    def undone(cls, after: BlobTree, changes: Iterable[Change]) -> BlobTree:
+        """The tree of an older commit made from the newer one's (`after`) and the (meta before, meta
+        after, path) of every entry that differs between the two (`git diff-tree -r -t`): what the newer
+        commit holds differently is taken out, what the older one held put back. The maps are copies of
+        `after`'s (a few hundred changes among tens of thousands of entries); it shares `after`'s reader."""
+        tree = cls.__new__(cls)
+        tree.ids, tree.trees, tree.links = dict(after.ids), dict(after.trees), set(after.links)
+        tree._children = dict(after._children)  # a list is copied before it changes (`_child_list`)
+        tree._order, tree._first, tree.targets, tree._link_dirs, tree._listings = [], {}, {}, set(), {}
+        tree._subdirs = {}
+        tree._load, tree.contents, tree._base = after._load, after.contents, after
+        tree._gone, tree._extra = set(), []
+        copied: set[str] = set()
+        changes = list(changes)
+        for before, now, path in changes:  # out first: a path can be a file in one and a directory in other
+            if now is None:
+                continue
+            if _is_blob(now):
+                del tree.ids[path]
+                tree.links.discard(path)
+                if before is None or not _is_blob(before):
+                    tree._gone.add(path)
+            else:
+                del tree.trees[path]
+                if before is None or _is_blob(before):
+                    parent, _, name = path.rpartition("/")
+                    if parent in tree._children:  # else gone already, with its parent
+                        tree._child_list(parent, copied).remove(name)
+                    tree._children.pop(path, None)
+        for before, now, path in changes:
+            if before is None:
+                continue
+            if _is_blob(before):
+                tree.ids[path] = before
+                if before.startswith(LINK_MODE):
+                    tree.links.add(path)
+                if now is None or not _is_blob(now):
+                    tree._extra.append(path)
+            else:
+                tree.trees[path] = before
+                if now is None or _is_blob(now):
+                    parent, _, name = path.rpartition("/")
+                    tree._child_list(parent, copied).append(name)
+        return tree
+
+    def _child_list(self, path: str, copied: set[str]) -> list[str]:
+        if path not in copied:
+            copied.add(path)
+            self._children[path] = list(self._children.get(path, ()))
+        return self._children[path]
 
     def release(self) -> None:
         """Let go of the listing and the contents read, once the diff is made: a reader that a reference
         cycle keeps alive then holds nothing big."""
-        for held in (self.ids, self.trees, self._first, self._subdirs, self._listings, self.contents):
+        for held in (self.ids, self.trees, self._first, self._children, self._subdirs, self._listings):
             held.clear()
+        self.contents.clear()
         self._order, self.links, self.targets, self._link_dirs = [], set(), {}, set()
+        self._base, self._gone, self._extra = None, set(), []
 
     def is_dir(self, path: str) -> bool:
         return path in self.trees
 
     def subdirs(self, path: str) -> list[tuple[str, bool]]:
         """The sorted (name, is a symbolic link) of the directory `path`'s sub-directories."""
+        if path not in self._subdirs:
+            found = [(name, False) for name in self._children.get(path, ())]
+            parent = path + "/" if path else ""
+            found += [
+                (link[len(parent) :], True) for link in self._link_dirs if link.rpartition("/")[0] == path
+            ]
+            self._subdirs[path] = sorted(found)
         return self._subdirs[path]
 
     def listing(self, path: str) -> Listing | None:
@@ -86,23 +164,38 @@ class BlobTree:
         if path not in self.trees:
             return None
         if path not in self._listings:
-            start = len(path) + 1 if path else 0
-            files = sorted(
-                p[start:] for p in self.under(path) if "/" not in p[start:] and p not in self._link_dirs
-            )
-            self._listings[path] = (files, self._subdirs[path])
+            self._list_below(path)
         return self._listings[path]
 
+    def _list_below(self, path: str) -> None:
+        """List `path` and the directories below it holding files, in one pass over the files below it
+        (a walk asks for them next)."""
+        names: dict[str, list[str]] = {path: []}
+        for file in self.under(path):
+            if file not in self._link_dirs:
+                parent, _, name = file.rpartition("/")
+                if parent in names:
+                    names[parent].append(name)
+                else:
+                    names[parent] = [name]
+        for directory, files in names.items():
+            if directory not in self._listings:
+                files.sort()
+                self._listings[directory] = (files, self.subdirs(directory))
+
     def under(self, prefix: str) -> list[str]:
-        """Every file path below the directory `prefix` ("" is the root)."""
+        """Every file path below the directory `prefix` ("" is the root), in no particular order."""
+        if self._base is not None:
+            start = prefix + "/" if prefix else ""
+            kept = [path for path in self._base.under(prefix) if path not in self._gone]
+            return kept + [path for path in self._extra if path.startswith(start)]
         if not prefix:
             return list(self._order)
-        start, found = prefix + "/", []
-        for path in itertools.islice(self._order, self._first.get(prefix, len(self._order)), None):
-            if not path.startswith(start):
-                break
-            found.append(path)
-        return found
+        order, start = self._order, prefix + "/"
+        first = end = self._first.get(prefix, len(order))  # indexed: islice would step to it one by one
+        while end < len(order) and order[end].startswith(start):
+            end += 1
+        return order[first:end]
 
     def preload(self, paths: Iterable[str], other: tuple[BlobTree, Iterable[str]] | None = None) -> None:
         """Read the blobs of `paths` (and of `other`'s paths: a tree sharing `contents` and repository)
@@ -138,10 +231,7 @@ class BlobTree:
         self.targets = {p: self.contents[self.ids[p]].decode("utf-8", "surrogateescape") for p in self.links}
         self._link_dirs = {path for path in self.links if self.resolve(path) in self.trees}
         self._listings.clear()
-        for path in self._link_dirs:
-            parent, _, name = path.rpartition("/")
-            self._subdirs[parent].append((name, True))
-            self._subdirs[parent].sort()
+        self._subdirs.clear()  # listed again with the links to directories
         return sorted(path for path in self.links if self.leaves(path))
 
     def leaves(self, link: str) -> bool:
@@ -159,8 +249,7 @@ class BlobTree:
         """The path `name` (relative to the directory `base`) names, symbolic links followed, or None when
         it cannot exist: an absolute name, a step through something that is not a directory, above the
         root, or through a dangling or looping link."""
-        plain = name and name[0] not in "./" and "/." not in name and "//" not in name and name[-1] != "/"
-        if plain and hops <= 40:
+        if _plain(name) and hops <= 40:
             joined = f"{base}/{name}" if base else name  # no step to resolve: only a link could move it
             if joined in self.trees or (joined in self.ids and joined not in self.targets):
                 return joined
@@ -199,6 +288,9 @@ class AddonBlobs:
     tree: BlobTree
     prefix: str
     display_path: Path
+    known: dict[str, bool] | None = field(default=None, compare=False)
+    """`is_file` answers for paths that cannot leave the addon (no `..`, not absolute), when the readers of
+    one addon in both commits share them: its directory has the same tree id in both and holds no link."""
 
     def _path(self, relpath: str) -> str:
         return f"{self.prefix}/{relpath}" if self.prefix and relpath else (self.prefix or relpath)
@@ -208,14 +300,20 @@ class AddonBlobs:
 
     def read(self, relpath: str) -> bytes:
         # DirFiles reads `top / relpath`: pathlib drops "." parts, empty parts and a trailing slash first
-        path = self.tree.locate(self.prefix, str(PurePosixPath(relpath)))
+        path = self.tree.locate(self.prefix, relpath if _plain(relpath) else str(PurePosixPath(relpath)))
         if path is None:
             raise _missing(self.display(relpath))
         return self.tree.read(path, batch=self.prefix)
 
     def is_file(self, relpath: str) -> bool:
+        known = self.known
+        if known is not None and (answer := known.get(relpath)) is not None:
+            return answer
         path = self.tree.locate(self.prefix, relpath)
-        return path is not None and path in self.tree.ids
+        found = path is not None and path in self.tree.ids
+        if known is not None and not relpath.startswith("/") and ".." not in relpath.split("/"):
+            known[relpath] = found
+        return found
 
     def display(self, relpath: str) -> str:
         base = str(self.display_path)

@@ -208,11 +208,16 @@ def _checksum(top: str, matcher: _Matcher, langs: frozenset[str], feeder: _Feede
 
 def files_checksum(files: AddonFiles, matcher: _Matcher, langs: frozenset[str]) -> str:
     """The same digest over files read through `files` (blobs of a git commit, in memory)."""
-    digest = hashlib.sha1()
+    digest, held = hashlib.sha1(), 0
+    pieces: list[bytes] = []
     try:
         for relpath in hashed_files(files.listing, matcher, langs):
-            digest.update(relpath.encode("utf-8"))
-            digest.update(files.read(relpath))
+            name, data = relpath.encode("utf-8"), files.read(relpath)
+            pieces += (name, data)
+            held += len(name) + len(data)
+            if held >= _BUFFER_SIZE:  # SHA-1 over the concatenation, a few MiB per call (GIL released)
+                digest.update(b"".join(pieces))
+                pieces, held = [], 0
     except UnicodeEncodeError:
         raise ExternalError(
             f"{files.display('')}: a file name is not valid UTF-8; click-odoo-update cannot hash it either"
@@ -221,13 +226,14 @@ def files_checksum(files: AddonFiles, matcher: _Matcher, langs: frozenset[str]) 
         raise ExternalError(
             f"{files.display('')}: cannot read {exc.filename or '?'} while hashing: {exc.strerror}"
         ) from None
+    digest.update(b"".join(pieces))
     return digest.hexdigest()
 
 
-def _addon_checksum(addon: Addon, matcher: _Matcher, langs: frozenset[str], feeder: _Feeder) -> str:
+def _addon_checksum(addon: Addon, matcher: _Matcher, langs: frozenset[str]) -> str:
     if addon.reader is not None:
         return files_checksum(addon.reader, matcher, langs)
-    return _checksum(os.fspath(addon.path), matcher, langs, feeder)
+    return _checksum(os.fspath(addon.path), matcher, langs, _feeder())  # its buffer: for files on disk only
 
 
 def compute_checksums(
@@ -244,12 +250,11 @@ def compute_checksums(
     )
     matcher = _matcher(tuple(exclude_patterns))
     langs = _lang_filter(keep_langs)
-    feeder = _feeder()
     facts = {
         addon.name: ModuleFacts(
             name=addon.name,
             version=addon.version,
-            checksum=_addon_checksum(addon, matcher, langs, feeder),
+            checksum=_addon_checksum(addon, matcher, langs),
             path=addon.path,
         )
         for addon in items

@@ -134,37 +134,63 @@ def link_problems(tree: BlobTree, path: str, real: str) -> list[Problem]:
     return problems
 
 
+class _Shared:
+    """What discovery in the two commits shares. `parsed`: each manifest blob parsed once per name it is
+    shown under (most manifests are the same blob in both commits). `loaded`: an addon in `same` (equal
+    tree ids, no link in or to it) found at the same place in both commits and shown under the same display
+    is loaded once, by the first commit: its manifest's problems, and its data files' checks."""
+
+    def __init__(self, same: frozenset[str], displays: tuple[Path, Path]) -> None:
+        self.parsed: dict[Any, Any] = {}
+        self.same = same if displays[0] == displays[1] else frozenset()
+        self.loaded: dict[str, tuple[Addon | None, list[Problem], dict[str, bool]]] = {}
+
+
 def _addons(
-    tree: BlobTree, found: Sequence[Candidate], display: Path, problems: list[Problem], parsed: dict[Any, Any]
+    tree: BlobTree, found: Sequence[Candidate], display: Path, problems: list[Problem], shared: _Shared
 ) -> list[Addon]:
-    """The addons of one commit; `parsed` (shared by both commits) keeps each manifest blob parsed once
-    per name it is shown under: most manifests are the same blob in both commits."""
+    """The addons of one commit (the first commit of a diff first)."""
     addons = []
     for path, _, real in found:
+        reused = shared.loaded.get(path) if _name(path) in shared.same else None
+        if reused is not None:  # the second commit: no link here (`same`), so no link problem either
+            addon, found_problems, known = reused
+            problems.extend(found_problems)
+            if addon is not None:
+                reader = AddonBlobs(tree, real, addon.path, known)
+                addons.append(Addon(name=addon.name, path=addon.path, parsed=addon.parsed, reader=reader))
+            continue
         problems.extend(link_problems(tree, path, real))
         shown = display / path if path else display
-        reader = AddonBlobs(tree, real, shown)
+        reader = AddonBlobs(tree, real, shown, {} if _name(path) in shared.same else None)
         key = (tree.ids[tree.locate(real, MANIFEST) or ""], reader.display(MANIFEST))
-        if key not in parsed:
-            parsed[key] = parse_manifest_source(manifest_bytes(reader), key[1])
-        addon = load_addon(shown, problems, reader, parsed[key])
+        if key not in shared.parsed:
+            shared.parsed[key] = parse_manifest_source(manifest_bytes(reader), key[1])
+        own: list[Problem] = []
+        addon = load_addon(shown, own, reader, shared.parsed[key])
+        problems.extend(own)
+        if reader.known is not None:
+            shared.loaded[path] = (addon, own, reader.known)
         if addon is not None:
             addons.append(addon)
     return addons
 
 
 def _sets(
-    sides: Sequence[tuple[BlobTree, Sequence[Candidate], Path]], series: str | None, known: Sequence[str]
+    sides: Sequence[tuple[BlobTree, Sequence[Candidate], Path]],
+    series: str | None,
+    known: Sequence[str],
+    same: frozenset[str],
 ) -> list[AddonSet]:
     problems: list[Problem] = []
     sets: list[AddonSet] = []
-    parsed: dict[Any, Any] = {}
+    shared = _Shared(same, (sides[0][2], sides[1][2]))
     for tree, dirs, display in sides:
         found: list[Problem] = []
         try:
             sets.append(
                 addon_set(
-                    _addons(tree, dirs, display, found, parsed),
+                    _addons(tree, dirs, display, found, shared),
                     [display],
                     series=series,
                     known_modules=known,
@@ -198,7 +224,8 @@ def diff_trees(
     old_dirs, new_dirs = _found(old), _found(new)
     same = unchanged(old, new, old_dirs, new_dirs)
     new.preload(_wanted(new, new_dirs, same), (old, _wanted(old, old_dirs, same)))  # shared blobs read once
-    before, after = _sets([(old, old_dirs, displays[0]), (new, new_dirs, displays[1])], series, known_modules)
+    sides = [(old, old_dirs, displays[0]), (new, new_dirs, displays[1])]
+    before, after = _sets(sides, series, known_modules, same)
     return diff_addon_sets(before, after, exclude_patterns=exclude_patterns, same=same)
 
 
@@ -253,7 +280,7 @@ def diff_commits(
     """The addons diff from `old_commit` (None: nothing) to `new_commit` of the repository at `repo`, read
     from git objects (ConfigError listing every problem; ExternalError when a commit cannot be read).
     The new commit is listed (`ls-tree -r -t`) while `diff-tree` finds what differs in the old one, which
-    skips the sub-trees both share: the old listing is the new one with those differences undone."""
+    skips the sub-trees both share: the old tree is the new one with those differences undone."""
     git_dir = plumbing.Repository(repo)
     contents: dict[str, bytes] = {}
     new_tree = _pinned(git_dir, new_commit)  # read twice: both reads must see the same tree
@@ -261,17 +288,15 @@ def diff_commits(
         listed = pool.submit(_columns, git_dir, new_tree, new_commit)
         changed = pool.submit(_changes, git_dir, old_commit, new_tree)
         new_columns, changes = listed.result(), changed.result()
-    rebuilt = plumbing.columns_before(new_columns, changes) if old_commit and changes is not None else None
-    old_columns = (
-        plumbing.TreeColumns([], [])
-        if not old_commit
-        # diff-tree failed (ls-tree says which commit is unreadable), or trees out of git's order
-        else _columns(git_dir, old_commit)
-        if rebuilt is None
-        else rebuilt
-    )
+    # diff-tree failed: ls-tree says which commit is unreadable
+    listed_old = _columns(git_dir, old_commit) if old_commit and changes is None else None
     with _collector_paused():
-        trees = _tree(git_dir, old_columns, contents), _tree(git_dir, new_columns, contents)
+        new = _tree(git_dir, new_columns, contents)
+        if listed_old is not None or not old_commit or changes is None:
+            old = _tree(git_dir, listed_old or plumbing.TreeColumns([], []), contents)
+        else:
+            old = BlobTree.undone(new, changes)
+        trees = old, new
         try:
             return diff_trees(
                 *trees,

@@ -102,10 +102,69 @@ def parse_manifest(path: Path, *, display: str | None = None) -> tuple[Manifest 
     return parse_manifest_source(source, display or str(path))
 
 
+# A plain manifest, read without building a syntax tree: one dict at the start of a line, string keys,
+# values that are plain strings (no escape, prefix or line break: the text between the quotes is the value),
+# True / False / None, decimal integers, or lists of plain strings; only spaces and line feeds between.
+# There is no comment, so no coding declaration: the bytes are UTF-8 as Python reads them. Anything else
+# (a repeated key, a tab, a comment, CRLF, a nested dict, ...) is parsed with `ast`, which says the same.
+_PLAIN_STRING = r"'[^'\\\n\r\0]*'|" + r'"[^"\\\n\r\0]*"'
+_SPACE = r"[ \n]*"
+_PLAIN_VALUE = (
+    rf"{_PLAIN_STRING}|True|False|None|0|[1-9][0-9]{{0,17}}"
+    rf"|\[{_SPACE}(?:(?:{_PLAIN_STRING}){_SPACE},{_SPACE})*(?:(?:{_PLAIN_STRING}){_SPACE})?\]"
+)
+_PLAIN_HEAD = re.compile(r"\n*\{")
+_PLAIN_ITEM = re.compile(rf"{_SPACE}({_PLAIN_STRING}){_SPACE}:{_SPACE}({_PLAIN_VALUE}){_SPACE}(,?)")
+_PLAIN_TAIL = re.compile(r"[ \n]*\}[ \n]*")
+_PLAIN_STRINGS = re.compile(_PLAIN_STRING)
+_PLAIN_NAMES = {"True": True, "False": False, "None": None}
+
+
+def plain_manifest(source: bytes) -> tuple[dict[str, Any], dict[str, int]] | None:
+    """The values and key lines `ast` would read from a plain manifest (see above), or None when the
+    source is not one (the caller then parses it with `ast`)."""
+    try:
+        text = source.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    head = _PLAIN_HEAD.match(text)
+    if head is None:
+        return None
+    data: dict[str, Any] = {}
+    lines: dict[str, int] = {}
+    pos, line, counted = head.end(), 1, 0
+    while (item := _PLAIN_ITEM.match(text, pos)) is not None:
+        key, raw = item.group(1)[1:-1], item.group(2)
+        if key in data:
+            return None  # `ast` reports the repeated key
+        line += text.count("\n", counted, item.start(1))
+        counted = item.start(1)
+        first = raw[0]
+        if first in "'\"":
+            data[key] = raw[1:-1]
+        elif first == "[":
+            data[key] = [value[1:-1] for value in _PLAIN_STRINGS.findall(raw)]
+        else:
+            data[key] = _PLAIN_NAMES[raw] if raw in _PLAIN_NAMES else int(raw)
+        lines[key] = line
+        pos = item.end()
+        if not item.group(3):  # no comma: the dict must end here
+            break
+    return (data, lines) if _PLAIN_TAIL.fullmatch(text, pos) is not None else None
+
+
 def parse_manifest_source(source: bytes | OSError, file: str) -> tuple[Manifest | None, list[Problem]]:
     """Parse the bytes of a manifest (or report why they could not be read), naming it `file`."""
     if isinstance(source, OSError):
         return None, [Problem(file, 0, f"cannot read manifest: {source.strerror}")]
+    plain = plain_manifest(source)
+    if plain is not None:
+        return Manifest(file=file, data=MappingProxyType(plain[0]), lines=MappingProxyType(plain[1])), []
+    return parse_manifest_tree(source, file)
+
+
+def parse_manifest_tree(source: bytes, file: str) -> tuple[Manifest | None, list[Problem]]:
+    """Parse the bytes of any manifest with `ast` (what `plain_manifest` answers for plain ones)."""
     try:
         tree = ast.parse(source, filename=file)
     except (SyntaxError, ValueError) as exc:

@@ -112,7 +112,22 @@ _ATTRIBUTE_RULES: tuple[tuple[str, str, AttributeRule], ...] = (
 )
 
 
+def same_definition(old: FieldDef, new: FieldDef) -> bool:
+    """True when the two definitions give the same facts, so comparing them reports nothing: facts are read
+    from a definition's type and attributes only. The same object (a file both sides hold is parsed once),
+    or equal attributes whose repr is equal too: `==` alone would call `1` and `True` (or `0.0` and `-0.0`)
+    the same, while the facts tell them apart (`required is True`, selection keys sorted by repr)."""
+    if old is new:
+        return True
+    try:
+        return old.type == new.type and old.attrs == new.attrs and repr(old.attrs) == repr(new.attrs)
+    except RecursionError:  # a literal nested beyond repr's depth: compare the facts the long way
+        return False
+
+
 def _compare_field(rec: _Recorder, model: str, old: FieldDef, new: FieldDef, series: str | None) -> None:
+    if same_definition(old, new):
+        return
     before, after = field_facts(old, series), field_facts(new, series)
     if before.type != after.type:
         rec.add(

@@ -8,7 +8,6 @@ straight into a pack (no working tree, no index, no loose objects) and makes the
 
 from __future__ import annotations
 
-import bisect
 import os
 import posixpath
 import time
@@ -63,6 +62,8 @@ class TreeColumns(NamedTuple):
 
     metas: list[str]
     paths: list[str]
+    links: bool = True
+    """False when no entry can be a symbolic link (no "120000 blob " anywhere in the listing)."""
 
 
 def tree_columns(checkout: GitDir, ref: str) -> TreeColumns:
@@ -71,11 +72,12 @@ def tree_columns(checkout: GitDir, ref: str) -> TreeColumns:
     listing = git(checkout, "ls-tree", "-r", "-t", "-z", "--full-tree", "--end-of-options", ref).stdout
     # NUL is never part of a UTF-8 sequence: decoding the whole listing decodes each path as alone
     text = listing.decode("utf-8", "surrogateescape")
+    links = b"120000 blob " in listing
     if text.count("\t") == text.count("\0"):  # no tab in any path: one split at both separators
         split = text.replace("\t", "\0").split("\0")
-        return TreeColumns(split[0:-1:2], split[1::2])
+        return TreeColumns(split[0:-1:2], split[1::2], links)
     entries = [entry.partition("\t") for entry in text.split("\0")[:-1]]
-    return TreeColumns([meta for meta, _, _ in entries], [path for _, _, path in entries])
+    return TreeColumns([meta for meta, _, _ in entries], [path for _, _, path in entries], links)
 
 
 def _meta(mode: str, oid: str) -> str | None:
@@ -106,63 +108,6 @@ def tree_changes(checkout: GitDir, old: str, new: str) -> list[tuple[str | None,
         old_mode, new_mode, old_oid, new_oid, _status = record.lstrip(":").split(" ")
         changes.append((_meta(old_mode, old_oid), _meta(new_mode, new_oid), path))
     return changes
-
-
-def _order_key(meta: str, path: str) -> bytes:
-    """Where git's recursive listing puts an entry: bytewise, a tree's name followed by "/" (a
-    submodule's commit sorts as a file)."""
-    return (path + "/" if meta.startswith("040000") else path).encode("utf-8", "surrogateescape")
-
-
-def columns_before(
-    after: TreeColumns, changes: list[tuple[str | None, str | None, str]]
-) -> TreeColumns | None:
-    """The listing of the older commit, made from the newer one's and `tree_changes` between them: an
-    entry only after is dropped, one only before is put where git lists it, a changed one takes its
-    old id (a change between file and directory is a drop and an insertion). None when an insertion
-    would land outside its directory's entries (trees not in git's order): list the older commit then."""
-    metas, paths = list(after.metas), after.paths
-    index = dict(zip(paths, range(len(paths)), strict=True))
-    dropped: set[int] = set()
-    inserted: dict[int, list[tuple[str, str]]] = {}
-    for before, now, path in changes:
-        if now is not None and before is not None and _order_key(before, path) == _order_key(now, path):
-            metas[index[path]] = before
-            continue
-        if now is not None:
-            dropped.add(index[path])
-        if before is not None:
-            key = _order_key(before, path)
-            at = bisect.bisect_left(range(len(paths)), key, key=lambda i: _order_key(metas[i], paths[i]))
-            inserted.setdefault(at, []).append((before, path))
-    if not dropped and not inserted:
-        return TreeColumns(metas, list(paths))
-    out_metas: list[str] = []
-    out_paths: list[str] = []
-    placed: list[int] = []
-    start = 0
-    for cut in sorted(dropped | inserted.keys()):
-        out_metas += metas[start:cut]
-        out_paths += paths[start:cut]
-        for meta, path in inserted.get(cut, ()):
-            placed.append(len(out_paths))
-            out_metas.append(meta)
-            out_paths.append(path)
-        start = cut + 1 if cut in dropped else cut
-    if not all(_inside_parent(out_paths, at) for at in placed):
-        return None
-    return TreeColumns(out_metas + metas[start:], out_paths + paths[start:])
-
-
-def _inside_parent(paths: list[str], at: int) -> bool:
-    """Does the entry put at `at` follow its directory or another entry below it? A recursive listing
-    keeps a directory's entries together; only trees stored out of git's order (which `git fsck` reports)
-    would put an insertion elsewhere, and the caller then lists the older commit itself."""
-    parent = posixpath.dirname(paths[at])
-    if not parent:
-        return True
-    before = paths[at - 1] if at else ""
-    return before == parent or before.startswith(parent + "/")
 
 
 def blob_ids(checkout: GitDir, ref: str, *scopes: str, links: set[str] | None = None) -> dict[str, bytes]:

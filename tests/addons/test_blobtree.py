@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from gitops.addons.blobtree import AddonBlobs
+from gitops.addons.blobtree import AddonBlobs, BlobTree
 from gitops.addons.commit_diff import commit_tree
 from gitops.addons.files import DirFiles, walk_files
-from gitops.gitstore.plumbing import Repository
+from gitops.gitstore.plumbing import Repository, tree_changes
+from tests.fixtures.configrepo import git
+from tests.gitstore.test_plumbing import AFTER, BEFORE, _commit_tree
 
 FILES = {
     "addon/__manifest__.py": b"{}",
@@ -80,3 +85,58 @@ def test_listings_and_walk_order_equal_the_checkouts(commit: tuple[Path, str]) -
         assert blobs.listing(reldir) == checkout.listing(reldir), reldir
     assert list(walk_files(blobs)) == list(walk_files(checkout))
     assert blobs.display("views/v.xml") == checkout.display("views/v.xml")
+
+
+def _snapshot(tree: BlobTree) -> tuple[object, ...]:
+    """Everything a diff asks of a tree, for every directory and file."""
+    leaving = tree.follow_links()
+    dirs, files = sorted(tree.trees), sorted(tree.ids)
+    return (
+        leaving,
+        tree.ids,
+        tree.trees,
+        tree.links,
+        tree.targets,
+        {d: tree.subdirs(d) for d in dirs},
+        {d: sorted(tree.under(d)) for d in dirs},
+        {d: tree.listing(d) for d in dirs},
+        {f: tree.under(f) for f in files},  # a file holds nothing
+        {name: tree.resolve(name) for name in [*dirs, *files, "missing", "x/missing"]},
+    )
+
+
+def _undone_equals_listed(repo: Path, old: dict[str, str | None], new: dict[str, str | None]) -> None:
+    first, second = _commit_tree(repo, old), _commit_tree(repo, new)
+    store = Repository(repo)
+    after = commit_tree(store, second, {})
+    undone = BlobTree.undone(after, tree_changes(store, first, second))
+    assert _snapshot(undone) == _snapshot(commit_tree(store, first, {}))
+    assert _snapshot(after) == _snapshot(commit_tree(store, second, {}))  # the newer tree left as it was
+
+
+@pytest.mark.parametrize(("old", "new"), [(BEFORE, AFTER), (AFTER, BEFORE), (BEFORE, BEFORE), ({}, AFTER)])
+def test_the_older_tree_is_the_newer_one_with_the_differences_undone(
+    tmp_path: Path, old: dict[str, str | None], new: dict[str, str | None]
+) -> None:
+    """Files that become directories and back, links, deleted and added trees, names that sort around
+    "/" (x, x.txt, x-y, x/), non-UTF-8 and non-ASCII names: the tree `ls-tree` gives the old commit."""
+    repo = tmp_path / "r"
+    git(tmp_path, "init", "-q", "-b", "main", str(repo))
+    _undone_equals_listed(repo, old, new)
+
+
+TREE_NAMES = st.sampled_from(["a", "b", "a.b", "a-b", "sub", "x"])
+TREES = st.dictionaries(
+    st.lists(TREE_NAMES, min_size=1, max_size=3).map("/".join),
+    st.sampled_from(["1", "2", None]),  # None: a link to "sub" (a directory, a file, or nothing)
+    max_size=6,
+).map(lambda files: {p: t for p, t in files.items() if not any(o.startswith(p + "/") for o in files)})
+
+
+@settings(max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sides=st.lists(TREES, min_size=2, max_size=2))
+def test_generated_older_trees_are_the_newer_ones_undone(sides: list[dict[str, str | None]]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = Path(tmp) / "r"
+        git(Path(tmp), "init", "-q", "-b", "main", str(repo))
+        _undone_equals_listed(repo, sides[0], sides[1])

@@ -3,6 +3,7 @@ of the same two commits, field by field, on generated addon trees committed to a
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -162,7 +163,21 @@ def compare(base: Path, old: dict[str, Any] | None, new: dict[str, Any]) -> tupl
     from_dirs = outcome(lambda: diff_addons([old_dir], [new_dir]))
     from_git = outcome(lambda: diff_commits(repo, first, second, displays=(old_dir, new_dir)))
     assert from_git == from_dirs
+    # the promote path: paths repository-relative in both commits, so an addon equal in both (same tree id,
+    # same place) is loaded once for both
+    relative = outcome(lambda: diff_commits(repo, first, second))
+    assert relative == repository_relative(from_dirs, old_dir, new_dir)
     return from_git
+
+
+def repository_relative(found: tuple[str, Any], *roots: Path) -> tuple[str, Any]:
+    """An outcome with the checkouts' directories cut from its paths (the root itself named "."); problems
+    then equal in both commits are one problem, as ConfigError keeps each once."""
+    text = json.dumps(found[1])
+    for root in roots:
+        text = text.replace(json.dumps(str(root) + "/")[1:-1], "").replace(json.dumps(str(root))[1:-1], ".")
+    value = json.loads(text)
+    return found[0], sorted({tuple(p) for p in value}) if found[0] == "config-error" else value
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
@@ -349,3 +364,34 @@ def test_the_trees_are_let_go_of_without_the_cycle_collector(tmp_path: Path) -> 
     finally:
         gc.enable()
     assert held == []
+
+
+def test_an_unchanged_addon_is_loaded_once_but_what_it_names_outside_is_read_in_each_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """alpha is the same directory in both commits (loaded once, its manifest checks shared), but its data
+    file `../beta/views/v.xml` leaves it: that one exists in the first commit only."""
+    from gitops.addons import discovery
+
+    alpha = {**_good(), "data": ["views/v.xml", "../beta/views/v.xml", "missing.xml"]}
+    old = {"alpha": alpha, "beta": _good()}
+    new = {"alpha": alpha, "gamma": _good()}
+    loaded: list[Path] = []
+    original = discovery.load_addon
+
+    def counting(path: Path, *args: Any, **kwargs: Any) -> Any:
+        loaded.append(path)
+        return original(path, *args, **kwargs)
+
+    monkeypatch.setattr(commit_diff, "load_addon", counting)
+    kind, problems = compare(tmp_path, old, new)
+    assert kind == "config-error"
+    relative = [(p[0].rpartition("/repo_a/")[2], p[2]) for p in problems if "/new/" in p[0]]
+    assert relative == [
+        ("alpha/__manifest__.py", "data file '../beta/views/v.xml' does not exist"),
+        ("alpha/__manifest__.py", "data file 'missing.xml' does not exist"),
+    ]
+    assert (
+        loaded.count(Path("repo_a/alpha")) == 1
+    )  # the repository-relative run: loaded for both commits once
+    assert loaded.count(tmp_path / "new/repo_a/alpha") == 1  # apart displays: loaded per commit

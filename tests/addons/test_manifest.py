@@ -8,8 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from gitops.addons.manifest import literal_value, parse_manifest
+from gitops.addons.manifest import literal_value, parse_manifest, parse_manifest_tree, plain_manifest
 from gitops.cli.main import main
 
 GOOD = "{'name': 'X', 'version': '17.0.1.0.0', 'depends': ['base']}\n"
@@ -99,3 +101,104 @@ def test_literal_value_answers_what_literal_eval_answers(source: str) -> None:
     except ValueError as exc:
         got = ("ValueError", str(exc))
     assert (type(got), got) == (type(expected), expected)
+
+
+# manifests the plain reader takes, and pieces around them that it must leave to `ast`: escapes, prefixes,
+# triple quotes, numbers it does not read, comments, tabs, CR, a BOM, a NUL, an indent, repeated keys
+GOOD_KEYS = ["'name'", '"version"', "'depends'", "'a:b'", "'é'", "'x\"y'", '"x\'y"', "'#'", "''", "'\x0c'",
+             "'k1'", "'k2'", "'k3'", "'k4'", "'k5'", "'k6'", "'k7'", "'k8'"]  # fmt: skip
+GOOD_VALUES = ["'X'", '"y"', "'{'", "True", "False", "None", "0", "10", "[]", "['a']", "['a',]",
+               "[ 'a' ,\n 'b' , ]", "['a', \"b\"]", "'\u2028'"]  # fmt: skip
+BAD_VALUES = ["'\\n'", "'\\''", "u'x'", "b'x'", "r'x'", "'" * 3 + "x" + "'" * 3, "'a' 'b'", "007", "-1",
+              "1.5", "1_0", "0x1", "9" * 19, "Truex", "['a' 'b']", "[1]", "[,]", "('a',)", "{'python': []}",
+              "'\r'", "'\x00'", "'a\tb'", "...", "b"]  # fmt: skip
+BAD_HEADS = [" ", "\ufeff", "# c\n", "x = 1\n", "\t", "\r\n", "\\\n", "# -*- coding: latin-1 -*-\n"]
+BAD_PIECES = [":", ",",
+             "'", '"', "[", "]", "{", "}", "\t", "\r\n", "# c\n", "\\\n", "\x00", "\x0c", " ", "\n",
+              "\r"]  # fmt: skip
+SPACES = ["", " ", "\n", "  \n  "]
+
+
+def _items(keys: st.SearchStrategy[str], values: st.SearchStrategy[str]) -> st.SearchStrategy[list[str]]:
+    """Items under distinct keys (a repeated key is left to `ast`: test_the_plain_reader_takes_...)."""
+    spaces = st.sampled_from(SPACES)
+    item = st.tuples(keys, spaces, spaces, values)
+    return st.lists(item, max_size=5, unique_by=lambda i: i[0]).map(
+        lambda found: [f"{k}{a}:{b}{v}" for k, a, b, v in found]
+    )
+
+
+def _mostly(good: list[str], bad: list[str]) -> st.SearchStrategy[str]:
+    return st.one_of(*[st.sampled_from(good)] * 6, st.sampled_from(bad))
+
+
+def _texts(items: st.SearchStrategy[list[str]], heads: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.builds(
+        lambda head, found, sep, last, tail: (
+            head + "{" + (sep.join(found) + last if found else "") + "}" + tail
+        ),
+        heads,
+        items,
+        st.sampled_from([",", ", ", ",\n    ", " ,\n"]),
+        st.sampled_from(["", ",", " ,\n"]),
+        st.sampled_from(["", "\n", "  \n\n"]),
+    )
+
+
+GOOD_TEXTS = _texts(
+    _items(st.sampled_from(GOOD_KEYS), st.sampled_from(GOOD_VALUES)), st.sampled_from(["", "\n"])
+)
+NEAR_TEXTS = _texts(
+    _items(st.sampled_from(GOOD_KEYS), _mostly(GOOD_VALUES, BAD_VALUES)),
+    _mostly(["", "\n", "\n\n"], BAD_HEADS),
+)
+
+
+def _spliced(text: str, cuts: list[tuple[int, str]]) -> str:
+    for at, piece in cuts:
+        at %= len(text) + 1
+        text = text[:at] + piece + text[at:]
+    return text
+
+
+PLAIN_TEXTS = st.builds(
+    _spliced, NEAR_TEXTS, st.lists(st.tuples(st.integers(0, 1000), st.sampled_from(BAD_PIECES)), max_size=1)
+)
+
+
+@settings(max_examples=1500, deadline=None, database=None)
+@given(text=PLAIN_TEXTS, encoding=st.sampled_from(["utf-8", "latin-1"]))
+def test_the_plain_reader_answers_what_ast_answers_or_leaves_it_to_ast(text: str, encoding: str) -> None:
+    source = text.encode(encoding, "replace")
+    plain = plain_manifest(source)
+    if plain is None:
+        return
+    manifest, problems = parse_manifest_tree(source, "m/__manifest__.py")
+    assert problems == [] and manifest is not None, source
+    data, lines = plain
+    assert repr(data) == repr(dict(manifest.data))  # repr: True is not 1, a list is not a tuple
+    assert lines == dict(manifest.lines)
+
+
+def test_the_plain_reader_takes_the_usual_manifest() -> None:
+    source = (
+        b"\n{\n    'name': 'X \xc3\xa9',\n    \"version\": '17.0.1.0.0',\n    'depends' : [ 'base',\n"
+        b"        'mail', ],\n    'installable': True,\n    'application': False,\n    'sequence': 10,\n"
+        b"    'auto_install' :None,\n}\n"
+    )
+    assert plain_manifest(source) is not None
+    manifest, _ = parse_manifest_tree(source, "m")
+    assert manifest is not None and plain_manifest(source) == (dict(manifest.data), dict(manifest.lines))
+    assert manifest.line_of("depends") == 5 and manifest.data["sequence"] == 10
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(text=GOOD_TEXTS)
+def test_the_plain_reader_takes_every_plain_manifest(text: str) -> None:
+    manifest, problems = parse_manifest_tree(text.encode(), "m")
+    assert manifest is not None and problems == []
+    assert plain_manifest(text.encode()) == (dict(manifest.data), dict(manifest.lines))
+    repeated = (
+        text.replace("{", "{'k1': 1, ", 1).replace("}", ", 'k1': 2}", 1) if text.count("}") == 1 else text
+    )
+    assert plain_manifest(repeated.encode()) is None or repeated == text  # `ast` reports the repeated key

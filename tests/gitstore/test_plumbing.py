@@ -144,8 +144,9 @@ def test_tree_columns_list_every_entry_whatever_its_name(tmp_path: Path) -> None
     ).stdout
     expected = [line.split(b"\t", 1) for line in listing.split(b"\0") if line]
     columns = plumbing.tree_columns(plumbing.Repository(repo), "HEAD")  # a name with a tab: split per entry
-    entries = list(zip(*columns, strict=True))
+    entries = list(zip(columns.metas, columns.paths, strict=True))
     assert entries == [(meta.decode(), os.fsdecode(path)) for meta, path in expected]
+    assert columns.links  # "link" is one
     paths = {path for _, path in entries}
     assert {*names, "dir", "dir/sub", "link", os.fsdecode(b"latin\xe9")} == paths
     assert next(meta for meta, path in entries if path == "link").startswith("120000 blob ")
@@ -156,9 +157,15 @@ def test_tree_columns_list_every_entry_whatever_its_name(tmp_path: Path) -> None
         ["git", "ls-tree", "-r", "-t", "-z", "HEAD"], cwd=repo, capture_output=True, check=True
     ).stdout
     plain = [line.split(b"\t", 1) for line in listing.split(b"\0") if line]
-    assert list(zip(*plumbing.tree_columns(plumbing.Repository(repo), "HEAD"), strict=True)) == [
+    columns = plumbing.tree_columns(plumbing.Repository(repo), "HEAD")
+    assert list(zip(columns.metas, columns.paths, strict=True)) == [
         (meta.decode(), os.fsdecode(path)) for meta, path in plain
     ]
+    assert columns.links
+    (repo / "link").unlink()
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "no link")  # BlobTree then looks for none
+    assert not plumbing.tree_columns(plumbing.Repository(repo), "HEAD").links
 
 
 def _commit_tree(repo: Path, files: dict[str, str | None]) -> str:
@@ -205,31 +212,28 @@ AFTER = {
 
 
 @pytest.mark.parametrize(("old", "new"), [(BEFORE, AFTER), (AFTER, BEFORE), (BEFORE, BEFORE), ({}, AFTER)])
-def test_the_older_listing_is_the_newer_one_with_the_differences_undone(
+def test_tree_changes_are_every_entry_that_differs(
     tmp_path: Path, old: dict[str, str | None], new: dict[str, str | None]
 ) -> None:
-    """Files that become directories and back, links, deleted and added trees, names that sort around
-    "/" (x, x.txt, x-y, x/), non-UTF-8 and non-ASCII names: the columns `ls-tree` gives the old commit."""
+    """Every path whose entry differs, sub-trees included, with each side's "<mode> <type> <id>" as
+    `ls-tree` prints it (None where absent; a file that becomes a directory is a deletion and an addition).
+    tests/addons/test_blobtree.py undoes them into the older tree."""
     repo = tmp_path / "r"
     git(tmp_path, "init", "-q", "-b", "main", str(repo))
     first, second = _commit_tree(repo, old), _commit_tree(repo, new)
     store = plumbing.Repository(repo)
+    columns = [plumbing.tree_columns(store, commit) for commit in (first, second)]
+    listed = [dict(zip(side.paths, side.metas, strict=True)) for side in columns]
     changes = plumbing.tree_changes(store, first, second)
     assert (changes == []) == (old == new)
-    assert plumbing.columns_before(plumbing.tree_columns(store, second), changes) == plumbing.tree_columns(
-        store, first
-    )
-
-
-def test_an_insertion_outside_its_directory_means_listing_the_older_commit() -> None:
-    """Trees stored out of git's order (`git fsck`: treeNotSorted) put a file only the older commit holds
-    outside its directory's entries, where BlobTree would not find it under that directory (a deleted model
-    file would go unseen): no rebuilt listing then, the caller lists the older commit itself."""
-    blob = "100644 blob " + "1" * 40
-    tree = "040000 tree " + "2" * 40
-    metas = [tree, blob] * 3
-    after = plumbing.TreeColumns(metas, ["a", "a/x", "c", "c/y", "b", "b/z"])  # "c" stored before "b"
-    assert plumbing.columns_before(after, [(blob, None, "b/0")]) is None
-    in_order = plumbing.TreeColumns([tree, blob, tree, blob], ["a", "a/x", "b", "b/y"])
-    rebuilt = plumbing.columns_before(in_order, [(blob, None, "a/0")])
-    assert rebuilt is not None and rebuilt.paths == ["a", "a/0", "a/x", "b", "b/y"]
+    found: dict[str, tuple[set[str], set[str]]] = {}
+    for before, after, path in changes:
+        sides = found.setdefault(path, (set(), set()))
+        sides[0].update([before] if before else [])
+        sides[1].update([after] if after else [])
+    differing = {
+        path for path in listed[0].keys() | listed[1].keys() if listed[0].get(path) != listed[1].get(path)
+    }
+    assert found == {
+        path: tuple({side[path]} if path in side else set() for side in listed) for path in differing
+    }
