@@ -43,6 +43,7 @@ def push_promotion_branch(
     trailers: Mapping[str, str],
     known_heads: Mapping[str, str] | None = None,
     meanwhile: Callable[[str, bool], object] | None = None,
+    cloned: tuple[str, Callable[[list[str]], Mapping[str, bytes | None] | None]] | None = None,
 ) -> tuple[str, bool]:
     """Create or refresh `branch` so it holds `edit` on top of main. Returns (head sha, pushed?).
 
@@ -51,13 +52,18 @@ def push_promotion_branch(
     The commit is built with plumbing, never in the working tree, so hundreds of tenant files cost one
     `cat-file` and one `fast-import`. `known_heads` (the remote's branches listed since the clone) saves
     asking the remote on the first attempt. `meanwhile(sha, on_main)` runs while commit `sha` is being pushed;
-    `on_main`: `sha` is the last edit on top of main's tip (its merge base with main is its parent)."""
+    `on_main`: `sha` is the last edit on top of main's tip (its merge base with main is its parent).
+    `cloned` (main's commit at the clone, and a reader of files at that commit already in memory, None when
+    it cannot say) saves asking git for them while main is the clone's."""
     full = message.rstrip() + "\n\n" + format_trailers(trailers) + "\n"
     main = f"refs/remotes/origin/{checkout.branch}"
+
+    fetched = [False]  # main fetched again since the clone
 
     def tip(attempt: int) -> str | None:
         if attempt:  # the clone is fresh on the first attempt; a race shows up as a rejected push
             checkout.fetch(f"+refs/heads/{checkout.branch}:{main}")
+            fetched[0] = True
         if attempt or known_heads is None:
             return remote_tip(checkout, branch)
         existing = known_heads.get(branch)  # listed since the clone: no need to ask the remote again
@@ -73,11 +79,14 @@ def push_promotion_branch(
         if not on_main[0]:
             assert existing is not None
             return existing
+        if cloned is not None and not fetched[0]:
+            return cloned[0]
         return plumbing.git(checkout, "rev-parse", main).out.strip()
 
     def change(at: Tip) -> dict[str, bytes] | None:
         earlier = _existing_release(checkout, branch, paths[0]) if at.lease else None
-        changed = edit(at.read(paths), earlier)
+        known = cloned[1](paths) if cloned is not None and at.parent == cloned[0] else None
+        changed = edit(known if known is not None else at.read(paths), earlier)
         return None if not changed and at.parent == at.lease else changed
 
     done = commit(

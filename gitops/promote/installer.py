@@ -3,7 +3,7 @@ push the change on its promotion branch, publish the PR, put it on record."""
 
 from __future__ import annotations
 
-import threading
+import contextlib
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from gitops.config import store as config_store
+from gitops.config.files import Files
 from gitops.config.loader import ConfigRepo
 from gitops.forge.protocol import Forge, PullRequest
 from gitops.gates.evidence import WindowState
@@ -49,6 +50,14 @@ class PromotionContext:
     now: datetime
     promotion_heads: Callable[[], dict[str, str]]  # promote/ and rollback/ branches as of the clone
     open_pulls: Callable[[], list[PullRequest]]  # the forge's open PRs to main, listed while the run decides
+    cloned_main: str  # main's commit at the clone: the one `repo` was loaded from
+
+    def settle(self) -> None:
+        """Wait for the background work that may write into the clone (a forge keeping its PRs in git
+        fetches them into it), whatever became of it: before the clone is removed."""
+        with contextlib.suppress(Exception):
+            self.open_pulls()
+
     window: Callable[[], WindowState | None]  # the target's window verdict at `now`
 
 
@@ -59,33 +68,6 @@ def in_background(work: Callable[[], T]) -> Callable[[], T]:
     future = pool.submit(work)
     pool.shutdown(wait=False)
     return future.result
-
-
-def on_daemon(work: Callable[[], T]) -> Callable[[], T]:
-    """`in_background` on a daemon thread: work whose result may never be wanted does not hold the process
-    at its exit (nor does a caller that does not wait for it); its error is raised to whoever waits."""
-    done = threading.Event()
-    outcome: list[Any] = []
-
-    def run() -> None:
-        try:
-            outcome.append((True, work()))
-        except BaseException as exc:  # handed to the waiter
-            outcome.append((False, exc))
-        finally:
-            done.set()
-
-    threading.Thread(target=run, name="odoo-gitops-early", daemon=True).start()
-
-    def wait() -> T:
-        done.wait()
-        ok, value = outcome[0]
-        if not ok:
-            raise value
-        result: T = value
-        return result
-
-    return wait
 
 
 def window_verdict(repo: ConfigRepo, env: str, now: datetime, check: WindowCheck) -> WindowState | None:
@@ -118,9 +100,9 @@ def open_context(
     # the window verdict runs while preconditions are checked and git edits and pushes
     window = in_background(lambda: window_verdict(repo, target, now, seams.window_check))
     forge = seams.forge(checkout)
-    # one request the PR publication needs, made while the run decides, pushes and hashes (an answer that
-    # is never awaited, a refusal's, is dropped with its error); a PR opened meanwhile to the same branch
-    # is found when creating it fails (gitops.forge)
+    # one request the PR publication needs, made while the run decides (awaited before the run writes to
+    # git, and by `settle`; a refusal drops the answer and its error); a PR opened meanwhile to the same
+    # branch is found when creating it fails (gitops.forge)
     pulls = in_background(lambda: forge.open_pulls(base=checkout.branch))
     return PromotionContext(
         checkout=checkout,
@@ -131,8 +113,23 @@ def open_context(
         now=now,
         promotion_heads=heads,
         open_pulls=pulls,
+        cloned_main=checkout.head(),
         window=window,
     )
+
+
+def files_in(files: Files, paths: list[str]) -> dict[str, bytes | None] | None:
+    """The bytes of `paths` (None: absent) in the files the config was loaded from; None when one of them is
+    a symbolic link (git gives a link's own bytes: ask git)."""
+    if any(files.is_link(path) for path in paths):
+        return None
+    found: dict[str, bytes | None] = {}
+    for path in paths:
+        try:
+            found[path] = files.read(path)
+        except FileNotFoundError:
+            found[path] = None
+    return found
 
 
 def _commit_message(install: Install) -> tuple[str, dict[str, str]]:
@@ -156,6 +153,9 @@ def install_release(ctx: PromotionContext, install: Install) -> PromotionResult:
     if runs_already(current, install):
         return replace(base, notes=(f"{install.target} already runs {install.version}; nothing to do",))
     branch = branch_name(install.kind, install.target, install.version, install.image, install.wave)
+    listed = (
+        ctx.open_pulls()
+    )  # before git writes to the clone: a forge keeping its PRs in git fetched into it
     runs: list[RunState] = []
     notes: list[str] = []
     written: dict[str, Any] = {}  # text -> the value YAML reads from it, for texts the edit wrote
@@ -192,6 +192,7 @@ def install_release(ctx: PromotionContext, install: Install) -> PromotionResult:
         trailers=trailers,
         known_heads=ctx.promotion_heads(),
         meanwhile=content_of,
+        cloned=(ctx.cloned_main, lambda paths: files_in(ctx.repo.files, paths)),
     )
     content_hash = content_of(head)
     run = runs[0]
@@ -205,7 +206,7 @@ def install_release(ctx: PromotionContext, install: Install) -> PromotionResult:
         emergency=run.emergency,
         gates=stage_gates(ctx.repo, install.target),
     )
-    published = publish(ctx.forge, ctx.checkout.branch, install, where, open_pulls=ctx.open_pulls())
+    published = publish(ctx.forge, ctx.checkout.branch, install, where, open_pulls=listed)
     seq = audit_promotion(ctx.checkout, install, where, published, now=ctx.now)
     if run.backup is not None:
         audit_backup(ctx.checkout, install, where, run.backup, now=ctx.now)

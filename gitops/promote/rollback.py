@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from gitops.config.loader import ConfigRepo, EnvBundle
 from gitops.errors import PolicyError, UsageError
-from gitops.promote.installer import install_release, open_context
+from gitops.promote.installer import PromotionContext, install_release, open_context
 from gitops.promote.plan import module_changes
 from gitops.promote.preconditions import PREVIOUSLY_ACCEPTED, check_rollback, rollback_schema, rollback_scope
 from gitops.promote.promotion import Install, PromoteOptions, PromotionResult, Seams
@@ -37,6 +37,13 @@ def rollback(env: str, *, options: PromoteOptions, seams: Seams) -> PromotionRes
     """Open a PR that returns `env` (or the tenants of --tenants / --wave) to the previous verified release
     (same machinery as promote)."""
     ctx = open_context(options, seams, env)
+    try:
+        return _rollback_in(ctx, env, options)
+    finally:
+        ctx.settle()
+
+
+def _rollback_in(ctx: PromotionContext, env: str, options: PromoteOptions) -> PromotionResult:
     target = ctx.repo.env(env)
     current = target.release
     if current is None:

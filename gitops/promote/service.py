@@ -6,16 +6,16 @@ supply_evidence.py, the PR published in publishing.py."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 
+from gitops.childwork import ChildWork, in_child
 from gitops.config.models import ReleaseRecord
 from gitops.config.release_file import parse_release
 from gitops.config.types import SHA1_RE
 from gitops.gitstore import plumbing
 from gitops.gitstore.checkout import ConfigCheckout
 from gitops.promote.auditing import record_audit
-from gitops.promote.installer import clone_config, install_release, on_daemon, open_context
+from gitops.promote.installer import PromotionContext, clone_config, install_release, open_context
 from gitops.promote.plan import make_plan, module_changes
 from gitops.promote.preconditions import check_promotion, schema_changed, schema_reasons, shown
 from gitops.promote.promotion import (
@@ -66,8 +66,8 @@ def _schema(options: PromoteOptions, old: ReleaseRecord | None, new: ReleaseReco
     )
 
 
-Early = tuple[str | None, str, SchemaDiff | Exception] | None
-"""The schema evidence started right after the clone: the commits it diffed, and its result or error."""
+Early = tuple[str | None, str, SchemaDiff] | None
+"""The schema evidence started right after the clone: the commits it diffed, and its result."""
 
 
 def _source_commit(raw: bytes | None) -> str | None:
@@ -80,57 +80,59 @@ def _source_commit(raw: bytes | None) -> str | None:
 
 def _early_schema(options: PromoteOptions, checkout: ConfigCheckout, source: str, target: str) -> Early:
     """The schema evidence of the commits the two release.yaml files name at the clone's head, read raw
-    while the config loads (which decides whether they count); None when they name no commit."""
+    before the config is loaded (which decides whether they count); None when they name no commit. An
+    error is not answered: the evidence is then made again where it is wanted, and raises it there."""
     assert options.addons_repo is not None
     paths = [f"envs/{target}/release.yaml", f"envs/{source}/release.yaml"]
     raw = plumbing.read_blobs(checkout, "HEAD", paths)
     old, new = (_source_commit(raw[p]) for p in paths)
     if new is None or (old is None and raw[paths[0]] is not None):
         return None
-    try:
-        return old, new, schema_diff_from(compute_schema_diff(options.addons_repo, old, new))
-    except Exception as exc:  # raised where the evidence is wanted, if it is
-        return old, new, exc
+    return old, new, schema_diff_from(compute_schema_diff(options.addons_repo, old, new))
 
 
 def _schema_evidence(
-    early: Callable[[], Early] | None, options: PromoteOptions, old: ReleaseRecord | None, new: ReleaseRecord
+    early: ChildWork[Early] | None, options: PromoteOptions, old: ReleaseRecord | None, new: ReleaseRecord
 ) -> SchemaDiff:
-    """The early evidence when it diffed the commits the loaded config names (its error raised here), else
-    computed now."""
-    found = early() if early is not None else None
+    """The early evidence when it diffed the commits the loaded config names, else computed now."""
+    found = early.result() if early is not None else None
     if found is None or found[:2] != ((old.source_commit if old else None), new.source_commit):
         return _schema(options, old, new)
-    if isinstance(found[2], Exception):
-        raise found[2]
     return found[2]
 
 
 def promote(source_env: str, target_env: str, *, options: PromoteOptions, seams: Seams) -> PromotionResult:
     """Open (or update) the PR that promotes `source_env`'s release into `target_env`. Exit 3 on policy.
 
-    With an addons repo, the schema evidence starts right after the clone, on a daemon thread: its git reads
-    run while the config loads; it counts only when nothing refused the promotion before it, and a run that
-    ends without it (a refusal, nothing to do, an error) neither waits for it nor sees its error."""
+    With an addons repo, the schema evidence starts right after the clone, in a child process
+    (gitops.childwork): it runs on the other core while the config loads and the registry answers; it counts
+    only when nothing refused the promotion before it, and a run that ends without it (a refusal, nothing to
+    do, an error) neither waits for it nor sees its error."""
     checkout = clone_config(options)
     early = (
-        on_daemon(lambda: _early_schema(options, checkout, source_env, target_env))
+        in_child(
+            lambda: _early_schema(options, checkout, source_env, target_env),
+            fallback=lambda: None,
+            timeout=checkout.timeout,
+        )
         if options.addons_repo is not None
         else None
     )
-    return _promote(source_env, target_env, options=options, seams=seams, checkout=checkout, early=early)
+    ctx = open_context(options, seams, target_env, checkout=checkout)
+    try:
+        return _promote(ctx, source_env, target_env, options=options, early=early)
+    finally:
+        ctx.settle()
 
 
 def _promote(
+    ctx: PromotionContext,
     source_env: str,
     target_env: str,
     *,
     options: PromoteOptions,
-    seams: Seams,
-    checkout: ConfigCheckout,
-    early: Callable[[], Early] | None,
+    early: ChildWork[Early] | None,
 ) -> PromotionResult:
-    ctx = open_context(options, seams, target_env, checkout=checkout)
     plan = make_plan(ctx.repo, source_env, target_env, now=ctx.now)
     source, target = ctx.repo.env(source_env), ctx.repo.env(target_env)
     release = source.release

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -152,35 +154,62 @@ def test_a_registry_failure_is_the_answer_while_the_schema_evidence_runs(
     assert git(stage.repo.remote, "branch", "--list", "promote/*") == ""
 
 
-def test_the_schema_evidence_starts_right_after_the_clone_while_the_config_loads(
+class DiffLog:
+    """compute_schema_diff as seen from the parent and the forked child alike: each call appends a line
+    `<pid> <old> <new>` to a file (a list would stay in the process that appended to it)."""
+
+    def __init__(self, path: Path, monkeypatch: pytest.MonkeyPatch, *, hold: Path | None = None) -> None:
+        from gitops.promote import service
+
+        self.path, self.hold, self.real = path, hold, service.compute_schema_diff
+        monkeypatch.setattr(service, "compute_schema_diff", self.diff)
+
+    def diff(self, addons: Path, old_commit: str | None, new_commit: str) -> Any:
+        with self.path.open("a") as log:
+            log.write(f"{os.getpid()} {old_commit} {new_commit}\n")
+        while self.hold is not None and not self.hold.exists():  # held until the test lets it go
+            time.sleep(0.01)
+        result = self.real(addons, old_commit, new_commit)
+        with self.path.open("a") as log:
+            log.write(f"{os.getpid()} done\n")
+        return result
+
+    def calls(self) -> list[tuple[bool, str, str]]:
+        """(made in this process?, old, new) of each call begun."""
+        lines = self.path.read_text().splitlines() if self.path.exists() else []
+        return [
+            (pid == str(os.getpid()), old, new)
+            for pid, old, new in (line.split() for line in lines if not line.endswith(" done"))
+        ]
+
+    def finished(self) -> int:
+        return sum(line.endswith(" done") for line in self.path.read_text().splitlines())
+
+
+def test_the_schema_evidence_starts_right_after_the_clone_in_another_process(
     stage: Stage, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """service.promote reads the two source commits from the raw release.yaml files of the clone and starts
-    the evidence on a thread before the config is loaded (its git reads overlap the load)."""
-    import threading
-
-    from gitops.promote import installer, stage_seams
+    the evidence in a child process before the config is loaded: it runs on the other core meanwhile."""
+    from gitops.promote import installer
 
     repo, old, new = addons_repo(tmp_path)
     releases_from(stage, old, new)
-    started, diffed = threading.Event(), []
-    real_diff, real_load = stage_seams.compute_schema_diff, installer.config_store.load_checkout
-
-    def diff(addons: Path, old_commit: str | None, new_commit: str) -> Any:
-        diffed.append((old_commit, new_commit))
-        started.set()
-        return real_diff(addons, old_commit, new_commit)
+    log = DiffLog(tmp_path / "diffs.log", monkeypatch)
+    real_load = installer.config_store.load_checkout
 
     def load(checkout: Any) -> Any:
-        assert started.wait(timeout=30), "the schema evidence did not start before the config load"
+        deadline = time.monotonic() + 30
+        while not log.calls() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert log.calls(), "the schema evidence did not start before the config load"
         return real_load(checkout)
 
-    monkeypatch.setattr("gitops.promote.service.compute_schema_diff", diff)
     monkeypatch.setattr(installer.config_store, "load_checkout", load)
     code, result = run(capsys, stage, "promote", "staging", "prod", "--addons-repo", str(repo))
     assert code == 0, result
     assert (result["change_class"], result["destructive"]) == ("normal", True)
-    assert diffed == [(old, new)]  # once, early
+    assert log.calls() == [(False, old, new)]  # once, early, in the child
 
 
 def test_early_evidence_of_other_commits_than_the_loaded_config_names_is_not_used(
@@ -190,61 +219,66 @@ def test_early_evidence_of_other_commits_than_the_loaded_config_names_is_not_use
 
     repo, old, new = addons_repo(tmp_path)
     releases_from(stage, old, new)
-    diffed: list[tuple[str | None, str]] = []
-    real_diff = service.compute_schema_diff
-
-    def diff(addons: Path, old_commit: str | None, new_commit: str) -> Any:
-        diffed.append((old_commit, new_commit))
-        return real_diff(addons, old_commit, new_commit)
-
-    monkeypatch.setattr(service, "compute_schema_diff", diff)
+    log = DiffLog(tmp_path / "diffs.log", monkeypatch)
     monkeypatch.setattr(service, "_source_commit", lambda raw: new)  # as if the raw files said otherwise
     code, result = run(capsys, stage, "promote", "staging", "prod", "--addons-repo", str(repo))
     assert code == 0, result
-    assert diffed == [(new, new), (old, new)]  # the early diff is dropped, the right one made
+    assert log.calls() == [(False, new, new), (True, old, new)]  # the early diff dropped, the right one made
     assert (result["change_class"], result["destructive"]) == ("normal", True)
+
+
+def test_an_error_in_the_early_evidence_is_raised_by_the_evidence_made_again(
+    stage: Stage, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An exception does not cross the pipe (pickle cannot rebuild a ConfigError): the child gives no
+    answer, and the evidence made again in the promotion's process meets the error itself."""
+    repo, old, _ = addons_repo(tmp_path)
+    releases_from(stage, old, "f" * 40)  # no such commit in the addons repo: ExternalError
+    log = DiffLog(tmp_path / "diffs.log", monkeypatch)
+    code, result = run(capsys, stage, "promote", "staging", "prod", "--addons-repo", str(repo))
+    assert code == 1 and result["error"] != "policy", result
+    assert "f" * 12 in json.dumps(result)
+    assert log.calls() == [(False, old, "f" * 40), (True, old, "f" * 40)]
 
 
 def test_a_refused_promotion_neither_waits_for_the_early_evidence_nor_reports_it(
     stage: Stage, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The early evidence runs on a daemon thread: a run refused before the evidence counts returns without
-    waiting for it (it would add its whole time to every refusal) and says nothing of it."""
-    import threading
-
-    from gitops.promote import service
-
+    """A run refused before the evidence counts returns without waiting for it (it would add its whole time
+    to every refusal) and says nothing of it."""
     repo, old, new = addons_repo(tmp_path, migration=False)  # the evidence would refuse too
     releases_from(stage, old, new)
     stage.supply.signature_ok = False
-    entered, release, finished = threading.Event(), threading.Event(), threading.Event()
-    real_diff = service.compute_schema_diff
-
-    def slow_diff(addons: Path, old_commit: str | None, new_commit: str) -> Any:
-        entered.set()
-        release.wait(timeout=60)
-        finished.set()
-        return real_diff(addons, old_commit, new_commit)
-
-    monkeypatch.setattr(service, "compute_schema_diff", slow_diff)
+    hold = tmp_path / "let-the-diff-go"
+    log = DiffLog(tmp_path / "diffs.log", monkeypatch, hold=hold)
     try:
         code, result = run(capsys, stage, "promote", "staging", "prod", "--addons-repo", str(repo))
-        assert entered.is_set() and not finished.is_set()  # returned while the evidence was still running
+        assert log.calls() == [(False, old, new)] and log.finished() == 0  # returned while it still ran
     finally:
-        release.set()
+        hold.touch()
     assert code == 3
     assert any("image signature does not verify" in r for r in result["reasons"])
     assert not any("migration script" in r for r in result["reasons"])
 
 
-def test_background_work_on_a_daemon_thread_hands_its_value_or_error_to_the_waiter() -> None:
-    from gitops.promote.installer import on_daemon
+def test_a_refused_run_waits_for_the_early_pr_listing_before_its_clone_is_removed(
+    stage: Stage, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The open PRs are listed on a thread while the run decides; the local forge lists them by fetching
+    into the clone. A refused run must not return (and its clone be removed) while that fetch runs."""
+    from gitops.forge.local import LocalForge
 
-    assert on_daemon(lambda: 41 + 1)() == 42
+    stage.supply.signature_ok = False
+    real, done = LocalForge.open_pulls, []
 
-    def fail() -> int:
-        raise ValueError("boom")
+    def slow_listing(self: LocalForge, *, base: str) -> Any:
+        time.sleep(0.3)
+        try:
+            return real(self, base=base)
+        finally:
+            done.append(True)
 
-    wait = on_daemon(fail)
-    with pytest.raises(ValueError, match="boom"):
-        wait()
+    monkeypatch.setattr(LocalForge, "open_pulls", slow_listing)
+    code, result = run(capsys, stage, "promote", "staging", "prod")
+    assert done == [True]  # the listing had finished when the run returned
+    assert code == 3 and any("image signature does not verify" in r for r in result["reasons"])

@@ -1,0 +1,88 @@
+"""gitops/childwork.py: work in a forked child, its answer through a pipe; the caller's fallback whenever the
+child cannot answer (it raised, died, hung, or answered something that does not pickle)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from gitops import childwork
+from gitops.childwork import in_child
+
+SEEN: list[str] = []
+
+
+def reaped(pid: int) -> bool:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True  # not our child any more: the collector reaped it
+    return False
+
+
+def test_the_answer_is_computed_in_another_process_and_the_child_is_reaped() -> None:
+    work = in_child(lambda: (os.getpid(), [1, "two", {"three": 3}]), fallback=lambda: (0, []), timeout=60)
+    pid, value = work.result()
+    assert pid == work.pid and pid != os.getpid()
+    assert value == [1, "two", {"three": 3}]
+    assert work.finished(0) and reaped(pid)
+
+
+def test_what_the_work_changes_stays_in_the_child() -> None:
+    SEEN.clear()
+    work = in_child(lambda: SEEN.append("child") or len(SEEN), fallback=lambda: -1, timeout=60)
+    assert work.result() == 1 and SEEN == []
+
+
+def boom() -> int:
+    raise ValueError("in the child")
+
+
+@pytest.mark.parametrize(
+    ("work", "why"),
+    [
+        (boom, "the work raised"),
+        (lambda: os.kill(os.getpid(), signal.SIGKILL), "the child died"),
+        (lambda: lambda: 1, "the answer does not pickle"),
+    ],
+)
+def test_without_an_answer_the_fallback_is_computed_by_the_caller(work: object, why: str) -> None:
+    caller = os.getpid()
+    child = in_child(work, fallback=lambda: ("fallback", os.getpid()), timeout=60)  # type: ignore[arg-type]
+    assert child.result() == ("fallback", caller), why
+    assert child.pid is not None and reaped(child.pid)
+
+
+def test_a_child_that_does_not_answer_in_time_is_killed_and_the_fallback_used(tmp_path: Path) -> None:
+    marker = tmp_path / "still-running"
+
+    def hang() -> str:
+        while True:
+            marker.write_text(str(time.monotonic()))
+            time.sleep(0.05)
+
+    child = in_child(hang, fallback=lambda: "fallback", timeout=0.5)
+    assert child.result() == "fallback"
+    assert child.pid is not None and reaped(child.pid)
+    with pytest.raises(ProcessLookupError):
+        os.kill(child.pid, 0)  # killed, not left running
+
+
+def test_an_answer_nobody_asks_for_is_collected_and_its_child_reaped(tmp_path: Path) -> None:
+    child = in_child(lambda: "unwanted", fallback=lambda: "fallback", timeout=60)
+    assert child.finished(timeout=60)
+    assert child.pid is not None and reaped(child.pid)
+
+
+def test_without_fork_the_work_runs_on_a_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(childwork.sys, "platform", "darwin")
+    child = in_child(lambda: os.getpid(), fallback=lambda: -1, timeout=60)
+    assert child.result() == os.getpid() and child.pid is None
+    failing = in_child(boom, fallback=lambda: -1, timeout=60)
+    assert failing.result() == -1
+    assert sys.platform == "darwin"  # (the patch is what made it a thread)
