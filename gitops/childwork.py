@@ -17,6 +17,7 @@ message). Without `os.fork` (not Linux) the work runs on a daemon thread.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import select
@@ -70,12 +71,18 @@ class ChildWork(Generic[T]):
             self._start(lambda: self._run_here(work))
             return
         read, write = os.pipe()
-        with warnings.catch_warnings():  # 3.12+ warns about fork with threads: the child only runs `work`
-            warnings.simplefilter("ignore", DeprecationWarning)
-            pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child
-            os.close(read)
-            _child(work, write)
+        pid = -1
+        gc.freeze()  # the child's collections leave the caller's objects alone: no page copied for them
+        try:
+            with warnings.catch_warnings():  # 3.12+ warns about fork with threads: the child only runs `work`
+                warnings.simplefilter("ignore", DeprecationWarning)
+                pid = os.fork()
+            if pid == 0:  # pragma: no cover - the child
+                os.close(read)
+                _child(work, write)
+        finally:
+            if pid != 0:
+                gc.unfreeze()
         os.close(write)
         self.pid = pid
         self._start(lambda: self._collect(pid, read, timeout))
