@@ -140,9 +140,15 @@ def read_entries(path: Path) -> list[AuditEntry]:
     return _entries(str(path), _raw_entries(path))
 
 
+def _lines(text: str) -> list[str]:
+    """A log's lines as a file reads them: split at line feeds only. `str.splitlines` also splits at
+    U+2028, U+2029 and NEL, which JSON leaves unescaped inside strings (an emergency reason may hold one)."""
+    return text.split("\n")
+
+
 def parse_entries(text: str, where: str) -> list[AuditEntry]:
     """The entries of a log's text (as read from git); `where` names it in errors."""
-    return _entries(where, _raw_lines(where, text.splitlines()))
+    return _entries(where, _raw_lines(where, _lines(text)))
 
 
 def _entries(where: str, raw: Iterable[tuple[int, dict[str, Any]]]) -> list[AuditEntry]:
@@ -177,31 +183,70 @@ def append_entry(
     at: datetime | None = None,
 ) -> AuditEntry:
     """Append one entry (or return the existing one with the same idempotency `key`)."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown audit entry kind {kind!r}")
     with _locked(path):
         entries = read_entries(path)
-        if key is not None:
-            for existing in entries:
-                if existing.key == key:
-                    return existing
-        last = entries[-1] if entries else None
-        body: dict[str, Any] = {
-            "seq": last.seq + 1 if last else 1,
-            "at": (at or datetime.now(UTC)).astimezone(UTC).isoformat().replace("+00:00", "Z"),
-            "env": env,
-            "kind": kind,
-            "actor": redact(actor),
-            "data": _scrub(data),
-            "key": key,
-            "prev": last.hash if last else GENESIS,
-        }
-        body["hash"] = entry_hash(body)
+        on_record, body = _next(entries, env=env, kind=kind, actor=actor, data=data, key=key, at=at)
+        if on_record is not None:
+            return on_record
         with path.open("a", encoding="utf-8") as handle:
             handle.write(canonical_json(body) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
         return _to_entry(body)
+
+
+def _next(
+    entries: list[AuditEntry],
+    *,
+    env: str,
+    kind: str,
+    actor: str,
+    data: Mapping[str, Any],
+    key: str | None,
+    at: datetime | None,
+) -> tuple[AuditEntry | None, dict[str, Any]]:
+    """The entry already on record under `key` (then nothing is appended), else the body to append."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown audit entry kind {kind!r}")
+    if key is not None:
+        for existing in entries:
+            if existing.key == key:
+                return existing, {}
+    last = entries[-1] if entries else None
+    body: dict[str, Any] = {
+        "seq": last.seq + 1 if last else 1,
+        "at": (at or datetime.now(UTC)).astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "env": env,
+        "kind": kind,
+        "actor": redact(actor),
+        "data": _scrub(data),
+        "key": key,
+        "prev": last.hash if last else GENESIS,
+    }
+    body["hash"] = entry_hash(body)
+    return None, body
+
+
+def append_text(
+    text: str,
+    *,
+    where: str,
+    env: str,
+    kind: str,
+    actor: str,
+    data: Mapping[str, Any],
+    key: str | None = None,
+    at: datetime | None = None,
+) -> tuple[str, AuditEntry]:
+    """`append_entry` for a log's text (as read from git): the text with the entry appended (or as it is,
+    with the entry already on record under `key`), and that entry."""
+    on_record, body = _next(
+        parse_entries(text, where), env=env, kind=kind, actor=actor, data=data, key=key, at=at
+    )
+    if on_record is not None:
+        return text, on_record
+    lead = "\n" if text and not text.endswith("\n") else ""
+    return f"{text}{lead}{canonical_json(body)}\n", _to_entry(body)
 
 
 def verify_chain(path: Path, env: str) -> ChainReport:
@@ -211,7 +256,7 @@ def verify_chain(path: Path, env: str) -> ChainReport:
 
 def verify_text(text: str, env: str, where: str) -> ChainReport:
     """verify_chain for a log's text (as read from git)."""
-    return _verify(lambda: list(_raw_lines(where, text.splitlines())), env)
+    return _verify(lambda: list(_raw_lines(where, _lines(text))), env)
 
 
 def _verify(read: Callable[[], list[tuple[int, dict[str, Any]]]], env: str) -> ChainReport:

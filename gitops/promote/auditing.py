@@ -3,13 +3,13 @@ working tree), idempotent by key, retried on a race with another writer."""
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from gitops.audit import append_entry, audit_path, verify_chain
+from gitops.audit import audit_path
+from gitops.audit.log import append_text, verify_text
 from gitops.config.models import BackupRecord
 from gitops.errors import ConfigError, ExternalError, Problem
 from gitops.gitstore.checkout import ConfigCheckout, format_trailers
@@ -70,20 +70,19 @@ def _appended(
 ) -> tuple[bytes, list[int]]:
     """The log `before` with `entries` appended (a key already on record is not appended again) and the
     entries' sequence numbers; refused when the chain of `before` is broken."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / rel
-        path.parent.mkdir(parents=True)
-        path.write_bytes(before)
-        chain = verify_chain(path, env)
-        if not chain.ok:  # never extend (or publish on top of) a log that was tampered with
-            raise ConfigError(
-                [Problem(rel, chain.first_bad_line or 0, f"audit chain broken on {main}: {chain.reason}")]
-            )
-        seqs = [
-            append_entry(path, env=env, kind=kind, actor=actor, data=data, key=key, at=now).seq
-            for kind, data, key in entries
-        ]
-        return path.read_bytes(), seqs
+    text = before.decode("utf-8")
+    chain = verify_text(text, env, rel)
+    if not chain.ok:  # never extend (or publish on top of) a log that was tampered with
+        raise ConfigError(
+            [Problem(rel, chain.first_bad_line or 0, f"audit chain broken on {main}: {chain.reason}")]
+        )
+    seqs = []
+    for kind, data, key in entries:
+        text, entry = append_text(
+            text, where=rel, env=env, kind=kind, actor=actor, data=data, key=key, at=now
+        )
+        seqs.append(entry.seq)
+    return text.encode("utf-8"), seqs
 
 
 def audit_promotion(

@@ -77,3 +77,53 @@ def test_cli_verify_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str
     _rewrite(path, lambda ls: ls[:1] + ls[2:])
     assert main(["audit", "verify", "prod", "--config-repo", str(tmp_path)]) == 4
     assert "BROKEN at line 2" in capsys.readouterr().out
+
+
+SEPARATORS = {"line separator": "\u2028", "paragraph separator": "\u2029", "next line": "\x85"}
+
+
+@pytest.mark.parametrize("char", SEPARATORS.values(), ids=SEPARATORS.keys())
+def test_a_separator_json_leaves_unescaped_does_not_break_the_chain_read_from_git(
+    tmp_path: Path, char: str
+) -> None:
+    """Attack: an emergency reason holding U+2028 (JSON writes it as it is) split the line when a log read
+    from git was verified with str.splitlines: `audit verify`, the rehearsal gate and the board then called
+    an intact log tampered with. A log's lines are split at line feeds only, as a file is read."""
+    from gitops.audit.log import parse_entries, verify_text
+
+    path = tmp_path / "audit" / "prod.jsonl"
+    append_entry(path, env="prod", kind="promotion", actor="ci", data={"reason": f"outage{char}now"}, key="a")
+    append_entry(path, env="prod", kind="note", actor="ci", data={"n": 1}, key="b")
+    text = path.read_text(encoding="utf-8")
+    assert char in text  # written unescaped
+    assert verify_chain(path, "prod").ok and verify_text(text, "prod", "audit/prod.jsonl").ok
+    assert parse_entries(text, "audit/prod.jsonl") == read_entries(path)
+
+
+def test_appending_to_a_text_is_appending_to_the_file(tmp_path: Path) -> None:
+    """append_text (promote appends to the log read from git, in memory) writes what append_entry writes to
+    a file: the same entries, hashes and idempotency."""
+    from datetime import UTC, datetime
+
+    from gitops.audit.log import append_text
+
+    at = datetime(2026, 12, 2, 12, tzinfo=UTC)
+    path, text = tmp_path / "prod.jsonl", ""
+    steps = [("promotion", {"v": "1"}, "k1"), ("note", {"reason": "x\u2028y"}, "k2"), ("promotion", {}, "k1")]
+    for kind, data, key in steps:
+        written = append_entry(path, env="prod", kind=kind, actor="ci", data=data, key=key, at=at)
+        text, entry = append_text(
+            text, where="prod.jsonl", env="prod", kind=kind, actor="ci", data=data, key=key, at=at
+        )
+        assert entry == written
+    assert text == path.read_text(encoding="utf-8") and len(read_entries(path)) == 2
+    unterminated, _ = append_text(text.rstrip("\n"), where="p", env="prod", kind="note", actor="c", data={})
+    assert len(parse_entries_of(unterminated)) == 3  # a log without a final line feed gets one first
+    with pytest.raises(ValueError, match="unknown audit entry kind"):
+        append_text(text, where="p", env="prod", kind="bogus", actor="c", data={})
+
+
+def parse_entries_of(text: str) -> list[object]:
+    from gitops.audit.log import parse_entries
+
+    return list(parse_entries(text, "p"))
