@@ -25,6 +25,7 @@ from gitops.promote.promotion import (
     Seams,
     branch_name,
 )
+from gitops.promote.pullfacts import release_path
 from gitops.promote.release_files import new_release_data
 from gitops.promote.rollback import rollback
 from gitops.promote.run_state import RunState
@@ -83,7 +84,7 @@ def _early_schema(options: PromoteOptions, checkout: ConfigCheckout, source: str
     before the config is loaded (which decides whether they count); None when they name no commit. An
     error is not answered: the evidence is then made again where it is wanted, and raises it there."""
     assert options.addons_repo is not None
-    paths = [f"envs/{target}/release.yaml", f"envs/{source}/release.yaml"]
+    paths = [release_path(target), release_path(source)]
     raw = plumbing.read_blobs(checkout, "HEAD", paths)
     old, new = (_source_commit(raw[p]) for p in paths)
     if new is None or (old is None and raw[paths[0]] is not None):
