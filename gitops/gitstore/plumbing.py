@@ -8,10 +8,13 @@ straight into a pack (no working tree, no index, no loose objects) and makes the
 
 from __future__ import annotations
 
+import contextlib
+import mmap
 import os
 import posixpath
+import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Protocol
@@ -68,16 +71,53 @@ class TreeColumns(NamedTuple):
 
 def tree_columns(checkout: GitDir, ref: str) -> TreeColumns:
     """Every entry of `ref`'s tree, sub-trees listed before their contents (`ls-tree -r -t`), as columns:
-    tens of thousands of entries split in C, with no object per entry."""
-    listing = git(checkout, "ls-tree", "-r", "-t", "-z", "--full-tree", "--end-of-options", ref).stdout
-    # NUL is never part of a UTF-8 sequence: decoding the whole listing decodes each path as alone
-    text = listing.decode("utf-8", "surrogateescape")
-    links = b"120000 blob " in listing
+    tens of thousands of entries split in C, with no object per entry. (`ls-tree --format` would put a NUL
+    between meta and path, but it quotes unusual paths even with -z.)"""
+    with _output(checkout, "ls-tree", "-r", "-t", "-z", "--full-tree", "--end-of-options", ref) as listing:
+        # NUL is never part of a UTF-8 sequence: decoding the whole listing decodes each path as alone
+        text = str(listing, "utf-8", "surrogateescape")
+        links = listing.find(b"120000 blob ") >= 0
     if text.count("\t") == text.count("\0"):  # no tab in any path: one split at both separators
         split = text.replace("\t", "\0").split("\0")
         return TreeColumns(split[0:-1:2], split[1::2], links)
     entries = [entry.partition("\t") for entry in text.split("\0")[:-1]]
     return TreeColumns([meta for meta, _, _ in entries], [path for _, _, path in entries], links)
+
+
+@contextlib.contextmanager
+def _output(checkout: GitDir, *args: str, input_bytes: bytes | None = None) -> Iterator[bytes | mmap.mmap]:
+    """What `git args` writes, read once git is done: git writes into a file held in memory (no pipe waking
+    this process for every few kilobytes), which is mapped rather than copied (a listing is megabytes)."""
+    with _memory_file() as fd:
+        proc.run(
+            ["git", *args],
+            cwd=checkout.root,
+            env=proc.no_git_env(),
+            input_bytes=input_bytes,
+            timeout=checkout.timeout,
+            what=f"git {args[0]}",
+            stdout_fd=fd,
+        )
+        size = os.fstat(fd).st_size
+        if not size:  # an empty file cannot be mapped
+            yield b""
+            return
+        with mmap.mmap(fd, size, access=mmap.ACCESS_READ) as mapped:
+            yield mapped
+
+
+@contextlib.contextmanager
+def _memory_file() -> Iterator[int]:
+    """An anonymous file in memory (Linux), else a temporary file; closed when done."""
+    if hasattr(os, "memfd_create"):
+        fd = os.memfd_create("git-output", os.MFD_CLOEXEC)
+        try:
+            yield fd
+        finally:
+            os.close(fd)
+        return
+    with tempfile.TemporaryFile() as file:
+        yield file.fileno()
 
 
 def _meta(mode: str, oid: str) -> str | None:
@@ -90,19 +130,9 @@ def _meta(mode: str, oid: str) -> str | None:
 def tree_changes(checkout: GitDir, old: str, new: str) -> list[tuple[str | None, str | None, str]]:
     """(meta before, meta after, path) of every entry that differs between the trees of two commits,
     sub-trees included, in git's order: one `diff-tree -r -t`, which skips the sub-trees both share."""
-    out = git(
-        checkout,
-        "diff-tree",
-        "-r",
-        "-t",
-        "-z",
-        "--no-renames",
-        "--ignore-submodules=none",
-        "--end-of-options",
-        old,
-        new,
-    ).stdout
-    split = out.decode("utf-8", "surrogateescape").split("\0")
+    args = ("-r", "-t", "-z", "--no-renames", "--ignore-submodules=none", "--end-of-options", old, new)
+    with _output(checkout, "diff-tree", *args) as out:
+        split = str(out, "utf-8", "surrogateescape").split("\0")
     changes: list[tuple[str | None, str | None, str]] = []
     for record, path in zip(split[0:-1:2], split[1::2], strict=True):
         old_mode, new_mode, old_oid, new_oid, _status = record.lstrip(":").split(" ")
@@ -129,13 +159,13 @@ def cat_blobs(checkout: GitDir, ids: list[bytes]) -> list[bytes]:
     """Contents of the blobs `ids`, in order: one `cat-file --batch`."""
     if not ids:
         return []
-    out = git(checkout, "cat-file", "--batch", input_bytes=b"".join(i + b"\n" for i in ids)).stdout
-    contents, pos = [], 0
-    for _ in ids:
-        end = out.index(b"\n", pos)
-        size = int(out[pos:end].split()[2])
-        contents.append(out[end + 1 : end + 1 + size])
-        pos = end + 1 + size + 1  # the content is followed by a newline
+    with _output(checkout, "cat-file", "--batch", input_bytes=b"".join(i + b"\n" for i in ids)) as out:
+        contents, pos = [], 0
+        for _ in ids:
+            end = out.find(b"\n", pos)
+            size = int(out[pos:end].split()[2])  # "<id> missing": no size, IndexError
+            contents.append(out[end + 1 : end + 1 + size])
+            pos = end + 1 + size + 1  # the content is followed by a newline
     return contents
 
 

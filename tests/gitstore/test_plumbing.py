@@ -237,3 +237,28 @@ def test_tree_changes_are_every_entry_that_differs(
     assert found == {
         path: tuple({side[path]} if path in side else set() for side in listed) for path in differing
     }
+
+
+def test_evidence_reads_empty_large_and_unreadable_objects_from_memory(tmp_path: Path) -> None:
+    """The listing, the changes and the blobs are read from a file git writes in memory: an empty output,
+    blobs of any size (empty, larger than a pipe's buffer) and a ref git cannot read (its own message)."""
+    repo = tmp_path / "r"
+    git(tmp_path, "init", "-q", "-b", "main", str(repo))
+    git(repo, "commit", "-q", "--allow-empty", "-m", "empty")
+    store = plumbing.Repository(repo)
+    assert plumbing.tree_columns(store, "HEAD") == plumbing.TreeColumns([], [], False)
+    assert plumbing.tree_changes(store, "HEAD", "HEAD") == []
+    big = os.urandom(300_000)
+    (repo / "big").write_bytes(big)
+    (repo / "empty").write_bytes(b"")
+    (repo / "nl").write_bytes(b"\n\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "files")
+    columns = plumbing.tree_columns(store, "HEAD")
+    ids = [meta.rpartition(" ")[2].encode() for meta in columns.metas]
+    assert columns.paths == ["big", "empty", "nl"]
+    assert plumbing.cat_blobs(store, [*ids, ids[0]]) == [big, b"", b"\n\n", big]
+    with pytest.raises(ExternalError, match=r"^git ls-tree failed \(exit 128\): .*no-such-ref"):
+        plumbing.tree_columns(store, "no-such-ref")
+    with pytest.raises(ExternalError, match=r"^git diff-tree failed \(exit 128\): .*no-such-ref"):
+        plumbing.tree_changes(store, "HEAD", "no-such-ref")
