@@ -71,28 +71,53 @@ class TreeColumns(NamedTuple):
 
 def tree_columns(checkout: GitDir, ref: str) -> TreeColumns:
     """Every entry of `ref`'s tree, sub-trees listed before their contents (`ls-tree -r -t`), as columns:
-    tens of thousands of entries split in C, with no object per entry. (`ls-tree --format` would put a NUL
-    between meta and path, but it quotes unusual paths even with -z.)"""
-    with _output(checkout, "ls-tree", "-r", "-t", "-z", "--full-tree", "--end-of-options", ref) as listing:
-        # NUL is never part of a UTF-8 sequence: decoding the whole listing decodes each path as alone
-        text = str(listing, "utf-8", "surrogateescape")
+    tens of thousands of entries split in C, with no object per entry. The listing (megabytes) is decoded
+    a slice of whole entries at a time, so that the text of only one slice is held at once. (`ls-tree
+    --format` could put a NUL between meta and path, but it quotes unusual paths even with -z.)"""
+    metas: list[str] = []
+    paths: list[str] = []
+    with (
+        _output(checkout, "ls-tree", "-r", "-t", "-z", "--full-tree", "--end-of-options", ref) as listing,
+        memoryview(listing) as view,
+    ):
         links = listing.find(b"120000 blob ") >= 0
-    if text.count("\t") == text.count("\0"):  # no tab in any path: one split at both separators
-        split = text.replace("\t", "\0").split("\0")
-        return TreeColumns(split[0:-1:2], split[1::2], links)
-    entries = [entry.partition("\t") for entry in text.split("\0")[:-1]]
-    return TreeColumns([meta for meta, _, _ in entries], [path for _, _, path in entries], links)
+        start = 0
+        while start < len(view):
+            end = listing.find(b"\0", start + _SLICE) + 1 or len(view)  # the listing ends with a NUL
+            # NUL is never part of a UTF-8 sequence: decoding a slice of whole entries decodes each path
+            _split_entries(str(view[start:end], "utf-8", "surrogateescape"), metas, paths)
+            start = end
+    return TreeColumns(metas, paths, links)
+
+
+_SLICE = 1 << 18
+
+
+def _split_entries(text: str, metas: list[str], paths: list[str]) -> None:
+    """Add the "<meta>\t<path>\0" entries of `text` to the columns."""
+    tabs = text.count("\t")
+    split = text.replace("\t", "\0").split("\0")
+    if len(split) == 2 * tabs + 1:  # as many tabs as NULs: no tab in any path, one split at both
+        metas += split[0:-1:2]
+        paths += split[1::2]
+        return
+    for entry in text.split("\0")[:-1]:
+        meta, _, path = entry.partition("\t")
+        metas.append(meta)
+        paths.append(path)
 
 
 @contextlib.contextmanager
-def _output(checkout: GitDir, *args: str, input_bytes: bytes | None = None) -> Iterator[bytes | mmap.mmap]:
+def _output(
+    checkout: GitDir, *args: str, input_bytes: bytes | None = None, env: Mapping[str, str] | None = None
+) -> Iterator[bytes | mmap.mmap]:
     """What `git args` writes, read once git is done: git writes into a file held in memory (no pipe waking
     this process for every few kilobytes), which is mapped rather than copied (a listing is megabytes)."""
     with _memory_file() as fd:
         proc.run(
             ["git", *args],
             cwd=checkout.root,
-            env=proc.no_git_env(),
+            env={**proc.no_git_env(), **(env or {})},  # after no_git_env: it drops GIT_INDEX_FILE
             input_bytes=input_bytes,
             timeout=checkout.timeout,
             what=f"git {args[0]}",
@@ -131,7 +156,12 @@ def tree_changes(checkout: GitDir, old: str, new: str) -> list[tuple[str | None,
     """(meta before, meta after, path) of every entry that differs between the trees of two commits,
     sub-trees included, in git's order: one `diff-tree -r -t`, which skips the sub-trees both share."""
     args = ("-r", "-t", "-z", "--no-renames", "--ignore-submodules=none", "--end-of-options", old, new)
-    with _output(checkout, "diff-tree", *args) as out:
+    # diff-tree reads the repository's index first (megabytes in a checkout of a large addons repository),
+    # which a raw diff of two trees never uses: an index file that does not exist is read as an empty one
+    with (
+        tempfile.TemporaryDirectory(prefix="odoo-gitops-") as nowhere,
+        _output(checkout, "diff-tree", *args, env={"GIT_INDEX_FILE": os.path.join(nowhere, "index")}) as out,
+    ):
         split = str(out, "utf-8", "surrogateescape").split("\0")
     changes: list[tuple[str | None, str | None, str]] = []
     for record, path in zip(split[0:-1:2], split[1::2], strict=True):

@@ -262,3 +262,19 @@ def test_evidence_reads_empty_large_and_unreadable_objects_from_memory(tmp_path:
         plumbing.tree_columns(store, "no-such-ref")
     with pytest.raises(ExternalError, match=r"^git diff-tree failed \(exit 128\): .*no-such-ref"):
         plumbing.tree_changes(store, "HEAD", "no-such-ref")
+
+
+def test_tree_changes_never_read_the_checkouts_index(tmp_path: Path) -> None:
+    """diff-tree reads the index of a checkout before anything else (megabytes in a large addons
+    repository) though a raw diff of two trees never uses it: here it is not read at all, so even a
+    corrupt one changes nothing."""
+    repo = tmp_path / "r"
+    git(tmp_path, "init", "-q", "-b", "main", str(repo))
+    first, second = _commit_tree(repo, BEFORE), _commit_tree(repo, AFTER)
+    store = plumbing.Repository(repo)
+    expected = plumbing.tree_changes(store, first, second)
+    assert expected
+    (repo / ".git" / "index").write_bytes(b"DIRC not an index")
+    with pytest.raises(subprocess.CalledProcessError):  # what git itself makes of it
+        subprocess.run(["git", "diff-tree", "-r", first, second], cwd=repo, check=True, capture_output=True)
+    assert plumbing.tree_changes(store, first, second) == expected
