@@ -309,8 +309,12 @@ class AddonBlobs:
         known = self.known
         if known is not None and (answer := known.get(relpath)) is not None:
             return answer
-        path = self.tree.locate(self.prefix, relpath)
-        found = path is not None and path in self.tree.ids
+        tree = self.tree
+        if not tree.targets and _plain(relpath):  # no link on any way: the name is the path (`locate`)
+            found = (f"{self.prefix}/{relpath}" if self.prefix else relpath) in tree.ids
+        else:
+            path = tree.locate(self.prefix, relpath)
+            found = path is not None and path in tree.ids
         if known is not None and not relpath.startswith("/") and ".." not in relpath.split("/"):
             known[relpath] = found
         return found
