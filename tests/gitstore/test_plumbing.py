@@ -278,3 +278,30 @@ def test_tree_changes_never_read_the_checkouts_index(tmp_path: Path) -> None:
     with pytest.raises(subprocess.CalledProcessError):  # what git itself makes of it
         subprocess.run(["git", "diff-tree", "-r", first, second], cwd=repo, check=True, capture_output=True)
     assert plumbing.tree_changes(store, first, second) == expected
+
+
+@pytest.mark.parametrize("slice_chars", [1, 60, 1 << 18])
+def test_tree_columns_are_the_same_whatever_the_slices_the_listing_is_decoded_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, slice_chars: int
+) -> None:
+    """The listing is decoded a slice of whole entries at a time: one entry per slice, a few, or all, and
+    a slice with a tab in a path (split per entry) next to slices without, give the listing `git` prints."""
+    repo = tmp_path / "r"
+    git(tmp_path, "init", "-q", "-b", "main", str(repo))
+    names = [f"d{i}/f{i}.txt" for i in range(12)] + ["tab\there", "new\nline", "zz/é.py"]
+    for name in names:
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(name)
+    (repo / os.fsdecode(b"latin\xe9")).write_text("x")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "x")
+    listing = subprocess.run(
+        ["git", "ls-tree", "-r", "-t", "-z", "HEAD"], cwd=repo, capture_output=True, check=True
+    ).stdout
+    expected = [line.split(b"\t", 1) for line in listing.split(b"\0") if line]
+    monkeypatch.setattr(plumbing, "_SLICE", slice_chars)
+    columns = plumbing.tree_columns(plumbing.Repository(repo), "HEAD")
+    assert list(zip(columns.metas, columns.paths, strict=True)) == [
+        (meta.decode(), os.fsdecode(path)) for meta, path in expected
+    ]
+    assert not columns.links
