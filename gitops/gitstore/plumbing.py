@@ -12,6 +12,7 @@ import contextlib
 import mmap
 import os
 import posixpath
+import secrets
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -157,11 +158,10 @@ def tree_changes(checkout: GitDir, old: str, new: str) -> list[tuple[str | None,
     sub-trees included, in git's order: one `diff-tree -r -t`, which skips the sub-trees both share."""
     args = ("-r", "-t", "-z", "--no-renames", "--ignore-submodules=none", "--end-of-options", old, new)
     # diff-tree reads the repository's index first (megabytes in a checkout of a large addons repository),
-    # which a raw diff of two trees never uses: an index file that does not exist is read as an empty one
-    with (
-        tempfile.TemporaryDirectory(prefix="odoo-gitops-") as nowhere,
-        _output(checkout, "diff-tree", *args, env={"GIT_INDEX_FILE": os.path.join(nowhere, "index")}) as out,
-    ):
+    # which a raw diff of two trees never uses: an index file that does not exist is read as an empty one.
+    # Its directory does not exist either (a random name): nothing is created, nothing can be there.
+    nowhere = os.path.join(checkout.root, f"odoo-gitops-no-index-{secrets.token_hex(8)}", "index")
+    with _output(checkout, "diff-tree", *args, env={"GIT_INDEX_FILE": nowhere}) as out:
         split = str(out, "utf-8", "surrogateescape").split("\0")
     changes: list[tuple[str | None, str | None, str]] = []
     for record, path in zip(split[0:-1:2], split[1::2], strict=True):

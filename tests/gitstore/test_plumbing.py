@@ -278,6 +278,7 @@ def test_tree_changes_never_read_the_checkouts_index(tmp_path: Path) -> None:
     with pytest.raises(subprocess.CalledProcessError):  # what git itself makes of it
         subprocess.run(["git", "diff-tree", "-r", first, second], cwd=repo, check=True, capture_output=True)
     assert plumbing.tree_changes(store, first, second) == expected
+    assert not list(repo.glob("odoo-gitops-*"))  # the index it is given instead: nowhere, nothing made
 
 
 @pytest.mark.parametrize("slice_chars", [1, 60, 1 << 18])
