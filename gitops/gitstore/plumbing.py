@@ -134,16 +134,18 @@ def _output(
 
 @contextlib.contextmanager
 def _memory_file() -> Iterator[int]:
-    """An anonymous file in memory (Linux), else a temporary file; closed when done."""
-    if hasattr(os, "memfd_create"):
+    """An anonymous file in memory (Linux), else (no `memfd_create`, or refused) a temporary file; closed
+    when done."""
+    try:
         fd = os.memfd_create("git-output", os.MFD_CLOEXEC)
-        try:
-            yield fd
-        finally:
-            os.close(fd)
+    except (AttributeError, OSError):
+        with tempfile.TemporaryFile() as file:
+            yield file.fileno()
         return
-    with tempfile.TemporaryFile() as file:
-        yield file.fileno()
+    try:
+        yield fd
+    finally:
+        os.close(fd)
 
 
 def _meta(mode: str, oid: str) -> str | None:

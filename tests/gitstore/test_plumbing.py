@@ -306,3 +306,23 @@ def test_tree_columns_are_the_same_whatever_the_slices_the_listing_is_decoded_in
         (meta.decode(), os.fsdecode(path)) for meta, path in expected
     ]
     assert not columns.links
+
+
+def test_without_memory_files_git_writes_into_a_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where `memfd_create` is refused (or missing), the same answers come through a temporary file."""
+    repo = tmp_path / "r"
+    git(tmp_path, "init", "-q", "-b", "main", str(repo))
+    first, second = _commit_tree(repo, BEFORE), _commit_tree(repo, AFTER)
+    store = plumbing.Repository(repo)
+    expected = (plumbing.tree_columns(store, second), plumbing.tree_changes(store, first, second))
+    ids = [meta.rpartition(" ")[2].encode() for meta in expected[0].metas if " blob " in meta]
+
+    def refused(*_: object) -> int:
+        raise OSError(38, "Function not implemented")
+
+    blobs = plumbing.cat_blobs(store, ids)
+    monkeypatch.setattr(os, "memfd_create", refused)
+    assert (plumbing.tree_columns(store, second), plumbing.tree_changes(store, first, second)) == expected
+    assert plumbing.cat_blobs(store, ids) == blobs
