@@ -8,7 +8,9 @@ of interleaved rounds:
      what A holds differently, one `cat-file --batch`; nothing extracted);
   2. diff_addons on the two checkouts already on disk (the floor the promote path is compared with).
 It prints both and their ratio (issue 16's target: <= 2x), and checks that both give the same evidence,
-field by field (`AddonsDiff.to_dict()`, the checkouts' paths written repository-relative).
+field by field (`AddonsDiff.to_dict()`, the checkouts' paths written repository-relative). It also prints
+what the promote path costs where the promotion runs it, in a forked child (gitops.childwork): the child's
+user and system CPU time and minor page faults, its git processes included (`os.wait4`), medians.
 
 Run: .venv/bin/python bench/bench_addons_evidence.py [--addons N] [--changed N] [--rounds R]
 """
@@ -16,6 +18,7 @@ Run: .venv/bin/python bench/bench_addons_evidence.py [--addons N] [--changed N] 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import shutil
@@ -23,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,6 +61,26 @@ def relative(diff: AddonsDiff, *roots: Path) -> str:
     return text
 
 
+def forked(run: Callable[[], object]) -> tuple[float, float, int]:
+    """User s, system s and minor page faults of `run()` in a forked child, its git processes included."""
+    gc.freeze()  # as gitops.childwork does
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child: nothing of the parent's exit handlers
+            code = 1
+            try:
+                run()
+                code = 0
+            finally:
+                os._exit(code)
+    finally:
+        gc.unfreeze()
+    _, status, usage = os.wait4(pid, 0)
+    if status != 0:
+        raise SystemExit("FAIL: the evidence failed in the forked child")
+    return usage.ru_utime, usage.ru_stime, usage.ru_minflt
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--addons", type=int, default=320)
@@ -80,7 +104,9 @@ def main() -> None:
               f"{args.rounds} interleaved rounds; git objects and checkouts on one file system)")  # fmt: skip
         times: dict[str, list[float]] = {"git": [], "dirs": []}
         results: dict[str, object] = {}
+        child: list[tuple[float, float, int]] = []
         for _ in range(args.rounds):
+            child.append(forked(lambda: compute_schema_diff(repo, first, second)))
             for name, run in (
                 ("git", lambda: compute_schema_diff(repo, first, second)),
                 ("dirs", lambda: diff_addons([old], [new])),
@@ -98,6 +124,9 @@ def main() -> None:
         print(f"promote evidence from git objects (ls-tree, diff-tree, cat-file): {git_s:.3f} s")
         print(f"diff_addons on checkouts of both commits:                        {dirs_s:.3f} s")
         print(f"ratio {ratio:.2f}x (target <= 2x: {'met' if ratio <= 2 else 'NOT met'})")
+        user, system, faults = (statistics.median(column) for column in zip(*child, strict=True))
+        cpu = f"user {user * 1e3:.0f} ms, system {system * 1e3:.0f} ms, total {(user + system) * 1e3:.0f} ms"
+        print(f"in a forked child (as promote runs it), git included: {cpu} CPU, {faults:.0f} minor faults")
 
 
 if __name__ == "__main__":

@@ -58,8 +58,11 @@ def run(
     timeout: float = DEFAULT_TIMEOUT,
     check: bool = True,
     what: str | None = None,
+    stdout_fd: int | None = None,
 ) -> Completed:
-    """Run a command. Non-zero exit (with check), a missing binary or a time-out raise ExternalError."""
+    """Run a command. Non-zero exit (with check), a missing binary or a time-out raise ExternalError.
+    `stdout_fd`: the command writes its output into that file (`Completed.stdout` is then empty) instead of
+    a pipe, which would wake this process for every few kilobytes of a large output."""
     argv = tuple(str(a) for a in args)
     label = what or Path(argv[0]).name
     try:
@@ -68,7 +71,8 @@ def run(
             cwd=cwd,
             env=dict(env) if env is not None else None,
             input=input_bytes,
-            capture_output=True,
+            stdout=subprocess.PIPE if stdout_fd is None else stdout_fd,
+            stderr=subprocess.PIPE,
             timeout=timeout,
             check=False,
         )
@@ -78,8 +82,15 @@ def run(
         ) from None
     except subprocess.TimeoutExpired:
         raise ExternalError(f"{label}: timed out after {timeout:g}s") from None
-    result = Completed(argv, proc.returncode, proc.stdout, proc.stderr)
+    result = Completed(argv, proc.returncode, proc.stdout or b"", proc.stderr)
     if check and proc.returncode != 0:
-        detail = (result.err.strip() or result.out.strip())[-2000:]
+        out = result.out if stdout_fd is None else _tail(stdout_fd)
+        detail = (result.err.strip() or out.strip())[-2000:]
         raise ExternalError(f"{label} failed (exit {proc.returncode}): {redact(detail)}")
     return result
+
+
+def _tail(fd: int) -> str:
+    """The end of what a command wrote into the file `fd`."""
+    size = os.fstat(fd).st_size
+    return os.pread(fd, 4096, max(0, size - 4096)).decode("utf-8", "replace")

@@ -3,8 +3,10 @@ binaries and time-outs as outside errors (redacted, the tail of the output), and
 
 from __future__ import annotations
 
+import os
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -36,6 +38,25 @@ def test_a_failure_names_the_command_its_code_and_the_end_of_its_output_redacted
     assert len(message) < 2100  # the tail, not 5000 characters
     with pytest.raises(ExternalError, match=r"failed \(exit 1\): only stdout"):
         run([PY, "-c", "print('only stdout'); raise SystemExit(1)"], what="x")
+
+
+def test_output_written_into_a_file_is_left_there_and_still_named_when_the_command_fails(
+    tmp_path: Path,
+) -> None:
+    """`stdout_fd`: the command writes into that file, not a pipe; a failure that said something only on
+    stdout is still reported with it."""
+    with (tmp_path / "out").open("w+b") as file:
+        done = run([PY, "-c", "print('x' * 100000)"], stdout_fd=file.fileno())
+        assert (done.stdout, done.returncode) == (b"", 0)
+        assert os.pread(file.fileno(), 200000, 0) == b"x" * 100000 + b"\n"
+    with (tmp_path / "failed").open("w+b") as file, pytest.raises(ExternalError) as caught:
+        run(
+            [PY, "-c", "print('y' * 9000 + ' only stdout'); raise SystemExit(1)"],
+            stdout_fd=file.fileno(),
+            what="x",
+        )
+    assert caught.value.message.startswith("x failed (exit 1): yyy")
+    assert caught.value.message.endswith("y only stdout") and len(caught.value.message) < 2100
 
 
 def test_a_missing_binary_and_a_time_out_are_outside_errors() -> None:

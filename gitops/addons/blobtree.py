@@ -52,23 +52,23 @@ class BlobTree:
 
     def __init__(self, columns: TreeColumns, load: Loader, contents: dict[str, bytes]) -> None:
         metas, paths, maybe_links = columns
-        # a tree, or a submodule's commit (an empty directory in a checkout); flagged in C, no Python call:
-        # the type's first letter follows the six digits of the mode ("100644 blob <id>")
-        blobs = list(map("b".__eq__, map(operator.itemgetter(7), metas)))
-        trees = list(map(operator.not_, blobs))
+        # a tree, or a submodule's commit (an empty directory in a checkout): the type's first letter
+        # follows the six digits of the mode ("100644 blob <id>")
+        blobs = [meta[7] == "b" for meta in metas]
         self._order = list(itertools.compress(paths, blobs))  # git's order: a subtree is contiguous
-        blob_metas = list(itertools.compress(metas, blobs))
-        self.ids = dict(zip(self._order, blob_metas, strict=True))
-        tree_paths = list(itertools.compress(paths, trees))
-        self.trees = dict(zip(tree_paths, itertools.compress(metas, trees), strict=True))
+        self.ids = dict(zip(self._order, itertools.compress(metas, blobs), strict=True))
+        tree_paths = list(itertools.compress(paths, map(operator.not_, blobs)))
+        self.trees = dict(zip(tree_paths, itertools.compress(metas, map(operator.not_, blobs)), strict=True))
         self.trees[""] = ""
         # directory -> index in _order of its first file (the number of files listed before it)
         before = itertools.accumulate(blobs, initial=0)
-        self._first = dict(zip(tree_paths, itertools.compress(before, trees), strict=True))
+        self._first = dict(
+            zip(tree_paths, itertools.compress(before, map(operator.not_, blobs)), strict=True)
+        )
         self._first[""] = 0
         self.links: set[str] = set()
         if maybe_links:  # most repositories hold none: the listing says so
-            links = map(str.startswith, blob_metas, itertools.repeat(LINK_MODE))
+            links = map(str.startswith, itertools.compress(metas, blobs), itertools.repeat(LINK_MODE))
             self.links.update(itertools.compress(self._order, links))
         self.targets: dict[str, str] = {}  # symbolic link -> its target, once `follow_links` read them
         # directory -> names of its sub-directories (a directory without any: absent), sorted when asked
@@ -309,8 +309,12 @@ class AddonBlobs:
         known = self.known
         if known is not None and (answer := known.get(relpath)) is not None:
             return answer
-        path = self.tree.locate(self.prefix, relpath)
-        found = path is not None and path in self.tree.ids
+        tree = self.tree
+        if not tree.targets and _plain(relpath):  # no link on any way: the name is the path (`locate`)
+            found = (f"{self.prefix}/{relpath}" if self.prefix else relpath) in tree.ids
+        else:
+            path = tree.locate(self.prefix, relpath)
+            found = path is not None and path in tree.ids
         if known is not None and not relpath.startswith("/") and ".." not in relpath.split("/"):
             known[relpath] = found
         return found

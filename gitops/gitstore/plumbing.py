@@ -8,10 +8,14 @@ straight into a pack (no working tree, no index, no loose objects) and makes the
 
 from __future__ import annotations
 
+import contextlib
+import mmap
 import os
 import posixpath
+import secrets
+import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Protocol
@@ -68,16 +72,80 @@ class TreeColumns(NamedTuple):
 
 def tree_columns(checkout: GitDir, ref: str) -> TreeColumns:
     """Every entry of `ref`'s tree, sub-trees listed before their contents (`ls-tree -r -t`), as columns:
-    tens of thousands of entries split in C, with no object per entry."""
-    listing = git(checkout, "ls-tree", "-r", "-t", "-z", "--full-tree", "--end-of-options", ref).stdout
-    # NUL is never part of a UTF-8 sequence: decoding the whole listing decodes each path as alone
-    text = listing.decode("utf-8", "surrogateescape")
-    links = b"120000 blob " in listing
-    if text.count("\t") == text.count("\0"):  # no tab in any path: one split at both separators
-        split = text.replace("\t", "\0").split("\0")
-        return TreeColumns(split[0:-1:2], split[1::2], links)
-    entries = [entry.partition("\t") for entry in text.split("\0")[:-1]]
-    return TreeColumns([meta for meta, _, _ in entries], [path for _, _, path in entries], links)
+    tens of thousands of entries split in C, with no object per entry. The listing (megabytes) is decoded
+    a slice of whole entries at a time, so that the text of only one slice is held at once. (`ls-tree
+    --format` could put a NUL between meta and path, but it quotes unusual paths even with -z.)"""
+    metas: list[str] = []
+    paths: list[str] = []
+    with (
+        _output(checkout, "ls-tree", "-r", "-t", "-z", "--full-tree", "--end-of-options", ref) as listing,
+        memoryview(listing) as view,
+    ):
+        links = listing.find(b"120000 blob ") >= 0
+        start = 0
+        while start < len(view):
+            end = listing.find(b"\0", start + _SLICE) + 1 or len(view)  # the listing ends with a NUL
+            # NUL is never part of a UTF-8 sequence: decoding a slice of whole entries decodes each path
+            _split_entries(str(view[start:end], "utf-8", "surrogateescape"), metas, paths)
+            start = end
+    return TreeColumns(metas, paths, links)
+
+
+_SLICE = 1 << 18
+
+
+def _split_entries(text: str, metas: list[str], paths: list[str]) -> None:
+    """Add the "<meta>\t<path>\0" entries of `text` to the columns."""
+    tabs = text.count("\t")
+    split = text.replace("\t", "\0").split("\0")
+    if len(split) == 2 * tabs + 1:  # as many tabs as NULs: no tab in any path, one split at both
+        metas += split[0:-1:2]
+        paths += split[1::2]
+        return
+    for entry in text.split("\0")[:-1]:
+        meta, _, path = entry.partition("\t")
+        metas.append(meta)
+        paths.append(path)
+
+
+@contextlib.contextmanager
+def _output(
+    checkout: GitDir, *args: str, input_bytes: bytes | None = None, env: Mapping[str, str] | None = None
+) -> Iterator[bytes | mmap.mmap]:
+    """What `git args` writes, read once git is done: git writes into a file held in memory (no pipe waking
+    this process for every few kilobytes), which is mapped rather than copied (a listing is megabytes)."""
+    with _memory_file() as fd:
+        proc.run(
+            ["git", *args],
+            cwd=checkout.root,
+            env={**proc.no_git_env(), **(env or {})},  # after no_git_env: it drops GIT_INDEX_FILE
+            input_bytes=input_bytes,
+            timeout=checkout.timeout,
+            what=f"git {args[0]}",
+            stdout_fd=fd,
+        )
+        size = os.fstat(fd).st_size
+        if not size:  # an empty file cannot be mapped
+            yield b""
+            return
+        with mmap.mmap(fd, size, access=mmap.ACCESS_READ) as mapped:
+            yield mapped
+
+
+@contextlib.contextmanager
+def _memory_file() -> Iterator[int]:
+    """An anonymous file in memory (Linux), else (no `memfd_create`, or refused) a temporary file; closed
+    when done."""
+    try:
+        fd = os.memfd_create("git-output", os.MFD_CLOEXEC)
+    except (AttributeError, OSError):
+        with tempfile.TemporaryFile() as file:
+            yield file.fileno()
+        return
+    try:
+        yield fd
+    finally:
+        os.close(fd)
 
 
 def _meta(mode: str, oid: str) -> str | None:
@@ -90,19 +158,13 @@ def _meta(mode: str, oid: str) -> str | None:
 def tree_changes(checkout: GitDir, old: str, new: str) -> list[tuple[str | None, str | None, str]]:
     """(meta before, meta after, path) of every entry that differs between the trees of two commits,
     sub-trees included, in git's order: one `diff-tree -r -t`, which skips the sub-trees both share."""
-    out = git(
-        checkout,
-        "diff-tree",
-        "-r",
-        "-t",
-        "-z",
-        "--no-renames",
-        "--ignore-submodules=none",
-        "--end-of-options",
-        old,
-        new,
-    ).stdout
-    split = out.decode("utf-8", "surrogateescape").split("\0")
+    args = ("-r", "-t", "-z", "--no-renames", "--ignore-submodules=none", "--end-of-options", old, new)
+    # diff-tree reads the repository's index first (megabytes in a checkout of a large addons repository),
+    # which a raw diff of two trees never uses: an index file that does not exist is read as an empty one.
+    # Its directory does not exist either (a random name): nothing is created, nothing can be there.
+    nowhere = os.path.join(checkout.root, f"odoo-gitops-no-index-{secrets.token_hex(8)}", "index")
+    with _output(checkout, "diff-tree", *args, env={"GIT_INDEX_FILE": nowhere}) as out:
+        split = str(out, "utf-8", "surrogateescape").split("\0")
     changes: list[tuple[str | None, str | None, str]] = []
     for record, path in zip(split[0:-1:2], split[1::2], strict=True):
         old_mode, new_mode, old_oid, new_oid, _status = record.lstrip(":").split(" ")
@@ -129,13 +191,13 @@ def cat_blobs(checkout: GitDir, ids: list[bytes]) -> list[bytes]:
     """Contents of the blobs `ids`, in order: one `cat-file --batch`."""
     if not ids:
         return []
-    out = git(checkout, "cat-file", "--batch", input_bytes=b"".join(i + b"\n" for i in ids)).stdout
-    contents, pos = [], 0
-    for _ in ids:
-        end = out.index(b"\n", pos)
-        size = int(out[pos:end].split()[2])
-        contents.append(out[end + 1 : end + 1 + size])
-        pos = end + 1 + size + 1  # the content is followed by a newline
+    with _output(checkout, "cat-file", "--batch", input_bytes=b"".join(i + b"\n" for i in ids)) as out:
+        contents, pos = [], 0
+        for _ in ids:
+            end = out.find(b"\n", pos)
+            size = int(out[pos:end].split()[2])  # "<id> missing": no size, IndexError
+            contents.append(out[end + 1 : end + 1 + size])
+            pos = end + 1 + size + 1  # the content is followed by a newline
     return contents
 
 

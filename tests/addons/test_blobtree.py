@@ -140,3 +140,38 @@ def test_generated_older_trees_are_the_newer_ones_undone(sides: list[dict[str, s
         repo = Path(tmp) / "r"
         git(Path(tmp), "init", "-q", "-b", "main", str(repo))
         _undone_equals_listed(repo, sides[0], sides[1])
+
+
+@pytest.mark.parametrize("with_link", [False, True])
+def test_plain_names_are_files_as_in_the_checkout_with_or_without_links(
+    tmp_path: Path, with_link: bool
+) -> None:
+    """`is_file` of a name without `.`, `..` or empty parts: looked up as it is in a tree without links,
+    followed through links when the tree holds some (a link on the way makes a name a file)."""
+    repo = tmp_path / "r"
+    for relpath, content in FILES.items():
+        (repo / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (repo / relpath).write_bytes(content)
+    if with_link:
+        (repo / "addon" / "lnk").symlink_to("views")
+        (repo / "addon" / "file-link.xml").symlink_to("views/v.xml")
+    git(tmp_path, "init", "-q", "-b", "main", str(repo))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "x")
+    tree = commit_tree(Repository(repo), git(repo, "rev-parse", "HEAD").strip(), {})
+    assert tree.follow_links() == []
+    blobs, checkout = AddonBlobs(tree, "addon", repo / "addon", {}), DirFiles(repo / "addon")
+    names = [
+        "views/v.xml",
+        "views",
+        "a.py",
+        "a",
+        "a/y.py",
+        "lnk/v.xml",
+        "lnk",
+        "file-link.xml",
+        "données/é.py",
+    ]
+    for name in [*names, *names]:  # the second time from `known`
+        assert blobs.is_file(name) == checkout.is_file(name), name
+    assert blobs.is_file("lnk/v.xml") == blobs.is_file("file-link.xml") == with_link

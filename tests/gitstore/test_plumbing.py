@@ -237,3 +237,92 @@ def test_tree_changes_are_every_entry_that_differs(
     assert found == {
         path: tuple({side[path]} if path in side else set() for side in listed) for path in differing
     }
+
+
+def test_evidence_reads_empty_large_and_unreadable_objects_from_memory(tmp_path: Path) -> None:
+    """The listing, the changes and the blobs are read from a file git writes in memory: an empty output,
+    blobs of any size (empty, larger than a pipe's buffer) and a ref git cannot read (its own message)."""
+    repo = tmp_path / "r"
+    git(tmp_path, "init", "-q", "-b", "main", str(repo))
+    git(repo, "commit", "-q", "--allow-empty", "-m", "empty")
+    store = plumbing.Repository(repo)
+    assert plumbing.tree_columns(store, "HEAD") == plumbing.TreeColumns([], [], False)
+    assert plumbing.tree_changes(store, "HEAD", "HEAD") == []
+    big = os.urandom(300_000)
+    (repo / "big").write_bytes(big)
+    (repo / "empty").write_bytes(b"")
+    (repo / "nl").write_bytes(b"\n\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "files")
+    columns = plumbing.tree_columns(store, "HEAD")
+    ids = [meta.rpartition(" ")[2].encode() for meta in columns.metas]
+    assert columns.paths == ["big", "empty", "nl"]
+    assert plumbing.cat_blobs(store, [*ids, ids[0]]) == [big, b"", b"\n\n", big]
+    with pytest.raises(ExternalError, match=r"^git ls-tree failed \(exit 128\): .*no-such-ref"):
+        plumbing.tree_columns(store, "no-such-ref")
+    with pytest.raises(ExternalError, match=r"^git diff-tree failed \(exit 128\): .*no-such-ref"):
+        plumbing.tree_changes(store, "HEAD", "no-such-ref")
+
+
+def test_tree_changes_never_read_the_checkouts_index(tmp_path: Path) -> None:
+    """diff-tree reads the index of a checkout before anything else (megabytes in a large addons
+    repository) though a raw diff of two trees never uses it: here it is not read at all, so even a
+    corrupt one changes nothing."""
+    repo = tmp_path / "r"
+    git(tmp_path, "init", "-q", "-b", "main", str(repo))
+    first, second = _commit_tree(repo, BEFORE), _commit_tree(repo, AFTER)
+    store = plumbing.Repository(repo)
+    expected = plumbing.tree_changes(store, first, second)
+    assert expected
+    (repo / ".git" / "index").write_bytes(b"DIRC not an index")
+    with pytest.raises(subprocess.CalledProcessError):  # what git itself makes of it
+        subprocess.run(["git", "diff-tree", "-r", first, second], cwd=repo, check=True, capture_output=True)
+    assert plumbing.tree_changes(store, first, second) == expected
+    assert not list(repo.glob("odoo-gitops-*"))  # the index it is given instead: nowhere, nothing made
+
+
+@pytest.mark.parametrize("slice_chars", [1, 60, 1 << 18])
+def test_tree_columns_are_the_same_whatever_the_slices_the_listing_is_decoded_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, slice_chars: int
+) -> None:
+    """The listing is decoded a slice of whole entries at a time: one entry per slice, a few, or all, and
+    a slice with a tab in a path (split per entry) next to slices without, give the listing `git` prints."""
+    repo = tmp_path / "r"
+    git(tmp_path, "init", "-q", "-b", "main", str(repo))
+    names = [f"d{i}/f{i}.txt" for i in range(12)] + ["tab\there", "new\nline", "zz/é.py"]
+    for name in names:
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(name)
+    (repo / os.fsdecode(b"latin\xe9")).write_text("x")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "x")
+    listing = subprocess.run(
+        ["git", "ls-tree", "-r", "-t", "-z", "HEAD"], cwd=repo, capture_output=True, check=True
+    ).stdout
+    expected = [line.split(b"\t", 1) for line in listing.split(b"\0") if line]
+    monkeypatch.setattr(plumbing, "_SLICE", slice_chars)
+    columns = plumbing.tree_columns(plumbing.Repository(repo), "HEAD")
+    assert list(zip(columns.metas, columns.paths, strict=True)) == [
+        (meta.decode(), os.fsdecode(path)) for meta, path in expected
+    ]
+    assert not columns.links
+
+
+def test_without_memory_files_git_writes_into_a_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where `memfd_create` is refused (or missing), the same answers come through a temporary file."""
+    repo = tmp_path / "r"
+    git(tmp_path, "init", "-q", "-b", "main", str(repo))
+    first, second = _commit_tree(repo, BEFORE), _commit_tree(repo, AFTER)
+    store = plumbing.Repository(repo)
+    expected = (plumbing.tree_columns(store, second), plumbing.tree_changes(store, first, second))
+    ids = [meta.rpartition(" ")[2].encode() for meta in expected[0].metas if " blob " in meta]
+
+    def refused(*_: object) -> int:
+        raise OSError(38, "Function not implemented")
+
+    blobs = plumbing.cat_blobs(store, ids)
+    monkeypatch.setattr(os, "memfd_create", refused)
+    assert (plumbing.tree_columns(store, second), plumbing.tree_changes(store, first, second)) == expected
+    assert plumbing.cat_blobs(store, ids) == blobs
