@@ -28,7 +28,7 @@ from gitops.promote.promotion import (
     Seams,
     branch_name,
 )
-from gitops.promote.publishing import Publication, publish
+from gitops.promote.publishing import Publication, Published, publish
 from gitops.promote.pullfacts import head_content
 from gitops.promote.release_files import edited_paths, install_files, new_release_data, written_content
 from gitops.promote.run_state import RunState, prior_run, run_state
@@ -206,10 +206,16 @@ def install_release(ctx: PromotionContext, install: Install) -> PromotionResult:
         emergency=run.emergency,
         gates=stage_gates(ctx.repo, install.target),
     )
-    published = publish(ctx.forge, ctx.checkout.branch, install, where, open_pulls=listed)
-    seq = audit_promotion(ctx.checkout, install, where, published, now=ctx.now)
-    if run.backup is not None:
-        audit_backup(ctx.checkout, install, where, run.backup, now=ctx.now)
+    audited: list[int | None] = []
+
+    def record(opened: Published) -> None:
+        """The PR on record, while the forge is asked for what follows its creation."""
+        audited[:] = [audit_promotion(ctx.checkout, install, where, opened, now=ctx.now)]
+        if run.backup is not None:
+            audit_backup(ctx.checkout, install, where, run.backup, now=ctx.now)
+
+    published = publish(ctx.forge, ctx.checkout.branch, install, where, open_pulls=listed, then=record)
+    seq = audited[0]
     return replace(
         base,
         action=published.action,
