@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -30,7 +30,13 @@ from gitops.promote.promotion import (
 )
 from gitops.promote.publishing import Publication, Published, publish
 from gitops.promote.pullfacts import head_content
-from gitops.promote.release_files import edited_paths, install_files, new_release_data, written_content
+from gitops.promote.release_files import (
+    Edits,
+    edited_paths,
+    install_files,
+    new_release_data,
+    written_content,
+)
 from gitops.promote.run_state import RunState, prior_run, run_state
 from gitops.promote.stage_seams import WindowCheck, window_state
 from gitops.promote.waves import runs_already
@@ -59,6 +65,7 @@ class PromotionContext:
             self.open_pulls()
 
     window: Callable[[], WindowState | None]  # the target's window verdict at `now`
+    edits: Edits = field(default_factory=dict)  # tenant and values files edited ahead of time
 
 
 def in_background(work: Callable[[], T]) -> Callable[[], T]:
@@ -165,7 +172,9 @@ def install_release(ctx: PromotionContext, install: Install) -> PromotionResult:
         run = run_state(ctx.options, prior_run(earlier, install), ctx.now, notes)
         runs[:] = [run]
         release = new_release_data(current, install, run)
-        changed = install_files(files, target, install, release, read_backs=written, loaded=ctx.repo.files)
+        changed = install_files(
+            files, target, install, release, read_backs=written, loaded=ctx.repo.files, edits=ctx.edits
+        )
         edits[:] = [(files, changed)]
         return changed
 
