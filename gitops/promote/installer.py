@@ -18,7 +18,7 @@ from gitops.gates.evidence import WindowState
 from gitops.gates.registry import stage_gates
 from gitops.gitstore import plumbing
 from gitops.gitstore.checkout import ConfigCheckout
-from gitops.promote.auditing import audit_backup, audit_promotion
+from gitops.promote.auditing import Log, audit_backup, audit_promotion, read_log
 from gitops.promote.branch_push import push_promotion_branch
 from gitops.promote.promotion import (
     BRANCH_PREFIXES,
@@ -125,6 +125,14 @@ def open_context(
     )
 
 
+def _ahead(read: Callable[[], Log]) -> Log | None:
+    """What was read ahead, or None when that failed (the reader then reads again and meets the error)."""
+    try:
+        return read()
+    except Exception:
+        return None
+
+
 def files_in(files: Files, paths: list[str]) -> dict[str, bytes | None] | None:
     """The bytes of `paths` (None: absent) in the files the config was loaded from; None when one of them is
     a symbolic link (git gives a link's own bytes: ask git)."""
@@ -160,9 +168,8 @@ def install_release(ctx: PromotionContext, install: Install) -> PromotionResult:
     if runs_already(current, install):
         return replace(base, notes=(f"{install.target} already runs {install.version}; nothing to do",))
     branch = branch_name(install.kind, install.target, install.version, install.image, install.wave)
-    listed = (
-        ctx.open_pulls()
-    )  # before git writes to the clone: a forge keeping its PRs in git fetched into it
+    listed = ctx.open_pulls()  # before git writes to the clone: a forge keeping PRs in git fetched into it
+    log = in_background(lambda: read_log(ctx.checkout, install.target, ctx.cloned_main))  # for the audit
     runs: list[RunState] = []
     notes: list[str] = []
     written: dict[str, Any] = {}  # text -> the value YAML reads from it, for texts the edit wrote
@@ -219,7 +226,7 @@ def install_release(ctx: PromotionContext, install: Install) -> PromotionResult:
 
     def record(opened: Published) -> None:
         """The PR on record, while the forge is asked for what follows its creation."""
-        audited[:] = [audit_promotion(ctx.checkout, install, where, opened, now=ctx.now)]
+        audited[:] = [audit_promotion(ctx.checkout, install, where, opened, now=ctx.now, log=_ahead(log))]
         if run.backup is not None:
             audit_backup(ctx.checkout, install, where, run.backup, now=ctx.now)
 

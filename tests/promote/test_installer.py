@@ -16,6 +16,7 @@ from gitops.config.loader import load_config
 from gitops.config.models import ReleaseRecord
 from gitops.forge.protocol import ForgeSettings
 from gitops.forge.registry import forge_factory
+from gitops.promote.auditing import read_log, record_audit
 from gitops.promote.installer import (
     PromotionContext,
     _commit_message,
@@ -243,3 +244,28 @@ def test_the_hash_of_hundreds_of_tenant_files_is_known_from_the_edit_and_equals_
     facts = read_pull(gate.checkout, gate.repo, second.pull)  # type: ignore[arg-type]
     assert (facts.content_hash, facts.problems) == (second.content_hash, ())
     assert second.content_hash != first.content_hash
+
+
+def test_the_audit_log_read_ahead_is_taken_only_at_the_commit_it_was_read_at(
+    stage: Stage, tmp_path: Path
+) -> None:
+    """install_release reads the target's audit log at main's commit of the clone while it pushes; the audit
+    takes those bytes only when main's tip is still that commit, else it reads the log again (another
+    writer appended meanwhile: its entry is kept, the chain goes on from it)."""
+    first = context(stage, tmp_path, "first")
+    record_audit(first.checkout, "staging", "ci-bot", [("note", {"n": 1}, "note:1")], NOW)
+    run = context(stage, tmp_path, "run")
+    ahead = read_log(run.checkout, "staging", run.cloned_main)
+    assert ahead[0] == run.cloned_main and ahead[1] is not None and b'"note:1"' in ahead[1]
+    other = context(stage, tmp_path, "other")  # another writer appends after the read
+    record_audit(other.checkout, "staging", "ops", [("note", {"n": 2}, "note:2")], NOW)
+    seq = record_audit(run.checkout, "staging", "ci-bot", [("note", {"n": 3}, "note:3")], NOW, log=ahead)
+    stage.pull()
+    entries = read_entries(stage.repo.work / "audit" / "staging.jsonl")
+    assert [e.key for e in entries][-3:] == ["note:1", "note:2", "note:3"] and seq == entries[-1].seq
+    # at the tip, the bytes read ahead are what is appended to (here: made up, to show they are taken)
+    last = context(stage, tmp_path, "last")
+    record_audit(last.checkout, "staging", "ci-bot", [("note", {}, "note:4")], NOW, fetch_first=False,
+                 log=(last.cloned_main, None))  # fmt: skip
+    stage.pull()
+    assert [e.key for e in read_entries(stage.repo.work / "audit" / "staging.jsonl")] == ["note:4"]
