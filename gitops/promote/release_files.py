@@ -196,12 +196,14 @@ def prepare_edits(
     stop: Callable[[], bool],
 ) -> None:
     """Edit the values and tenant files of `install` into `edits` ahead of time, while its schema diff is not
-    known yet, for each `release:` block it may lead to (`likely`: the change class and destructive flag to
-    try first), until `stop()`. A file that cannot be edited is left for `install_files` to report."""
-    kinds = [likely, ("normal", False), ("normal", True), ("standard", False)]
+    known yet, until `stop()`: for the `release:` blocks of the `likely` change class, destructive or not (the
+    class the source's release recorded: the CPU is shared with the diff, a guess is not made for every
+    class). A file that cannot be edited is left for `install_files` to report."""
+    change, destructive = likely
+    kinds = [likely, (change, not destructive)]
     tried: list[ChartRelease] = []
-    for change_class, destructive in kinds:
-        hooks = hooks_for(target, install, change_class, destructive)
+    for change_class, flag in kinds:
+        hooks = hooks_for(target, install, change_class, flag)
         if hooks in tried:
             continue
         tried.append(hooks)

@@ -109,9 +109,10 @@ def _files(prod: EnvBundle, the_install: Install) -> dict[str, bytes | None]:
 def test_files_edited_ahead_of_the_schema_diff_are_what_the_install_writes(
     prod: EnvBundle, change_class: str, destructive: bool
 ) -> None:
-    """While the schema diff is computed, the values and tenant files are edited for each `release:` block it
-    may lead to; whichever diff comes, install_files then writes what it writes without them, and takes the
-    edit it would make from them (the one for another block is not taken)."""
+    """While the schema diff is computed, the values and tenant files are edited for the `release:` blocks of
+    the likely class (here standard), destructive or not; whichever diff comes, install_files writes what it
+    writes without them, taking the edit it would make from them when there is one (normal and not
+    destructive leads to a block not prepared: edited then; the one for another block is never taken)."""
     wave = install(wave="canary", tenants=("acme-build", "globex-consult"), completes_env=False)
     current = _files(prod, wave)
     edits: Edits = {}
@@ -125,7 +126,7 @@ def test_files_edited_ahead_of_the_schema_diff_are_what_the_install_writes(
         stop=lambda: False,
     )
     blocks = {key[3] for key in edits}
-    assert len(blocks) == 3 and len(edits) == 3 * 2  # three blocks, two tenant files each
+    assert len(blocks) == 2 and len(edits) == 2 * 2  # two blocks, two tenant files each
     final = install(
         wave="canary",
         tenants=("acme-build", "globex-consult"),
@@ -138,8 +139,10 @@ def test_files_edited_ahead_of_the_schema_diff_are_what_the_install_writes(
     taken = dict(edits)
     marked = {key: (text + "# from the prepared edit\n", value) for key, (text, value) in taken.items()}
     used = install_files(current, prod, final, release, read_backs={}, loaded=prod_files(prod), edits=marked)
+    mark = b"# from the prepared edit\n" if chart_release(prod, final) in blocks else b""
+    assert bool(mark) == ((change_class, destructive) != ("normal", False))
     assert {p: d for p, d in used.items() if not p.endswith("release.yaml")} == {
-        p: d + b"# from the prepared edit\n" for p, d in plain.items() if not p.endswith("release.yaml")
+        p: d + mark for p, d in plain.items() if not p.endswith("release.yaml")
     }
     assert (
         install_files(current, prod, final, release, read_backs={}, loaded=prod_files(prod), edits=taken)
