@@ -4,11 +4,12 @@ push the change on its promotion branch, publish the PR, put it on record."""
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from gitops.config import store as config_store
 from gitops.config.files import Files
@@ -64,7 +65,7 @@ class PromotionContext:
         with contextlib.suppress(Exception):
             self.open_pulls()
 
-    window: Callable[[], WindowState | None]  # the target's window verdict at `now`
+    window: Later[WindowState | None]  # the target's window verdict at `now`, started once the run decided
     edits: Edits = field(default_factory=dict)  # tenant and values files edited ahead of time
 
 
@@ -75,6 +76,26 @@ def in_background(work: Callable[[], T]) -> Callable[[], T]:
     future = pool.submit(work)
     pool.shutdown(wait=False)
     return future.result
+
+
+class Later(Generic[T]):
+    """Work started on a worker thread when asked to (`start`) or first waited for (calling it): work the
+    run needs late, kept off the CPU while the run decides (and the schema evidence is computed beside it)."""
+
+    def __init__(self, work: Callable[[], T]) -> None:
+        self._work = work
+        self._result: Callable[[], T] | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        with self._lock:
+            if self._result is None:
+                self._result = in_background(self._work)
+
+    def __call__(self) -> T:
+        self.start()
+        assert self._result is not None
+        return self._result()
 
 
 def window_verdict(repo: ConfigRepo, env: str, now: datetime, check: WindowCheck) -> WindowState | None:
@@ -104,8 +125,8 @@ def open_context(
     heads = in_background(lambda: _early_git(checkout))
     repo = config_store.load_checkout(checkout)
     now = options.now or datetime.now(UTC)
-    # the window verdict runs while preconditions are checked and git edits and pushes
-    window = in_background(lambda: window_verdict(repo, target, now, seams.window_check))
+    # the window verdict runs while git edits and pushes (install_release starts it)
+    window = Later(lambda: window_verdict(repo, target, now, seams.window_check))
     forge = seams.forge(checkout)
     # one request the PR publication needs, made while the run decides (awaited before the run writes to
     # git, and by `settle`; a refusal drops the answer and its error); a PR opened meanwhile to the same
@@ -170,6 +191,7 @@ def install_release(ctx: PromotionContext, install: Install) -> PromotionResult:
     branch = branch_name(install.kind, install.target, install.version, install.image, install.wave)
     listed = ctx.open_pulls()  # before git writes to the clone: a forge keeping PRs in git fetched into it
     log = in_background(lambda: read_log(ctx.checkout, install.target, ctx.cloned_main))  # for the audit
+    ctx.window.start()  # for the PR, while git edits and pushes
     runs: list[RunState] = []
     notes: list[str] = []
     written: dict[str, Any] = {}  # text -> the value YAML reads from it, for texts the edit wrote

@@ -5,6 +5,8 @@ nothing new on a re-run) and the commit it pushes."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -18,6 +20,7 @@ from gitops.forge.protocol import ForgeSettings
 from gitops.forge.registry import forge_factory
 from gitops.promote.auditing import read_log, record_audit
 from gitops.promote.installer import (
+    Later,
     PromotionContext,
     _commit_message,
     in_background,
@@ -94,6 +97,24 @@ def test_background_work_returns_its_value_or_raises_its_error_to_the_waiter() -
     wait = in_background(fail)
     with pytest.raises(ValueError, match="boom"):
         wait()
+
+
+def test_late_work_starts_once_asked_runs_once_and_hands_back_its_error() -> None:
+    """The window verdict is kept off the CPU while the run decides: it starts when install_release asks
+    (or when first waited for), once, on a worker thread."""
+    runs: list[str] = []
+    later = Later(lambda: runs.append(threading.current_thread().name) or len(runs))
+    time.sleep(0.05)
+    assert runs == []
+    later.start()
+    later.start()
+    assert later() == 1 and later() == 1 and len(runs) == 1 and runs[0] != threading.current_thread().name
+
+    def fail() -> int:
+        raise ValueError("no calendar")
+
+    with pytest.raises(ValueError, match="no calendar"):
+        Later(fail)()
 
 
 def test_the_window_is_checked_only_where_the_stage_gates_on_it() -> None:
