@@ -47,7 +47,8 @@ def record_audit(
 
     Written with plumbing on top of the latest main, without touching the working tree;
     a race with another writer re-reads main and tries again (keys make the retry safe). `log`: the log
-    read ahead, used when main's tip is the commit it was read at."""
+    read ahead: the first attempt builds on the commit it was read at, with its bytes (the push is leased on
+    that commit: when main has moved since, it is refused and the next attempt fetches and reads again)."""
     if not entries:
         return None
     main = checkout.branch
@@ -55,7 +56,7 @@ def record_audit(
     seqs: list[int] = []
 
     def edit(tip: Tip) -> dict[str, bytes]:
-        ahead = log[1] if log is not None and tip.parent == log[0] else tip.read([rel])[rel]
+        ahead = log[1] if log is not None and tip.parent == log[0] else tip.read([rel])[rel]  # first attempt
         before = ahead or b""
         after, seqs[:] = _appended(before, rel=rel, env=env, actor=actor, entries=entries, now=now, main=main)
         return {**(files or {}), rel: after} if after != before else {}
@@ -65,7 +66,11 @@ def record_audit(
         main,
         edit,
         message=f"Audit: {entries[0][0]} in {env}\n\n{format_trailers({'Audit-Env': env})}",
-        tip=lambda attempt: fetched_tip(checkout, main, fetch=bool(attempt or fetch_first)),
+        tip=lambda attempt: (
+            log[0]
+            if log is not None and not attempt
+            else fetched_tip(checkout, main, fetch=bool(attempt or fetch_first))
+        ),
         gave_up=lambda: ExternalError(f"could not append to {rel} on {main}: the branch keeps moving"),
     )
     return seqs[-1]

@@ -271,8 +271,9 @@ def test_the_audit_log_read_ahead_is_taken_only_at_the_commit_it_was_read_at(
     stage: Stage, tmp_path: Path
 ) -> None:
     """install_release reads the target's audit log at main's commit of the clone while it pushes; the audit
-    takes those bytes only when main's tip is still that commit, else it reads the log again (another
-    writer appended meanwhile: its entry is kept, the chain goes on from it)."""
+    first builds on that commit with those bytes, leased on it: when another writer appended meanwhile, that
+    push is refused and the next attempt fetches and reads the log again (its entry is kept, the chain goes
+    on from it)."""
     first = context(stage, tmp_path, "first")
     record_audit(first.checkout, "staging", "ci-bot", [("note", {"n": 1}, "note:1")], NOW)
     run = context(stage, tmp_path, "run")
