@@ -29,7 +29,7 @@ from gitops.promote.promotion import (
     Seams,
     branch_name,
 )
-from gitops.promote.publishing import Publication, Published, publish
+from gitops.promote.publishing import Draft, Publication, Published, draft_of, publish
 from gitops.promote.pullfacts import head_content
 from gitops.promote.release_files import (
     Edits,
@@ -221,6 +221,24 @@ def install_release(ctx: PromotionContext, install: Install) -> PromotionResult:
             )
         return hashes[sha]
 
+    drafts: dict[str, Draft] = {}  # head -> the PR as it will be sent, made while that head is pushed
+
+    def publication(sha: str) -> Publication:
+        return Publication(
+            target=target,
+            branch=branch,
+            head=sha,
+            content_hash=content_of(sha),
+            actor=ctx.options.actor,
+            window=ctx.window(),
+            emergency=runs[0].emergency,
+            gates=stage_gates(ctx.repo, install.target),
+        )
+
+    def meanwhile(sha: str, on_main: bool) -> None:
+        content_of(sha, on_main)
+        drafts[sha] = draft_of(install, publication(sha), listed)
+
     head, pushed = push_promotion_branch(
         ctx.checkout,
         branch,
@@ -229,21 +247,12 @@ def install_release(ctx: PromotionContext, install: Install) -> PromotionResult:
         message=message,
         trailers=trailers,
         known_heads=ctx.promotion_heads(),
-        meanwhile=content_of,
+        meanwhile=meanwhile,
         cloned=(ctx.cloned_main, lambda paths: files_in(ctx.repo.files, paths)),
     )
-    content_hash = content_of(head)
-    run = runs[0]
-    where = Publication(
-        target=target,
-        branch=branch,
-        head=head,
-        content_hash=content_hash,
-        actor=ctx.options.actor,
-        window=ctx.window(),
-        emergency=run.emergency,
-        gates=stage_gates(ctx.repo, install.target),
-    )
+    draft = drafts.get(head)
+    where = draft.where if draft is not None else publication(head)
+    content_hash, run = where.content_hash, runs[0]
     audited: list[int | None] = []
 
     def record(opened: Published) -> None:
@@ -252,7 +261,9 @@ def install_release(ctx: PromotionContext, install: Install) -> PromotionResult:
         if run.backup is not None:
             audit_backup(ctx.checkout, install, where, run.backup, now=ctx.now)
 
-    published = publish(ctx.forge, ctx.checkout.branch, install, where, open_pulls=listed, then=record)
+    published = publish(
+        ctx.forge, ctx.checkout.branch, install, where, open_pulls=listed, then=record, draft=draft
+    )
     seq = audited[0]
     return replace(
         base,

@@ -136,6 +136,40 @@ def marker_of(
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class Draft:
+    """What publish sends for `where`, made before it is sent (while the branch is pushed)."""
+
+    where: Publication
+    mine: PullRequest | None  # the open PR of the branch, from an earlier run
+    marker: PromotionMarker
+    title: str
+    text: str
+    labels: list[str]
+    emergency_label: str
+
+
+def draft_of(install: Install, where: Publication, open_pulls: Sequence[PullRequest]) -> Draft:
+    """The PR's title, body, marker and labels for `where`, given the open PRs to the base branch."""
+    mine = next((p for p in open_pulls if p.head == where.branch), None)
+    facts = facts_of(install, where)
+    marker = marker_of(install, facts, where.branch, parse_marker(mine.body) if mine else None).bind(
+        where.head
+    )
+    policy = where.target.config.gate_policy
+    emergency_label = policy.emergency.label if policy.emergency else "emergency"
+    _, cab = approval_text(where.target, install)
+    return Draft(
+        where=where,
+        mine=mine,
+        marker=marker,
+        title=pr_body.title(facts),
+        text=pr_body.render_body(facts, marker.render()),
+        labels=pr_body.labels(facts, cab_required=cab, emergency_label=emergency_label),
+        emergency_label=emergency_label,
+    )
+
+
 def publish(
     forge: Forge,
     base_branch: str,
@@ -144,27 +178,22 @@ def publish(
     *,
     open_pulls: Sequence[PullRequest] | None = None,
     then: Callable[[Published], None] | None = None,
+    draft: Draft | None = None,
 ) -> Published:
     """Open the PR for `where.branch`, or update it (labels people added are kept); mark its head pending
-    and close older PRs to the same target. `open_pulls`: the open PRs to `base_branch`, when listed.
+    and close older PRs to the same target. `open_pulls`: the open PRs to `base_branch`, when listed;
+    `draft`: what to send, made from this very `where` and those PRs beforehand (`draft_of`).
 
     `then(published)` is called once the PR exists (its number and URL known; `superseded`: the PRs this
     run closes). With a forge that opens PRs in steps (gitops.forge.protocol.OpensInSteps) it runs while
     the requests that follow are made (labels, reviewers, the status, superseding), on a worker thread;
     else after them. Either way both are over when publish returns; `then`'s error is raised first."""
     open_pulls = forge.open_pulls(base=base_branch) if open_pulls is None else open_pulls
-    mine = next((p for p in open_pulls if p.head == where.branch), None)
+    if draft is None or draft.where is not where:
+        draft = draft_of(install, where, open_pulls)
+    mine, marker, title, text, wanted = draft.mine, draft.marker, draft.title, draft.text, draft.labels
+    emergency_label = draft.emergency_label
     steps = forge if isinstance(forge, OpensInSteps) else None
-    facts = facts_of(install, where)
-    marker = marker_of(install, facts, where.branch, parse_marker(mine.body) if mine else None).bind(
-        where.head
-    )
-    text = pr_body.render_body(facts, marker.render())
-    policy = where.target.config.gate_policy
-    emergency_label = policy.emergency.label if policy.emergency else "emergency"
-    _, cab = approval_text(where.target, install)
-    wanted = pr_body.labels(facts, cab_required=cab, emergency_label=emergency_label)
-    title = pr_body.title(facts)
     action: Action
     opened_in_steps = mine is None and steps is not None
     if steps is not None and mine is None:  # its author is the one the forge names: no request to ask it
