@@ -125,7 +125,8 @@ def open_context(
     heads = in_background(lambda: _early_git(checkout))
     repo = config_store.load_checkout(checkout)
     now = options.now or datetime.now(UTC)
-    # the window verdict runs while git edits and pushes (install_release starts it)
+    # the window verdict, started once the run has decided (promote's wait for the schema evidence, or
+    # install_release)
     window = Later(lambda: window_verdict(repo, target, now, seams.window_check))
     forge = seams.forge(checkout)
     # one request the PR publication needs, made while the run decides (awaited before the run writes to
@@ -191,7 +192,7 @@ def install_release(ctx: PromotionContext, install: Install) -> PromotionResult:
     branch = branch_name(install.kind, install.target, install.version, install.image, install.wave)
     listed = ctx.open_pulls()  # before git writes to the clone: a forge keeping PRs in git fetched into it
     log = in_background(lambda: read_log(ctx.checkout, install.target, ctx.cloned_main))  # for the audit
-    ctx.window.start()  # for the PR, while git edits and pushes
+    ctx.window.start()  # for the PR, while git edits and pushes (unless the wait for the schema evidence did)
     runs: list[RunState] = []
     notes: list[str] = []
     written: dict[str, Any] = {}  # text -> the value YAML reads from it, for texts the edit wrote

@@ -183,6 +183,7 @@ def _promote(
     more, supply = supply_reasons(ctx.seams.supply, ctx.repo, target, release.image, plan.gates, now=ctx.now)
     reasons += more
     if early is not None and not reasons:
+        ctx.window.start()  # its CPU while this thread waits for the child, not while the run pushes
         _while_waiting(ctx, probe, (release.change_class or "normal", bool(release.destructive)), early)
     # the evidence counts (and its errors surface) only when nothing refused the promotion before it
     schema = probe.schema if reasons else _schema_evidence(early, options, target.release, release)
