@@ -118,7 +118,7 @@ def _while_waiting(
     target = ctx.repo.env(probe.target)
     current = files_in(ctx.repo.files, edited_paths(target, probe))
     if current is not None:
-        stop = partial(early.finished, 0)
+        stop = partial(early.answered, 0)
         prepare_edits(
             current, target, probe, loaded=ctx.repo.files, edits=ctx.edits, likely=likely, stop=stop
         )
