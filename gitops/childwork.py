@@ -42,6 +42,7 @@ def _child(work: Callable[[], Any], out: int) -> None:  # pragma: no cover - run
         view = memoryview(blob)
         while view:
             view = view[os.write(out, view) :]
+        os.close(out)  # the answer is complete now: before the exit tears the address space down (~5 ms)
     finally:
         os._exit(0)
 
@@ -65,7 +66,8 @@ class ChildWork(Generic[T]):
     def __init__(self, work: Callable[[], T], fallback: Callable[[], T], *, timeout: float) -> None:
         self._fallback = fallback
         self._answer: Any = _NO_ANSWER
-        self._done = threading.Event()
+        self._answered = threading.Event()  # the answer (or the lack of one) is in
+        self._done = threading.Event()  # ... and the child is reaped
         self.pid: int | None = None  # the child's, while it runs or until it is reaped
         if not hasattr(os, "fork") or sys.platform != "linux":
             self._start(lambda: self._run_here(work))
@@ -96,6 +98,7 @@ class ChildWork(Generic[T]):
         except BaseException:  # `fallback` raises it again for the caller
             self._answer = _NO_ANSWER
         finally:
+            self._answered.set()
             self._done.set()
 
     def _collect(self, pid: int, read: int, timeout: float) -> None:
@@ -110,6 +113,7 @@ class ChildWork(Generic[T]):
             self._answer = _NO_ANSWER
         finally:
             os.close(read)
+            self._answered.set()  # the caller goes on while the child exits
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)
             self._done.set()
@@ -118,9 +122,14 @@ class ChildWork(Generic[T]):
         """Whether the answer (or the lack of one) is in and the child reaped, waiting up to `timeout`."""
         return self._done.wait(timeout)
 
+    def answered(self, timeout: float | None = None) -> bool:
+        """Whether the answer (or the lack of one) is in, waiting up to `timeout` (the child may still be
+        exiting: the collector reaps it)."""
+        return self._answered.wait(timeout)
+
     def result(self) -> T:
-        """The child's answer, waiting for it; else `fallback()`, computed here."""
-        self._done.wait()
+        """The child's answer, waiting for it (not for the child's exit); else `fallback()`, computed here."""
+        self._answered.wait()
         if self._answer is _NO_ANSWER:
             return self._fallback()
         answer: T = self._answer

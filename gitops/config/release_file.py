@@ -81,15 +81,38 @@ def _reads_back_as_itself(text: str) -> bool:
         return False  # `@...` (a reserved indicator) is not a plain scalar: quote it
 
 
-def _emit(data: Mapping[str, Any], indent: int = 0) -> list[str]:
+_SCALAR_TYPES = frozenset({str, bool, int, float, datetime, type(None)})
+Memo = dict[tuple[Any, ...], Any]
+
+
+def _flat(data: Mapping[str, Any], *context: Any) -> tuple[Any, ...] | None:
+    """A hashable key for a mapping of scalars, types included (True == 1, yet they are written apart);
+    None for any other mapping. Hundreds of tenants of one promotion get the same entry: each such entry
+    is rendered (and read back) once per release.yaml."""
+    items: list[Any] = list(context)
+    for key, value in data.items():
+        if type(key) is not str or type(value) not in _SCALAR_TYPES:
+            return None
+        items += (key, type(value), value)
+    return tuple(items)
+
+
+def _emit(data: Mapping[str, Any], indent: int = 0, memo: Memo | None = None) -> list[str]:
     lines = []
     pad = " " * indent
+    memo = {} if memo is None else memo
     for key, value in data.items():
         if value is None or (isinstance(value, Mapping | list | tuple) and not value):
             continue
         if isinstance(value, Mapping):
             lines.append(f"{pad}{key}:")
-            lines += _emit(value, indent + 2)
+            flat = _flat(value, indent)
+            if flat is None:
+                lines += _emit(value, indent + 2, memo)
+            else:
+                if flat not in memo:
+                    memo[flat] = _emit(value, indent + 2, memo)
+                lines += memo[flat]
         elif isinstance(value, list | tuple):
             lines.append(f"{pad}{key}: [{', '.join(scalar(v) for v in value)}]")
         else:
@@ -138,16 +161,24 @@ def _scalar_read_back(value: Any, *, in_flow: bool = False) -> Any:
     return _quoted_read_back(text)
 
 
-def _mapping_read_back(data: Mapping[str, Any]) -> dict[str, Any] | None:
+def _mapping_read_back(data: Mapping[str, Any], memo: Memo | None = None) -> dict[str, Any] | None:
     """Mirror of _emit: None and empty values left out, a mapping with no lines reads back as None."""
     out: dict[str, Any] = {}
+    memo = {} if memo is None else memo
     for key, value in data.items():
         if value is None or (isinstance(value, Mapping | list | tuple) and not value):
             continue
         if not isinstance(key, str) or ":" in key or not _reads_back_as_itself(key):
             raise _Unknown  # keys are written unquoted
         if isinstance(value, Mapping):
-            out[key] = _mapping_read_back(value)
+            flat = _flat(value)
+            if flat is None:
+                out[key] = _mapping_read_back(value, memo)
+            else:
+                if flat not in memo:
+                    memo[flat] = _mapping_read_back(value, memo)
+                found = memo[flat]  # scalars only: a copy of the mapping is a value of its own
+                out[key] = dict(found) if found is not None else None
         elif isinstance(value, list | tuple):
             out[key] = [_scalar_read_back(v, in_flow=True) for v in value]
         else:

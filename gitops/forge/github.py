@@ -138,6 +138,7 @@ class GitHubForge:
         self._slug = repo_slug
         self._repo: Any = None
         self._login: str | None = None
+        self._opened: dict[int, Any] = {}  # PRs this client opened, as PyGithub objects (no GET to edit them)
 
     # ------------------------------------------------------------ plumbing
 
@@ -207,6 +208,11 @@ class GitHubForge:
         labels: Sequence[str],
         reviewers: Sequence[str],
     ) -> PullRequest:
+        opened = self.open_pull(head=head, base=base, title=title, body=body)
+        return self.finish_pull(opened, labels=labels, reviewers=reviewers)
+
+    def open_pull(self, *, head: str, base: str, title: str, body: str) -> PullRequest:
+        """One POST; the PR as GitHub answered it (its author is the token's login)."""
         try:
             pr = self._call(
                 "create pull",
@@ -216,13 +222,22 @@ class GitHubForge:
             found = [p for p in self.open_pulls(base=base) if p.head == head]
             if "already exists" not in exc.message or not found:
                 raise
-            return self.update_pull(found[0], title=title, body=body, labels=labels)
+            return self.update_pull(found[0], title=title, body=body, labels=found[0].labels)
+        self._opened[pr.number] = pr
+        return self._pull(pr)
+
+    def finish_pull(
+        self, pull: PullRequest, *, labels: Sequence[str], reviewers: Sequence[str]
+    ) -> PullRequest:
+        """The labels and review requests of a PR `open_pull` opened (one request each)."""
+        pr = self._opened.get(pull.number)
+        if pr is None:
+            pr = self._call(f"get pull #{pull.number}", lambda: self.repo.get_pull(pull.number))
         if labels:
             self._call("set labels", lambda: pr.set_labels(*labels))
         if reviewers:
             self._call("request reviewers", lambda: pr.create_review_request(reviewers=list(reviewers)))
-        pulled = self._pull(pr)
-        return PullRequest(**{**pulled.__dict__, "labels": tuple(labels)})
+        return PullRequest(**{**pull.__dict__, "labels": tuple(labels)})
 
     def update_pull(self, pull: PullRequest, *, title: str, body: str, labels: Sequence[str]) -> PullRequest:
         pr = self.repo.get_pull(pull.number)

@@ -112,6 +112,20 @@ class Forge(Protocol):
 
 
 @runtime_checkable
+class OpensInSteps(Protocol):
+    """A forge whose requests leave the clone alone (an HTTP API) and that opens a PR in steps: the PR
+    exists, with its number, URL and author, once `open_pull` returns; `finish_pull` then sets its labels
+    and requests its reviewers (`create_pull` is both). A promotion records the PR in the audit log while
+    the requests that follow its creation are made."""
+
+    def open_pull(self, *, head: str, base: str, title: str, body: str) -> PullRequest: ...
+
+    def finish_pull(
+        self, pull: PullRequest, *, labels: Sequence[str], reviewers: Sequence[str]
+    ) -> PullRequest: ...
+
+
+@runtime_checkable
 class ListsAllPulls(Protocol):
     """A forge that can also list closed and merged PRs (`pr list --all`)."""
 

@@ -12,10 +12,20 @@ from gitops.audit import audit_path
 from gitops.audit.log import append_text, verify_text
 from gitops.config.models import BackupRecord
 from gitops.errors import ConfigError, ExternalError, Problem
+from gitops.gitstore import plumbing
 from gitops.gitstore.checkout import ConfigCheckout, format_trailers
 from gitops.gitstore.commit_loop import Tip, commit, fetched_tip
 from gitops.promote.promotion import Install
 from gitops.promote.publishing import Publication, Published
+
+Log = tuple[str, bytes | None]
+"""An audit log read ahead: the commit of main it was read at, and its bytes there (None: no log yet)."""
+
+
+def read_log(checkout: ConfigCheckout, env: str, commit: str) -> Log:
+    """`env`'s audit log at `commit` of main."""
+    rel = audit_path(Path(), env).as_posix()
+    return commit, plumbing.read_blobs(checkout, commit, [rel])[rel]
 
 
 def record_audit(
@@ -27,6 +37,7 @@ def record_audit(
     *,
     fetch_first: bool = True,
     files: Mapping[str, bytes] | None = None,
+    log: Log | None = None,
 ) -> int | None:
     """Append entries (idempotent by key) to audit/<env>.jsonl on main and push; returns the last seq.
     `files` (path -> bytes) are written in the same commit, and only when an entry was appended: a re-run
@@ -35,7 +46,9 @@ def record_audit(
     follows the audit write (a status, a merge) happens either.
 
     Written with plumbing on top of the latest main, without touching the working tree;
-    a race with another writer re-reads main and tries again (keys make the retry safe)."""
+    a race with another writer re-reads main and tries again (keys make the retry safe). `log`: the log
+    read ahead: the first attempt builds on the commit it was read at, with its bytes (the push is leased on
+    that commit: when main has moved since, it is refused and the next attempt fetches and reads again)."""
     if not entries:
         return None
     main = checkout.branch
@@ -43,7 +56,8 @@ def record_audit(
     seqs: list[int] = []
 
     def edit(tip: Tip) -> dict[str, bytes]:
-        before = tip.read([rel])[rel] or b""
+        ahead = log[1] if log is not None and tip.parent == log[0] else tip.read([rel])[rel]  # first attempt
+        before = ahead or b""
         after, seqs[:] = _appended(before, rel=rel, env=env, actor=actor, entries=entries, now=now, main=main)
         return {**(files or {}), rel: after} if after != before else {}
 
@@ -52,7 +66,11 @@ def record_audit(
         main,
         edit,
         message=f"Audit: {entries[0][0]} in {env}\n\n{format_trailers({'Audit-Env': env})}",
-        tip=lambda attempt: fetched_tip(checkout, main, fetch=bool(attempt or fetch_first)),
+        tip=lambda attempt: (
+            log[0]
+            if log is not None and not attempt
+            else fetched_tip(checkout, main, fetch=bool(attempt or fetch_first))
+        ),
         gave_up=lambda: ExternalError(f"could not append to {rel} on {main}: the branch keeps moving"),
     )
     return seqs[-1]
@@ -86,7 +104,13 @@ def _appended(
 
 
 def audit_promotion(
-    checkout: ConfigCheckout, install: Install, pushed: Publication, published: Published, *, now: datetime
+    checkout: ConfigCheckout,
+    install: Install,
+    pushed: Publication,
+    published: Published,
+    *,
+    now: datetime,
+    log: Log | None = None,
 ) -> int | None:
     """The promotion (or rollback) on record: one entry per actor and content, so everyone who ran this
     promotion is on record (and may not approve it)."""
@@ -114,7 +138,9 @@ def audit_promotion(
         data["restore_from_backup"] = install.restore.id
     kind = "rollback" if install.kind == "rollback" else "promotion"
     key = f"{kind}:{install.target}:{pushed.branch}:{pushed.content_hash}:{pushed.actor}"
-    return record_audit(checkout, install.target, pushed.actor, [(kind, data, key)], now, fetch_first=False)
+    return record_audit(
+        checkout, install.target, pushed.actor, [(kind, data, key)], now, fetch_first=False, log=log
+    )
 
 
 def audit_backup(

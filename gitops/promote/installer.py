@@ -4,11 +4,12 @@ push the change on its promotion branch, publish the PR, put it on record."""
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from gitops.config import store as config_store
 from gitops.config.files import Files
@@ -18,7 +19,7 @@ from gitops.gates.evidence import WindowState
 from gitops.gates.registry import stage_gates
 from gitops.gitstore import plumbing
 from gitops.gitstore.checkout import ConfigCheckout
-from gitops.promote.auditing import audit_backup, audit_promotion
+from gitops.promote.auditing import Log, audit_backup, audit_promotion, read_log
 from gitops.promote.branch_push import push_promotion_branch
 from gitops.promote.promotion import (
     BRANCH_PREFIXES,
@@ -28,9 +29,15 @@ from gitops.promote.promotion import (
     Seams,
     branch_name,
 )
-from gitops.promote.publishing import Publication, publish
+from gitops.promote.publishing import Draft, Publication, Published, draft_of, publish
 from gitops.promote.pullfacts import head_content
-from gitops.promote.release_files import edited_paths, install_files, new_release_data, written_content
+from gitops.promote.release_files import (
+    Edits,
+    edited_paths,
+    install_files,
+    new_release_data,
+    written_content,
+)
 from gitops.promote.run_state import RunState, prior_run, run_state
 from gitops.promote.stage_seams import WindowCheck, window_state
 from gitops.promote.waves import runs_already
@@ -58,7 +65,8 @@ class PromotionContext:
         with contextlib.suppress(Exception):
             self.open_pulls()
 
-    window: Callable[[], WindowState | None]  # the target's window verdict at `now`
+    window: Later[WindowState | None]  # the target's window verdict at `now`, started once the run decided
+    edits: Edits = field(default_factory=dict)  # tenant and values files edited ahead of time
 
 
 def in_background(work: Callable[[], T]) -> Callable[[], T]:
@@ -68,6 +76,26 @@ def in_background(work: Callable[[], T]) -> Callable[[], T]:
     future = pool.submit(work)
     pool.shutdown(wait=False)
     return future.result
+
+
+class Later(Generic[T]):
+    """Work started on a worker thread when asked to (`start`) or first waited for (calling it): work the
+    run needs late, kept off the CPU while the run decides (and the schema evidence is computed beside it)."""
+
+    def __init__(self, work: Callable[[], T]) -> None:
+        self._work = work
+        self._result: Callable[[], T] | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        with self._lock:
+            if self._result is None:
+                self._result = in_background(self._work)
+
+    def __call__(self) -> T:
+        self.start()
+        assert self._result is not None
+        return self._result()
 
 
 def window_verdict(repo: ConfigRepo, env: str, now: datetime, check: WindowCheck) -> WindowState | None:
@@ -97,8 +125,9 @@ def open_context(
     heads = in_background(lambda: _early_git(checkout))
     repo = config_store.load_checkout(checkout)
     now = options.now or datetime.now(UTC)
-    # the window verdict runs while preconditions are checked and git edits and pushes
-    window = in_background(lambda: window_verdict(repo, target, now, seams.window_check))
+    # the window verdict, started once the run has decided (promote's wait for the schema evidence, or
+    # install_release)
+    window = Later(lambda: window_verdict(repo, target, now, seams.window_check))
     forge = seams.forge(checkout)
     # one request the PR publication needs, made while the run decides (awaited before the run writes to
     # git, and by `settle`; a refusal drops the answer and its error); a PR opened meanwhile to the same
@@ -116,6 +145,14 @@ def open_context(
         cloned_main=checkout.head(),
         window=window,
     )
+
+
+def _ahead(read: Callable[[], Log]) -> Log | None:
+    """What was read ahead, or None when that failed (the reader then reads again and meets the error)."""
+    try:
+        return read()
+    except Exception:
+        return None
 
 
 def files_in(files: Files, paths: list[str]) -> dict[str, bytes | None] | None:
@@ -153,9 +190,9 @@ def install_release(ctx: PromotionContext, install: Install) -> PromotionResult:
     if runs_already(current, install):
         return replace(base, notes=(f"{install.target} already runs {install.version}; nothing to do",))
     branch = branch_name(install.kind, install.target, install.version, install.image, install.wave)
-    listed = (
-        ctx.open_pulls()
-    )  # before git writes to the clone: a forge keeping its PRs in git fetched into it
+    listed = ctx.open_pulls()  # before git writes to the clone: a forge keeping PRs in git fetched into it
+    log = in_background(lambda: read_log(ctx.checkout, install.target, ctx.cloned_main))  # for the audit
+    ctx.window.start()  # for the PR, while git edits and pushes (unless the wait for the schema evidence did)
     runs: list[RunState] = []
     notes: list[str] = []
     written: dict[str, Any] = {}  # text -> the value YAML reads from it, for texts the edit wrote
@@ -165,7 +202,9 @@ def install_release(ctx: PromotionContext, install: Install) -> PromotionResult:
         run = run_state(ctx.options, prior_run(earlier, install), ctx.now, notes)
         runs[:] = [run]
         release = new_release_data(current, install, run)
-        changed = install_files(files, target, install, release, read_backs=written, loaded=ctx.repo.files)
+        changed = install_files(
+            files, target, install, release, read_backs=written, loaded=ctx.repo.files, edits=ctx.edits
+        )
         edits[:] = [(files, changed)]
         return changed
 
@@ -183,6 +222,24 @@ def install_release(ctx: PromotionContext, install: Install) -> PromotionResult:
             )
         return hashes[sha]
 
+    drafts: dict[str, Draft] = {}  # head -> the PR as it will be sent, made while that head is pushed
+
+    def publication(sha: str) -> Publication:
+        return Publication(
+            target=target,
+            branch=branch,
+            head=sha,
+            content_hash=content_of(sha),
+            actor=ctx.options.actor,
+            window=ctx.window(),
+            emergency=runs[0].emergency,
+            gates=stage_gates(ctx.repo, install.target),
+        )
+
+    def meanwhile(sha: str, on_main: bool) -> None:
+        content_of(sha, on_main)
+        drafts[sha] = draft_of(install, publication(sha), listed)
+
     head, pushed = push_promotion_branch(
         ctx.checkout,
         branch,
@@ -191,25 +248,24 @@ def install_release(ctx: PromotionContext, install: Install) -> PromotionResult:
         message=message,
         trailers=trailers,
         known_heads=ctx.promotion_heads(),
-        meanwhile=content_of,
+        meanwhile=meanwhile,
         cloned=(ctx.cloned_main, lambda paths: files_in(ctx.repo.files, paths)),
     )
-    content_hash = content_of(head)
-    run = runs[0]
-    where = Publication(
-        target=target,
-        branch=branch,
-        head=head,
-        content_hash=content_hash,
-        actor=ctx.options.actor,
-        window=ctx.window(),
-        emergency=run.emergency,
-        gates=stage_gates(ctx.repo, install.target),
+    draft = drafts.get(head)
+    where = draft.where if draft is not None else publication(head)
+    content_hash, run = where.content_hash, runs[0]
+    audited: list[int | None] = []
+
+    def record(opened: Published) -> None:
+        """The PR on record, while the forge is asked for what follows its creation."""
+        audited[:] = [audit_promotion(ctx.checkout, install, where, opened, now=ctx.now, log=_ahead(log))]
+        if run.backup is not None:
+            audit_backup(ctx.checkout, install, where, run.backup, now=ctx.now)
+
+    published = publish(
+        ctx.forge, ctx.checkout.branch, install, where, open_pulls=listed, then=record, draft=draft
     )
-    published = publish(ctx.forge, ctx.checkout.branch, install, where, open_pulls=listed)
-    seq = audit_promotion(ctx.checkout, install, where, published, now=ctx.now)
-    if run.backup is not None:
-        audit_backup(ctx.checkout, install, where, run.backup, now=ctx.now)
+    seq = audited[0]
     return replace(
         base,
         action=published.action,

@@ -3,12 +3,13 @@ marker, labels and reviewers; then the pending status, and older PRs to the same
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 
 from gitops.config.loader import EnvBundle
 from gitops.config.models import EmergencyDeclaration, ReleaseRecord
-from gitops.forge.protocol import CommitStatus, Forge, PullRequest
+from gitops.forge.protocol import CommitStatus, Forge, OpensInSteps, PullRequest
 from gitops.gates.evidence import WindowState
 from gitops.gates.policy import STATUS_CONTEXT, eligible_users, rule_name
 from gitops.promote import body as pr_body
@@ -135,6 +136,40 @@ def marker_of(
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class Draft:
+    """What publish sends for `where`, made before it is sent (while the branch is pushed)."""
+
+    where: Publication
+    mine: PullRequest | None  # the open PR of the branch, from an earlier run
+    marker: PromotionMarker
+    title: str
+    text: str
+    labels: list[str]
+    emergency_label: str
+
+
+def draft_of(install: Install, where: Publication, open_pulls: Sequence[PullRequest]) -> Draft:
+    """The PR's title, body, marker and labels for `where`, given the open PRs to the base branch."""
+    mine = next((p for p in open_pulls if p.head == where.branch), None)
+    facts = facts_of(install, where)
+    marker = marker_of(install, facts, where.branch, parse_marker(mine.body) if mine else None).bind(
+        where.head
+    )
+    policy = where.target.config.gate_policy
+    emergency_label = policy.emergency.label if policy.emergency else "emergency"
+    _, cab = approval_text(where.target, install)
+    return Draft(
+        where=where,
+        mine=mine,
+        marker=marker,
+        title=pr_body.title(facts),
+        text=pr_body.render_body(facts, marker.render()),
+        labels=pr_body.labels(facts, cab_required=cab, emergency_label=emergency_label),
+        emergency_label=emergency_label,
+    )
+
+
 def publish(
     forge: Forge,
     base_branch: str,
@@ -142,31 +177,36 @@ def publish(
     where: Publication,
     *,
     open_pulls: Sequence[PullRequest] | None = None,
+    then: Callable[[Published], None] | None = None,
+    draft: Draft | None = None,
 ) -> Published:
     """Open the PR for `where.branch`, or update it (labels people added are kept); mark its head pending
-    and close older PRs to the same target. `open_pulls`: the open PRs to `base_branch`, when listed."""
+    and close older PRs to the same target. `open_pulls`: the open PRs to `base_branch`, when listed;
+    `draft`: what to send, made from this very `where` and those PRs beforehand (`draft_of`).
+
+    `then(published)` is called once the PR exists (its number and URL known; `superseded`: the PRs this
+    run closes). With a forge that opens PRs in steps (gitops.forge.protocol.OpensInSteps) it runs while
+    the requests that follow are made (labels, reviewers, the status, superseding), on a worker thread;
+    else after them. Either way both are over when publish returns; `then`'s error is raised first."""
     open_pulls = forge.open_pulls(base=base_branch) if open_pulls is None else open_pulls
-    mine = next((p for p in open_pulls if p.head == where.branch), None)
-    author = mine.author if mine else forge.whoami()
-    facts = facts_of(install, where)
-    marker = marker_of(install, facts, where.branch, parse_marker(mine.body) if mine else None).bind(
-        where.head
-    )
-    text = pr_body.render_body(facts, marker.render())
-    policy = where.target.config.gate_policy
-    emergency_label = policy.emergency.label if policy.emergency else "emergency"
-    _, cab = approval_text(where.target, install)
-    wanted = pr_body.labels(facts, cab_required=cab, emergency_label=emergency_label)
-    title = pr_body.title(facts)
+    if draft is None or draft.where is not where:
+        draft = draft_of(install, where, open_pulls)
+    mine, marker, title, text, wanted = draft.mine, draft.marker, draft.title, draft.text, draft.labels
+    emergency_label = draft.emergency_label
+    steps = forge if isinstance(forge, OpensInSteps) else None
     action: Action
-    if mine is None:
+    opened_in_steps = mine is None and steps is not None
+    if steps is not None and mine is None:  # its author is the one the forge names: no request to ask it
+        pull = steps.open_pull(head=where.branch, base=base_branch, title=title, body=text)
+        action = "created"
+    elif mine is None:
         pull = forge.create_pull(
             head=where.branch,
             base=base_branch,
             title=title,
             body=text,
             labels=wanted,
-            reviewers=reviewers(where.target, author),
+            reviewers=reviewers(where.target, forge.whoami()),
         )
         action = "created"
     else:
@@ -176,29 +216,54 @@ def publish(
             pull, action = mine, "unchanged"
         else:
             pull, action = forge.update_pull(mine, title=title, body=text, labels=labels), "updated"
-    if action != "unchanged" and pull.head_sha == where.head:
-        forge.set_status(
-            where.head, CommitStatus(STATUS_CONTEXT, "pending", "awaiting odoo-gitops gate check")
+    older = superseded_by(open_pulls, install.target, where.branch)
+    published = Published(pull=pull, action=action, superseded=tuple(p.number for p in older))
+
+    def rest() -> Published:
+        finished = (
+            steps.finish_pull(pull, labels=wanted, reviewers=reviewers(where.target, pull.author))
+            if steps is not None and opened_in_steps
+            else pull
         )
-    superseded = supersede(forge, open_pulls, install.target, where.branch, pull)
-    return Published(pull=pull, action=action, superseded=superseded)
-
-
-def supersede(
-    forge: Forge, open_pulls: Sequence[PullRequest], target: str, branch: str, new: PullRequest
-) -> tuple[int, ...]:
-    """Close the other open PRs to `target` (a newer promotion replaces them), each with a comment."""
-    closed = []
-    for pull in open_pulls:
-        same_target = any(pull.head.startswith(f"{p}{target}/") for p in BRANCH_PREFIXES)
-        if same_target and pull.head != branch:
-            forge.comment(
-                pull.number,
-                pr_body.bounded(
-                    f"Superseded by #{new.number} ({new.url}): a newer promotion to `{target}` was opened. "
-                    "odoo-gitops closed this PR."
-                ),
+        if action != "unchanged" and pull.head_sha == where.head:
+            forge.set_status(
+                where.head, CommitStatus(STATUS_CONTEXT, "pending", "awaiting odoo-gitops gate check")
             )
-            forge.close_pull(pull.number)
-            closed.append(pull.number)
-    return tuple(closed)
+        supersede(forge, older, install.target, pull)
+        return replace(published, pull=finished)
+
+    if then is None:
+        return rest()
+    if steps is None:
+        done = rest()
+        then(published)
+        return done
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="odoo-gitops-forge")
+    try:
+        requests = pool.submit(rest)
+        then(published)
+    finally:
+        pool.shutdown(wait=True)  # the requests are over whatever `then` did; its error goes first
+    return requests.result()
+
+
+def superseded_by(open_pulls: Sequence[PullRequest], target: str, branch: str) -> list[PullRequest]:
+    """The other open PRs to `target`: a newer promotion replaces them."""
+    return [
+        pull
+        for pull in open_pulls
+        if pull.head != branch and any(pull.head.startswith(f"{p}{target}/") for p in BRANCH_PREFIXES)
+    ]
+
+
+def supersede(forge: Forge, older: Sequence[PullRequest], target: str, new: PullRequest) -> None:
+    """Close `older` PRs to `target` (see `superseded_by`), each with a comment naming `new`."""
+    for pull in older:
+        forge.comment(
+            pull.number,
+            pr_body.bounded(
+                f"Superseded by #{new.number} ({new.url}): a newer promotion to `{target}` was opened. "
+                "odoo-gitops closed this PR."
+            ),
+        )
+        forge.close_pull(pull.number)

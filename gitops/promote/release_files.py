@@ -3,7 +3,7 @@ fields and the chart's `release:` block in values.yaml and tenant files."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from gitops.config.files import Files
@@ -11,6 +11,7 @@ from gitops.config.loader import ConfigRepo, EnvBundle
 from gitops.config.models import ReleaseRecord
 from gitops.config.release_file import read_back
 from gitops.config.yamlsafe import decode_text
+from gitops.errors import ConfigError
 from gitops.gates.content import hash_files
 from gitops.gates.policy import rule_name
 from gitops.promote.edit import ChartRelease, ImageFields, edit_image_value, render_release
@@ -80,14 +81,25 @@ def new_release_data(current: ReleaseRecord | None, install: Install, run: RunSt
 
 def chart_release(target: EnvBundle, install: Install) -> ChartRelease:
     """The `release:` block the chart's hooks read: which modules to update, and whether to back up first."""
-    rule = target.config.gate_policy.rule(rule_name(install.schema.change_class, install.schema.destructive))
-    schema_change = install.schema.change_class != "standard" or install.schema.destructive
+    return hooks_for(target, install, install.schema.change_class, install.schema.destructive)
+
+
+def hooks_for(target: EnvBundle, install: Install, change_class: str, destructive: bool) -> ChartRelease:
+    """`chart_release` of `install` were its schema diff of `change_class` (`destructive` or not)."""
+    rule = target.config.gate_policy.rule(rule_name(change_class, destructive))
+    schema_change = change_class != "standard" or destructive
     return ChartRelease(
         version=install.version,
         changed_modules=tuple(c.name for c in install.changes if c.change != "removed"),
         schema_change=schema_change,
-        backup_required=install.schema.destructive or bool(schema_change and rule and rule.require_backup),
+        backup_required=destructive or bool(schema_change and rule and rule.require_backup),
     )
+
+
+EditKey = tuple[str, bytes | None, ImageFields, ChartRelease, bool]
+Edits = dict[EditKey, tuple[str, Any]]
+"""Values and tenant files as edited: (path, bytes before, image, `release:` block, value before known) ->
+(text, the value YAML reads from it or None). Filled ahead of time by `prepare_edits`."""
 
 
 def edited_paths(target: EnvBundle, install: Install) -> list[str]:
@@ -121,33 +133,87 @@ def install_files(
     *,
     read_backs: dict[str, Any] | None = None,
     loaded: Files | None = None,
+    edits: Edits | None = None,
 ) -> dict[str, bytes]:
     """The files `install` changes, given the `current` bytes of its paths (`edited_paths`):
     release.yaml, the image fields and the chart's `release:` block of values.yaml and tenant files.
     `read_backs` (when given) receives each text written -> the value YAML reads from it, when that is
     certain without parsing: release.yaml's (gitops.config.release_file.read_back), and a values or tenant
     file's when `loaded` (the files the config was loaded from) holds the bytes it was edited from
-    (gitops.promote.edit.edit_image_value)."""
-    image = ImageFields(*install.image.split("@", 1))
-    hooks = chart_release(target, install)
+    (gitops.promote.edit.edit_image_value). `edits`: files already edited (`prepare_edits`)."""
     release_path, *values_paths = edited_paths(target, install)
     wanted = {release_path: render_release(release)}
     if read_backs is not None and (value := read_back(release)) is not None:
         read_backs[wanted[release_path]] = value
-    for path in values_paths:
-        raw = current[path]
-        before = (
-            _loaded_value(target, path, raw, loaded)
-            if loaded is not None and read_backs is not None
-            else None
-        )
-        wanted[path], value = edit_image_value(
-            decode_text(raw or b"", path), image, display=path, release=hooks, old_value=before
-        )
+    hooks = chart_release(target, install)
+    known = loaded if read_backs is not None else None
+    edited = _edit_values(values_paths, current, target, install, hooks=hooks, loaded=known, edits=edits)
+    for path, (text, value) in edited.items():
+        wanted[path] = text
         if read_backs is not None and value is not None:
-            read_backs[wanted[path]] = value
+            read_backs[text] = value
     changed = {path: text.encode("utf-8") for path, text in wanted.items()}
     return {path: data for path, data in changed.items() if data != current.get(path)}
+
+
+def _edit_values(
+    paths: list[str],
+    current: Mapping[str, bytes | None],
+    target: EnvBundle,
+    install: Install,
+    *,
+    hooks: ChartRelease,
+    loaded: Files | None,
+    edits: Edits | None,
+    stop: Callable[[], bool] | None = None,
+) -> dict[str, tuple[str, Any]]:
+    """Each values or tenant file of `paths` edited (from `edits` when there), until `stop()` says so."""
+    image = ImageFields(*install.image.split("@", 1))
+    edits = {} if edits is None else edits
+    done: dict[str, tuple[str, Any]] = {}
+    for n, path in enumerate(paths):
+        if stop is not None and n % 50 == 0 and stop():
+            break
+        raw = current[path]
+        key = (path, raw, image, hooks, loaded is not None)
+        if key not in edits:
+            before = _loaded_value(target, path, raw, loaded) if loaded is not None else None
+            edits[key] = edit_image_value(
+                decode_text(raw or b"", path), image, display=path, release=hooks, old_value=before
+            )
+        done[path] = edits[key]
+    return done
+
+
+def prepare_edits(
+    current: Mapping[str, bytes | None],
+    target: EnvBundle,
+    install: Install,
+    *,
+    loaded: Files,
+    edits: Edits,
+    likely: tuple[str, bool],
+    stop: Callable[[], bool],
+) -> None:
+    """Edit the values and tenant files of `install` into `edits` ahead of time, while its schema diff is not
+    known yet, until `stop()`: for the `release:` blocks of the `likely` change class, destructive or not (the
+    class the source's release recorded: the CPU is shared with the diff, a guess is not made for every
+    class). A file that cannot be edited is left for `install_files` to report."""
+    change, destructive = likely
+    kinds = [likely, (change, not destructive)]
+    tried: list[ChartRelease] = []
+    for change_class, flag in kinds:
+        hooks = hooks_for(target, install, change_class, flag)
+        if hooks in tried:
+            continue
+        tried.append(hooks)
+        try:
+            paths = edited_paths(target, install)[1:]
+            _edit_values(paths, current, target, install, hooks=hooks, loaded=loaded, edits=edits, stop=stop)
+        except ConfigError:
+            return
+        if stop():
+            return
 
 
 def written_content(

@@ -7,6 +7,7 @@ supply_evidence.py, the PR published in publishing.py."""
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 from gitops.childwork import ChildWork, in_child
 from gitops.config.models import ReleaseRecord
@@ -15,7 +16,13 @@ from gitops.config.types import SHA1_RE
 from gitops.gitstore import plumbing
 from gitops.gitstore.checkout import ConfigCheckout
 from gitops.promote.auditing import record_audit
-from gitops.promote.installer import PromotionContext, clone_config, install_release, open_context
+from gitops.promote.installer import (
+    PromotionContext,
+    clone_config,
+    files_in,
+    install_release,
+    open_context,
+)
 from gitops.promote.plan import make_plan, module_changes
 from gitops.promote.preconditions import check_promotion, schema_changed, schema_reasons, shown
 from gitops.promote.promotion import (
@@ -26,7 +33,7 @@ from gitops.promote.promotion import (
     branch_name,
 )
 from gitops.promote.pullfacts import release_path
-from gitops.promote.release_files import new_release_data
+from gitops.promote.release_files import edited_paths, new_release_data, prepare_edits
 from gitops.promote.rollback import rollback
 from gitops.promote.run_state import RunState
 from gitops.promote.stage_seams import (
@@ -102,6 +109,21 @@ def _schema_evidence(
     return found[2]
 
 
+def _while_waiting(
+    ctx: PromotionContext, probe: Install, likely: tuple[str, bool], early: ChildWork[Early]
+) -> None:
+    """While the child computes the schema evidence, this process's core is free: the tenant and values
+    files are edited for the `release:` blocks the evidence may lead to (`likely` first), from main's files
+    as loaded, until the child is done. The promotion's edit finds them (installer.install_release)."""
+    target = ctx.repo.env(probe.target)
+    current = files_in(ctx.repo.files, edited_paths(target, probe))
+    if current is not None:
+        stop = partial(early.answered, 0)
+        prepare_edits(
+            current, target, probe, loaded=ctx.repo.files, edits=ctx.edits, likely=likely, stop=stop
+        )
+
+
 def promote(source_env: str, target_env: str, *, options: PromoteOptions, seams: Seams) -> PromotionResult:
     """Open (or update) the PR that promotes `source_env`'s release into `target_env`. Exit 3 on policy.
 
@@ -160,6 +182,9 @@ def _promote(
     reasons = list(plan.reasons) + wave_reasons
     more, supply = supply_reasons(ctx.seams.supply, ctx.repo, target, release.image, plan.gates, now=ctx.now)
     reasons += more
+    if early is not None and not reasons:
+        ctx.window.start()  # its CPU while this thread waits for the child, not while the run pushes
+        _while_waiting(ctx, probe, (release.change_class or "normal", bool(release.destructive)), early)
     # the evidence counts (and its errors surface) only when nothing refused the promotion before it
     schema = probe.schema if reasons else _schema_evidence(early, options, target.release, release)
     check_promotion(source_env, target_env, reasons + schema_reasons(schema))

@@ -177,3 +177,36 @@ def test_any_reason_renders_into_a_release_yaml_that_reads_back(reason: str) -> 
     assert parsed["emergency"]["reason"] == expected
     known = read_back(data)
     assert known is None or known == parsed
+
+
+_entry_values = st.sampled_from(
+    [1, True, 1.0, "1", 0, False, None, "true", STAMP, STAMP.astimezone(timezone(timedelta(hours=2)))]
+)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(
+    st.lists(st.dictionaries(st.sampled_from(["a", "b"]), _entry_values, max_size=2), min_size=1, max_size=3),
+    st.lists(st.integers(0, 2), min_size=2, max_size=8),
+)
+@example([{"a": 1}, {"a": True}, {"a": 1.0}], [0, 1, 2, 0])
+@example([{"a": STAMP}, {"a": STAMP.astimezone(timezone(timedelta(hours=2)))}], [0, 1])
+def test_tenant_entries_that_repeat_are_each_written_and_read_as_themselves(
+    pool: list[dict[str, Any]], picks: list[int]
+) -> None:
+    """A promotion gives hundreds of tenants the same entry: each distinct entry is rendered once and
+    reused. Entries equal but for a type (1, True, 1.0; the same instant in two zones) are still each
+    written as themselves, and every tenant's read-back value is a mapping of its own."""
+    tenants = {f"t{i}": dict(pool[j % len(pool)]) for i, j in enumerate(picks)}
+    data = {"version": "1.5.0", "tenants": tenants, "previous": {"tenants": dict(tenants)}}
+    parsed = parse_release(render_release(data))
+    for name, entry in tenants.items():
+        alone = parse_release(render_release({"tenants": {name: entry}})).get("tenants") or {}
+        assert repr((parsed.get("tenants") or {}).get(name)) == repr(alone.get(name))  # True is not 1
+    value = read_back(data)
+    if value is None:  # a float among the values: left to the parser
+        assert any(type(v) is float for entry in tenants.values() for v in entry.values())
+        return
+    assert repr(value) == repr(parsed)
+    shown = [v for v in (value.get("tenants") or {}).values() if v is not None]
+    assert len({id(v) for v in shown}) == len(shown)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import stat
+import time
 from typing import Any
 
 import pytest
@@ -300,3 +301,80 @@ def test_a_pr_opened_after_the_early_listing_is_found_not_duplicated(
     stage.pull()
     entries = read_entries(stage.repo.work / "audit/staging.jsonl")
     assert {e.data["pr"] for e in entries if e.kind == "promotion"} == {first.pull.number}
+
+
+def _promotions_on_main(stage: Stage) -> list[dict[str, Any]]:
+    """The promotion entries of prod's audit log on the remote's main, as it is now."""
+    listed = git(stage.repo.remote, "ls-tree", "--name-only", "main", "audit/prod.jsonl").strip()
+    text = git(stage.repo.remote, "show", "main:audit/prod.jsonl") if listed else ""
+    entries = [json.loads(line) for line in text.splitlines() if line.strip()]
+    return [e for e in entries if e["kind"] == "promotion"]
+
+
+def test_the_pr_is_on_record_while_its_labels_reviewers_and_status_are_requested(
+    stage: Stage, fake_github: FakeGitHub, capsys: Any, monkeypatch: Any
+) -> None:
+    """Once GitHub answered the POST that opens the PR, the audit entry naming it is pushed while the requests
+    that follow (labels, reviewers, the pending status) are made: the server holds the labels request until
+    the entry is on main, which it would wait for in vain if they were made one after the other. The PR's
+    author is the login GitHub answered with: no GET /user, five requests in all."""
+    on_record: list[list[dict[str, Any]]] = []
+    real = fake_github.set_labels
+
+    def labels_once_recorded(**kw: Any) -> tuple[int, Any, str]:
+        deadline = time.monotonic() + 30
+        while not (found := _promotions_on_main(stage)) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        on_record.append(found)
+        return real(**kw)
+
+    monkeypatch.setattr(fake_github, "set_labels", labels_once_recorded)
+    code, result, _ = promote(capsys, monkeypatch, stage, fake_github)
+    assert code == 0, result
+    [pull] = fake_github.pulls.values()
+    assert [[e["data"]["pr"] for e in found] for found in on_record] == [[pull.number]]
+    assert set(pull.labels) == {"env:prod", "change:normal", "schema-change", "cab-required"}
+    assert pull.reviewers == ["cab-ines", "cab-jonas", "cab-kofi", "cab-lena"]
+    head = git(stage.repo.remote, "rev-parse", result["branch"])
+    assert [s["state"] for s in fake_github.statuses[head]] == ["pending"]
+    assert fake_github.requests["GET /user"] == 0
+    assert fake_github.total_requests() == 5, fake_github.requests
+    assert sorted(result["pull_request"]["labels"]) == sorted(pull.labels)
+
+
+def test_a_request_failing_after_the_pr_is_on_record_is_completed_by_a_rerun(
+    stage: Stage, fake_github: FakeGitHub, capsys: Any, monkeypatch: Any
+) -> None:
+    """The labels request fails once the PR exists and its audit entry is pushed: exit 1 naming the request;
+    the re-run sets the labels and the status on the same PR and appends no second entry."""
+    fake_github.inject("PUT", r"/issues/\d+/labels$", 422, message="Validation Failed")
+    code, failed, _ = promote(capsys, monkeypatch, stage, fake_github)
+    assert code == 1
+    assert "GitHub set labels failed (422)" in failed["message"]
+    [pull] = fake_github.pulls.values()
+    assert pull.labels == [] and [e["data"]["pr"] for e in _promotions_on_main(stage)] == [pull.number]
+    code, again, _ = promote(capsys, monkeypatch, stage, fake_github)
+    assert (code, again["action"]) == (0, "updated"), again
+    assert len(fake_github.pulls) == 1
+    assert set(pull.labels) == {"env:prod", "change:normal", "schema-change", "cab-required"}
+    assert len(promotion_audit(stage)) == 1
+
+
+def test_a_broken_audit_log_is_the_error_even_when_a_request_fails_too(
+    stage: Stage, fake_github: FakeGitHub, capsys: Any, monkeypatch: Any
+) -> None:
+    """The audit refuses a log whose chain is broken (exit 2) while the labels request fails: the audit's
+    refusal is the error reported, and the failed request was over before the command returned."""
+    log = stage.repo.work / "audit/prod.jsonl"
+    stage.pull()
+    log.parent.mkdir(exist_ok=True)
+    log.write_text('{"seq": 1, "kind": "forged"}\n')
+    git(stage.repo.work, "add", "-A")
+    git(stage.repo.work, "commit", "-qm", "a forged audit line")
+    git(stage.repo.work, "push", "-q", "origin", "HEAD:main")
+    fake_github.inject("PUT", r"/issues/\d+/labels$", 422, message="Validation Failed")
+    code, failed, _ = promote(capsys, monkeypatch, stage, fake_github)
+    assert code == 2, failed
+    assert "audit chain broken" in failed["message"]
+    assert fake_github.requests[f"PUT /repos/{SLUG}/issues/1/labels"] == 1
+    assert git(stage.repo.remote, "show", "main:audit/prod.jsonl") == '{"seq": 1, "kind": "forged"}'

@@ -5,6 +5,8 @@ nothing new on a re-run) and the commit it pushes."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -16,7 +18,9 @@ from gitops.config.loader import load_config
 from gitops.config.models import ReleaseRecord
 from gitops.forge.protocol import ForgeSettings
 from gitops.forge.registry import forge_factory
+from gitops.promote.auditing import read_log, record_audit
 from gitops.promote.installer import (
+    Later,
     PromotionContext,
     _commit_message,
     in_background,
@@ -93,6 +97,24 @@ def test_background_work_returns_its_value_or_raises_its_error_to_the_waiter() -
     wait = in_background(fail)
     with pytest.raises(ValueError, match="boom"):
         wait()
+
+
+def test_late_work_starts_once_asked_runs_once_and_hands_back_its_error() -> None:
+    """The window verdict is kept off the CPU while the run decides: it starts when install_release asks
+    (or when first waited for), once, on a worker thread."""
+    runs: list[str] = []
+    later = Later(lambda: runs.append(threading.current_thread().name) or len(runs))
+    time.sleep(0.05)
+    assert runs == []
+    later.start()
+    later.start()
+    assert later() == 1 and later() == 1 and len(runs) == 1 and runs[0] != threading.current_thread().name
+
+    def fail() -> int:
+        raise ValueError("no calendar")
+
+    with pytest.raises(ValueError, match="no calendar"):
+        Later(fail)()
 
 
 def test_the_window_is_checked_only_where_the_stage_gates_on_it() -> None:
@@ -243,3 +265,29 @@ def test_the_hash_of_hundreds_of_tenant_files_is_known_from_the_edit_and_equals_
     facts = read_pull(gate.checkout, gate.repo, second.pull)  # type: ignore[arg-type]
     assert (facts.content_hash, facts.problems) == (second.content_hash, ())
     assert second.content_hash != first.content_hash
+
+
+def test_the_audit_log_read_ahead_is_taken_only_at_the_commit_it_was_read_at(
+    stage: Stage, tmp_path: Path
+) -> None:
+    """install_release reads the target's audit log at main's commit of the clone while it pushes; the audit
+    first builds on that commit with those bytes, leased on it: when another writer appended meanwhile, that
+    push is refused and the next attempt fetches and reads the log again (its entry is kept, the chain goes
+    on from it)."""
+    first = context(stage, tmp_path, "first")
+    record_audit(first.checkout, "staging", "ci-bot", [("note", {"n": 1}, "note:1")], NOW)
+    run = context(stage, tmp_path, "run")
+    ahead = read_log(run.checkout, "staging", run.cloned_main)
+    assert ahead[0] == run.cloned_main and ahead[1] is not None and b'"note:1"' in ahead[1]
+    other = context(stage, tmp_path, "other")  # another writer appends after the read
+    record_audit(other.checkout, "staging", "ops", [("note", {"n": 2}, "note:2")], NOW)
+    seq = record_audit(run.checkout, "staging", "ci-bot", [("note", {"n": 3}, "note:3")], NOW, log=ahead)
+    stage.pull()
+    entries = read_entries(stage.repo.work / "audit" / "staging.jsonl")
+    assert [e.key for e in entries][-3:] == ["note:1", "note:2", "note:3"] and seq == entries[-1].seq
+    # at the tip, the bytes read ahead are what is appended to (here: made up, to show they are taken)
+    last = context(stage, tmp_path, "last")
+    record_audit(last.checkout, "staging", "ci-bot", [("note", {}, "note:4")], NOW, fetch_first=False,
+                 log=(last.cloned_main, None))  # fmt: skip
+    stage.pull()
+    assert [e.key for e in read_entries(stage.repo.work / "audit" / "staging.jsonl")] == ["note:4"]

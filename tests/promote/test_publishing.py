@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 
 from gitops.config.loader import EnvBundle, load_config
 from gitops.config.models import EmergencyDeclaration, ReleaseRecord
+from gitops.forge.protocol import PullRequest
 from gitops.gates.evidence import WindowState
 from gitops.promote import body as pr_body
 from gitops.promote.marker import PromotionMarker, parse_marker
@@ -17,8 +19,10 @@ from gitops.promote.promotion import Install
 from gitops.promote.publishing import (
     Publication,
     approval_text,
+    draft_of,
     facts_of,
     marker_of,
+    publish,
     reviewers,
     rollback_text,
 )
@@ -129,3 +133,45 @@ def test_the_rollback_line_names_the_release_to_return_to() -> None:
     assert "verified)" in rollback_text(current, install())
     assert rollback_text(None, install()).startswith("None: this is the first release")
     assert rollback_text(current, install(kind="rollback")).startswith("This PR is itself a rollback")
+
+
+class _Recording:
+    """A forge that keeps what it is sent (publishing's own logic; the real forges run in test_service)."""
+
+    name = "recording"
+
+    def __init__(self) -> None:
+        self.created: list[dict[str, Any]] = []
+        self.statuses: list[str] = []
+
+    def whoami(self) -> str:
+        return "ci-bot"
+
+    def create_pull(self, **kw: Any) -> PullRequest:
+        self.created.append(kw)
+        return PullRequest(
+            number=7, url="https://forge.example/pr/7", title=kw["title"], body=kw["body"], head=kw["head"],
+            base=kw["base"], head_sha="a" * 40, author="ci-bot", labels=tuple(kw["labels"]), state="open",
+        )  # fmt: skip
+
+    def set_status(self, sha: str, status: Any) -> None:
+        self.statuses.append(sha)
+
+
+def test_a_draft_made_while_the_branch_is_pushed_is_what_is_sent_for_that_very_publication(
+    prod: EnvBundle,
+) -> None:
+    """The PR's title, body, marker and labels are made while the branch is pushed (install_release) and
+    sent as they are when published for the same Publication; for any other one they are made again."""
+    the_install, pushed = install(), where(prod)
+    made = draft_of(the_install, pushed, [])
+    forge = _Recording()
+    publish(forge, "main", the_install, pushed, open_pulls=[])  # type: ignore[arg-type]
+    assert forge.created[0]["body"] == made.text and forge.created[0]["labels"] == made.labels
+    marked = replace(made, text=made.text + "\n(drafted)")
+    publish(forge, "main", the_install, pushed, open_pulls=[], draft=marked)  # type: ignore[arg-type]
+    assert forge.created[1]["body"] == marked.text
+    other = where(prod)  # equal, but not the publication the draft was made for
+    publish(forge, "main", the_install, other, open_pulls=[], draft=marked)  # type: ignore[arg-type]
+    assert forge.created[2]["body"] == made.text
+    assert forge.statuses == ["a" * 40] * 3
