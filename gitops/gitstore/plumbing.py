@@ -50,6 +50,7 @@ def git(
     *args: str,
     input_bytes: bytes | None = None,
     env: Mapping[str, str] | None = None,
+    stdout_fd: int | None = None,
 ) -> proc.Completed:
     return proc.run(
         ["git", *args],
@@ -58,6 +59,7 @@ def git(
         input_bytes=input_bytes,
         timeout=checkout.timeout,
         what=f"git {args[0]}",
+        stdout_fd=stdout_fd,
     )
 
 
@@ -115,15 +117,7 @@ def _output(
     """What `git args` writes, read once git is done: git writes into a file held in memory (no pipe waking
     this process for every few kilobytes), which is mapped rather than copied (a listing is megabytes)."""
     with _memory_file() as fd:
-        proc.run(
-            ["git", *args],
-            cwd=checkout.root,
-            env={**proc.no_git_env(), **(env or {})},  # after no_git_env: it drops GIT_INDEX_FILE
-            input_bytes=input_bytes,
-            timeout=checkout.timeout,
-            what=f"git {args[0]}",
-            stdout_fd=fd,
-        )
+        git(checkout, *args, input_bytes=input_bytes, env=env, stdout_fd=fd)
         size = os.fstat(fd).st_size
         if not size:  # an empty file cannot be mapped
             yield b""

@@ -19,6 +19,16 @@ def checkout(config_repo: ConfigRepoFixture, tmp_path: Path) -> ConfigCheckout:
     return ConfigCheckout.clone(str(config_repo.remote), tmp_path / "c", depth=1)
 
 
+def _committed_listing(repo: Path) -> list[list[bytes]]:
+    """Commit the work tree; git's own `ls-tree -r -t -z` of it, as [meta, path] pairs."""
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "x")
+    listing = subprocess.run(
+        ["git", "ls-tree", "-r", "-t", "-z", "HEAD"], cwd=repo, capture_output=True, check=True
+    ).stdout
+    return [line.split(b"\t", 1) for line in listing.split(b"\0") if line]
+
+
 def test_read_blobs_returns_exact_bytes_and_none_for_what_is_absent(checkout: ConfigCheckout) -> None:
     paths = [
         "envs/prod/tenants/acme-build.yaml",
@@ -137,12 +147,7 @@ def test_tree_columns_list_every_entry_whatever_its_name(tmp_path: Path) -> None
         (repo / name).write_text(name)
     (repo / os.fsdecode(b"latin\xe9")).write_text("x")
     (repo / "link").symlink_to("dir/sub")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "x")
-    listing = subprocess.run(
-        ["git", "ls-tree", "-r", "-t", "-z", "HEAD"], cwd=repo, capture_output=True, check=True
-    ).stdout
-    expected = [line.split(b"\t", 1) for line in listing.split(b"\0") if line]
+    expected = _committed_listing(repo)
     columns = plumbing.tree_columns(plumbing.Repository(repo), "HEAD")  # a name with a tab: split per entry
     entries = list(zip(columns.metas, columns.paths, strict=True))
     assert entries == [(meta.decode(), os.fsdecode(path)) for meta, path in expected]
@@ -294,12 +299,7 @@ def test_tree_columns_are_the_same_whatever_the_slices_the_listing_is_decoded_in
         (repo / name).parent.mkdir(parents=True, exist_ok=True)
         (repo / name).write_text(name)
     (repo / os.fsdecode(b"latin\xe9")).write_text("x")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "x")
-    listing = subprocess.run(
-        ["git", "ls-tree", "-r", "-t", "-z", "HEAD"], cwd=repo, capture_output=True, check=True
-    ).stdout
-    expected = [line.split(b"\t", 1) for line in listing.split(b"\0") if line]
+    expected = _committed_listing(repo)
     monkeypatch.setattr(plumbing, "_SLICE", slice_chars)
     columns = plumbing.tree_columns(plumbing.Repository(repo), "HEAD")
     assert list(zip(columns.metas, columns.paths, strict=True)) == [

@@ -154,26 +154,17 @@ def test_editing_ahead_stops_when_told_and_leaves_a_bad_file_to_the_install(prod
     the_install = install()
     current = _files(prod, the_install)
     edits: Edits = {}
-    prepare_edits(
-        current,
-        prod,
-        the_install,
-        loaded=prod_files(prod),
-        edits=edits,
-        likely=("normal", True),
-        stop=lambda: True,
-    )
+
+    def ahead(files: dict[str, bytes | None], *, stop: bool) -> None:
+        loaded = prod_files(prod)
+        prepare_edits(
+            files, prod, the_install, loaded=loaded, edits=edits, likely=("normal", True), stop=lambda: stop
+        )
+
+    ahead(current, stop=True)
     assert edits == {}
     broken = {**current, "envs/prod/values.yaml": b"image: [not, a, block]\n"}
-    prepare_edits(
-        broken,
-        prod,
-        the_install,
-        loaded=prod_files(prod),
-        edits=edits,
-        likely=("normal", True),
-        stop=lambda: False,
-    )
+    ahead(broken, stop=False)
     assert edits == {}
     release = new_release_data(prod.release, the_install, RunState(promoted_at=AT))
     with pytest.raises(ConfigError, match=r"envs/prod/values\.yaml"):
