@@ -55,16 +55,15 @@ class BlobTree:
         # a tree, or a submodule's commit (an empty directory in a checkout): the type's first letter
         # follows the six digits of the mode ("100644 blob <id>")
         blobs = [meta[7] == "b" for meta in metas]
+        trees = list(map(operator.not_, blobs))
         self._order = list(itertools.compress(paths, blobs))  # git's order: a subtree is contiguous
         self.ids = dict(zip(self._order, itertools.compress(metas, blobs), strict=True))
-        tree_paths = list(itertools.compress(paths, map(operator.not_, blobs)))
-        self.trees = dict(zip(tree_paths, itertools.compress(metas, map(operator.not_, blobs)), strict=True))
+        tree_paths = list(itertools.compress(paths, trees))
+        self.trees = dict(zip(tree_paths, itertools.compress(metas, trees), strict=True))
         self.trees[""] = ""
         # directory -> index in _order of its first file (the number of files listed before it)
         before = itertools.accumulate(blobs, initial=0)
-        self._first = dict(
-            zip(tree_paths, itertools.compress(before, map(operator.not_, blobs)), strict=True)
-        )
+        self._first = dict(zip(tree_paths, itertools.compress(before, trees), strict=True))
         self._first[""] = 0
         self.links: set[str] = set()
         if maybe_links:  # most repositories hold none: the listing says so

@@ -186,9 +186,12 @@ def cat_blobs(checkout: GitDir, ids: list[bytes]) -> list[bytes]:
     if not ids:
         return []
     with _output(checkout, "cat-file", "--batch", input_bytes=b"".join(i + b"\n" for i in ids)) as out:
-        contents, pos = [], 0
+        contents: list[bytes] = []
+        pos = 0
         for _ in ids:
             end = out.find(b"\n", pos)
+            if end < 0:
+                raise ExternalError(f"git cat-file ended early: {len(contents)} of {len(ids)} objects read")
             size = int(out[pos:end].split()[2])  # "<id> missing": no size, IndexError
             contents.append(out[end + 1 : end + 1 + size])
             pos = end + 1 + size + 1  # the content is followed by a newline

@@ -200,15 +200,12 @@ def prepare_edits(
     class the source's release recorded: the CPU is shared with the diff, a guess is not made for every
     class). A file that cannot be edited is left for `install_files` to report."""
     change, destructive = likely
-    kinds = [likely, (change, not destructive)]
-    tried: list[ChartRelease] = []
-    for change_class, flag in kinds:
-        hooks = hooks_for(target, install, change_class, flag)
-        if hooks in tried:
-            continue
-        tried.append(hooks)
+    blocks = dict.fromkeys(
+        hooks_for(target, install, change, flag) for flag in (destructive, not destructive)
+    )
+    paths = edited_paths(target, install)[1:]
+    for hooks in blocks:
         try:
-            paths = edited_paths(target, install)[1:]
             _edit_values(paths, current, target, install, hooks=hooks, loaded=loaded, edits=edits, stop=stop)
         except ConfigError:
             return

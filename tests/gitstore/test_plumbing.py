@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -326,3 +328,15 @@ def test_without_memory_files_git_writes_into_a_temporary_file(
     monkeypatch.setattr(os, "memfd_create", refused)
     assert (plumbing.tree_columns(store, second), plumbing.tree_changes(store, first, second)) == expected
     assert plumbing.cat_blobs(store, ids) == blobs
+
+
+def test_a_cat_file_answer_that_ends_early_is_an_error_not_a_misread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    @contextlib.contextmanager
+    def one_of_two(*_args: object, **_kw: object) -> Iterator[bytes]:
+        yield b"a" * 40 + b" blob 3\nxyz\n"
+
+    monkeypatch.setattr(plumbing, "_output", one_of_two)
+    with pytest.raises(ExternalError, match="1 of 2 objects"):
+        plumbing.cat_blobs(plumbing.Repository(tmp_path), [b"a" * 40, b"b" * 40])
