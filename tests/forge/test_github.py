@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import stat
 import time
@@ -378,3 +379,29 @@ def test_a_broken_audit_log_is_the_error_even_when_a_request_fails_too(
     assert "audit chain broken" in failed["message"]
     assert fake_github.requests[f"PUT /repos/{SLUG}/issues/1/labels"] == 1
     assert git(stage.repo.remote, "show", "main:audit/prod.jsonl") == '{"seq": 1, "kind": "forged"}'
+
+
+def test_a_run_killed_between_opening_the_pr_and_its_audit_entry_is_completed_by_a_rerun(
+    stage: Stage, fake_github: FakeGitHub, capsys: Any, monkeypatch: Any
+) -> None:
+    """The run dies (an interrupt: nothing after it runs) once the PR exists, before its audit entry: the PR
+    is there without an entry; the re-run finds that PR, records it once, and the log's chain holds."""
+    from gitops.promote import installer
+
+    real = installer.audit_promotion
+
+    def killed(*_args: Any, **_kw: Any) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(installer, "audit_promotion", killed)
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
+        promote(capsys, monkeypatch, stage, fake_github)
+    capsys.readouterr()
+    [pull] = fake_github.pulls.values()
+    assert _promotions_on_main(stage) == []
+    monkeypatch.setattr(installer, "audit_promotion", real)
+    code, again, _ = promote(capsys, monkeypatch, stage, fake_github)
+    assert code == 0 and again["action"] in ("unchanged", "updated"), again
+    assert list(fake_github.pulls.values()) == [pull]
+    assert [e["data"]["pr"] for e in _promotions_on_main(stage)] == [pull.number]
+    assert main(["audit", "verify", "prod", "--config-repo", str(stage.repo.remote)]) == 0
